@@ -1,0 +1,32 @@
+# The two commands of the README. Each one installs what is missing, builds, then runs.
+#   make demo   tunes a built-in test function with GP-BO, storing the study in demo.db (SQLite)
+#   make test   builds and runs every test through CTest
+.PHONY: deps build demo test test-asan bench clean
+
+JOBS ?= 2
+
+deps:
+	@scripts/setup-deps
+
+build: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS)
+
+demo: build
+	rm -f demo.db demo.db-wal demo.db-shm
+	./build/release/bin/metadial tune examples/branin_gp.toml --storage sqlite:demo.db --study demo
+	./build/release/bin/metadial best --storage sqlite:demo.db --study demo
+
+test: build
+	ctest --preset release
+
+test-asan: deps
+	cmake --preset asan >/dev/null
+	cmake --build --preset asan -j $(JOBS)
+	ctest --preset asan
+
+bench: build
+	bench/run_all.sh
+
+clean:
+	rm -rf build

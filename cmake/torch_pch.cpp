@@ -1,0 +1,2 @@
+// Anchor translation unit for the torch precompiled header.
+#include "torch_pch.h"

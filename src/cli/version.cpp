@@ -1,0 +1,7 @@
+#include "cli/version.h"
+
+namespace metadial::cli {
+
+const char* version() { return METADIAL_VERSION; }
+
+}  // namespace metadial::cli
