@@ -30,6 +30,7 @@ struct SamplerContext {
   std::vector<objective::Fidelity> fidelities{objective::Fidelity{"full", 1.0}};
   int64_t trial_number = 0;   ///< number of the trial being proposed
   uint64_t seed = 0;          ///< derived from (study seed, trial number)
+  uint64_t study_seed = 0;    ///< the study's own seed (for designs shared by all trials)
   double budget_left = 0.0;   ///< cost budget left (infinity when none)
 
   /// Loss to minimize for a complete trial: value, or -value when maximizing.

@@ -1,0 +1,154 @@
+// The study engine: a Study (a named set of trials in a Storage, over one search space),
+// live Trial handles from ask(), tell(), and optimize(): the loop that asks a sampler, evaluates
+// the objective on J threads and records every outcome, within budgets of trials, cost and time.
+//
+//   auto storage = storage::open_storage("sqlite:runs.db");
+//   auto study = Study::create_or_load(*storage, "branin-gp", space, Direction::kMinimize);
+//   OptimizeResult r = optimize(study, objective, sampler, OptimizeOptions{.n_trials = 30});
+//
+// Budget semantics: n_trials and max_cost count the whole study, earlier runs included, so the
+// same command run again after a crash continues to the same target. Trials that failed do not
+// count towards n_trials (their cost does count towards max_cost); max_consecutive_failures
+// stops a study whose objective keeps failing.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "metadial/objective/objective.h"
+#include "metadial/optim/sampler.h"
+#include "metadial/space/search_space.h"
+#include "metadial/storage/storage.h"
+#include "metadial/study/trial.h"
+
+namespace metadial::study {
+
+class Study;
+
+/// A live, running trial: read its proposal, report intermediate values, then tell the study.
+/// Move-only; the study it came from must outlive it.
+class Trial {
+ public:
+  Trial(Trial&&) = default;
+  Trial& operator=(Trial&&) = default;
+  Trial(const Trial&) = delete;
+  Trial& operator=(const Trial&) = delete;
+
+  int64_t id() const { return record_.id; }
+  int64_t number() const { return record_.number; }
+  const space::Config& params() const { return record_.params; }
+  int fidelity() const { return record_.fidelity; }
+  /// Records an intermediate value at a step (stored at once).
+  void report(int64_t step, double value);
+  /// The record as it was when asked (params and fidelity set, state running).
+  const FrozenTrial& record() const { return record_; }
+
+ private:
+  friend class Study;
+  Trial(storage::Storage* storage, FrozenTrial record) : storage_(storage), record_(std::move(record)) {}
+  storage::Storage* storage_;
+  FrozenTrial record_;
+};
+
+class Study {
+ public:
+  /// Creates the study, or loads it by name. A loaded study must have the same search space and
+  /// direction: otherwise InvalidArgument says what differs (pick another --study name).
+  static Study create_or_load(storage::Storage& storage, const std::string& name, const space::SearchSpace& space,
+                              Direction direction, const nlohmann::json& attrs = nlohmann::json::object());
+  /// Loads an existing study; throws InvalidArgument listing the stored names if absent.
+  static Study load(storage::Storage& storage, const std::string& name);
+
+  const std::string& name() const { return record_.name; }
+  int64_t id() const { return record_.id; }
+  const space::SearchSpace& space() const { return space_; }
+  Direction direction() const { return record_.direction; }
+  const nlohmann::json& attrs() const { return record_.attrs; }
+  storage::Storage& storage() const { return *storage_; }
+
+  /// Every trial, ordered by number.
+  std::vector<FrozenTrial> trials() const;
+  /// The best complete trial at the target fidelity `fidelity` (or any fidelity when -1).
+  std::optional<FrozenTrial> best_trial(int fidelity = -1) const;
+
+  /// Reserves the next trial and asks the sampler for its configuration. The sampler sees every
+  /// trial with a smaller number, and a seed derived from (seed, trial number).
+  Trial ask(optim::Sampler& sampler, uint64_t seed,
+            const std::vector<objective::Fidelity>& fidelities = {objective::Fidelity{"full", 1.0}},
+            double budget_left = std::numeric_limits<double>::infinity());
+  /// Finishes a trial as complete; a non-finite value makes it failed instead.
+  void tell(Trial& trial, double value, double cost = 0.0);
+  void tell_pruned(Trial& trial, double cost = 0.0);
+  void tell_failed(Trial& trial, const std::string& reason, double cost = 0.0);
+
+  /// Marks as failed the running trials whose worker is gone: a process of this host that no
+  /// longer exists, or any worker silent for longer than `heartbeat_timeout_s`. Returns how many.
+  int fail_abandoned_trials(double heartbeat_timeout_s);
+
+ private:
+  Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space)
+      : storage_(storage), record_(std::move(record)), space_(std::move(space)) {}
+  storage::Storage* storage_;
+  storage::StudyRecord record_;
+  space::SearchSpace space_;
+};
+
+/// Why optimize() stopped.
+enum class StopReason { kTrials, kCost, kWallTime, kFailures, kNothingToDo };
+const char* to_string(StopReason r);
+
+/// What optimize() passes to its progress callback after every finished trial.
+struct Progress {
+  const FrozenTrial* trial = nullptr;        ///< the trial that just finished
+  int64_t n_counted = 0;                     ///< complete + pruned trials in the study
+  int64_t n_failed_run = 0;                  ///< failed trials in this run
+  int64_t n_target = 0;                      ///< n_trials budget (0 if none)
+  std::optional<double> best_value;          ///< best value so far (target fidelity)
+  double total_cost = 0.0;
+  double elapsed_s = 0.0;
+};
+
+struct OptimizeOptions {
+  int64_t n_trials = 0;  ///< complete + pruned trials the study should reach; 0 = unbounded
+  double max_cost = std::numeric_limits<double>::infinity();    ///< total cost of the study
+  double max_wall_s = std::numeric_limits<double>::infinity();  ///< wall time of this run
+  int jobs = 1;                                  ///< trials evaluated in parallel, on threads
+  int max_consecutive_failures = 10;             ///< stop with an error after this many in a row
+  double trial_timeout_s = std::numeric_limits<double>::infinity();
+  double heartbeat_interval_s = 5.0;             ///< how often running trials say they are alive
+  double heartbeat_timeout_s = 120.0;            ///< silence after which a foreign worker's trial is failed
+  uint64_t seed = 0;
+  std::function<void(const Progress&)> on_trial_finished;  ///< called under a lock, one at a time
+
+  /// Throws InvalidArgument on jobs < 1, negative trials, a non-positive timeout, etc.
+  void validate() const;
+};
+
+struct OptimizeResult {
+  StopReason stop_reason = StopReason::kTrials;
+  int64_t n_run = 0;         ///< trials started by this run
+  int64_t n_complete = 0;    ///< complete trials in the study
+  int64_t n_pruned = 0;
+  int64_t n_failed = 0;      ///< failed trials in the study
+  int64_t n_recovered = 0;   ///< abandoned running trials marked failed at start
+  double total_cost = 0.0;   ///< cost of every trial in the study
+  double wall_seconds = 0.0;
+  std::optional<FrozenTrial> best;  ///< best complete trial at the target fidelity
+  std::string last_failure;        ///< reason of the last failed trial of this run
+};
+
+/// Runs trials until a budget is reached, or until max_consecutive_failures trials failed in a
+/// row (stop_reason kFailures, last_failure says why: callers report it as an error).
+OptimizeResult optimize(Study& study, objective::Objective& objective, optim::Sampler& sampler,
+                        const OptimizeOptions& options);
+
+/// "host:pid" of this process.
+std::string this_worker();
+
+}  // namespace metadial::study

@@ -1,0 +1,303 @@
+#include "cli/commands.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <iomanip>
+#include <limits>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "metadial/core/error.h"
+#include "metadial/core/progress.h"
+#include "metadial/objective/registry.h"
+#include "metadial/optim/sampler.h"
+#include "metadial/storage/storage.h"
+#include "metadial/study/study.h"
+
+namespace metadial::cli {
+namespace {
+
+using study::FrozenTrial;
+using study::TrialState;
+
+std::string fmt_value(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : "-"; }
+
+// A plain text table with left-aligned columns.
+std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+  std::vector<size_t> w(header.size());
+  for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
+  for (const auto& r : rows) {
+    for (size_t i = 0; i < r.size() && i < w.size(); ++i) w[i] = std::max(w[i], r[i].size());
+  }
+  std::ostringstream out;
+  auto line = [&](const std::vector<std::string>& cells) {
+    std::string s;
+    for (size_t i = 0; i < cells.size(); ++i) {
+      s += cells[i];
+      if (i + 1 < cells.size()) s += std::string(w[i] - cells[i].size() + 2, ' ');
+    }
+    while (!s.empty() && s.back() == ' ') s.pop_back();
+    out << s << "\n";
+  };
+  line(header);
+  std::vector<std::string> rule;
+  for (size_t x : w) rule.push_back(std::string(x, '-'));
+  line(rule);
+  for (const auto& r : rows) line(r);
+  return out.str();
+}
+
+// "key    value" lines, keys padded to one width.
+std::string render_pairs(const std::vector<std::vector<std::string>>& rows) {
+  size_t w = 0;
+  for (const auto& r : rows) w = std::max(w, r[0].size());
+  std::string out;
+  for (const auto& r : rows) out += r[0] + std::string(w - r[0].size() + 2, ' ') + r[1] + "\n";
+  return out;
+}
+
+std::string csv_escape(const std::string& s) {
+  if (s.find_first_of(",\"\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+// Which study to read: the one named, or the only one in the storage.
+study::Study pick_study(storage::Storage& storage, const std::optional<std::string>& name, const std::string& url) {
+  if (name) return study::Study::load(storage, *name);
+  auto all = storage.list_studies();
+  if (all.size() == 1) return study::Study::load(storage, all.front().name);
+  if (all.empty()) throw InvalidArgument("storage '" + url + "' holds no study yet (run `metadial tune` first)");
+  std::string names;
+  for (const auto& s : all) names += (names.empty() ? "" : ", ") + s.name;
+  throw InvalidArgument("storage '" + url + "' holds several studies (" + names + "); choose one with --study NAME");
+}
+
+// Checks that a URL is usable before opening it, for a clearer message.
+std::unique_ptr<storage::Storage> open_for_reading(const std::string& url) {
+  if (url.rfind("sqlite:", 0) == 0) {
+    const std::string path = url.substr(7);
+    if (!std::filesystem::exists(path)) {
+      throw StorageError("no SQLite storage at '" + path + "' (the file does not exist; check --storage)");
+    }
+  }
+  return storage::open_storage(url);
+}
+
+std::string study_name_from_path(const std::string& path) {
+  std::string stem = std::filesystem::path(path).stem().string();
+  return stem.empty() ? "study" : stem;
+}
+
+nlohmann::json best_params_json(const std::optional<FrozenTrial>& best) {
+  return best ? space::to_json(best->params) : nlohmann::json(nullptr);
+}
+
+}  // namespace
+
+std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg) {
+  if (!cfg.function.empty()) {
+    objective::ObjectiveRegistry registry;
+    objective::register_builtin_objectives(registry);
+    try {
+      return registry.create(cfg.function, cfg.objective_options);
+    } catch (const InvalidArgument& e) {
+      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": [objective] ", e.what()));
+    }
+  }
+  return make_command_objective(cfg);
+}
+
+int run_tune(const TuneArgs& args, std::ostream& out) {
+  TuneConfig cfg = load_tune_config(args.config_path);
+  if (args.sampler) cfg.sampler = *args.sampler;
+  if (args.trials) {
+    MD_CHECK(*args.trials >= 0, "--trials must be >= 0 (got ", *args.trials, ")");
+    cfg.trials = *args.trials;
+  }
+  if (args.jobs) {
+    MD_CHECK(*args.jobs >= 1, "--jobs must be >= 1 (got ", *args.jobs, ")");
+    cfg.jobs = *args.jobs;
+  }
+  if (args.seed) cfg.seed = *args.seed;
+  if (args.max_cost) cfg.max_cost = *args.max_cost;
+  if (args.max_wall_s) cfg.max_wall_s = *args.max_wall_s;
+  const std::string url = args.storage.value_or(cfg.storage.value_or(kDefaultStorage));
+  const std::string name = args.study.value_or(cfg.study_name.value_or(study_name_from_path(cfg.file)));
+
+  // Everything a user can get wrong in the config is checked before the storage is touched.
+  auto objective = make_objective(cfg);
+  space::SearchSpace space;
+  if (auto own = objective->default_space()) {
+    if (cfg.space && !(*cfg.space == *own)) {
+      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": objective '", objective->name(),
+                                       "' defines its own search space; remove the [space] tables"));
+    }
+    space = *own;
+  } else {
+    if (!cfg.space) {
+      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line,
+                                       ": this objective needs a search space: add [space.NAME] tables"));
+    }
+    space = *cfg.space;
+  }
+  optim::SamplerRegistry samplers;
+  optim::register_builtin_samplers(samplers);
+  std::unique_ptr<optim::Sampler> sampler;
+  try {
+    sampler = samplers.create(cfg.sampler, cfg.sampler_options);
+  } catch (const InvalidArgument& e) {
+    if (args.sampler && !samplers.contains(cfg.sampler)) throw InvalidArgument(std::string("--sampler: ") + e.what());
+    throw ConfigError(detail::concat(cfg.file, ":", std::max(cfg.sampler_line, 1), ": ", e.what()));
+  }
+  const study::Direction direction =
+      cfg.direction ? study::direction_from_string(*cfg.direction)
+                    : (objective->minimize() ? study::Direction::kMinimize : study::Direction::kMaximize);
+
+  study::OptimizeOptions opts;
+  opts.n_trials = cfg.trials;
+  opts.jobs = cfg.jobs;
+  opts.seed = cfg.seed;
+  opts.max_consecutive_failures = cfg.max_consecutive_failures;
+  if (cfg.max_cost) opts.max_cost = *cfg.max_cost;
+  if (cfg.max_wall_s) opts.max_wall_s = *cfg.max_wall_s;
+  if (cfg.trial_timeout_s) opts.trial_timeout_s = *cfg.trial_timeout_s;
+  opts.validate();
+
+  auto storage = storage::open_storage(url);
+  nlohmann::json attrs = {{"sampler", cfg.sampler},
+                          {"objective", objective->name()},
+                          {"seed", cfg.seed},
+                          {"config", std::filesystem::absolute(cfg.file).string()}};
+  auto study = study::Study::create_or_load(*storage, name, space, direction, attrs);
+
+  ProgressDisplay progress("tune " + name, cfg.trials);
+  const auto known = objective->known_optimum();
+  opts.on_trial_finished = [&](const study::Progress& p) {
+    std::string status = "best " + fmt_value(p.best_value);
+    if (known && p.best_value) status += fmt::format(" (regret {:.3g})", *p.best_value - *known);
+    if (p.n_failed_run > 0) status += fmt::format("  failed {}", p.n_failed_run);
+    progress.update(p.n_counted, status);
+  };
+  const study::OptimizeResult r = study::optimize(study, *objective, *sampler, opts);
+  progress.finish();
+
+  std::vector<std::vector<std::string>> rows = {
+      {"study", name + "  (" + url + ")"},
+      {"sampler", cfg.sampler},
+      {"objective", objective->name()},
+      {"trials", fmt::format("{} complete, {} pruned, {} failed ({} run now{})", r.n_complete, r.n_pruned,
+                             r.n_failed, r.n_run,
+                             r.n_recovered ? fmt::format(", {} abandoned marked failed", r.n_recovered) : "")},
+      {"stopped", to_string(r.stop_reason)},
+      {"best value", r.best ? fmt_value(r.best->value) + fmt::format("  (trial {})", r.best->number) : "-"},
+  };
+  if (known && r.best) rows.push_back({"simple regret", fmt::format("{:.6g}", *r.best->value - *known)});
+  if (r.best) rows.push_back({"best params", space::to_string(r.best->params)});
+  rows.push_back({"total cost", fmt::format("{:.6g}", r.total_cost)});
+  rows.push_back({"wall time", fmt::format("{:.2f} s", r.wall_seconds)});
+  out << render_pairs(rows);
+
+  if (args.json) {
+    nlohmann::json j = {{"study", name},
+                        {"storage", url},
+                        {"sampler", cfg.sampler},
+                        {"objective", objective->name()},
+                        {"n_trials", r.n_complete + r.n_pruned + r.n_failed},
+                        {"n_complete", r.n_complete},
+                        {"n_pruned", r.n_pruned},
+                        {"n_failed", r.n_failed},
+                        {"n_run", r.n_run},
+                        {"stop_reason", to_string(r.stop_reason)},
+                        {"best_value", r.best ? nlohmann::json(*r.best->value) : nlohmann::json(nullptr)},
+                        {"best_params", best_params_json(r.best)},
+                        {"best_trial", r.best ? nlohmann::json(r.best->number) : nlohmann::json(nullptr)},
+                        {"total_cost", r.total_cost},
+                        {"wall_seconds", r.wall_seconds}};
+    if (known && r.best) j["simple_regret"] = *r.best->value - *known;
+    out << j.dump() << "\n";
+  }
+  out.flush();
+  if (r.stop_reason == study::StopReason::kFailures) {
+    throw Error(detail::concat("study '", name, "' stopped after ", cfg.max_consecutive_failures,
+                               " failed trials in a row; last: ", r.last_failure));
+  }
+  return 0;
+}
+
+int run_trials(const ReadArgs& args, std::ostream& out) {
+  auto storage = open_for_reading(args.storage);
+  auto study = pick_study(*storage, args.study, args.storage);
+  const auto trials = study.trials();
+  std::vector<std::string> header = {"number", "state", "value", "fidelity", "cost", "seconds"};
+  for (const auto& p : study.space().params()) header.push_back(p.name);
+  header.push_back("reason");
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& t : trials) {
+    std::vector<std::string> row = {std::to_string(t.number), to_string(t.state),
+                                    args.csv && t.value ? fmt::format("{:.17g}", *t.value) : fmt_value(t.value),
+                                    std::to_string(t.fidelity), fmt::format("{:.6g}", t.cost),
+                                    fmt::format("{:.3f}", t.duration())};
+    for (const auto& p : study.space().params()) {
+      auto it = t.params.find(p.name);
+      row.push_back(it == t.params.end() ? "-" : space::to_string(it->second));
+    }
+    row.push_back(t.fail_reason);
+    rows.push_back(std::move(row));
+  }
+  if (args.csv) {
+    auto line = [&](const std::vector<std::string>& cells) {
+      for (size_t i = 0; i < cells.size(); ++i) out << (i ? "," : "") << csv_escape(cells[i]);
+      out << "\n";
+    };
+    line(header);
+    for (const auto& r : rows) line(r);
+  } else {
+    out << "study " << study.name() << " (" << to_string(study.direction()) << "), " << trials.size() << " trials\n";
+    out << render_table(header, rows);
+  }
+  return 0;
+}
+
+int run_best(const ReadArgs& args, std::ostream& out) {
+  auto storage = open_for_reading(args.storage);
+  auto study = pick_study(*storage, args.study, args.storage);
+  auto best = study.best_trial();
+  if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
+  if (args.json) {
+    out << nlohmann::json{{"study", study.name()},
+                          {"best_trial", best->number},
+                          {"best_value", *best->value},
+                          {"best_params", space::to_json(best->params)},
+                          {"fidelity", best->fidelity}}
+               .dump()
+        << "\n";
+    return 0;
+  }
+  out << "study " << study.name() << ": best trial " << best->number << ", value " << fmt::format("{:.10g}", *best->value)
+      << "\n";
+  for (const auto& [k, v] : best->params) out << "  " << k << " = " << space::to_string(v) << "\n";
+  return 0;
+}
+
+int run_studies(const ReadArgs& args, std::ostream& out) {
+  auto storage = open_for_reading(args.storage);
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& s : storage->list_studies()) {
+    auto st = study::Study::load(*storage, s.name);
+    const auto trials = st.trials();
+    const auto best = st.best_trial();
+    rows.push_back({s.name, to_string(s.direction), std::to_string(trials.size()), best ? fmt_value(best->value) : "-",
+                    s.attrs.value("sampler", ""), s.attrs.value("objective", "")});
+  }
+  out << render_table({"study", "direction", "trials", "best", "sampler", "objective"}, rows);
+  return 0;
+}
+
+}  // namespace metadial::cli

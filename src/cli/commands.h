@@ -1,0 +1,54 @@
+// The subcommands of the `metadial` program, callable from tests without a process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+
+#include "cli/tune_config.h"
+#include "metadial/objective/objective.h"
+
+namespace metadial::cli {
+
+/// Default storage when neither --storage nor [study] storage is given.
+inline constexpr const char* kDefaultStorage = "sqlite:metadial.db";
+
+struct TuneArgs {
+  std::string config_path;
+  std::optional<std::string> storage;
+  std::optional<std::string> study;
+  std::optional<std::string> sampler;
+  std::optional<int64_t> trials;
+  std::optional<int> jobs;
+  std::optional<uint64_t> seed;
+  std::optional<double> max_cost;
+  std::optional<double> max_wall_s;
+  bool json = false;
+};
+
+/// `metadial tune`: returns the process exit code (0 ok, 1 the study stopped on failures).
+/// Throws ConfigError / InvalidArgument / StorageError for user errors (exit 2 in main).
+int run_tune(const TuneArgs& args, std::ostream& out);
+
+struct ReadArgs {
+  std::string storage = kDefaultStorage;
+  std::optional<std::string> study;
+  bool csv = false;
+  bool json = false;
+};
+
+/// `metadial trials`: a table (or CSV) of every trial of a study.
+int run_trials(const ReadArgs& args, std::ostream& out);
+/// `metadial best`: the best trial of a study.
+int run_best(const ReadArgs& args, std::ostream& out);
+/// `metadial studies`: the studies in a storage.
+int run_studies(const ReadArgs& args, std::ostream& out);
+
+/// Builds the objective a config describes (a built-in function or an external command).
+std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg);
+/// The external-command objective of a config's [objective] table (command = [...]).
+std::unique_ptr<objective::Objective> make_command_objective(const TuneConfig& cfg);
+
+}  // namespace metadial::cli

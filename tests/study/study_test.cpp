@@ -1,0 +1,311 @@
+#include "metadial/study/study.h"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <set>
+#include <thread>
+
+#include "metadial/core/error.h"
+#include "metadial/storage/in_memory.h"
+
+namespace metadial::study {
+namespace {
+
+// Proposes x = the fraction of the seed's low bits, and records what it was shown.
+class RecordingSampler final : public optim::Sampler {
+ public:
+  optim::Suggestion suggest(const optim::SamplerContext& ctx, std::span<const FrozenTrial> history) override {
+    std::lock_guard lock(mu);
+    for (const auto& t : history) EXPECT_LT(t.number, ctx.trial_number);
+    history_sizes.push_back(history.size());
+    seeds.push_back(ctx.seed);
+    std::vector<double> u{static_cast<double>(ctx.seed % 1000) / 1000.0};
+    return {ctx.space->decode(u), fidelity};
+  }
+  std::string name() const override { return "recording"; }
+  std::mutex mu;
+  std::vector<size_t> history_sizes;
+  std::vector<uint64_t> seeds;
+  int fidelity = -1;
+};
+
+// f(x) = (x - 0.3)^2, with switchable misbehaviour.
+class Quadratic final : public objective::Objective {
+ public:
+  objective::Evaluation evaluate(const space::Config& c, int fidelity, objective::Reporter& reporter) override {
+    const int n = calls.fetch_add(1);
+    const int now = ++in_flight;
+    int prev = max_in_flight.load();
+    while (now > prev && !max_in_flight.compare_exchange_weak(prev, now)) {
+    }
+    struct Leave {
+      std::atomic<int>& v;
+      ~Leave() { --v; }
+    } leave{in_flight};
+    if (sleep_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(sleep_ms));
+    if (throw_every > 0 && n % throw_every == 0) throw Error("boom " + std::to_string(n));
+    if (nan_always) return {std::nan(""), 1.0};
+    for (int64_t step = 0; step < report_steps; ++step) {
+      reporter.report(step, static_cast<double>(step));
+      if (step_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(step_ms));
+      if (prune_at >= 0 && step == prune_at) throw TrialPruned("pruned");
+    }
+    const double x = std::get<double>(c.at("x"));
+    return {(x - 0.3) * (x - 0.3), cost_per_fidelity * (fidelity + 1)};
+  }
+  std::vector<objective::Fidelity> fidelities() const override { return fids; }
+  std::string name() const override { return "quadratic"; }
+
+  std::vector<objective::Fidelity> fids{{"full", 1.0}};
+  std::atomic<int> calls{0}, in_flight{0}, max_in_flight{0};
+  int throw_every = 0;
+  bool nan_always = false;
+  int64_t report_steps = 0;
+  int step_ms = 0;
+  int sleep_ms = 0;
+  int64_t prune_at = -1;
+  double cost_per_fidelity = 1.0;
+};
+
+space::SearchSpace one_d() {
+  space::SearchSpace s;
+  s.add_float("x", 0.0, 1.0);
+  return s;
+}
+
+TEST(Study, AskTellNumbersTrialsAndShowsEarlierHistory) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  for (int i = 0; i < 3; ++i) {
+    Trial t = study.ask(sampler, 7);
+    EXPECT_EQ(t.number(), i);
+    study.tell(t, 1.0 + i, 2.0);
+  }
+  EXPECT_EQ(sampler.history_sizes, (std::vector<size_t>{0, 1, 2}));
+  const auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 3u);
+  EXPECT_EQ(trials[1].state, TrialState::kComplete);
+  EXPECT_DOUBLE_EQ(*trials[1].value, 2.0);
+  EXPECT_DOUBLE_EQ(trials[1].cost, 2.0);
+  EXPECT_EQ(study.best_trial()->number, 0);
+}
+
+TEST(Study, SamplerSeedDependsOnStudySeedAndTrialNumberOnly) {
+  storage::InMemoryStorage a, b;
+  RecordingSampler sa, sb;
+  auto s1 = Study::create_or_load(a, "s", one_d(), Direction::kMinimize);
+  auto s2 = Study::create_or_load(b, "s", one_d(), Direction::kMinimize);
+  for (int i = 0; i < 3; ++i) {
+    Trial t1 = s1.ask(sa, 11);
+    s1.tell(t1, 0.0);
+    Trial t2 = s2.ask(sb, 11);
+    s2.tell_failed(t2, "different history, same seeds");
+  }
+  EXPECT_EQ(sa.seeds, sb.seeds);
+  EXPECT_EQ(std::set<uint64_t>(sa.seeds.begin(), sa.seeds.end()).size(), 3u);
+  RecordingSampler sc;
+  storage::InMemoryStorage c;
+  auto s3 = Study::create_or_load(c, "s", one_d(), Direction::kMinimize);
+  Trial t3 = s3.ask(sc, 12);
+  EXPECT_NE(sc.seeds[0], sa.seeds[0]);
+}
+
+TEST(Study, NonFiniteValueIsRecordedAsFailed) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Trial t = study.ask(sampler, 0);
+  study.tell(t, std::nan(""));
+  const auto rec = study.trials().at(0);
+  EXPECT_EQ(rec.state, TrialState::kFailed);
+  EXPECT_NE(rec.fail_reason.find("nan"), std::string::npos) << rec.fail_reason;
+}
+
+TEST(Study, LoadingWithAnotherSpaceOrDirectionIsRejected) {
+  storage::InMemoryStorage storage;
+  Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  space::SearchSpace other;
+  other.add_float("x", 0.0, 2.0);
+  EXPECT_THROW(Study::create_or_load(storage, "s", other, Direction::kMinimize), InvalidArgument);
+  EXPECT_THROW(Study::create_or_load(storage, "s", one_d(), Direction::kMaximize), InvalidArgument);
+  EXPECT_NO_THROW(Study::create_or_load(storage, "s", one_d(), Direction::kMinimize));
+  EXPECT_THROW(Study::load(storage, "nope"), InvalidArgument);
+}
+
+TEST(Optimize, ReachesTheTrialBudgetAndFindsTheBest) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  OptimizeOptions o;
+  o.n_trials = 12;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kTrials);
+  EXPECT_EQ(r.n_complete, 12);
+  EXPECT_EQ(r.n_run, 12);
+  ASSERT_TRUE(r.best.has_value());
+  double best = 1e9;
+  for (const auto& t : study.trials()) best = std::min(best, *t.value);
+  EXPECT_DOUBLE_EQ(*r.best->value, best);
+  EXPECT_DOUBLE_EQ(r.total_cost, 12.0);
+}
+
+TEST(Optimize, FailuresAreRecordedWithReasonAndDoNotCountTowardsTheBudget) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.throw_every = 3;  // calls 0, 3, 6, ... throw
+  OptimizeOptions o;
+  o.n_trials = 10;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.n_complete, 10);
+  EXPECT_EQ(r.n_failed, 5);  // calls 0,3,6,9,12 of 15
+  for (const auto& t : study.trials()) {
+    if (t.state == TrialState::kFailed) {
+      EXPECT_EQ(t.fail_reason.rfind("boom", 0), 0u) << t.fail_reason;
+    }
+  }
+}
+
+TEST(Optimize, StopsAfterKConsecutiveFailures) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.nan_always = true;
+  OptimizeOptions o;
+  o.n_trials = 10;
+  o.max_consecutive_failures = 4;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kFailures);
+  EXPECT_EQ(r.n_failed, 4);
+  EXPECT_NE(r.last_failure.find("nan"), std::string::npos) << r.last_failure;
+}
+
+TEST(Optimize, TrialPastItsTimeoutFailsAndTheStudyGoesOn) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.report_steps = 1000;
+  f.step_ms = 5;
+  OptimizeOptions o;
+  o.n_trials = 1;
+  o.trial_timeout_s = 0.05;
+  o.max_consecutive_failures = 2;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kFailures);
+  const auto trials = study.trials();
+  ASSERT_EQ(trials.size(), 2u);
+  EXPECT_NE(trials[0].fail_reason.find("timed out"), std::string::npos) << trials[0].fail_reason;
+  EXPECT_GT(trials[0].intermediate.size(), 0u);
+  EXPECT_LT(trials[0].intermediate.size(), 1000u);
+}
+
+TEST(Optimize, PrunedTrialKeepsItsLastIntermediateValueAndCounts) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.report_steps = 10;
+  f.prune_at = 3;
+  OptimizeOptions o;
+  o.n_trials = 2;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.n_pruned, 2);
+  const auto t = study.trials().at(0);
+  EXPECT_EQ(t.state, TrialState::kPruned);
+  EXPECT_EQ(t.intermediate.size(), 4u);
+  EXPECT_DOUBLE_EQ(*t.value, 3.0);
+}
+
+TEST(Optimize, ParallelJobsRunTrialsConcurrentlyWithDistinctNumbers) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 20;
+  OptimizeOptions o;
+  o.n_trials = 16;
+  o.jobs = 4;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.n_complete, 16);
+  EXPECT_EQ(r.n_run, 16);
+  EXPECT_GT(f.max_in_flight.load(), 1);
+  EXPECT_LE(f.max_in_flight.load(), 4);
+  std::set<int64_t> numbers;
+  for (const auto& t : study.trials()) numbers.insert(t.number);
+  EXPECT_EQ(numbers.size(), 16u);
+  EXPECT_EQ(*numbers.rbegin(), 15);
+}
+
+TEST(Optimize, CostBudgetCountsEveryTrialOfTheStudy) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  sampler.fidelity = 0;
+  Quadratic f;
+  f.fids = {{"low", 1.0}, {"high", 10.0}};
+  f.cost_per_fidelity = 3.0;  // fidelity 0 costs 3
+  OptimizeOptions o;
+  o.max_cost = 10.0;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kCost);
+  EXPECT_EQ(r.n_complete, 4);  // 3, 6, 9 < 10, then 12 >= 10
+  EXPECT_DOUBLE_EQ(r.total_cost, 12.0);
+  EXPECT_FALSE(r.best.has_value()) << "no trial at the target fidelity";
+}
+
+TEST(Optimize, TrialBudgetIsForTheWholeStudySoARerunContinues) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  OptimizeOptions o;
+  o.n_trials = 5;
+  EXPECT_EQ(optimize(study, f, sampler, o).n_run, 5);
+  const auto again = optimize(study, f, sampler, o);
+  EXPECT_EQ(again.stop_reason, StopReason::kNothingToDo);
+  EXPECT_EQ(again.n_run, 0);
+  o.n_trials = 8;
+  const auto more = optimize(study, f, sampler, o);
+  EXPECT_EQ(more.n_run, 3);
+  EXPECT_EQ(more.n_complete, 8);
+}
+
+TEST(Optimize, TrialsOfADeadWorkerAreMarkedFailed) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  // A worker process that has exited: its pid no longer exists once reaped.
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  waitpid(child, nullptr, 0);
+  const std::string me = this_worker();
+  const std::string dead = me.substr(0, me.rfind(':') + 1) + std::to_string(child);
+  const auto orphan = storage.create_trial(study.id(), dead);
+  storage.set_trial_params(orphan.id, {{"x", 0.5}}, 0);
+  const auto alive = storage.create_trial(study.id(), me);  // ours: left alone
+  EXPECT_EQ(study.fail_abandoned_trials(3600), 1);
+  EXPECT_EQ(storage.trial(orphan.id).state, TrialState::kFailed);
+  EXPECT_NE(storage.trial(orphan.id).fail_reason.find("died"), std::string::npos);
+  EXPECT_EQ(storage.trial(alive.id).state, TrialState::kRunning);
+}
+
+TEST(Optimize, RejectsOptionsWithoutABudgetOrWithZeroJobs) {
+  OptimizeOptions o;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+  o.n_trials = 3;
+  o.jobs = 0;
+  EXPECT_THROW(o.validate(), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metadial::study
