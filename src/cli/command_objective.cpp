@@ -1,0 +1,31 @@
+#include <filesystem>
+
+#include "cli/commands.h"
+#include "metadial/core/error.h"
+#include "metadial/objective/command.h"
+
+namespace metadial::cli {
+
+// A config's command runs in the config file's folder unless working_dir says otherwise, so
+// `command = ["./train.sh"]` means the train.sh beside the config, wherever metadial is started.
+// log_dir, if relative, is taken from where metadial is started (where the user looks for it).
+std::unique_ptr<objective::Objective> make_command_objective(const TuneConfig& cfg) {
+  namespace fs = std::filesystem;
+  try {
+    auto options = objective::command_options_from_json(cfg.objective_options);
+    const fs::path config_dir = fs::absolute(fs::path(cfg.file)).parent_path();
+    if (options.working_dir.empty()) {
+      options.working_dir = config_dir.string();
+    } else if (fs::path(options.working_dir).is_relative()) {
+      options.working_dir = (config_dir / options.working_dir).lexically_normal().string();
+    }
+    if (!options.log_dir.empty() && fs::path(options.log_dir).is_relative()) {
+      options.log_dir = fs::absolute(options.log_dir).lexically_normal().string();
+    }
+    return std::make_unique<objective::CommandObjective>(std::move(options), cfg.space);
+  } catch (const InvalidArgument& e) {
+    throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": [objective] ", e.what()));
+  }
+}
+
+}  // namespace metadial::cli

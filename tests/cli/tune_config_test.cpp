@@ -1,0 +1,122 @@
+#include "cli/tune_config.h"
+
+#include <gtest/gtest.h>
+
+#include "metadial/core/error.h"
+
+namespace metadial::cli {
+namespace {
+
+// Expects a ConfigError whose message starts with "cfg.toml:LINE:" and contains `needle`.
+void expect_error(const std::string& text, int line, const std::string& needle) {
+  try {
+    parse_tune_config(text, "cfg.toml");
+    FAIL() << "expected ConfigError for:\n" << text;
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_EQ(msg.rfind("cfg.toml:" + std::to_string(line) + ":", 0), 0u) << msg;
+    EXPECT_NE(msg.find(needle), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << "one line: " << msg;
+  }
+}
+
+TEST(TuneConfig, ParsesTheDocumentedShape) {
+  const auto cfg = parse_tune_config(R"(
+[study]
+name = "branin-gp"
+sampler = "gp"
+trials = 30
+seed = 4
+jobs = 2
+[sampler]
+n_initial = 8
+[objective]
+command = ["./train.sh", "--lr", "{lr}"]
+timeout_s = 600
+[space.lr]
+type = "float"
+low = 1e-5
+high = 1e-1
+log = true
+[space.layers]
+type = "int"
+low = 1
+high = 5
+[space.kernel]
+type = "categorical"
+choices = ["rbf", "linear"]
+)",
+                                     "cfg.toml");
+  EXPECT_EQ(*cfg.study_name, "branin-gp");
+  EXPECT_EQ(cfg.sampler, "gp");
+  EXPECT_EQ(cfg.trials, 30);
+  EXPECT_EQ(cfg.seed, 4u);
+  EXPECT_EQ(cfg.jobs, 2);
+  EXPECT_EQ(cfg.sampler_options["n_initial"], 8);
+  EXPECT_TRUE(cfg.function.empty());
+  EXPECT_EQ(cfg.objective_options["command"][2], "{lr}");
+  EXPECT_EQ(cfg.objective_options["timeout_s"], 600);
+  ASSERT_TRUE(cfg.space.has_value());
+  EXPECT_EQ(cfg.space->size(), 3u);
+  const auto& lr = std::get<space::FloatParam>(cfg.space->param(cfg.space->index_of("lr")).dist);
+  EXPECT_TRUE(lr.log);
+  EXPECT_DOUBLE_EQ(lr.low, 1e-5);
+}
+
+TEST(TuneConfig, BuiltinFunctionNeedsNoSpace) {
+  const auto cfg = parse_tune_config("[objective]\nfunction = \"branin\"\n", "cfg.toml");
+  EXPECT_EQ(cfg.function, "branin");
+  EXPECT_FALSE(cfg.space.has_value());
+  EXPECT_EQ(cfg.trials, 30);
+}
+
+TEST(TuneConfig, UnknownKeyNamesFileLineAndKey) {
+  expect_error("[study]\ntrials = 3\ntrails = 4\n[objective]\nfunction = \"branin\"\n", 3, "unknown key 'trails'");
+  expect_error("[objective]\nfunction = \"x\"\n[space.lr]\ntype = \"float\"\nlo = 1\nhigh = 2\n", 5,
+               "unknown key 'lo' in [space.lr]");
+  expect_error("[objectiv]\nfunction = \"x\"\n", 1, "unknown key 'objectiv'");
+}
+
+TEST(TuneConfig, WrongTypeNamesTheKey) {
+  expect_error("[study]\ntrials = \"many\"\n[objective]\nfunction = \"branin\"\n", 2, "trials must be an integer");
+  expect_error("[objective]\nfunction = 3\n", 2, "function must be a string");
+  expect_error("[objective]\ncommand = [\"a\", 3]\n", 2, "array of strings");
+  expect_error("[objective]\nfunction = \"x\"\n[space.lr]\ntype = \"float\"\nlow = \"a\"\nhigh = 2\n", 5,
+               "low must be a number");
+}
+
+TEST(TuneConfig, BadBoundsNameTheParameter) {
+  expect_error("[objective]\nfunction = \"x\"\n[space.lr]\ntype = \"float\"\nlow = 2\nhigh = 1\n", 3,
+               "parameter 'lr': low 2 must be below high 1");
+  expect_error("[objective]\nfunction = \"x\"\n[space.lr]\ntype = \"float\"\nlow = 0\nhigh = 1\nlog = true\n", 3,
+               "log scale needs low > 0");
+  expect_error("[objective]\nfunction = \"x\"\n[space.k]\ntype = \"categorical\"\nchoices = []\n", 3,
+               "choices must not be empty");
+  expect_error("[objective]\nfunction = \"x\"\n[space.k]\ntype = \"tensor\"\n", 4, "type 'tensor' is unknown");
+  expect_error("[objective]\nfunction = \"x\"\n[space.n]\ntype = \"int\"\nlow = 1.5\nhigh = 3\n", 5,
+               "low must be an integer");
+}
+
+TEST(TuneConfig, MissingOrAmbiguousObjective) {
+  expect_error("[study]\ntrials = 3\n", 1, "missing [objective]");
+  expect_error("[objective]\nfunction = \"a\"\ncommand = [\"b\"]\n", 3, "both function and command");
+  expect_error("[objective]\ntimeout_s = 3\n", 1, "needs function");
+}
+
+TEST(TuneConfig, SyntaxErrorGivesItsLine) {
+  expect_error("[study]\ntrials = 3\nseed = = 4\n", 3, "");
+}
+
+TEST(TuneConfig, OutOfRangeStudySettings) {
+  expect_error("[study]\ntrials = -1\n[objective]\nfunction = \"b\"\n", 2, "trials must be >= 0");
+  expect_error("[study]\njobs = 0\n[objective]\nfunction = \"b\"\n", 2, "jobs must be between 1");
+  expect_error("[study]\ndirection = \"up\"\n[objective]\nfunction = \"b\"\n", 2, "minimize");
+  expect_error("[study]\nmax_cost = 0\n[objective]\nfunction = \"b\"\n", 2, "max_cost must be > 0");
+}
+
+TEST(TuneConfig, MissingFileIsAConfigError) {
+  EXPECT_THROW(load_tune_config("/nonexistent/x.toml"), ConfigError);
+}
+
+}  // namespace
+}  // namespace metadial::cli
