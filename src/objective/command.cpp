@@ -1,0 +1,678 @@
+#include "metadial/objective/command.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/syscall.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <string_view>
+#include <system_error>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "metadial/core/error.h"
+
+extern char** environ;  // NOLINT: POSIX
+
+namespace metadial::objective {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const std::set<std::string>& reserved_names() {
+  static const std::set<std::string> names = {"fidelity", "fidelity_name", "trial_number", "trial_id"};
+  return names;
+}
+
+std::string join(const std::set<std::string>& names) {
+  std::string out;
+  for (const auto& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out;
+}
+
+std::string errno_text(int err) { return std::error_code(err, std::generic_category()).message(); }
+
+/// Shortest text that parses back to the same double.
+std::string format_double(double v) {
+  char buf[64];
+  auto res = std::to_chars(buf, buf + sizeof(buf), v);
+  MD_ASSERT(res.ec == std::errc());
+  return std::string(buf, res.ptr);
+}
+
+std::string format_value(const space::Value& v) {
+  if (const auto* d = std::get_if<double>(&v)) return format_double(*d);
+  if (const auto* n = std::get_if<int64_t>(&v)) return std::to_string(*n);
+  return std::get<std::string>(v);
+}
+
+std::string_view trim(std::string_view s) {
+  const auto ws = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f'; };
+  while (!s.empty() && ws(s.front())) s.remove_prefix(1);
+  while (!s.empty() && ws(s.back())) s.remove_suffix(1);
+  return s;
+}
+
+/// Parses the whole of `s` as a double (a leading '+' allowed); nullopt if it is not one.
+std::optional<double> parse_double(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  double v = 0.0;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (res.ec != std::errc() || res.ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+std::optional<int64_t> parse_int(std::string_view s) {
+  if (!s.empty() && s.front() == '+') s.remove_prefix(1);
+  int64_t v = 0;
+  auto res = std::from_chars(s.data(), s.data() + s.size(), v);
+  if (res.ec != std::errc() || res.ptr != s.data() + s.size() || s.empty()) return std::nullopt;
+  return v;
+}
+
+/// If `line` (leading blanks skipped) starts with `key`, the trimmed rest.
+std::optional<std::string_view> after_key(std::string_view line, std::string_view key) {
+  line = trim(line);
+  if (line.substr(0, key.size()) != key) return std::nullopt;
+  return trim(line.substr(key.size()));
+}
+
+/// Owns a file descriptor.
+class Fd {
+ public:
+  Fd() = default;
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { reset(); }
+  int get() const { return fd_; }
+  void reset(int fd = -1) {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_ = -1;
+};
+
+/// A spawned child, leader of its own process group. The destructor kills the group and reaps
+/// the child if that has not happened yet, so no exception path leaks a process.
+class Child {
+ public:
+  explicit Child(pid_t pid) : pid_(pid) {
+#ifdef SYS_pidfd_open
+    pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+#endif
+  }
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+  ~Child() {
+    if (!reaped_) {
+      kill_group(SIGKILL);
+      reap();
+    }
+    if (pidfd_ >= 0) ::close(pidfd_);
+  }
+
+  /// A descriptor that polls readable when the child exits, or -1 (then poll in short steps).
+  int pidfd() const { return pidfd_; }
+
+  /// Whether the child has exited (it stays a zombie, so the group id cannot be reused).
+  bool exited() {
+    if (exited_) return true;
+    siginfo_t info{};
+    while (::waitid(P_PID, static_cast<id_t>(pid_), &info, WEXITED | WNOHANG | WNOWAIT) < 0) {
+      if (errno != EINTR) return exited_ = true;  // ECHILD: nothing to wait for
+    }
+    exited_ = info.si_pid == pid_;
+    return exited_;
+  }
+
+  void kill_group(int sig) const {
+    if (!reaped_) ::kill(-pid_, sig);
+  }
+
+  /// Waits until the child exits, at most `seconds`. Returns whether it did.
+  bool wait_exit(double seconds) {
+    const auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+    while (!exited()) {
+      const auto now = Clock::now();
+      if (now >= end) return false;
+      if (pidfd_ >= 0) {
+        pollfd p{pidfd_, POLLIN, 0};
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count() + 1;
+        ::poll(&p, 1, static_cast<int>(std::min<int64_t>(ms, 1000)));
+      } else {
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      }
+    }
+    return true;
+  }
+
+  /// SIGTERM to the group, SIGKILL 2 s later (or as soon as the leader is gone, for stragglers).
+  void terminate() {
+    kill_group(SIGTERM);
+    wait_exit(2.0);
+    kill_group(SIGKILL);
+  }
+
+  /// Reaps the child and returns its wait status.
+  int reap() {
+    int status = 0;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    reaped_ = exited_ = true;
+    return status;
+  }
+
+ private:
+  pid_t pid_;
+  int pidfd_ = -1;
+  bool exited_ = false;
+  bool reaped_ = false;
+};
+
+/// RAII wrappers for the posix_spawn attribute objects.
+struct SpawnActions {
+  posix_spawn_file_actions_t fa;
+  SpawnActions() { posix_spawn_file_actions_init(&fa); }
+  ~SpawnActions() { posix_spawn_file_actions_destroy(&fa); }
+  SpawnActions(const SpawnActions&) = delete;
+  SpawnActions& operator=(const SpawnActions&) = delete;
+};
+struct SpawnAttr {
+  posix_spawnattr_t attr;
+  SpawnAttr() { posix_spawnattr_init(&attr); }
+  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
+  SpawnAttr(const SpawnAttr&) = delete;
+  SpawnAttr& operator=(const SpawnAttr&) = delete;
+};
+
+/// One output stream of the child: its pipe, its log file, its unfinished last line.
+struct Stream {
+  Fd fd;
+  bool open = true;
+  std::string partial;
+  std::ofstream log;
+};
+
+constexpr size_t kMaxLine = 1 << 20;  // longer stdout lines are cut (they cannot be result lines)
+constexpr size_t kStderrTail = 8192;  // bytes of stderr kept for the error message
+
+std::string last_line(const std::string& text) {
+  std::string_view s = text;
+  while (!s.empty()) {
+    const size_t nl = s.find_last_of('\n');
+    std::string_view line = nl == std::string_view::npos ? s : s.substr(nl + 1);
+    if (!trim(line).empty()) return std::string(trim(line));
+    if (nl == std::string_view::npos) break;
+    s = s.substr(0, nl);
+  }
+  return "";
+}
+
+/// State of one evaluation: reads the child's output and interprets stdout's lines.
+class Session {
+ public:
+  Session(std::string prefix, Reporter& reporter) : prefix_(std::move(prefix)), reporter_(reporter) {}
+
+  Stream out, err;
+  std::optional<std::string> objective, cost;
+  std::string stderr_tail;
+
+  /// Reads what is available on `s` (non-blocking); at EOF, marks it closed.
+  void read_some(Stream& s, bool is_stdout) {
+    char buf[65536];
+    // A bounded number of reads, so that a program flooding its output cannot starve the
+    // deadline check of the caller.
+    for (int reads = 0; s.open && reads < 16; ++reads) {
+      const ssize_t n = ::read(s.fd.get(), buf, sizeof(buf));
+      if (n < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EAGAIN || errno == EWOULDBLOCK) return;
+        s.open = false;  // treat other errors as EOF
+        break;
+      }
+      if (n == 0) {
+        s.open = false;
+        break;
+      }
+      const std::string_view chunk(buf, static_cast<size_t>(n));
+      if (s.log.is_open()) {
+        s.log.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
+        s.log.flush();
+      }
+      if (is_stdout) {
+        feed_stdout(chunk);
+      } else {
+        stderr_tail.append(chunk);
+        if (stderr_tail.size() > 2 * kStderrTail) stderr_tail.erase(0, stderr_tail.size() - kStderrTail);
+      }
+    }
+    if (!s.open && is_stdout && !s.partial.empty()) {
+      std::string line = std::move(s.partial);
+      s.partial.clear();
+      handle_line(line);
+    }
+  }
+
+  /// Polls the open pipes (and the child's pidfd) for at most `timeout_ms` (-1: no limit), then
+  /// reads what came.
+  void pump(int pidfd, int timeout_ms) {
+    pollfd fds[3];
+    nfds_t n = 0;
+    if (out.open) fds[n++] = pollfd{out.fd.get(), POLLIN, 0};
+    if (err.open) fds[n++] = pollfd{err.fd.get(), POLLIN, 0};
+    if (pidfd >= 0) fds[n++] = pollfd{pidfd, POLLIN, 0};
+    if (n == 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(std::max(0, std::min(timeout_ms, 20))));
+      return;
+    }
+    if (::poll(fds, n, timeout_ms) < 0) return;  // EINTR: the caller loops
+    for (nfds_t i = 0; i < n; ++i) {
+      if (fds[i].revents == 0) continue;
+      if (out.open && fds[i].fd == out.fd.get()) read_some(out, true);
+      if (err.open && fds[i].fd == err.fd.get()) read_some(err, false);
+    }
+  }
+
+ private:
+  void feed_stdout(std::string_view chunk) {
+    while (!chunk.empty()) {
+      const size_t nl = chunk.find('\n');
+      if (nl == std::string_view::npos) {
+        if (out.partial.size() < kMaxLine) out.partial.append(chunk.substr(0, kMaxLine - out.partial.size()));
+        return;
+      }
+      if (out.partial.size() < kMaxLine)
+        out.partial.append(chunk.substr(0, std::min(nl, kMaxLine - out.partial.size())));
+      std::string line = std::move(out.partial);
+      out.partial.clear();
+      handle_line(line);
+      chunk.remove_prefix(nl + 1);
+    }
+  }
+
+  void handle_line(const std::string& line) {
+    if (auto v = after_key(line, "objective:")) {
+      objective = std::string(*v);
+    } else if (auto c = after_key(line, "cost:")) {
+      cost = std::string(*c);
+    } else if (auto im = after_key(line, "intermediate:")) {
+      const std::string_view rest = *im;
+      const size_t sp = rest.find_first_of(" \t");
+      std::optional<int64_t> step;
+      std::optional<double> value;
+      if (sp != std::string_view::npos) {
+        step = parse_int(rest.substr(0, sp));
+        value = parse_double(trim(rest.substr(sp)));
+      }
+      MD_CHECK_AS(Error, step && value, prefix_, " printed a malformed line '", trim(line),
+                  "' (expected 'intermediate: <integer step> <number>')");
+      reporter_.report(*step, *value);
+    }
+  }
+
+  std::string prefix_;
+  Reporter& reporter_;
+};
+
+}  // namespace
+
+// ---- CommandObjective -----------------------------------------------------------------------
+
+CommandObjective::CommandObjective(CommandOptions options, std::optional<space::SearchSpace> space)
+    : options_(std::move(options)) {
+  MD_CHECK(!options_.argv.empty() && !options_.argv[0].empty(),
+           "command objective: 'command' is empty (expected e.g. [\"./train.sh\", \"--lr\", \"{lr}\"])");
+  MD_CHECK(!options_.timeout_s || (std::isfinite(*options_.timeout_s) && *options_.timeout_s > 0.0),
+           "command objective: timeout_s = ", options_.timeout_s.value_or(0.0),
+           " must be a positive number of seconds");
+  MD_CHECK(!options_.fidelities.empty(), "command objective: 'fidelities' must list at least one fidelity");
+  for (size_t i = 0; i < options_.fidelities.size(); ++i) {
+    const auto& f = options_.fidelities[i];
+    MD_CHECK(!f.name.empty(), "command objective: fidelity ", i, " has an empty name");
+    MD_CHECK(std::isfinite(f.cost) && f.cost > 0.0, "command objective: fidelity '", f.name, "' has cost ", f.cost,
+             " (expected a positive number)");
+  }
+  for (const auto& [k, v] : options_.env) {
+    MD_CHECK(!k.empty() && k.find('=') == std::string::npos && k.find('\0') == std::string::npos,
+             "command objective: environment variable name '", k, "' must be non-empty and have no '='");
+  }
+
+  for (size_t a = 0; a < options_.argv.size(); ++a) {
+    const std::string& arg = options_.argv[a];
+    std::vector<Piece> pieces;
+    std::string literal;
+    for (size_t i = 0; i < arg.size();) {
+      if (arg[i] == '{' && i + 1 < arg.size() && arg[i + 1] == '{') {
+        literal += '{';
+        i += 2;
+      } else if (arg[i] == '}' && i + 1 < arg.size() && arg[i + 1] == '}') {
+        literal += '}';
+        i += 2;
+      } else if (arg[i] == '{') {
+        const size_t close = arg.find('}', i + 1);
+        MD_CHECK(close != std::string::npos, "command argument ", a, " '", arg, "': unclosed '{' at position ", i,
+                 " (write '{{' for a literal brace)");
+        std::string name = arg.substr(i + 1, close - i - 1);
+        MD_CHECK(!name.empty() && name.find('{') == std::string::npos, "command argument ", a, " '", arg,
+                 "': bad placeholder '", arg.substr(i, close - i + 1), "' (expected {parameter} or one of {",
+                 join(reserved_names()), "}; '{{' for a literal brace)");
+        if (space) {
+          bool known = reserved_names().count(name) > 0;
+          for (const auto& p : space->params()) known = known || p.name == name;
+          if (!known) {
+            std::string params;
+            for (const auto& p : space->params()) params += (params.empty() ? "" : ", ") + p.name;
+            throw InvalidArgument(detail::concat(
+                "command argument ", a, " '", arg, "': placeholder '{", name,
+                "}' is not a parameter of the search space (parameters: ", params.empty() ? "none" : params,
+                "; reserved: ", join(reserved_names()), ")"));
+          }
+        }
+        if (!literal.empty()) pieces.push_back(Piece{false, std::move(literal)});
+        literal.clear();
+        pieces.push_back(Piece{true, std::move(name)});
+        i = close + 1;
+      } else {
+        literal += arg[i++];
+      }
+    }
+    if (!literal.empty() || pieces.empty()) pieces.push_back(Piece{false, std::move(literal)});
+    template_.push_back(std::move(pieces));
+  }
+}
+
+std::vector<std::string> CommandObjective::expand(const space::Config& config, int fidelity, int64_t trial_number,
+                                                  int64_t trial_id) const {
+  std::vector<std::string> out;
+  for (size_t a = 0; a < template_.size(); ++a) {
+    std::string arg;
+    for (const auto& piece : template_[a]) {
+      if (!piece.placeholder) {
+        arg += piece.text;
+        continue;
+      }
+      if (auto it = config.find(piece.text); it != config.end()) {
+        arg += format_value(it->second);
+      } else if (piece.text == "fidelity") {
+        arg += std::to_string(fidelity);
+      } else if (piece.text == "fidelity_name") {
+        MD_CHECK(fidelity >= 0 && static_cast<size_t>(fidelity) < options_.fidelities.size(), "command: fidelity ",
+                 fidelity, " is out of range (0..", options_.fidelities.size() - 1, ")");
+        arg += options_.fidelities[static_cast<size_t>(fidelity)].name;
+      } else if (piece.text == "trial_number") {
+        arg += std::to_string(trial_number);
+      } else if (piece.text == "trial_id") {
+        arg += std::to_string(trial_id);
+      } else {
+        std::string params;
+        for (const auto& [k, _] : config) params += (params.empty() ? "" : ", ") + k;
+        throw InvalidArgument(
+            detail::concat("command argument ", a, " '", options_.argv[a], "': placeholder '{", piece.text,
+                           "}' is not a parameter of the configuration (parameters: ", params.empty() ? "none" : params,
+                           "; reserved: ", join(reserved_names()), ")"));
+      }
+    }
+    out.push_back(std::move(arg));
+  }
+  return out;
+}
+
+Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity, Reporter& reporter) {
+  namespace fs = std::filesystem;
+  MD_CHECK(fidelity >= 0 && static_cast<size_t>(fidelity) < options_.fidelities.size(), "command: fidelity ", fidelity,
+           " is out of range (0..", options_.fidelities.size() - 1, ")");
+  const int64_t number = reporter.trial_number();
+  const int64_t id = reporter.trial_id();
+  const std::vector<std::string> argv = expand(config, fidelity, number, id);
+  const std::string& program = argv[0];
+  const std::string trial = detail::concat("trial ", number, ": ");
+  const std::string who = detail::concat(trial, "command '", program, "'");
+
+  // Logs.
+  Session session(who, reporter);
+  std::string err_log;
+  if (!options_.log_dir.empty()) {
+    std::error_code ec;
+    fs::create_directories(options_.log_dir, ec);
+    MD_CHECK_AS(Error, !ec, trial, "cannot create log folder '", options_.log_dir, "': ", ec.message());
+    const fs::path base = fs::path(options_.log_dir) / detail::concat("trial-", number);
+    const std::string out_log = base.string() + ".out";
+    err_log = base.string() + ".err";
+    session.out.log.open(out_log, std::ios::binary | std::ios::trunc);
+    session.err.log.open(err_log, std::ios::binary | std::ios::trunc);
+    MD_CHECK_AS(Error, session.out.log.is_open() && session.err.log.is_open(), trial, "cannot write the logs '",
+                out_log, "' / '", err_log, "'");
+  }
+  const std::string log_suffix = err_log.empty() ? "" : "; log: " + err_log;
+  if (!options_.working_dir.empty()) {
+    std::error_code ec;
+    MD_CHECK_AS(Error, fs::is_directory(options_.working_dir, ec), who, ": working directory '", options_.working_dir,
+                "' does not exist");
+  }
+
+  // Environment: inherited, minus what we set, plus options_.env and the METADIAL_ variables.
+  std::map<std::string, std::string> extra = options_.env;
+  extra["METADIAL_TRIAL_ID"] = std::to_string(id);
+  extra["METADIAL_TRIAL_NUMBER"] = std::to_string(number);
+  extra["METADIAL_FIDELITY"] = std::to_string(fidelity);
+  extra["METADIAL_FIDELITY_NAME"] = options_.fidelities[static_cast<size_t>(fidelity)].name;
+  std::vector<std::string> env_strings;
+  for (char** e = environ; e != nullptr && *e != nullptr; ++e) {
+    const std::string_view entry(*e);
+    const size_t eq = entry.find('=');
+    if (eq != std::string_view::npos && extra.count(std::string(entry.substr(0, eq))) > 0) continue;
+    env_strings.emplace_back(entry);
+  }
+  for (const auto& [k, v] : extra) env_strings.push_back(k + "=" + v);
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_copy = argv;
+  std::vector<char*> argvp;
+  for (auto& s : argv_copy) argvp.push_back(s.data());
+  argvp.push_back(nullptr);
+
+  // Pipes (close-on-exec, so concurrent spawns never inherit each other's ends).
+  int out_pipe[2];
+  int err_pipe[2];
+  MD_CHECK_AS(Error, ::pipe2(out_pipe, O_CLOEXEC) == 0, who, ": pipe failed: ", errno_text(errno));
+  session.out.fd.reset(out_pipe[0]);
+  Fd out_w(out_pipe[1]);
+  MD_CHECK_AS(Error, ::pipe2(err_pipe, O_CLOEXEC) == 0, who, ": pipe failed: ", errno_text(errno));
+  session.err.fd.reset(err_pipe[0]);
+  Fd err_w(err_pipe[1]);
+  ::fcntl(session.out.fd.get(), F_SETFL, O_NONBLOCK);
+  ::fcntl(session.err.fd.get(), F_SETFL, O_NONBLOCK);
+
+  SpawnActions actions;
+  posix_spawn_file_actions_addopen(&actions.fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions.fa, out_w.get(), STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions.fa, err_w.get(), STDERR_FILENO);
+  if (!options_.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions.fa, options_.working_dir.c_str());
+  SpawnAttr attr;
+  sigset_t defaults;
+  sigset_t empty;
+  sigfillset(&defaults);
+  sigdelset(&defaults, SIGKILL);
+  sigdelset(&defaults, SIGSTOP);
+  sigemptyset(&empty);
+  posix_spawnattr_setsigdefault(&attr.attr, &defaults);
+  posix_spawnattr_setsigmask(&attr.attr, &empty);
+  posix_spawnattr_setpgroup(&attr.attr, 0);
+  posix_spawnattr_setflags(&attr.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+
+  const auto start = Clock::now();
+  pid_t pid = -1;
+  const int rc = ::posix_spawnp(&pid, program.c_str(), &actions.fa, &attr.attr, argvp.data(), envp.data());
+  out_w.reset();
+  err_w.reset();
+  if (rc != 0) {
+    const std::string where = options_.working_dir.empty() ? "" : " (working directory '" + options_.working_dir + "')";
+    if (rc == ENOENT) throw Error(detail::concat(who, " not found", where));
+    if (rc == EACCES) throw Error(detail::concat(who, " is not executable (permission denied)", where));
+    if (rc == ENOEXEC) throw Error(detail::concat(who, " is not a program (a script needs a '#!' line)", where));
+    throw Error(detail::concat(who, " could not be started: ", errno_text(rc), where));
+  }
+  Child child(pid);
+
+  // Deadline: min(timeout_s, the trial's own deadline).
+  double limit = std::min(options_.timeout_s.value_or(INFINITY), reporter.seconds_left());
+  const bool limit_is_timeout = options_.timeout_s && limit >= *options_.timeout_s;
+  std::optional<Clock::time_point> deadline;
+  if (limit < 1e9) {
+    limit = std::max(0.0, limit);
+    deadline = start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(limit));
+  }
+
+  bool timed_out = false;
+  try {
+    while (!child.exited()) {
+      int timeout_ms = -1;
+      if (deadline) {
+        const auto now = Clock::now();
+        if (now >= *deadline) {
+          timed_out = true;
+          break;
+        }
+        const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now).count() + 1;
+        timeout_ms = static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+      }
+      if (child.pidfd() < 0) timeout_ms = timeout_ms < 0 ? 20 : std::min(timeout_ms, 20);
+      session.pump(child.pidfd(), timeout_ms);
+    }
+    if (timed_out) {
+      child.terminate();
+    } else {
+      child.kill_group(SIGKILL);  // whatever the program left running in its group
+    }
+    // Drain what is left in the pipes; bounded, in case a straggler escaped the group.
+    const auto drain_end = Clock::now() + std::chrono::seconds(2);
+    while ((session.out.open || session.err.open) && Clock::now() < drain_end) session.pump(-1, 50);
+  } catch (...) {
+    child.terminate();
+    child.reap();
+    throw;
+  }
+  const int status = child.reap();
+  const double wall = std::chrono::duration<double>(Clock::now() - start).count();
+
+  if (timed_out) {
+    if (limit_is_timeout) {
+      throw Error(detail::concat(trial, "command timed out after ", limit, " s (", program, ")", log_suffix));
+    }
+    throw Error(
+        detail::concat(trial, "command ran past the trial's deadline after ", limit, " s (", program, ")", log_suffix));
+  }
+  if (WIFSIGNALED(status)) {
+    const int sig = WTERMSIG(status);
+    const char* abbrev = sigabbrev_np(sig);
+    const char* descr = sigdescr_np(sig);
+    throw Error(detail::concat(who, " was killed by signal ", sig, " (SIG", abbrev ? abbrev : "?", ": ",
+                               descr ? descr : "unknown", ")", log_suffix));
+  }
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (code != 0) {
+    const std::string last = last_line(session.stderr_tail);
+    const std::string hint = code == 127 ? " (command not found)" : "";
+    throw Error(detail::concat(who, " exited with status ", code, hint, last.empty() ? "" : ": ", last, log_suffix));
+  }
+  if (!session.objective) {
+    throw Error(
+        detail::concat(who, " printed no 'objective: <number>' line on stdout",
+                       err_log.empty() ? "" : "; log: " + fs::path(err_log).replace_extension(".out").string()));
+  }
+  const std::optional<double> value = parse_double(*session.objective);
+  MD_CHECK_AS(Error, value.has_value(), who, " printed a non-numeric objective '", *session.objective,
+              "' (expected 'objective: <number>')");
+  double cost = options_.cost == CommandCost::time ? wall : options_.fidelities[static_cast<size_t>(fidelity)].cost;
+  if (session.cost) {
+    const std::optional<double> c = parse_double(*session.cost);
+    MD_CHECK_AS(Error, c && std::isfinite(*c) && *c >= 0.0, who, " printed a bad cost '", *session.cost,
+                "' (expected 'cost: <non-negative number>')");
+    cost = *c;
+  }
+  return Evaluation{*value, cost};
+}
+
+// ---- Options from JSON ----------------------------------------------------------------------
+
+CommandOptions command_options_from_json(const nlohmann::json& j) {
+  static const std::set<std::string> known = {"command",    "timeout_s", "log_dir", "working_dir",
+                                              "fidelities", "env",       "cost"};
+  MD_CHECK(j.is_object(), "command objective: options must be a table, got ", j.dump());
+  for (const auto& [key, _] : j.items()) {
+    MD_CHECK(known.count(key) > 0, "command objective: unknown option '", key, "' (known: ", join(known), ")");
+  }
+  CommandOptions o;
+  MD_CHECK(j.contains("command"), "command objective: option 'command' is missing (e.g. command = [\"./train.sh\", ",
+           "\"--lr\", \"{lr}\"])");
+  const auto& cmd = j["command"];
+  MD_CHECK(cmd.is_array() && !cmd.empty(), "command objective: 'command' must be a non-empty array of strings, got ",
+           cmd.dump());
+  for (const auto& a : cmd) {
+    MD_CHECK(a.is_string(), "command objective: 'command' must hold strings, got ", a.dump());
+    o.argv.push_back(a.get<std::string>());
+  }
+  if (j.contains("timeout_s")) {
+    MD_CHECK(j["timeout_s"].is_number(), "command objective: 'timeout_s' must be a number of seconds, got ",
+             j["timeout_s"].dump());
+    o.timeout_s = j["timeout_s"].get<double>();
+  }
+  for (const char* key : {"log_dir", "working_dir"}) {
+    if (!j.contains(key)) continue;
+    MD_CHECK(j[key].is_string(), "command objective: '", key, "' must be a string, got ", j[key].dump());
+    (std::string(key) == "log_dir" ? o.log_dir : o.working_dir) = j[key].get<std::string>();
+  }
+  if (j.contains("fidelities")) {
+    const auto& f = j["fidelities"];
+    MD_CHECK(f.is_array() && !f.empty(),
+             "command objective: 'fidelities' must be a non-empty array of {name, cost}, got ", f.dump());
+    o.fidelities.clear();
+    for (const auto& e : f) {
+      MD_CHECK(e.is_object() && e.contains("name") && e["name"].is_string() && e.contains("cost") &&
+                   e["cost"].is_number() && e.size() == 2,
+               "command objective: each fidelity must be {name = \"...\", cost = <number>}, got ", e.dump());
+      o.fidelities.push_back(Fidelity{e["name"].get<std::string>(), e["cost"].get<double>()});
+    }
+  }
+  if (j.contains("env")) {
+    const auto& e = j["env"];
+    MD_CHECK(e.is_object(), "command objective: 'env' must be a table of strings, got ", e.dump());
+    for (const auto& [k, v] : e.items()) {
+      MD_CHECK(v.is_string(), "command objective: env '", k, "' must be a string, got ", v.dump());
+      o.env[k] = v.get<std::string>();
+    }
+  }
+  if (j.contains("cost")) {
+    const auto& c = j["cost"];
+    MD_CHECK(c.is_string() && (c == "fidelity" || c == "time"),
+             "command objective: 'cost' must be \"fidelity\" or \"time\", got ", c.dump());
+    o.cost = c == "time" ? CommandCost::time : CommandCost::fidelity;
+  }
+  return o;
+}
+
+void register_command_objective(ObjectiveRegistry& registry) {
+  registry.add("command", [](const ObjectiveOptions& options) -> std::unique_ptr<Objective> {
+    return std::make_unique<CommandObjective>(command_options_from_json(options));
+  });
+}
+
+}  // namespace metadial::objective
