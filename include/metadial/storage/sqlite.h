@@ -1,0 +1,93 @@
+// SqliteStorage: the embedded default. One SQLite file holds any number of studies; several
+// threads and several processes (workers on one machine) may use one file at once.
+//
+//   auto storage = std::make_unique<metadial::storage::SqliteStorage>("runs/tune.db");
+//
+// How the contract of storage.h is met:
+//  - Durability: WAL journal, synchronous=FULL, one transaction per writing call. SQLite
+//    fsyncs the WAL on every commit in this mode, so a change survives a crash of the process
+//    and of the machine once the call returns (NORMAL would only survive a process crash;
+//    SqliteOptions::durable = false chooses it where speed matters more).
+//  - Numbering: create_trial runs BEGIN IMMEDIATE (the file's single write lock), reads
+//    max(number) + 1 of the study and inserts, so numbers are gap-free across processes;
+//    UNIQUE(study_id, number) makes a duplicate impossible even if that were wrong.
+//  - Threads: one connection per object, opened with SQLITE_OPEN_NOMUTEX and guarded by the
+//    object's own mutex (the mutex is needed anyway to keep a transaction's statements
+//    together, so SQLite's FULLMUTEX would only lock twice).
+//  - Processes: a writer waits for the lock up to busy_timeout_ms; past that the call throws
+//    StorageError saying the database is busy. Each process opens its own SqliteStorage (a
+//    connection must not be used on both sides of a fork()). The file must be on a local file
+//    system: SQLite's locks are unreliable over NFS and WAL needs shared memory.
+//  - Safety of other files: opening never changes a file that is not a metadial database (not
+//    SQLite at all, another application's SQLite database, a newer metadial schema): it throws
+//    StorageError naming the path and saying the file was left unchanged. A new path or an
+//    empty file gets the schema.
+//
+// File identity: PRAGMA application_id = kSqliteApplicationId, PRAGMA user_version = schema
+// version (kSqliteSchemaVersion), also kept in the `meta` table with the application name.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "metadial/storage/storage.h"
+
+namespace metadial::storage {
+
+/// PRAGMA application_id of every metadial database: the ASCII bytes "MDAL".
+inline constexpr int32_t kSqliteApplicationId = 0x4D44414C;
+/// Schema version this build writes and the newest it reads (PRAGMA user_version).
+inline constexpr int kSqliteSchemaVersion = 1;
+
+/// Settings of a SqliteStorage connection.
+struct SqliteOptions {
+  /// How long a write waits for another process's lock before it throws StorageError.
+  int busy_timeout_ms = 30000;
+  /// true (default): synchronous=FULL, every commit is fsynced, it survives an OS crash or power
+  /// loss. false: synchronous=NORMAL, a commit survives a crash of the process but the last
+  /// ones may be lost on power loss; commits are then much cheaper (see bench/storage).
+  bool durable = true;
+};
+
+/// Trials in one SQLite file; see the top of this header for the guarantees.
+class SqliteStorage final : public Storage {
+ public:
+  /// Opens PATH, creating the file and the schema if needed. Throws StorageError naming the path
+  /// when it cannot be opened, is not a metadial database, or has a newer schema.
+  explicit SqliteStorage(const std::string& path, SqliteOptions options = {});
+  ~SqliteStorage() override;
+  SqliteStorage(const SqliteStorage&) = delete;
+  SqliteStorage& operator=(const SqliteStorage&) = delete;
+  /// A moved-from SqliteStorage may only be destroyed or assigned to.
+  SqliteStorage(SqliteStorage&&) noexcept;
+  SqliteStorage& operator=(SqliteStorage&&) noexcept;
+
+  /// The path given at construction.
+  const std::string& path() const;
+
+  StudyRecord create_or_load_study(const std::string& name, study::Direction direction,
+                                   const nlohmann::json& space, const nlohmann::json& attrs) override;
+  std::optional<StudyRecord> find_study(const std::string& name) override;
+  std::vector<StudyRecord> list_studies() override;
+
+  study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) override;
+  void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
+  void report_intermediate(int64_t trial_id, int64_t step, double value) override;
+  void heartbeat(int64_t trial_id) override;
+  void finish_trial(int64_t trial_id, study::TrialState state, std::optional<double> value, double cost,
+                    const std::string& fail_reason) override;
+
+  std::vector<study::FrozenTrial> trials(int64_t study_id) override;
+  study::FrozenTrial trial(int64_t trial_id) override;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace metadial::storage

@@ -1,0 +1,34 @@
+// Argument checks and messages shared by every storage, so that InMemoryStorage and
+// SqliteStorage reject the same calls with the same words.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "metadial/space/search_space.h"
+#include "metadial/study/trial.h"
+
+namespace metadial::storage::detail {
+
+/// Non-empty study name; throws InvalidArgument.
+void check_study_name(const std::string& name);
+/// Finite float params (JSON has no NaN / inf), fidelity >= 0; throws InvalidArgument.
+void check_params(const space::Config& params, int fidelity);
+/// step >= 0, finite value; throws InvalidArgument.
+void check_intermediate(int64_t step, double value);
+/// A finishing state (not running); complete needs a value, failed has none; values finite;
+/// cost finite and >= 0. Throws InvalidArgument.
+void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
+
+/// "trial 12 of study 'tune'".
+std::string describe_trial(int64_t number, const std::string& study_name);
+
+/// The StorageError messages for a call on a finished trial or on params already set.
+std::string already_finished_message(const std::string& trial, study::TrialState state);
+std::string set_params_finished_message(const std::string& trial, study::TrialState state);
+std::string params_already_set_message(const std::string& trial);
+std::string report_finished_message(const std::string& trial, int64_t step, study::TrialState state);
+std::string heartbeat_finished_message(const std::string& trial, study::TrialState state);
+
+}  // namespace metadial::storage::detail

@@ -1,0 +1,133 @@
+#include "metadial/storage/in_memory.h"
+
+#include "metadial/core/error.h"
+#include "storage/detail/checks.h"
+
+namespace metadial::storage {
+
+using study::FrozenTrial;
+using study::TrialState;
+
+InMemoryStorage::StudyEntry& InMemoryStorage::study_locked(int64_t study_id) {
+  auto it = studies_.find(study_id);
+  MD_CHECK_AS(StorageError, it != studies_.end(), "no study with id ", study_id, " in the in-memory storage");
+  return it->second;
+}
+
+InMemoryStorage::TrialEntry& InMemoryStorage::trial_locked(int64_t trial_id) {
+  MD_CHECK_AS(StorageError, trial_id >= 1 && trial_id <= static_cast<int64_t>(trials_.size()), "no trial with id ",
+              trial_id, " in the in-memory storage");
+  return trials_[static_cast<size_t>(trial_id - 1)];
+}
+
+std::string InMemoryStorage::describe_locked(const TrialEntry& t) const {
+  return detail::describe_trial(t.record.number, studies_.at(t.study_id).record.name);
+}
+
+StudyRecord InMemoryStorage::create_or_load_study(const std::string& name, study::Direction direction,
+                                                  const nlohmann::json& space, const nlohmann::json& attrs) {
+  detail::check_study_name(name);
+  std::lock_guard lock(mu_);
+  if (auto it = study_ids_.find(name); it != study_ids_.end()) return studies_.at(it->second).record;
+  StudyRecord r;
+  r.id = static_cast<int64_t>(studies_.size()) + 1;
+  r.name = name;
+  r.direction = direction;
+  r.space = space;
+  r.attrs = attrs;
+  r.created_at = study::now_unix_seconds();
+  studies_[r.id].record = r;
+  study_ids_[name] = r.id;
+  return r;
+}
+
+std::optional<StudyRecord> InMemoryStorage::find_study(const std::string& name) {
+  std::lock_guard lock(mu_);
+  auto it = study_ids_.find(name);
+  if (it == study_ids_.end()) return std::nullopt;
+  return studies_.at(it->second).record;
+}
+
+std::vector<StudyRecord> InMemoryStorage::list_studies() {
+  std::lock_guard lock(mu_);
+  std::vector<StudyRecord> out;
+  out.reserve(studies_.size());
+  for (const auto& [id, s] : studies_) out.push_back(s.record);
+  return out;
+}
+
+FrozenTrial InMemoryStorage::create_trial(int64_t study_id, const std::string& worker) {
+  std::lock_guard lock(mu_);
+  StudyEntry& s = study_locked(study_id);
+  TrialEntry t;
+  t.study_id = study_id;
+  t.record.id = static_cast<int64_t>(trials_.size()) + 1;
+  t.record.number = static_cast<int64_t>(s.trial_ids.size());
+  t.record.state = TrialState::kRunning;
+  t.record.worker = worker;
+  t.record.started_at = study::now_unix_seconds();
+  t.record.heartbeat_at = t.record.started_at;
+  s.trial_ids.push_back(t.record.id);
+  trials_.push_back(t);
+  return t.record;
+}
+
+void InMemoryStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {
+  detail::check_params(params, fidelity);
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, !t.record.is_finished(),
+              detail::set_params_finished_message(describe_locked(t), t.record.state));
+  MD_CHECK_AS(StorageError, !t.params_set, detail::params_already_set_message(describe_locked(t)));
+  t.record.params = params;
+  t.record.fidelity = fidelity;
+  t.params_set = true;
+}
+
+void InMemoryStorage::report_intermediate(int64_t trial_id, int64_t step, double value) {
+  detail::check_intermediate(step, value);
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, !t.record.is_finished(),
+              detail::report_finished_message(describe_locked(t), step, t.record.state));
+  t.record.intermediate[step] = value;
+  t.record.heartbeat_at = study::now_unix_seconds();
+}
+
+void InMemoryStorage::heartbeat(int64_t trial_id) {
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, !t.record.is_finished(),
+              detail::heartbeat_finished_message(describe_locked(t), t.record.state));
+  t.record.heartbeat_at = study::now_unix_seconds();
+}
+
+void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::optional<double> value, double cost,
+                                   const std::string& fail_reason) {
+  detail::check_finish(state, value, cost);
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, !t.record.is_finished(),
+              detail::already_finished_message(describe_locked(t), t.record.state));
+  t.record.state = state;
+  t.record.value = value;
+  t.record.cost = cost;
+  t.record.fail_reason = fail_reason;
+  t.record.finished_at = study::now_unix_seconds();
+}
+
+std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
+  std::lock_guard lock(mu_);
+  const StudyEntry& s = study_locked(study_id);
+  std::vector<FrozenTrial> out;
+  out.reserve(s.trial_ids.size());
+  for (int64_t id : s.trial_ids) out.push_back(trials_[static_cast<size_t>(id - 1)].record);
+  return out;
+}
+
+FrozenTrial InMemoryStorage::trial(int64_t trial_id) {
+  std::lock_guard lock(mu_);
+  return trial_locked(trial_id).record;
+}
+
+}  // namespace metadial::storage

@@ -1,0 +1,598 @@
+#include "metadial/storage/sqlite.h"
+
+#include <sqlite3.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <mutex>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <utility>
+
+#include "metadial/core/error.h"
+#include "storage/detail/checks.h"
+
+namespace metadial::storage {
+
+using ::metadial::detail::concat;
+using study::FrozenTrial;
+using study::TrialState;
+
+namespace {
+
+// Version 1. A later version adds a migration from each older one in `open` and bumps
+// kSqliteSchemaVersion; an older build refuses the newer file instead of guessing.
+constexpr const char* kSchemaSql = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+);
+CREATE TABLE studies (
+  id         INTEGER PRIMARY KEY,
+  name       TEXT NOT NULL UNIQUE,
+  direction  TEXT NOT NULL CHECK (direction IN ('minimize', 'maximize')),
+  space      TEXT NOT NULL,
+  attrs      TEXT NOT NULL,
+  created_at REAL NOT NULL
+);
+CREATE TABLE trials (
+  id           INTEGER PRIMARY KEY,
+  study_id     INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  number       INTEGER NOT NULL,
+  state        TEXT NOT NULL CHECK (state IN ('running', 'complete', 'pruned', 'failed')),
+  params       TEXT,                      -- JSON object; NULL until set_trial_params
+  fidelity     INTEGER NOT NULL DEFAULT 0,
+  value        REAL,                      -- NULL unless complete (or pruned with a value)
+  cost         REAL NOT NULL DEFAULT 0,
+  fail_reason  TEXT NOT NULL DEFAULT '',
+  worker       TEXT NOT NULL DEFAULT '',
+  started_at   REAL NOT NULL,
+  finished_at  REAL NOT NULL DEFAULT 0,
+  heartbeat_at REAL NOT NULL,
+  UNIQUE (study_id, number)
+);
+CREATE TABLE intermediate_values (
+  trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
+  step     INTEGER NOT NULL,
+  value    REAL NOT NULL,
+  PRIMARY KEY (trial_id, step)
+) WITHOUT ROWID;
+)sql";
+
+constexpr const char* kTrialColumns =
+    "t.id, t.number, t.state, t.params, t.fidelity, t.value, t.cost, t.fail_reason, t.worker, "
+    "t.started_at, t.finished_at, t.heartbeat_at";
+
+/// Why SQLite could not open a path, in the user's terms.
+std::string open_hint(const std::string& path) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path p(path);
+  fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  if (fs::is_directory(p, ec)) return " (it is a directory; give a file path)";
+  if (fs::exists(p, ec)) return " (check the file's permissions)";
+  if (!fs::is_directory(dir, ec)) return concat(" (directory '", dir.string(), "' does not exist)");
+  return concat(" (check that directory '", dir.string(), "' is writable)");
+}
+
+/// One connection and its prepared statements. Not thread-safe: SqliteStorage::Impl locks.
+class Db {
+ public:
+  Db(std::string path, SqliteOptions options) : path_(std::move(path)), options_(options) {}
+  ~Db() { close(); }
+  Db(const Db&) = delete;
+  Db& operator=(const Db&) = delete;
+
+  void open();
+  void close() {
+    for (auto& [sql, stmt] : cache_) sqlite3_finalize(stmt);
+    cache_.clear();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+  }
+
+  const std::string& path() const { return path_; }
+  sqlite3* handle() const { return db_; }
+  /// What the current call is doing, for error messages ("create_trial").
+  void set_doing(const char* doing) { doing_ = doing; }
+
+  [[noreturn]] void fail(int rc) const {
+    const bool opening = std::string_view(doing_) == "open";
+    if (opening && (rc & 0xff) == SQLITE_NOTADB) {
+      throw StorageError(concat("cannot open SQLite storage '", path_, "': the file is not a SQLite database (",
+                                sqlite3_errmsg(db_), "); it was left unchanged"));
+    }
+    std::string msg = opening ? concat("cannot open SQLite storage '", path_, "': ", sqlite3_errmsg(db_))
+                          : concat("SQLite storage '", path_, "': ", doing_, " failed: ", sqlite3_errmsg(db_));
+    const int primary = rc & 0xff;
+    if (rc == SQLITE_BUSY_SNAPSHOT) {
+      msg += " (another connection wrote to the database during this read; retry)";
+    } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      msg += concat(" (another connection held the database lock for longer than the busy timeout of ",
+                    options_.busy_timeout_ms, " ms; retry, or use fewer concurrent writers)");
+    }
+    throw StorageError(msg);
+  }
+
+  sqlite3_stmt* prepare(const char* sql) {
+    auto it = cache_.find(sql);
+    if (it != cache_.end()) return it->second;
+    sqlite3_stmt* stmt = nullptr;
+    const int rc = sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
+    if (rc != SQLITE_OK) fail(rc);
+    cache_.emplace(sql, stmt);
+    return stmt;
+  }
+
+  void exec(const char* sql);
+
+ private:
+  std::string path_;
+  SqliteOptions options_;
+  sqlite3* db_ = nullptr;
+  const char* doing_ = "open";
+  std::unordered_map<std::string, sqlite3_stmt*> cache_;
+};
+
+/// A cached prepared statement for the duration of one use; reset on scope exit.
+class Stmt {
+ public:
+  Stmt(Db& db, const char* sql) : db_(db), stmt_(db.prepare(sql)) {}
+  ~Stmt() {
+    sqlite3_reset(stmt_);
+    sqlite3_clear_bindings(stmt_);
+  }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind_int(int i, int64_t v) { return check(sqlite3_bind_int64(stmt_, i, v)); }
+  Stmt& bind_double(int i, double v) { return check(sqlite3_bind_double(stmt_, i, v)); }
+  Stmt& bind_text(int i, const std::string& v) {
+    return check(sqlite3_bind_text(stmt_, i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT));
+  }
+  Stmt& bind_opt_double(int i, const std::optional<double>& v) {
+    return v ? bind_double(i, *v) : check(sqlite3_bind_null(stmt_, i));
+  }
+
+  /// Next row: true if there is one, false when done. Throws StorageError on failure.
+  bool step() {
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    db_.fail(rc);
+  }
+  /// Runs a statement that returns no rows.
+  void run() {
+    while (step()) {
+    }
+  }
+
+  bool is_null(int c) const { return sqlite3_column_type(stmt_, c) == SQLITE_NULL; }
+  int64_t get_int(int c) const { return sqlite3_column_int64(stmt_, c); }
+  double get_double(int c) const { return sqlite3_column_double(stmt_, c); }
+  std::string get_text(int c) const {
+    const auto* p = sqlite3_column_text(stmt_, c);
+    const int n = sqlite3_column_bytes(stmt_, c);
+    return p == nullptr ? std::string() : std::string(reinterpret_cast<const char*>(p), static_cast<size_t>(n));
+  }
+
+ private:
+  Stmt& check(int rc) {
+    if (rc != SQLITE_OK) db_.fail(rc);
+    return *this;
+  }
+
+  Db& db_;
+  sqlite3_stmt* stmt_;
+};
+
+void Db::exec(const char* sql) { Stmt(*this, sql).run(); }
+
+/// BEGIN IMMEDIATE (write) or BEGIN (read) ... COMMIT; rolls back if not committed.
+class Transaction {
+ public:
+  Transaction(Db& db, bool write) : db_(db) { db_.exec(write ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  ~Transaction() {
+    if (!committed_ && sqlite3_get_autocommit(db_.handle()) == 0) {
+      sqlite3_exec(db_.handle(), "ROLLBACK", nullptr, nullptr, nullptr);
+    }
+  }
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
+  void commit() {
+    db_.exec("COMMIT");
+    committed_ = true;
+  }
+
+ private:
+  Db& db_;
+  bool committed_ = false;
+};
+
+/// What the file at the path is, read without writing to it.
+struct Identity {
+  int32_t application_id = 0;
+  int64_t user_version = 0;
+  std::vector<std::string> objects;  ///< "table users", "index ix" ... from sqlite_master, tables first
+};
+
+/// Reads the identity; throws StorageError if the file is not a SQLite database (Db::fail).
+Identity read_identity(Db& db) {
+  Identity id;
+  {
+    Stmt s(db, "PRAGMA application_id");
+    if (s.step()) id.application_id = static_cast<int32_t>(s.get_int(0));
+  }
+  {
+    Stmt s(db, "PRAGMA user_version");
+    if (s.step()) id.user_version = s.get_int(0);
+  }
+  Stmt s(db, "SELECT type || ' ' || name FROM sqlite_master ORDER BY type <> 'table', name");
+  while (s.step()) id.objects.push_back(s.get_text(0));
+  return id;
+}
+
+enum class FileKind { kEmpty, kMetadial };
+
+/// kEmpty or kMetadial (current or older schema); throws StorageError for anything else.
+FileKind classify(const Db& db, const Identity& id) {
+  const std::string where = concat("cannot open SQLite storage '", db.path(), "': ");
+  if (id.application_id == kSqliteApplicationId) {
+    MD_CHECK_AS(StorageError, id.user_version <= kSqliteSchemaVersion, where,
+                "it was written by a newer metadial (schema ", id.user_version, ", this build reads up to ",
+                kSqliteSchemaVersion, "); upgrade metadial");
+    MD_CHECK_AS(StorageError, id.user_version >= 1, where,
+                "it has the metadial application_id but no schema version (damaged?); it was left unchanged");
+    return FileKind::kMetadial;
+  }
+  if (id.application_id == 0 && id.user_version == 0 && id.objects.empty()) return FileKind::kEmpty;
+  std::string what;
+  if (id.application_id != 0) {
+    auto hex = [](int32_t v) {
+      char buf[16];
+      std::snprintf(buf, sizeof buf, "0x%08X", static_cast<uint32_t>(v));
+      return std::string(buf);
+    };
+    what = concat("application_id ", hex(id.application_id), ", metadial's is ", hex(kSqliteApplicationId));
+  } else {
+    std::string names;
+    for (size_t i = 0; i < id.objects.size() && i < 5; ++i) names += (i ? ", " : "") + id.objects[i];
+    if (id.objects.size() > 5) names += ", ...";
+    what = id.objects.empty() ? concat("user_version ", id.user_version, ", no metadial application_id")
+                              : concat("it holds ", names, "; no metadial application_id");
+  }
+  throw StorageError(concat(where, "it is a SQLite database of another application (", what,
+                            "), not a metadial database; it was left unchanged"));
+}
+
+void Db::open() {
+  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
+  if (rc != SQLITE_OK) {
+    const std::string err = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
+    close();
+    throw StorageError(concat("cannot open SQLite storage '", path_, "': ", err, open_hint(path_)));
+  }
+  sqlite3_extended_result_codes(db_, 1);
+  sqlite3_busy_timeout(db_, options_.busy_timeout_ms);
+  // Connection settings only: nothing is written to the file before it is known to be ours.
+  exec("PRAGMA foreign_keys = ON");
+  exec(options_.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
+
+  FileKind kind;
+  {
+    Transaction snapshot(*this, /*write=*/false);
+    kind = classify(*this, read_identity(*this));
+    snapshot.commit();
+  }
+  if (kind == FileKind::kEmpty) {
+    // Another process may be creating the schema right now: decide again under the write lock.
+    Transaction tx(*this, /*write=*/true);
+    if (classify(*this, read_identity(*this)) == FileKind::kEmpty) {
+      char* err = nullptr;
+      if (sqlite3_exec(db_, kSchemaSql, nullptr, nullptr, &err) != SQLITE_OK) {
+        const std::string msg = err != nullptr ? err : "?";
+        sqlite3_free(err);
+        throw StorageError(concat("SQLite storage '", path_, "': creating the schema failed: ", msg));
+      }
+      exec(concat("PRAGMA application_id = ", kSqliteApplicationId).c_str());
+      exec(concat("PRAGMA user_version = ", kSqliteSchemaVersion).c_str());
+      Stmt meta(*this, "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('application', 'metadial'), "
+                       "('created_by', ?)");
+      meta.bind_text(1, std::to_string(kSqliteSchemaVersion)).bind_text(2, concat("metadial ", METADIAL_VERSION)).run();
+    }
+    tx.commit();
+  }
+  MD_CHECK_AS(StorageError, sqlite3_db_readonly(db_, "main") == 0, "cannot open SQLite storage '", path_,
+              "': the file is read-only; metadial needs to write to it");
+  // WAL: readers never block the writer and a commit is one append + fsync. On a file system
+  // without shared memory SQLite keeps the rollback journal, which is as durable, only slower.
+  Stmt(*this, "PRAGMA journal_mode = WAL").run();
+  set_doing("?");
+}
+
+/// What the writing calls check before changing a trial.
+struct TrialHead {
+  int64_t number = -1;
+  TrialState state = TrialState::kRunning;
+  bool params_set = false;
+  std::string description;  ///< "trial 3 of study 'x'"
+};
+
+TrialHead load_head(Db& db, int64_t trial_id) {
+  Stmt s(db,
+         "SELECT t.number, t.state, t.params IS NOT NULL, s.name FROM trials t JOIN studies s ON s.id = t.study_id "
+         "WHERE t.id = ?");
+  s.bind_int(1, trial_id);
+  MD_CHECK_AS(StorageError, s.step(), "no trial with id ", trial_id, " in SQLite storage '", db.path(), "'");
+  TrialHead h;
+  h.number = s.get_int(0);
+  h.state = study::trial_state_from_string(s.get_text(1));
+  h.params_set = s.get_int(2) != 0;
+  h.description = detail::describe_trial(h.number, s.get_text(3));
+  return h;
+}
+
+void check_study_exists(Db& db, int64_t study_id) {
+  Stmt s(db, "SELECT 1 FROM studies WHERE id = ?");
+  s.bind_int(1, study_id);
+  MD_CHECK_AS(StorageError, s.step(), "no study with id ", study_id, " in SQLite storage '", db.path(), "'");
+}
+
+/// JSON text of a value to store; InvalidArgument if it cannot be written (invalid UTF-8).
+std::string dump_json(const nlohmann::json& j, const char* what) {
+  try {
+    return j.dump();
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(concat(what, " cannot be stored as JSON: ", e.what()));
+  }
+}
+
+nlohmann::json parse_json(const Db& db, const std::string& text, const char* what) {
+  try {
+    return nlohmann::json::parse(text);
+  } catch (const nlohmann::json::exception& e) {
+    throw StorageError(concat("SQLite storage '", db.path(), "': stored ", what, " is not valid JSON: ", e.what()));
+  }
+}
+
+StudyRecord read_study(const Db& db, const Stmt& s) {
+  StudyRecord r;
+  r.id = s.get_int(0);
+  r.name = s.get_text(1);
+  r.direction = study::direction_from_string(s.get_text(2));
+  r.space = parse_json(db, s.get_text(3), "study space");
+  r.attrs = parse_json(db, s.get_text(4), "study attrs");
+  r.created_at = s.get_double(5);
+  return r;
+}
+
+/// A trial row selected with kTrialColumns (no intermediate values).
+FrozenTrial read_trial(const Db& db, const Stmt& s) {
+  FrozenTrial t;
+  t.id = s.get_int(0);
+  t.number = s.get_int(1);
+  t.state = study::trial_state_from_string(s.get_text(2));
+  if (!s.is_null(3)) t.params = space::config_from_json(parse_json(db, s.get_text(3), "trial params"));
+  t.fidelity = static_cast<int>(s.get_int(4));
+  if (!s.is_null(5)) t.value = s.get_double(5);
+  t.cost = s.get_double(6);
+  t.fail_reason = s.get_text(7);
+  t.worker = s.get_text(8);
+  t.started_at = s.get_double(9);
+  t.finished_at = s.get_double(10);
+  t.heartbeat_at = s.get_double(11);
+  return t;
+}
+
+std::optional<StudyRecord> find_study_locked(Db& db, const std::string& name) {
+  Stmt s(db, "SELECT id, name, direction, space, attrs, created_at FROM studies WHERE name = ?");
+  s.bind_text(1, name);
+  if (!s.step()) return std::nullopt;
+  return read_study(db, s);
+}
+
+}  // namespace
+
+struct SqliteStorage::Impl {
+  Impl(const std::string& path, SqliteOptions options) : db(path, options) {}
+  std::mutex mu;
+  Db db;
+};
+
+SqliteStorage::SqliteStorage(const std::string& path, SqliteOptions options) {
+  MD_CHECK(!path.empty(), "SQLite storage path must not be empty");
+  MD_CHECK(options.busy_timeout_ms >= 0, "SQLite busy_timeout_ms is ", options.busy_timeout_ms, "; it must be >= 0");
+  impl_ = std::make_unique<Impl>(path, options);
+  impl_->db.open();
+}
+
+SqliteStorage::~SqliteStorage() = default;
+SqliteStorage::SqliteStorage(SqliteStorage&&) noexcept = default;
+SqliteStorage& SqliteStorage::operator=(SqliteStorage&&) noexcept = default;
+
+const std::string& SqliteStorage::path() const { return impl_->db.path(); }
+
+StudyRecord SqliteStorage::create_or_load_study(const std::string& name, study::Direction direction,
+                                                const nlohmann::json& space, const nlohmann::json& attrs) {
+  detail::check_study_name(name);
+  const std::string space_json = dump_json(space, "study space");
+  const std::string attrs_json = dump_json(attrs, "study attrs");
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("create_or_load_study");
+  if (auto found = find_study_locked(db, name)) return *found;  // the usual case on resume: no write lock
+  Transaction tx(db, /*write=*/true);
+  if (auto found = find_study_locked(db, name)) return *found;  // created by another process meanwhile
+  StudyRecord r;
+  r.name = name;
+  r.direction = direction;
+  r.space = space;
+  r.attrs = attrs;
+  r.created_at = study::now_unix_seconds();
+  Stmt s(db, "INSERT INTO studies (name, direction, space, attrs, created_at) VALUES (?, ?, ?, ?, ?)");
+  s.bind_text(1, name).bind_text(2, study::to_string(direction)).bind_text(3, space_json);
+  s.bind_text(4, attrs_json).bind_double(5, r.created_at).run();
+  r.id = sqlite3_last_insert_rowid(db.handle());
+  tx.commit();
+  return r;
+}
+
+std::optional<StudyRecord> SqliteStorage::find_study(const std::string& name) {
+  std::lock_guard lock(impl_->mu);
+  impl_->db.set_doing("find_study");
+  return find_study_locked(impl_->db, name);
+}
+
+std::vector<StudyRecord> SqliteStorage::list_studies() {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("list_studies");
+  Stmt s(db, "SELECT id, name, direction, space, attrs, created_at FROM studies ORDER BY id");
+  std::vector<StudyRecord> out;
+  while (s.step()) out.push_back(read_study(db, s));
+  return out;
+}
+
+FrozenTrial SqliteStorage::create_trial(int64_t study_id, const std::string& worker) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("create_trial");
+  // BEGIN IMMEDIATE takes the file's write lock before reading max(number): no other process
+  // can hand out the same number in between.
+  Transaction tx(db, /*write=*/true);
+  check_study_exists(db, study_id);
+  FrozenTrial t;
+  {
+    Stmt s(db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?");
+    s.bind_int(1, study_id);
+    MD_ASSERT(s.step());
+    t.number = s.get_int(0);
+  }
+  t.state = TrialState::kRunning;
+  t.worker = worker;
+  t.started_at = study::now_unix_seconds();
+  t.heartbeat_at = t.started_at;
+  Stmt s(db, "INSERT INTO trials (study_id, number, state, worker, started_at, heartbeat_at) "
+             "VALUES (?, ?, 'running', ?, ?, ?)");
+  s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, worker).bind_double(4, t.started_at);
+  s.bind_double(5, t.heartbeat_at).run();
+  t.id = sqlite3_last_insert_rowid(db.handle());
+  tx.commit();
+  return t;
+}
+
+void SqliteStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {
+  detail::check_params(params, fidelity);
+  const std::string json = dump_json(space::to_json(params), "trial params");
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("set_trial_params");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state == TrialState::kRunning,
+              detail::set_params_finished_message(h.description, h.state));
+  MD_CHECK_AS(StorageError, !h.params_set, detail::params_already_set_message(h.description));
+  Stmt s(db, "UPDATE trials SET params = ?, fidelity = ? WHERE id = ? AND state = 'running'");
+  s.bind_text(1, json).bind_int(2, fidelity).bind_int(3, trial_id).run();
+  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  tx.commit();
+}
+
+void SqliteStorage::report_intermediate(int64_t trial_id, int64_t step, double value) {
+  detail::check_intermediate(step, value);
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("report_intermediate");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state == TrialState::kRunning,
+              detail::report_finished_message(h.description, step, h.state));
+  {
+    Stmt s(db, "INSERT INTO intermediate_values (trial_id, step, value) VALUES (?, ?, ?) "
+               "ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value");
+    s.bind_int(1, trial_id).bind_int(2, step).bind_double(3, value).run();
+  }
+  Stmt s(db, "UPDATE trials SET heartbeat_at = ? WHERE id = ?");
+  s.bind_double(1, study::now_unix_seconds()).bind_int(2, trial_id).run();
+  tx.commit();
+}
+
+void SqliteStorage::heartbeat(int64_t trial_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("heartbeat");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state == TrialState::kRunning,
+              detail::heartbeat_finished_message(h.description, h.state));
+  Stmt s(db, "UPDATE trials SET heartbeat_at = ? WHERE id = ?");
+  s.bind_double(1, study::now_unix_seconds()).bind_int(2, trial_id).run();
+  tx.commit();
+}
+
+void SqliteStorage::finish_trial(int64_t trial_id, TrialState state, std::optional<double> value, double cost,
+                                 const std::string& fail_reason) {
+  detail::check_finish(state, value, cost);
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("finish_trial");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state == TrialState::kRunning, detail::already_finished_message(h.description, h.state));
+  Stmt s(db, "UPDATE trials SET state = ?, value = ?, cost = ?, fail_reason = ?, finished_at = ? "
+             "WHERE id = ? AND state = 'running'");
+  s.bind_text(1, study::to_string(state)).bind_opt_double(2, value).bind_double(3, cost).bind_text(4, fail_reason);
+  s.bind_double(5, study::now_unix_seconds()).bind_int(6, trial_id).run();
+  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  tx.commit();
+}
+
+std::vector<FrozenTrial> SqliteStorage::trials(int64_t study_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("trials");
+  Transaction tx(db, /*write=*/false);  // one snapshot for both queries
+  check_study_exists(db, study_id);
+  std::vector<FrozenTrial> out;
+  std::unordered_map<int64_t, size_t> index;
+  {
+    static const std::string sql =
+        concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.study_id = ? ORDER BY t.number");
+    Stmt s(db, sql.c_str());
+    s.bind_int(1, study_id);
+    while (s.step()) {
+      out.push_back(read_trial(db, s));
+      index.emplace(out.back().id, out.size() - 1);
+    }
+  }
+  Stmt s(db, "SELECT iv.trial_id, iv.step, iv.value FROM intermediate_values iv JOIN trials t ON t.id = iv.trial_id "
+             "WHERE t.study_id = ?");
+  s.bind_int(1, study_id);
+  while (s.step()) out[index.at(s.get_int(0))].intermediate.emplace(s.get_int(1), s.get_double(2));
+  tx.commit();
+  return out;
+}
+
+FrozenTrial SqliteStorage::trial(int64_t trial_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("trial");
+  Transaction tx(db, /*write=*/false);
+  FrozenTrial t;
+  {
+    static const std::string sql = concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.id = ?");
+    Stmt s(db, sql.c_str());
+    s.bind_int(1, trial_id);
+    MD_CHECK_AS(StorageError, s.step(), "no trial with id ", trial_id, " in SQLite storage '", db.path(), "'");
+    t = read_trial(db, s);
+  }
+  Stmt s(db, "SELECT step, value FROM intermediate_values WHERE trial_id = ?");
+  s.bind_int(1, trial_id);
+  while (s.step()) t.intermediate.emplace(s.get_int(0), s.get_double(1));
+  tx.commit();
+  return t;
+}
+
+}  // namespace metadial::storage

@@ -1,0 +1,382 @@
+// SqliteStorage beyond the shared contract: persistence, several processes on one file, the
+// refusal to touch files that are not metadial databases, and clear errors. Also open_storage.
+#include "metadial/storage/sqlite.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "metadial/core/error.h"
+#include "metadial/storage/in_memory.h"
+#include "storage/temp_db.h"
+
+namespace metadial::storage {
+namespace {
+
+using study::Direction;
+using study::FrozenTrial;
+using study::TrialState;
+using testing::TempDb;
+using testing::read_bytes;
+using testing::write_bytes;
+
+/// Runs SQL on a raw connection (as another application would), failing the test on error.
+void raw_exec(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* err = nullptr;
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err);
+  EXPECT_EQ(rc, SQLITE_OK) << (err ? err : "");
+  sqlite3_free(err);
+  sqlite3_close(db);
+}
+
+/// First column of the first row of a query on a raw connection, as text.
+std::string raw_query(const std::string& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* stmt = nullptr;
+  std::string out = "<error>";
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &stmt, nullptr) == SQLITE_OK && sqlite3_step(stmt) == SQLITE_ROW) {
+    const auto* text = sqlite3_column_text(stmt, 0);
+    out = text ? reinterpret_cast<const char*>(text) : "NULL";
+  }
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return out;
+}
+
+template <typename Fn>
+std::string storage_error_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const StorageError& e) {
+    return e.what();
+  }
+  return "<no StorageError>";
+}
+
+bool contains(const std::string& haystack, const std::string& needle) {
+  return haystack.find(needle) != std::string::npos;
+}
+
+TEST(SqliteStorage, KeepsEverythingAcrossReopen) {
+  TempDb file;
+  std::vector<FrozenTrial> written;
+  StudyRecord study;
+  {
+    SqliteStorage st(file.str());
+    study = st.create_or_load_study("tune", Direction::kMaximize, {{{"name", "x"}, {"type", "float"}}},
+                                    {{"seed", 3}});
+    const FrozenTrial a = st.create_trial(study.id, "host:1");
+    st.set_trial_params(a.id, {{"x", 0.1 + 0.2}, {"n", int64_t{4}}, {"k", std::string("rbf")}}, 1);
+    st.report_intermediate(a.id, 0, 1.0 / 7.0);
+    st.report_intermediate(a.id, 3, 2.5);
+    st.finish_trial(a.id, TrialState::kComplete, 1.0 / 3.0, 12.5, "");
+    const FrozenTrial b = st.create_trial(study.id, "host:2");
+    st.finish_trial(b.id, TrialState::kFailed, std::nullopt, 0.5, "exit code 3");
+    st.create_trial(study.id, "host:3");  // left running, as after a crash
+    written = st.trials(study.id);
+  }
+  SqliteStorage st(file.str());
+  const auto found = st.find_study("tune");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, study.id);
+  EXPECT_EQ(found->direction, Direction::kMaximize);
+  EXPECT_EQ(found->space, study.space);
+  EXPECT_EQ(found->attrs, study.attrs);
+  EXPECT_EQ(found->created_at, study.created_at);
+  const auto read = st.trials(study.id);
+  ASSERT_EQ(read.size(), 3u);
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].id, written[i].id);
+    EXPECT_EQ(read[i].number, written[i].number);
+    EXPECT_EQ(read[i].state, written[i].state);
+    EXPECT_EQ(read[i].params, written[i].params);
+    EXPECT_EQ(read[i].fidelity, written[i].fidelity);
+    EXPECT_EQ(read[i].value, written[i].value);
+    EXPECT_EQ(read[i].intermediate, written[i].intermediate);
+    EXPECT_EQ(read[i].cost, written[i].cost);
+    EXPECT_EQ(read[i].fail_reason, written[i].fail_reason);
+    EXPECT_EQ(read[i].worker, written[i].worker);
+    EXPECT_EQ(read[i].started_at, written[i].started_at);
+    EXPECT_EQ(read[i].finished_at, written[i].finished_at);
+    EXPECT_EQ(read[i].heartbeat_at, written[i].heartbeat_at);
+  }
+  EXPECT_EQ(std::get<double>(read[0].params.at("x")), 0.1 + 0.2);
+  EXPECT_EQ(read[0].value, 1.0 / 3.0);
+  EXPECT_EQ(read[2].state, TrialState::kRunning);
+  // Numbering continues after the reopen.
+  EXPECT_EQ(st.create_trial(study.id, "host:4").number, 3);
+}
+
+TEST(SqliteStorage, AWriteIsCommittedWhenTheCallReturns) {
+  // The child finishes a trial, then dies without running any destructor (no close, no
+  // checkpoint): the parent must still find the finished trial. Both durability modes survive
+  // a process crash (only `durable` survives a power loss, which a test cannot stage).
+  for (const bool durable : {true, false}) {
+    TempDb file;
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      SqliteStorage st(file.str(), SqliteOptions{.durable = durable});
+      const int64_t s = st.create_or_load_study("crash", Direction::kMinimize, nlohmann::json::array(), {}).id;
+      const FrozenTrial t = st.create_trial(s, "child");
+      st.report_intermediate(t.id, 4, 0.5);
+      st.finish_trial(t.id, TrialState::kComplete, 0.125, 1.0, "");
+      st.create_trial(s, "child");
+      std::raise(SIGKILL);
+    }
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+    SqliteStorage st(file.str());
+    const auto s = st.find_study("crash");
+    ASSERT_TRUE(s.has_value()) << "durable=" << durable;
+    const auto trials = st.trials(s->id);
+    ASSERT_EQ(trials.size(), 2u);
+    EXPECT_EQ(trials[0].state, TrialState::kComplete);
+    EXPECT_EQ(trials[0].value, 0.125);
+    EXPECT_EQ(trials[0].intermediate, (std::map<int64_t, double>{{4, 0.5}}));
+    EXPECT_EQ(trials[1].state, TrialState::kRunning);
+  }
+}
+
+TEST(SqliteStorage, SeveralProcessesGetDistinctGapFreeNumbers) {
+  // Every child opens the (not yet existing) file itself, so schema and study creation race;
+  // then all wait at a barrier and create trials at the same time.
+  TempDb file;
+  constexpr int kProcesses = 4;
+  constexpr int kPerProcess = 25;
+  int ready[2];
+  int go[2];
+  ASSERT_EQ(pipe(ready), 0);
+  ASSERT_EQ(pipe(go), 0);
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      close(ready[0]);
+      close(go[1]);
+      int code = 0;
+      try {
+        SqliteStorage st(file.str());
+        const int64_t s = st.create_or_load_study("shared", Direction::kMinimize, nlohmann::json::array(), {}).id;
+        char byte = 'r';
+        if (write(ready[1], &byte, 1) != 1) _exit(2);
+        if (read(go[0], &byte, 1) != 0) _exit(2);  // returns 0 when the parent closes the pipe
+        for (int i = 0; i < kPerProcess; ++i) {
+          const FrozenTrial t = st.create_trial(s, "proc" + std::to_string(p));
+          st.set_trial_params(t.id, {{"p", int64_t{p}}}, 0);
+          st.finish_trial(t.id, TrialState::kComplete, static_cast<double>(t.number), 0.0, "");
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", p, e.what());
+        code = 1;
+      }
+      _exit(code);
+    }
+    children.push_back(pid);
+  }
+  close(ready[1]);
+  close(go[0]);
+  for (int p = 0; p < kProcesses; ++p) {
+    char byte = 0;
+    if (read(ready[0], &byte, 1) != 1) break;  // a child failed before the barrier
+  }
+  close(go[1]);  // go
+  close(ready[0]);
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child failed, see stderr";
+  }
+  SqliteStorage st(file.str());
+  ASSERT_EQ(st.list_studies().size(), 1u);
+  const auto trials = st.trials(st.find_study("shared")->id);
+  ASSERT_EQ(trials.size(), static_cast<size_t>(kProcesses * kPerProcess));
+  std::map<std::string, int> per_worker;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    EXPECT_EQ(trials[i].state, TrialState::kComplete);
+    EXPECT_EQ(trials[i].value, static_cast<double>(i));
+    EXPECT_EQ(trials[i].worker, "proc" + std::to_string(std::get<int64_t>(trials[i].params.at("p"))));
+    ++per_worker[trials[i].worker];
+  }
+  ASSERT_EQ(per_worker.size(), static_cast<size_t>(kProcesses));
+  for (const auto& [worker, n] : per_worker) EXPECT_EQ(n, kPerProcess) << worker;
+}
+
+TEST(SqliteStorage, TwoConnectionsInOneProcessGetDistinctGapFreeNumbers) {
+  // Two workers of one process, each with its own SqliteStorage on the same file: they
+  // synchronise through SQLite's file lock, not through a shared mutex.
+  TempDb file;
+  SqliteStorage first(file.str());
+  SqliteStorage second(file.str());
+  const int64_t s = first.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  EXPECT_EQ(second.create_or_load_study("s", Direction::kMaximize, nlohmann::json::array(), {}).id, s);
+  constexpr int kPerWorker = 40;
+  auto work = [&](SqliteStorage& st, const std::string& name) {
+    for (int i = 0; i < kPerWorker; ++i) {
+      const FrozenTrial t = st.create_trial(s, name);
+      st.finish_trial(t.id, TrialState::kComplete, 1.0, 0.0, "");
+    }
+  };
+  std::thread a(work, std::ref(first), "first");
+  std::thread b(work, std::ref(second), "second");
+  a.join();
+  b.join();
+  const auto trials = second.trials(s);
+  ASSERT_EQ(trials.size(), 2u * kPerWorker);
+  int by_first = 0;
+  for (size_t i = 0; i < trials.size(); ++i) {
+    EXPECT_EQ(trials[i].number, static_cast<int64_t>(i));
+    by_first += trials[i].worker == "first" ? 1 : 0;
+  }
+  EXPECT_EQ(by_first, kPerWorker);
+}
+
+TEST(SqliteStorage, RejectsJsonItCannotStore) {
+  TempDb file;
+  SqliteStorage st(file.str());
+  const std::string bad_utf8 = "caf\xe9";
+  EXPECT_THROW(st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {{"note", bad_utf8}}),
+               InvalidArgument);
+  EXPECT_FALSE(st.find_study("s").has_value());
+  const int64_t s = st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  const FrozenTrial t = st.create_trial(s, "w");
+  EXPECT_THROW(st.set_trial_params(t.id, {{"k", bad_utf8}}, 0), InvalidArgument);
+  EXPECT_TRUE(st.trial(t.id).params.empty());
+}
+
+TEST(SqliteStorage, RefusesAFileThatIsNotADatabaseAndLeavesItUnchanged) {
+  TempDb file;
+  for (const std::string& text : {std::string("hello\n"), std::string(5000, 'x') + "\nlr = 0.1\n"}) {
+    write_bytes(file.str(), text);
+    const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
+    EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
+    EXPECT_TRUE(contains(msg, "not a SQLite database")) << msg;
+    EXPECT_TRUE(contains(msg, "left unchanged")) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+    EXPECT_EQ(read_bytes(file.str()), text);
+    EXPECT_FALSE(file.has_side_files());
+  }
+}
+
+TEST(SqliteStorage, RefusesAnotherApplicationsDatabaseAndLeavesItUnchanged) {
+  TempDb file;
+  raw_exec(file.str(),
+           "CREATE TABLE users (id INTEGER PRIMARY KEY, name TEXT); INSERT INTO users (name) VALUES ('ann');");
+  const std::string before = read_bytes(file.str());
+  ASSERT_FALSE(before.empty());
+  std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
+  EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
+  EXPECT_TRUE(contains(msg, "another application")) << msg;
+  EXPECT_TRUE(contains(msg, "users")) << msg;
+  EXPECT_TRUE(contains(msg, "left unchanged")) << msg;
+  EXPECT_EQ(read_bytes(file.str()), before);
+  EXPECT_FALSE(file.has_side_files());
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "delete");
+
+  // No tables, but another application's id.
+  TempDb other;
+  raw_exec(other.str(), "PRAGMA application_id = 1234; PRAGMA user_version = 2;");
+  const std::string other_before = read_bytes(other.str());
+  msg = storage_error_of([&] { SqliteStorage st(other.str()); });
+  EXPECT_TRUE(contains(msg, "application_id 0x000004D2")) << msg;
+  EXPECT_EQ(read_bytes(other.str()), other_before);
+}
+
+TEST(SqliteStorage, RefusesASchemaNewerThanThisBuild) {
+  TempDb file;
+  { SqliteStorage st(file.str()); }
+  raw_exec(file.str(), "PRAGMA user_version = 7;");
+  const std::string before = read_bytes(file.str());
+  const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
+  EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
+  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 1)")) << msg;
+  EXPECT_TRUE(contains(msg, "upgrade metadial")) << msg;
+  EXPECT_EQ(read_bytes(file.str()), before);
+}
+
+TEST(SqliteStorage, GivesANewOrEmptyFileTheSchema) {
+  TempDb file;
+  write_bytes(file.str(), "");
+  { SqliteStorage st(file.str()); }
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA application_id"), std::to_string(kSqliteApplicationId));
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'application'"), "metadial");
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(raw_query(file.str(), "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), "4");
+  // Reopening an existing metadial file neither fails nor recreates anything.
+  SqliteStorage st(file.str());
+  EXPECT_TRUE(st.list_studies().empty());
+  EXPECT_EQ(st.path(), file.str());
+}
+
+TEST(SqliteStorage, NamesThePathItCannotOpen) {
+  std::string msg = storage_error_of([] { SqliteStorage st("/proc/nonexistent/x.db"); });
+  EXPECT_TRUE(contains(msg, "cannot open SQLite storage '/proc/nonexistent/x.db'")) << msg;
+  const std::string missing = (std::filesystem::temp_directory_path() / "metadial_no_such_dir_9f3" / "x.db").string();
+  msg = storage_error_of([&] { SqliteStorage st(missing); });
+  EXPECT_TRUE(contains(msg, "cannot open SQLite storage '" + missing + "'")) << msg;
+  EXPECT_TRUE(contains(msg, "does not exist")) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_FALSE(std::filesystem::exists(std::filesystem::path(missing).parent_path()));
+}
+
+TEST(SqliteStorage, ReportsABusyDatabaseAndLosesNoNumber) {
+  TempDb file;
+  SqliteStorage st(file.str(), SqliteOptions{.busy_timeout_ms = 50});
+  const int64_t s = st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.str().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);  // holds the write lock
+  const std::string msg = storage_error_of([&] { st.create_trial(s, "w"); });
+  EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
+  EXPECT_TRUE(contains(msg, "create_trial")) << msg;
+  EXPECT_TRUE(contains(msg, "busy timeout of 50 ms")) << msg;
+  EXPECT_TRUE(st.trials(s).empty());  // reading still works while another process writes
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  EXPECT_EQ(st.create_trial(s, "w").number, 0);
+}
+
+TEST(OpenStorage, OpensMemoryAndSqliteByUrl) {
+  auto memory = open_storage("memory");
+  EXPECT_NE(dynamic_cast<InMemoryStorage*>(memory.get()), nullptr);
+  TempDb file;
+  auto sqlite = open_storage("sqlite:" + file.str());
+  auto* as_sqlite = dynamic_cast<SqliteStorage*>(sqlite.get());
+  ASSERT_NE(as_sqlite, nullptr);
+  EXPECT_EQ(as_sqlite->path(), file.str());
+  EXPECT_TRUE(std::filesystem::exists(file.str()));
+}
+
+TEST(OpenStorage, RejectsUnknownUrls) {
+  try {
+    open_storage("postgres://localhost/db");
+    FAIL() << "expected InvalidArgument";
+  } catch (const InvalidArgument& e) {
+    EXPECT_STREQ(e.what(), "unknown storage URL 'postgres://localhost/db' (expected memory or sqlite:PATH)");
+  }
+  EXPECT_THROW(open_storage(""), InvalidArgument);
+  EXPECT_THROW(open_storage("Memory"), InvalidArgument);
+  EXPECT_THROW(open_storage("sqlite:"), InvalidArgument);
+  EXPECT_THROW(open_storage("/tmp/x.db"), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace metadial::storage
