@@ -1,0 +1,129 @@
+#include "metadial/dialog/ontology.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "dialog/toy_domain.h"
+#include "metadial/core/error.h"
+
+namespace metadial::dialog {
+namespace {
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::string trim(std::string s) {
+  while (!s.empty() && (s.back() == '\n' || s.back() == ' ')) s.pop_back();
+  return s;
+}
+
+// Expects DataError whose message names `source` and `key`.
+void expect_data_error(const std::string& json, const std::string& key) {
+  try {
+    Ontology::parse(json, "bad.json");
+    FAIL() << "expected DataError for key " << key;
+  } catch (const DataError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("bad.json"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("'" + key + "'"), std::string::npos) << msg;
+  }
+}
+
+TEST(Ontology, BuiltinRestaurantHasThePyDialSlots) {
+  const Ontology o = Ontology::builtin("restaurant");
+  EXPECT_EQ(o.domain(), "restaurant");
+  ASSERT_EQ(o.num_informable(), 3);
+  EXPECT_EQ(o.slot(o.informable()[0]).name, "area");
+  EXPECT_EQ(o.slot(o.informable()[1]).name, "food");
+  EXPECT_EQ(o.slot(o.informable()[2]).name, "pricerange");
+  EXPECT_EQ(o.num_values(0), 5);
+  EXPECT_EQ(o.num_values(1), 20);
+  EXPECT_EQ(o.num_values(2), 3);
+  EXPECT_EQ(o.num_requestable(), 7);  // name address phone postcode area food pricerange
+  EXPECT_EQ(o.system_requestable().size(), 3u);
+  EXPECT_EQ(o.slot(Ontology::entity_slot()).name, "name");
+  EXPECT_EQ(o.value_id(o.slot_id("food"), "thai"), 16);
+  EXPECT_EQ(o.value_id(o.slot_id("food"), "dontcare"), kDontcare);
+  EXPECT_EQ(o.value_name(o.slot_id("area"), kDontcare), "dontcare");
+  EXPECT_THROW(o.slot_id("colour"), InvalidArgument);
+  EXPECT_THROW(o.value_id(o.slot_id("food"), "martian"), InvalidArgument);
+}
+
+TEST(Ontology, BuiltinMovieHasNumTicketsOutsideTheDatabase) {
+  const Ontology o = Ontology::builtin("movie");
+  ASSERT_EQ(o.num_informable(), 5);
+  const int i = o.informable_index(o.slot_id("num_tickets"));
+  ASSERT_GE(i, 0);
+  EXPECT_FALSE(o.slot(o.slot_id("num_tickets")).in_kb);
+  EXPECT_TRUE(o.slot(o.slot_id("num_tickets")).required);
+  EXPECT_EQ(o.requestable_index(o.slot_id("num_tickets")), -1);
+  EXPECT_EQ(o.system_requestable().size(), 5u);
+}
+
+TEST(Ontology, CompiledCopiesMatchTheDataFiles) {
+  for (const auto& name : Ontology::builtin_names()) {
+    const std::string file = read_file(std::string(METADIAL_SOURCE_DIR) + "/data/ontologies/" + name + ".json");
+    ASSERT_FALSE(file.empty()) << name;
+    EXPECT_EQ(trim(file), trim(std::string(Ontology::builtin_text(name))))
+        << "run: bash src/dialog/gen_builtin_ontologies.sh";
+    const Ontology from_file = Ontology::load(std::string(METADIAL_SOURCE_DIR) + "/data/ontologies/" + name + ".json");
+    EXPECT_EQ(from_file.num_slots(), Ontology::builtin(name).num_slots());
+  }
+  EXPECT_THROW(Ontology::builtin("flights"), InvalidArgument);
+}
+
+TEST(Ontology, MalformedFilesNameTheFileAndTheKey) {
+  // Not JSON at all.
+  try {
+    Ontology::parse("{ not json", "bad.json");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.json"), std::string::npos);
+  }
+  const std::string entity = R"("entity": {"slot": "name", "name_parts": [["x"]]})";
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true}], "requestable": ["name"]})",
+                    "slots[0].values");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": []}], "requestable": ["name"]})",
+                    "slots[0].values");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x", "x"]}], "requestable": ["name"]})",
+                    "slots[0].values");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"], "colour": 1}], "requestable": ["name"]})",
+                    "slots[0].colour");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["b"]})",
+                    "requestable");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}]})",
+                    "requestable");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": "yes", "values": ["x"]}], "requestable": ["name"]})",
+                    "slots[0].informable");
+  expect_data_error(R"({"domain": 3, )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["name"]})",
+                    "domain");
+  expect_data_error(R"({"domain": "d", "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["name"]})",
+                    "entity");
+  expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "pattern": "#"}], "requestable": ["name"]})",
+                    "slots");  // no informable slot
+}
+
+TEST(Ontology, UnreadableFileIsADataErrorNamingThePath) {
+  try {
+    Ontology::load("/nonexistent/ontology.json");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/ontology.json"), std::string::npos);
+  }
+}
+
+TEST(Ontology, ToyOntologyParses) {
+  const Ontology o = Ontology::parse(testing::kToyOntology, "toy.json");
+  EXPECT_EQ(o.num_informable(), 2);
+  EXPECT_EQ(o.num_requestable(), 4);
+  EXPECT_EQ(o.system_requestable().size(), 2u);  // defaults to every informable slot
+}
+
+}  // namespace
+}  // namespace metadial::dialog
