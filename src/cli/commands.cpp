@@ -15,9 +15,16 @@
 #include "metadial/core/error.h"
 #include "metadial/core/progress.h"
 #include "metadial/objective/registry.h"
+#include "metadial/objective/tabular.h"
+#if METADIAL_WITH_TORCH
+#include "metadial/optim/hyprl/sampler.h"
+#endif
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/storage.h"
 #include "metadial/study/study.h"
+#if METADIAL_WITH_TORCH
+#include "metadial/train/dialogue_objective.h"
+#endif
 
 namespace metadial::cli {
 namespace {
@@ -105,6 +112,10 @@ std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg) {
   if (!cfg.function.empty()) {
     objective::ObjectiveRegistry registry;
     objective::register_builtin_objectives(registry);
+    objective::register_tabular_objective(registry);
+#if METADIAL_WITH_TORCH
+    train::register_dialogue_objectives(registry, cfg.space);
+#endif
     try {
       return registry.create(cfg.function, cfg.objective_options);
     } catch (const InvalidArgument& e) {
@@ -149,6 +160,9 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
   }
   optim::SamplerRegistry samplers;
   optim::register_builtin_samplers(samplers);
+#if METADIAL_WITH_TORCH
+  optim::hyprl::register_hyprl_sampler(samplers);
+#endif
   std::unique_ptr<optim::Sampler> sampler;
   try {
     sampler = samplers.create(cfg.sampler, cfg.sampler_options);

@@ -1,13 +1,17 @@
 // The `metadial` program: one subcommand per user task.
 //
 // Exit codes: 0 success; 1 a run that failed at run time (e.g. a study stopped on repeated
-// trial failures); 2 a user error (bad flag, bad config, unusable storage), with one line
-// on stderr naming what is wrong and where.
+// trial failures); 2 a user error (bad flag, bad config, unusable storage, bad data or model
+// file), with one line on stderr naming what is wrong and where.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
 
 #include "cli/commands.h"
+#if METADIAL_WITH_TORCH
+#include "cli/dialog_commands.h"
+#endif
+#include "cli/meta_train.h"
 #include "cli/version.h"
 #include "metadial/core/error.h"
 
@@ -23,6 +27,9 @@ int guarded(const std::function<int()>& body) {
     std::cerr << "metadial: " << e.what() << "\n";
     return 2;
   } catch (const metadial::StorageError& e) {
+    std::cerr << "metadial: " << e.what() << "\n";
+    return 2;
+  } catch (const metadial::DataError& e) {
     std::cerr << "metadial: " << e.what() << "\n";
     return 2;
   } catch (const metadial::Error& e) {
@@ -74,6 +81,18 @@ int main(int argc, char** argv) {
   auto* s = app.add_subcommand("studies", "list the studies in a storage");
   s->add_option("--storage", studies_args.storage, "memory | sqlite:PATH")->capture_default_str();
 
+#if METADIAL_WITH_TORCH
+  // meta-train: a parent for one sub-subcommand per meta-trained method.
+  auto* mt = app.add_subcommand("meta-train", "meta-train a learned optimizer across many tasks");
+  mt->require_subcommand(1);
+  MetaTrainHyprlArgs hyprl_args;
+  auto* mt_hyprl = add_meta_train_hyprl_command(*mt, hyprl_args);
+#endif
+
+#if METADIAL_WITH_TORCH
+  DialogCommand dialog = add_dialog_command(app);
+#endif
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -91,5 +110,9 @@ int main(int argc, char** argv) {
   if (*tr) return guarded([&] { return run_trials(trials_args, std::cout); });
   if (*b) return guarded([&] { return run_best(best_args, std::cout); });
   if (*s) return guarded([&] { return run_studies(studies_args, std::cout); });
+#if METADIAL_WITH_TORCH
+  if (*mt_hyprl) return guarded([&] { return run_meta_train_hyprl(hyprl_args, std::cout); });
+  if (dialog.selected()) return guarded([&] { return dialog.run(std::cout); });
+#endif
   return 2;
 }

@@ -1,0 +1,103 @@
+// The built-in objective `dqn-dialogue`: the workload of the first paper (seed 000). A trial's
+// configuration sets DQN hyperparameters (any of DqnOptions' names; the paper tunes epsilon in
+// [0.1, 1], h1 in [100, 500], h2 in [30, 200]); the objective trains `seeds` independent DQN
+// policies (in parallel on `threads` threads) for `dialogues` dialogues against the simulated
+// user of environment `env`, evaluates each greedily on `test_dialogues` test dialogues, and
+// returns the mean test success rate (metric = "success") or reward ("reward"); larger is
+// better. It reports the running mean after each seed as an intermediate value (step = seeds
+// done), so a pruner can stop a hopeless trial early.
+//
+// Fidelities: fractions of `dialogues` (e.g. [0.25, 1.0]); the cost of a fidelity is its
+// fraction (training time is proportional to the dialogues trained); the last is the target.
+//
+// [objective] options:
+//   function = "dqn-dialogue"
+//   env = "env1"             PyDial benchmark preset env1..env6
+//   domain = "restaurant"    built-in domain (restaurant | movie), or
+//   ontology = "PATH"        an ontology file (JSON or TOML)
+//   kb_entities = 100, kb_seed = 0
+//   dialogues = 4000, seeds = 10, threads = 2, test_dialogues = 500
+//   metric = "success"       success | reward
+//   fidelities = [1.0]
+//   seed = 0                 base seed: every configuration meets the same users (common random numbers)
+//   [objective.dqn]          fixed DQN hyperparameters for every trial (e.g. gamma = 0.95)
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "metadial/agents/dqn/options.h"
+#include "metadial/dialog/domain.h"
+#include "metadial/objective/objective.h"
+#include "metadial/objective/registry.h"
+#include "metadial/space/search_space.h"
+#include "metadial/train/dqn_trainer.h"
+
+namespace metadial::train {
+
+/// Options of the dqn-dialogue objective (see the header comment).
+struct DialogueObjectiveOptions {
+  std::string env = "env1";
+  std::string domain = "restaurant";
+  std::string ontology;        ///< ontology file; empty = the built-in `domain`
+  int kb_entities = 100;
+  uint64_t kb_seed = 0;
+  int dialogues = 4000;
+  int seeds = 10;
+  int threads = 2;
+  int test_dialogues = 500;
+  std::string metric = "success";
+  std::vector<double> fidelities = {1.0};
+  uint64_t seed = 0;
+  agents::dqn::DqnOptions dqn;  ///< fixed hyperparameters, overridden by a trial's configuration
+
+  /// From the config's [objective] table (minus `function`). InvalidArgument naming the key
+  /// at fault: unknown key (listing the known ones), wrong type, or value out of range.
+  static DialogueObjectiveOptions from_json(const nlohmann::json& j);
+  void validate() const;
+  /// Training dialogues at fidelity `f` (round(fraction * dialogues), at least 1).
+  int dialogues_at(int fidelity) const;
+};
+
+/// The domain a dialogue objective or command runs on: the ontology file if given (DataError
+/// if malformed), else the built-in domain (InvalidArgument if unknown).
+std::shared_ptr<const dialog::Domain> make_domain(const std::string& domain, const std::string& ontology,
+                                                  int kb_entities = 100, uint64_t kb_seed = 0);
+
+/// DQN training + greedy test as a study objective.
+class DqnDialogueObjective final : public objective::Objective {
+ public:
+  explicit DqnDialogueObjective(DialogueObjectiveOptions options);
+
+  objective::Evaluation evaluate(const space::Config& config, int fidelity, objective::Reporter& reporter) override;
+  std::vector<objective::Fidelity> fidelities() const override;
+  bool minimize() const override { return false; }
+  std::string name() const override { return "dqn-dialogue"; }
+
+  /// The experiment one trial runs: fixed options overridden by `config` (InvalidArgument on a
+  /// name that is not a DQN hyperparameter or a value out of range).
+  DqnExperiment experiment(const space::Config& config, int fidelity) const;
+  /// The objective's value for finished runs (mean test success or reward).
+  double value_of(const std::vector<SeedOutcome>& outcomes) const;
+  const DialogueObjectiveOptions& options() const { return options_; }
+  const std::shared_ptr<const dialog::Domain>& domain() const { return domain_; }
+
+  /// InvalidArgument if a parameter of `space` is not a DQN hyperparameter (listing the known
+  /// ones), an integer hyperparameter is not an int parameter, or a bound is out of range.
+  static void check_space(const space::SearchSpace& space);
+
+ private:
+  DialogueObjectiveOptions options_;
+  std::shared_ptr<const dialog::Domain> domain_;
+};
+
+/// Adds `dqn-dialogue`. When `space` is given (the config's [space]), the factory checks its
+/// parameter names with DqnDialogueObjective::check_space.
+void register_dialogue_objectives(objective::ObjectiveRegistry& registry,
+                                  const std::optional<space::SearchSpace>& space = std::nullopt);
+
+}  // namespace metadial::train

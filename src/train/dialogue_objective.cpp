@@ -1,0 +1,204 @@
+#include "metadial/train/dialogue_objective.h"
+
+#include <cmath>
+#include <set>
+
+#include <fmt/format.h>
+
+#include "metadial/core/error.h"
+
+namespace metadial::train {
+namespace {
+
+const std::vector<std::string>& known_keys() {
+  static const std::vector<std::string> keys = {"env",   "domain",         "ontology", "kb_entities", "kb_seed",
+                                                "dialogues", "seeds",     "threads",  "test_dialogues", "metric",
+                                                "fidelities", "seed",     "dqn"};
+  return keys;
+}
+
+std::string joined(const std::vector<std::string>& v) {
+  std::string s;
+  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
+  return s;
+}
+
+int get_int(const nlohmann::json& v, const std::string& key, int lo) {
+  MD_CHECK(v.is_number_integer(), "dqn-dialogue option '", key, "' must be an integer (got ", v.dump(), ")");
+  const auto x = v.get<int64_t>();
+  MD_CHECK(x >= lo && x <= 100000000, "dqn-dialogue option '", key, "' = ", x, " must be >= ", lo);
+  return static_cast<int>(x);
+}
+
+std::string get_string(const nlohmann::json& v, const std::string& key) {
+  MD_CHECK(v.is_string(), "dqn-dialogue option '", key, "' must be a string (got ", v.dump(), ")");
+  return v.get<std::string>();
+}
+
+uint64_t get_seed(const nlohmann::json& v, const std::string& key) {
+  MD_CHECK(v.is_number_integer() && v.get<int64_t>() >= 0, "dqn-dialogue option '", key,
+           "' must be a non-negative integer (got ", v.dump(), ")");
+  return v.get<uint64_t>();
+}
+
+}  // namespace
+
+DialogueObjectiveOptions DialogueObjectiveOptions::from_json(const nlohmann::json& j) {
+  DialogueObjectiveOptions o;
+  if (j.is_null()) return o;
+  MD_CHECK(j.is_object(), "dqn-dialogue options must be a table");
+  for (const auto& [key, v] : j.items()) {
+    if (key == "env") {
+      o.env = get_string(v, key);
+    } else if (key == "domain") {
+      o.domain = get_string(v, key);
+    } else if (key == "ontology") {
+      o.ontology = get_string(v, key);
+    } else if (key == "kb_entities") {
+      o.kb_entities = get_int(v, key, 1);
+    } else if (key == "kb_seed") {
+      o.kb_seed = get_seed(v, key);
+    } else if (key == "dialogues") {
+      o.dialogues = get_int(v, key, 1);
+    } else if (key == "seeds") {
+      o.seeds = get_int(v, key, 1);
+    } else if (key == "threads") {
+      o.threads = get_int(v, key, 1);
+    } else if (key == "test_dialogues") {
+      o.test_dialogues = get_int(v, key, 1);
+    } else if (key == "metric") {
+      o.metric = get_string(v, key);
+    } else if (key == "seed") {
+      o.seed = get_seed(v, key);
+    } else if (key == "fidelities") {
+      MD_CHECK(v.is_array() && !v.empty(), "dqn-dialogue option 'fidelities' must be a non-empty array of fractions "
+               "of the training dialogues, e.g. [0.25, 1.0] (got ", v.dump(), ")");
+      o.fidelities.clear();
+      for (const auto& f : v) {
+        MD_CHECK(f.is_number(), "dqn-dialogue option 'fidelities': ", f.dump(), " is not a number");
+        o.fidelities.push_back(f.get<double>());
+      }
+    } else if (key == "dqn") {
+      MD_CHECK(v.is_object(), "dqn-dialogue option 'dqn' must be a table of DQN hyperparameters ([objective.dqn])");
+      o.dqn = agents::dqn::DqnOptions::from_json(v);
+    } else {
+      throw InvalidArgument(
+          detail::concat("dqn-dialogue: unknown option '", key, "' (known: ", joined(known_keys()), ")"));
+    }
+  }
+  o.validate();
+  return o;
+}
+
+void DialogueObjectiveOptions::validate() const {
+  dialog::env_preset(env);  // InvalidArgument listing the presets
+  MD_CHECK(metric == "success" || metric == "reward", "dqn-dialogue option 'metric' = '", metric,
+           "' must be 'success' or 'reward'");
+  MD_CHECK(dialogues >= 1 && seeds >= 1 && threads >= 1 && test_dialogues >= 1 && kb_entities >= 1,
+           "dqn-dialogue: dialogues, seeds, threads, test_dialogues and kb_entities must be >= 1");
+  MD_CHECK(!fidelities.empty(), "dqn-dialogue option 'fidelities' is empty");
+  for (size_t i = 0; i < fidelities.size(); ++i) {
+    const double f = fidelities[i];
+    MD_CHECK(std::isfinite(f) && f > 0.0 && f <= 1.0, "dqn-dialogue option 'fidelities': ", f,
+             " must be a fraction of the training dialogues in (0, 1]");
+    MD_CHECK(i == 0 || f > fidelities[i - 1], "dqn-dialogue option 'fidelities' must increase (", fidelities[i - 1],
+             " then ", f, ")");
+  }
+  dqn.validate();
+}
+
+int DialogueObjectiveOptions::dialogues_at(int fidelity) const {
+  MD_CHECK(fidelity >= 0 && fidelity < static_cast<int>(fidelities.size()), "dqn-dialogue: fidelity ", fidelity,
+           " out of [0, ", fidelities.size(), ")");
+  const double d = std::round(fidelities[static_cast<size_t>(fidelity)] * dialogues);
+  return std::max(1, static_cast<int>(d));
+}
+
+std::shared_ptr<const dialog::Domain> make_domain(const std::string& domain, const std::string& ontology,
+                                                  int kb_entities, uint64_t kb_seed) {
+  const dialog::KbOptions kb{kb_entities, kb_seed};
+  if (!ontology.empty()) return dialog::Domain::load(ontology, kb);
+  return dialog::Domain::builtin(domain, kb);
+}
+
+DqnDialogueObjective::DqnDialogueObjective(DialogueObjectiveOptions options) : options_(std::move(options)) {
+  options_.validate();
+  domain_ = make_domain(options_.domain, options_.ontology, options_.kb_entities, options_.kb_seed);
+}
+
+std::vector<objective::Fidelity> DqnDialogueObjective::fidelities() const {
+  std::vector<objective::Fidelity> out;
+  for (size_t i = 0; i < options_.fidelities.size(); ++i) {
+    out.push_back({fmt::format("{} dialogues", options_.dialogues_at(static_cast<int>(i))), options_.fidelities[i]});
+  }
+  return out;
+}
+
+DqnExperiment DqnDialogueObjective::experiment(const space::Config& config, int fidelity) const {
+  DqnExperiment ex;
+  ex.domain = domain_;
+  ex.env = dialog::env_preset(options_.env);
+  ex.dqn = options_.dqn;
+  for (const auto& [name, value] : config) ex.dqn.set(name, value);
+  ex.dqn.validate();
+  ex.train.dialogues = options_.dialogues_at(fidelity);
+  ex.train.window = std::max(1, ex.train.dialogues);
+  ex.train.seed = options_.seed;
+  ex.seeds = options_.seeds;
+  ex.threads = options_.threads;
+  ex.test_dialogues = options_.test_dialogues;
+  return ex;
+}
+
+double DqnDialogueObjective::value_of(const std::vector<SeedOutcome>& outcomes) const {
+  std::vector<double> v;
+  for (const auto& o : outcomes) v.push_back(options_.metric == "reward" ? o.test.avg_reward : o.test.success_rate);
+  return mean_ci95(v).mean;
+}
+
+objective::Evaluation DqnDialogueObjective::evaluate(const space::Config& config, int fidelity,
+                                                     objective::Reporter& reporter) {
+  const DqnExperiment ex = experiment(config, fidelity);
+  std::vector<SeedOutcome> done;
+  const auto outcomes = run_dqn_experiment(ex, [&](const SeedOutcome& o) {
+    done.push_back(o);
+    reporter.report(static_cast<int64_t>(done.size()), value_of(done));
+  });
+  return {value_of(outcomes), options_.fidelities[static_cast<size_t>(fidelity)]};
+}
+
+void DqnDialogueObjective::check_space(const space::SearchSpace& space) {
+  using agents::dqn::DqnOptions;
+  for (const auto& p : space.params()) {
+    MD_CHECK(DqnOptions::has(p.name), "[space] parameter '", p.name, "' is not a DQN hyperparameter (known: ",
+             DqnOptions::names_joined(), ")");
+    const auto* f = std::get_if<space::FloatParam>(&p.dist);
+    MD_CHECK(!f || !DqnOptions::is_integer(p.name), "[space] parameter '", p.name,
+             "' is an integer DQN hyperparameter: give it type = \"int\"");
+    DqnOptions probe;
+    try {
+      if (f) {
+        probe.set(p.name, f->low);
+        probe.set(p.name, f->high);
+      } else if (const auto* i = std::get_if<space::IntParam>(&p.dist)) {
+        probe.set(p.name, static_cast<double>(i->low));
+        probe.set(p.name, static_cast<double>(i->high));
+      } else {
+        for (const auto& c : std::get<space::CategoricalParam>(p.dist).choices) probe.set(p.name, std::string_view(c));
+      }
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(detail::concat("[space] parameter '", p.name, "': ", e.what()));
+    }
+  }
+}
+
+void register_dialogue_objectives(objective::ObjectiveRegistry& registry,
+                                  const std::optional<space::SearchSpace>& space) {
+  registry.add("dqn-dialogue", [space](const objective::ObjectiveOptions& options) {
+    auto opts = DialogueObjectiveOptions::from_json(options);
+    if (space) DqnDialogueObjective::check_space(*space);
+    return std::unique_ptr<objective::Objective>(std::make_unique<DqnDialogueObjective>(std::move(opts)));
+  });
+}
+
+}  // namespace metadial::train

@@ -1,0 +1,167 @@
+#include "metadial/train/dialogue_objective.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dialog/toy_domain.h"
+#include "metadial/core/error.h"
+
+namespace metadial::train {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string error_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "<no error>";
+}
+
+// Records the intermediate values a trial reports.
+class RecordingReporter final : public objective::Reporter {
+ public:
+  void report(int64_t step, double value) override { reports.emplace_back(step, value); }
+  double seconds_left() const override { return 1e9; }
+  int64_t trial_number() const override { return 0; }
+  int64_t trial_id() const override { return 0; }
+  std::vector<std::pair<int64_t, double>> reports;
+};
+
+// A small objective on the toy domain's ontology (its own generated knowledge base).
+nlohmann::json toy_options_json(const std::string& ontology) {
+  return {{"ontology", ontology}, {"kb_entities", 8},        {"dialogues", 120},  {"seeds", 3},
+          {"threads", 2},         {"test_dialogues", 40},    {"fidelities", {0.25, 1.0}},
+          {"dqn", {{"h1", 32}, {"h2", 16}}}};
+}
+
+class DialogueObjectiveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = (std::filesystem::temp_directory_path() / ("metadial_toy_" + std::to_string(::getpid()) + ".json")).string();
+    std::ofstream(path_) << dialog::testing::kToyOntology;
+  }
+  void TearDown() override { std::filesystem::remove(path_); }
+  std::string path_;
+};
+
+TEST(DialogueObjectiveOptions, DefaultsFollowThePaper) {
+  const auto o = DialogueObjectiveOptions::from_json(nlohmann::json::object());
+  EXPECT_EQ(o.env, "env1");
+  EXPECT_EQ(o.dialogues, 4000);
+  EXPECT_EQ(o.seeds, 10);
+  EXPECT_EQ(o.threads, 2);
+  EXPECT_EQ(o.test_dialogues, 500);
+  EXPECT_EQ(o.metric, "success");
+  EXPECT_EQ(o.dialogues_at(0), 4000);
+}
+
+TEST(DialogueObjectiveOptions, RejectsBadOptionsWithOneLineNamingTheKey) {
+  auto err = [](const nlohmann::json& j) { return error_of([&] { DialogueObjectiveOptions::from_json(j); }); };
+  EXPECT_THAT(err({{"episodes", 10}}), HasSubstr("unknown option 'episodes' (known: env, domain"));
+  EXPECT_THAT(err({{"env", "env7"}}), HasSubstr("env7"));
+  EXPECT_THAT(err({{"metric", "turns"}}), HasSubstr("'metric' = 'turns' must be 'success' or 'reward'"));
+  EXPECT_THAT(err({{"fidelities", {1.0, 0.5}}}), HasSubstr("must increase"));
+  EXPECT_THAT(err({{"fidelities", {0.0, 1.0}}}), HasSubstr("in (0, 1]"));
+  EXPECT_THAT(err({{"dialogues", 2.5}}), HasSubstr("'dialogues' must be an integer"));
+  EXPECT_THAT(err({{"seeds", 0}}), HasSubstr("'seeds' = 0 must be >= 1"));
+  EXPECT_THAT(err({{"dqn", {{"depth", 3}}}}), HasSubstr("unknown DQN hyperparameter 'depth'"));
+}
+
+TEST(DqnDialogueObjective, CheckSpaceAcceptsThePapersSpaceAndRejectsOthers) {
+  space::SearchSpace paper;
+  paper.add_float("epsilon", 0.1, 1.0).add_int("h1", 100, 500).add_int("h2", 30, 200);
+  EXPECT_NO_THROW(DqnDialogueObjective::check_space(paper));
+  space::SearchSpace unknown;
+  unknown.add_float("learning_rate", 1e-4, 1e-2, true);
+  EXPECT_THAT(error_of([&] { DqnDialogueObjective::check_space(unknown); }),
+              HasSubstr("[space] parameter 'learning_rate' is not a DQN hyperparameter (known: h1, h2, epsilon"));
+  space::SearchSpace float_h1;
+  float_h1.add_float("h1", 100, 500);
+  EXPECT_THAT(error_of([&] { DqnDialogueObjective::check_space(float_h1); }), HasSubstr("type = \"int\""));
+  space::SearchSpace too_wide;
+  too_wide.add_float("epsilon", 0.1, 1.5);
+  EXPECT_THAT(error_of([&] { DqnDialogueObjective::check_space(too_wide); }),
+              HasSubstr("[space] parameter 'epsilon': DQN hyperparameter 'epsilon' = 1.5 must be in [0, 1]"));
+}
+
+TEST(DqnDialogueObjective, RegistryFactoryChecksTheConfigSpace) {
+  objective::ObjectiveRegistry registry;
+  space::SearchSpace bad;
+  bad.add_int("layers", 1, 3);
+  register_dialogue_objectives(registry, bad);
+  EXPECT_THAT(error_of([&] { registry.create("dqn-dialogue", nlohmann::json{{"dialogues", 10}}); }),
+              HasSubstr("'layers' is not a DQN hyperparameter"));
+  objective::ObjectiveRegistry plain;
+  register_dialogue_objectives(plain);
+  const auto obj = plain.create("dqn-dialogue", nlohmann::json{{"dialogues", 10}, {"fidelities", {0.5, 1.0}}});
+  EXPECT_FALSE(obj->minimize());
+  EXPECT_EQ(obj->name(), "dqn-dialogue");
+  ASSERT_EQ(obj->fidelities().size(), 2U);
+  EXPECT_EQ(obj->fidelities()[0].name, "5 dialogues");
+  EXPECT_DOUBLE_EQ(obj->fidelities()[0].cost, 0.5);
+  EXPECT_DOUBLE_EQ(obj->fidelities()[1].cost, 1.0);
+}
+
+TEST_F(DialogueObjectiveTest, MalformedOntologyIsADataErrorNamingTheFile) {
+  std::ofstream(path_) << R"({"domain": "toy", "slots": [)";
+  try {
+    DqnDialogueObjective obj(DialogueObjectiveOptions::from_json(toy_options_json(path_)));
+    FAIL() << "no exception";
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr(path_));
+  }
+}
+
+TEST_F(DialogueObjectiveTest, EvaluateTrainsEverySeedReportsEachAndCostsTheFraction) {
+  DqnDialogueObjective obj(DialogueObjectiveOptions::from_json(toy_options_json(path_)));
+  const space::Config config = {{"epsilon", 0.5}, {"h1", int64_t{40}}};
+  const DqnExperiment ex = obj.experiment(config, 0);
+  EXPECT_EQ(ex.train.dialogues, 30);  // 0.25 x 120
+  EXPECT_EQ(ex.dqn.h1, 40);           // the trial's value
+  EXPECT_EQ(ex.dqn.h2, 16);           // the config's fixed value
+  EXPECT_DOUBLE_EQ(ex.dqn.epsilon, 0.5);
+  EXPECT_EQ(obj.experiment(config, 1).train.dialogues, 120);
+
+  RecordingReporter rep;
+  const objective::Evaluation e = obj.evaluate(config, 1, rep);
+  EXPECT_DOUBLE_EQ(e.cost, 1.0);
+  ASSERT_EQ(rep.reports.size(), 3U);
+  EXPECT_EQ(rep.reports[0].first, 1);
+  EXPECT_EQ(rep.reports[2].first, 3);
+  EXPECT_DOUBLE_EQ(rep.reports[2].second, e.value);
+  EXPECT_GE(e.value, 0.0);
+  EXPECT_LE(e.value, 1.0);
+  // The value is the mean test success of the runs, which are reproducible.
+  const auto outcomes = run_dqn_experiment(obj.experiment(config, 1));
+  EXPECT_DOUBLE_EQ(obj.value_of(outcomes), e.value);
+  double sum = 0.0;
+  for (const auto& o : outcomes) sum += o.test.success_rate;
+  EXPECT_DOUBLE_EQ(e.value, sum / 3.0);
+
+  objective::NullReporter null;
+  EXPECT_DOUBLE_EQ(obj.evaluate(config, 0, null).cost, 0.25);
+  EXPECT_THROW(obj.evaluate({{"width", int64_t{3}}}, 0, null), InvalidArgument);
+}
+
+TEST_F(DialogueObjectiveTest, RewardMetricAveragesTheTestRewards) {
+  nlohmann::json j = toy_options_json(path_);
+  j["metric"] = "reward";
+  j["seeds"] = 2;
+  j["fidelities"] = {0.25};
+  DqnDialogueObjective obj(DialogueObjectiveOptions::from_json(j));
+  objective::NullReporter null;
+  const double v = obj.evaluate({}, 0, null).value;
+  const auto outcomes = run_dqn_experiment(obj.experiment({}, 0));
+  EXPECT_DOUBLE_EQ(v, (outcomes[0].test.avg_reward + outcomes[1].test.avg_reward) / 2.0);
+  EXPECT_LT(v, 20.0);
+}
+
+}  // namespace
+}  // namespace metadial::train
