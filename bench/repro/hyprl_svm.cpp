@@ -14,6 +14,10 @@
 //                the grid as a space (kernel, C, gamma, degree as ordered categoricals)
 //   gp-warm      GP-BO started from the 5 rows best on average over the fold's training data
 //                sets (mean normalized accuracy), then gp with n_initial = 5
+//   gp-grid      GP-BO over the grid rows themselves (GP on the rows' file columns, log-EI over the
+//                untried rows; 5 random rows first): the usual tabular baseline, which never spends a
+//                trial on a row twice (gp can, through the parameters a kernel ignores)
+//   gp-grid-warm gp-grid started from the same 5 best-on-average rows as gp-warm
 //   avg-order    no model at all: the training data sets' best-on-average order, row by row
 // The LSTM optimizer of the list is not in metadial yet: no column for it.
 //
@@ -42,6 +46,8 @@
 #include "metadial/core/progress.h"
 #include "metadial/core/random.h"
 #include "metadial/objective/tabular.h"
+#include "metadial/optim/acquisition.h"
+#include "metadial/optim/gp.h"
 #include "metadial/optim/gp_sampler.h"
 #include "metadial/optim/hyprl/sampler.h"
 #include "metadial/optim/hyprl/trainer.h"
@@ -99,6 +105,80 @@ class OrderSampler final : public optim::Sampler {
  private:
   std::shared_ptr<const TabularGrid> grid_;
   std::vector<size_t> order_;
+};
+
+// GP-BO on the grid itself, the usual baseline on tabular benchmarks: a GP (Matern-5/2 ARD,
+// gp.h) over the rows' file columns (one-hot kernel, C, gamma, log10 degree), each scaled to
+// [0, 1] over the grid, and log-EI maximized over the untried rows, so no trial is spent on a row
+// already evaluated. The first trials are `initial` (warm start) or, without them, n_random
+// uniformly random untried rows.
+class GridGpSampler final : public optim::Sampler {
+ public:
+  GridGpSampler(std::shared_ptr<const TabularGrid> grid, std::vector<size_t> initial, int n_random)
+      : grid_(std::move(grid)), initial_(std::move(initial)), n_random_(n_random) {
+    const size_t d = static_cast<size_t>(grid_->layout().n_hyperparameter_columns());
+    std::vector<double> lo(d, INFINITY), hi(d, -INFINITY);
+    for (const auto& r : grid_->rows()) {
+      for (size_t j = 0; j < d; ++j) {
+        lo[j] = std::min(lo[j], r[j]);
+        hi[j] = std::max(hi[j], r[j]);
+      }
+    }
+    for (const auto& r : grid_->rows()) {
+      for (size_t j = 0; j < d; ++j) x_.push_back(hi[j] > lo[j] ? (r[j] - lo[j]) / (hi[j] - lo[j]) : 0.0);
+    }
+    dim_ = d;
+  }
+  optim::Suggestion suggest(const optim::SamplerContext& ctx, std::span<const study::FrozenTrial> history) override {
+    std::set<size_t> tried;
+    std::vector<double> xs, ys;
+    for (const auto& t : history) {
+      const size_t r = grid_->row_of(t.params);
+      tried.insert(r);
+      if (t.is_complete()) {
+        xs.insert(xs.end(), x_.begin() + static_cast<std::ptrdiff_t>(r * dim_),
+                  x_.begin() + static_cast<std::ptrdiff_t>((r + 1) * dim_));
+        ys.push_back(ctx.loss(t));
+      }
+    }
+    for (size_t r : initial_) {
+      if (ctx.trial_number < static_cast<int64_t>(initial_.size()) && !tried.count(r)) return {grid_->config(r), -1};
+    }
+    std::vector<size_t> left;
+    for (size_t r = 0; r < grid_->size(); ++r) {
+      if (!tried.count(r)) left.push_back(r);
+    }
+    if (left.empty()) return {grid_->config(0), -1};
+    Rng rng(ctx.seed);
+    if (ctx.trial_number < static_cast<int64_t>(initial_.size()) + n_random_ || ys.size() < 2) {
+      const auto i = std::min(left.size() - 1, static_cast<size_t>(uniform01(rng) * static_cast<double>(left.size())));
+      return {grid_->config(left[i]), -1};
+    }
+    optim::GpOptions go;
+    go.n_restarts = 3;
+    optim::GaussianProcess gp(dim_, go);
+    gp.fit(xs, ys, rng);
+    const double best = *std::min_element(ys.begin(), ys.end());
+    size_t pick = left.front();
+    double best_a = -INFINITY;
+    for (size_t r : left) {
+      const double a = optim::acquisition_at(gp, optim::AcquisitionKind::kLogEi, best,
+                                             std::span<const double>(x_).subspan(r * dim_, dim_));
+      if (a > best_a) {
+        best_a = a;
+        pick = r;
+      }
+    }
+    return {grid_->config(pick), -1};
+  }
+  std::string name() const override { return "gp-grid"; }
+
+ private:
+  std::shared_ptr<const TabularGrid> grid_;
+  std::vector<size_t> initial_;
+  int n_random_;
+  size_t dim_ = 0;
+  std::vector<double> x_;  // rows x dim, scaled
 };
 
 // Measures the time spent in suggest().
@@ -167,14 +247,17 @@ int main(int argc, char** argv) {
   std::string metadata = "../shared/data/hpo-metadata/svm";
   std::string out_dir = "bench/results";
   std::string prefix = "hyprl_svm";
+  std::string models_dir;
   int folds = 5, seeds = 3, trials = 50, threads = 2, max_folds = 0, n_warm = 5;
   uint64_t seed = 0;
-  std::vector<std::string> methods = {"hyprl", "hyprl-rf", "random", "gp", "gp-warm", "avg-order"};
+  std::vector<std::string> methods = {"hyprl", "hyprl-rf", "random", "gp", "gp-warm", "gp-grid", "gp-grid-warm",
+                                      "avg-order"};
   optim::hyprl::TrainerOptions topt;
   std::string reward = "response";
   app.add_option("--metadata", metadata, "benchmark folder")->capture_default_str();
   app.add_option("--out", out_dir, "output folder")->capture_default_str();
   app.add_option("--prefix", prefix, "output file prefix")->capture_default_str();
+  app.add_option("--models", models_dir, "keep the fold policies here and reuse them when the options match");
   app.add_option("--folds", folds, "cross-validation folds over data sets")->capture_default_str();
   app.add_option("--max-folds", max_folds, "run only the first N folds (0 = all; for quick checks)");
   app.add_option("--seeds", seeds, "repetitions of each (method, data set)")->capture_default_str();
@@ -190,10 +273,13 @@ int main(int argc, char** argv) {
   app.add_option("--reward", reward, "Hyp-RL reward: response | normalized | improvement")->capture_default_str();
   app.add_option("--updates-per-episode", topt.updates_per_episode, "DQN updates per episode")->capture_default_str();
   app.add_option("--hidden", topt.policy.lstm_hidden, "LSTM size")->capture_default_str();
+  bool no_meta = false;
+  app.add_flag("--no-meta-features", no_meta, "Hyp-RL policy without meta-features");
   app.add_option("--batch", topt.batch_episodes, "episodes replayed per DQN update")->capture_default_str();
   app.add_option("--target-every", topt.target_update_every, "updates between target copies")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   topt.reward = optim::hyprl::reward_from_string(reward);
+  topt.policy.use_meta_features = !no_meta;
   topt.eval_every = 0;
   topt.threads = 1;
 
@@ -231,12 +317,35 @@ int main(int argc, char** argv) {
         if (need_policy) {
           optim::hyprl::TrainerOptions o = topt;
           o.seed = derive_seed(seed, {static_cast<uint64_t>(k)});
-          const auto t0 = Clock::now();
-          const double c0 = thread_cpu_seconds();
-          auto p = optim::hyprl::train(bench, train, {}, o);
-          timing[static_cast<size_t>(k)] = {seconds_since(t0), thread_cpu_seconds() - c0,
-                                            p.card().value("updates", int64_t{0})};
-          policy = std::make_shared<const optim::hyprl::Policy>(std::move(p));
+          // One file per (fold, options): fold<k>-<hash of the options>.pt.
+          const std::string cached =
+              models_dir.empty() ? ""
+                                 : fmt::format("{}/fold{}-{:016x}.pt", models_dir, k,
+                                               std::hash<std::string>{}(o.to_json().dump() + bench.grid->fingerprint()));
+          if (!cached.empty() && std::filesystem::exists(cached)) {
+            auto p = optim::hyprl::Policy::load(cached);
+            if (p.card().value("options", nlohmann::json()) == o.to_json()) {
+              timing[static_cast<size_t>(k)] = {p.card().value("train_seconds", 0.0),
+                                                p.card().value("train_cpu_seconds", 0.0),
+                                                p.card().value("updates", int64_t{0})};
+              policy = std::make_shared<const optim::hyprl::Policy>(std::move(p));
+            }
+          }
+          if (!policy) {
+            const auto t0 = Clock::now();
+            const double c0 = thread_cpu_seconds();
+            auto p = optim::hyprl::train(bench, train, {}, o);
+            timing[static_cast<size_t>(k)] = {seconds_since(t0), thread_cpu_seconds() - c0,
+                                              p.card().value("updates", int64_t{0})};
+            if (!cached.empty()) {
+              nlohmann::json card = p.card();
+              card["train_cpu_seconds"] = timing[static_cast<size_t>(k)].train_cpu_s;
+              p.set_card(card);
+              std::filesystem::create_directories(models_dir);
+              p.save(cached);
+            }
+            policy = std::make_shared<const optim::hyprl::Policy>(std::move(p));
+          }
         }
         const auto warm_rows = optim::hyprl::best_on_average(bench, train, static_cast<size_t>(n_warm));
         const auto order = optim::hyprl::best_on_average(bench, train, bench.grid->size());
@@ -266,6 +375,10 @@ int main(int argc, char** argv) {
                 go.n_initial = n_warm;
                 sampler = std::make_unique<optim::hyprl::WarmStartSampler>(std::move(init),
                                                                            std::make_unique<optim::GpSampler>(go));
+              } else if (m == "gp-grid") {
+                sampler = std::make_unique<GridGpSampler>(bench.grid, std::vector<size_t>{}, n_warm);
+              } else if (m == "gp-grid-warm") {
+                sampler = std::make_unique<GridGpSampler>(bench.grid, warm_rows, 0);
               } else if (m == "avg-order") {
                 sampler = std::make_unique<OrderSampler>(bench.grid, order);
               } else {
@@ -381,13 +494,14 @@ int main(int argc, char** argv) {
       "the mean rank). Normalized regret: (best - best so far) / (best - worst accuracy of the data set).\n\n"
       "Hyp-RL meta-training: {} episodes of horizon {}, reward `{}`, gamma {}, Adam lr {}, LSTM {} / head {}, "
       "replay {} episodes, batch {} episodes, {} updates per episode, target copy every {} updates, "
-      "epsilon {} -> {} over {:.0f} % of the episodes, double Q.\n\n"
+      "epsilon {} -> {} over {:.0f} % of the episodes, double Q, {}.\n\n"
       "Reproduce: `build/release/bench/repro_hyprl_svm --folds {} --seeds {} --trials {} --episodes {} --reward {} "
       "--gamma {}` (seed {}).\n\n",
       test_sets.size(), metadata, bench.grid->describe(), folds, run_folds, trials, seeds, nm, topt.episodes,
       topt.horizon, reward, topt.gamma, topt.learning_rate, topt.policy.lstm_hidden, topt.policy.head_hidden,
       topt.replay_capacity, topt.batch_episodes, topt.updates_per_episode, topt.target_update_every,
-      topt.epsilon_start, topt.epsilon_end, 100 * topt.epsilon_decay, folds, seeds, trials, topt.episodes, reward,
+      topt.epsilon_start, topt.epsilon_end, 100 * topt.epsilon_decay,
+      no_meta ? "no meta-features (`--no-meta-features`)" : "with the 22 meta-features", folds, seeds, trials, topt.episodes, reward,
       topt.gamma, seed);
   md += "| method | avg rank, trials 1-20 | avg rank, trials 1-50 | regret @1 | @5 | @10 | @20 | @50 | repeated rows / study | ms / suggestion |\n";
   md += "|---|---|---|---|---|---|---|---|---|---|\n";
