@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -178,6 +179,31 @@ TEST_F(HyprlCli, TuneRefusesAModelTrainedForAnotherGrid) {
   } catch (const ConfigError& e) {
     EXPECT_THAT(e.what(), HasSubstr("tune2.toml:3: no Hyp-RL model at 'nope.pt'"));
   }
+}
+
+}  // namespace
+}  // namespace metadial::cli
+
+namespace metadial::cli {
+namespace {
+
+// The README's Hyp-RL example runs as shipped: the model in models/ matches the SVM grid and
+// the example's meta-features, and 10 trials reach a good A9A configuration.
+TEST(HyprlExample, ShippedModelRunsTheReadmeExample) {
+  const fs::path src = METADIAL_SOURCE_DIR;
+  if (!fs::exists(src / "../shared/data/hpo-metadata/svm/A9A")) GTEST_SKIP() << "no SVM meta-data";
+  const fs::path out = fs::temp_directory_path() / ("metadial-hyprl-example-" + std::to_string(getpid()));
+  const std::string cmd = "cd '" + src.string() + "' && " + METADIAL_BINARY +
+                          " tune examples/hyprl_svm.toml --storage memory --json >'" + out.string() + "' 2>/dev/null";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  std::ifstream in(out);
+  std::string line, last;
+  while (std::getline(in, line)) last = line;
+  fs::remove(out);
+  const auto j = nlohmann::json::parse(last);
+  EXPECT_EQ(j.at("n_complete").get<int>(), 10);
+  // A9A's best accuracy on the grid is 0.8492; the shipped policy is within 0.5 point of it.
+  EXPECT_GT(j.at("best_value").get<double>(), 0.845);
 }
 
 }  // namespace
