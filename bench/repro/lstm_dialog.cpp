@@ -16,7 +16,7 @@
 //   ./build/release/bench/repro_lstm_dialog [--env env6] [--methods gp,lstm,lstm-mf] [--trials 20]
 //       [--seeds 10] [--dialogues 4000] [--low-dialogues 1000] [--test-dialogues 500]
 //       [--eval-seeds 10] [--every 1000] [--threads 2] [--seed 0]
-//       [--lstm-model models/lstm-d3.pt] [--lstm-mf-model models/lstm-d3-mf.pt] [--out bench/results]
+//       [--lstm-model models/lstm-d3.pt] [--lstm-mf-model models/lstm-mf-d3.pt] [--out bench/results]
 #include <fmt/format.h>
 
 #include <chrono>
@@ -69,7 +69,7 @@ struct Args {
   int threads = 2;
   uint64_t seed = 0;
   std::string lstm_model = "models/lstm-d3.pt";
-  std::string lstm_mf_model = "models/lstm-d3-mf.pt";
+  std::string lstm_mf_model = "models/lstm-mf-d3.pt";
   std::string out = "bench/results";
 };
 

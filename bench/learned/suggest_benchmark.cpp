@@ -1,0 +1,90 @@
+// Speed of the learned optimizer's suggestions (issue 4: one suggestion at d = 6 under 0.2 ms).
+//
+//   BM_RolloutStep/<d>        one step of the two-level LSTM in plain C++: propose, fidelity
+//                             probabilities, observe (64 + 32 hidden units, M = 2)
+//   BM_LstmMfSuggest/<d>      LstmSampler::suggest after a 20-trial history, the replay cached
+//                             (what each call of `metadial tune` costs once the cache is warm)
+//   BM_LstmMfSuggestCold/<d>  the same with the cache rebuilt (20 steps replayed) every call
+#include <benchmark/benchmark.h>
+
+#include <memory>
+
+#include "metadial/core/random.h"
+#include "metadial/optim/learned/model.h"
+#include "metadial/optim/learned/sampler.h"
+#include "metadial/space/search_space.h"
+
+namespace {
+
+using namespace metadial;
+using optim::learned::LearnedOptimizer;
+
+std::shared_ptr<const LearnedOptimizer> make_model(int d) {
+  optim::learned::ModelOptions o;
+  o.dim = d;
+  o.fidelities = 2;
+  o.costs = {1.0, 10.0};
+  o.cost_scale = 200.0;
+  return std::make_shared<const LearnedOptimizer>(o, 1);
+}
+
+space::SearchSpace cube(int d) {
+  space::SearchSpace s;
+  for (int k = 0; k < d; ++k) s.add_float("x" + std::to_string(k), 0.0, 1.0);
+  return s;
+}
+
+std::vector<study::FrozenTrial> history(const space::SearchSpace& s, int n) {
+  std::vector<study::FrozenTrial> h;
+  Rng rng(3);
+  for (int i = 0; i < n; ++i) {
+    study::FrozenTrial t;
+    t.number = i;
+    t.state = study::TrialState::kComplete;
+    std::vector<double> u(s.size());
+    for (auto& v : u) v = uniform01(rng);
+    t.params = s.decode(u);
+    t.value = standard_normal(rng);
+    t.fidelity = i % 2;
+    h.push_back(t);
+  }
+  return h;
+}
+
+void BM_RolloutStep(benchmark::State& state) {
+  const int d = static_cast<int>(state.range(0));
+  const auto model = make_model(d);
+  optim::learned::Rollout r(*model);
+  std::vector<double> mu(static_cast<size_t>(d)), sd(static_cast<size_t>(d)), x(static_cast<size_t>(d), 0.5);
+  double y = 0.0;
+  for (auto _ : state) {
+    r.propose(mu, sd);
+    for (size_t k = 0; k < x.size(); ++k) x[k] = optim::learned::squash(mu[k]);
+    const auto p = r.fidelity_probs(x);
+    y = 0.9 * y + p[0];
+    r.observe(x, 1, y);
+    if (r.steps() > 1000) r = optim::learned::Rollout(*model);
+  }
+}
+BENCHMARK(BM_RolloutStep)->Arg(1)->Arg(2)->Arg(3)->Arg(6);
+
+void suggest(benchmark::State& state, bool cold) {
+  const int d = static_cast<int>(state.range(0));
+  const auto s = cube(d);
+  const auto h = history(s, 20);
+  optim::SamplerContext ctx;
+  ctx.space = &s;
+  ctx.fidelities = {{"low", 1.0}, {"high", 10.0}};
+  auto sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
+  for (auto _ : state) {
+    if (cold) sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
+    ++ctx.seed;
+    benchmark::DoNotOptimize(sampler->suggest(ctx, h));
+  }
+}
+void BM_LstmMfSuggest(benchmark::State& state) { suggest(state, false); }
+void BM_LstmMfSuggestCold(benchmark::State& state) { suggest(state, true); }
+BENCHMARK(BM_LstmMfSuggest)->Arg(1)->Arg(6)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_LstmMfSuggestCold)->Arg(6)->Unit(benchmark::kMicrosecond);
+
+}  // namespace

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Trains the shipped learned-optimizer models (issue 4) with the project's own command, each for
+# a few minutes of one CPU thread (--time-limit; the held-out-best weights are kept).
+#   bench/repro/learned_models.sh [BUILD_DIR]      (default build/release)
+# models/lstm-d<d>.pt      single fidelity, loss oi, d = 1, 2, 3, 6
+# models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
+# models/lstm-d2-<loss>.pt d = 2 with the other losses (min, sum, ei), for reproduction 2
+set -euo pipefail
+BIN=${1:-build/release}/bin/metadial
+T=${TIME_LIMIT:-150}
+common="--horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 --seed 1 --iterations 100000"
+for d in 1 2 3 6; do
+  $BIN meta-train optimizer --dims $d --loss oi $common --time-limit $T --out models/lstm-d$d.pt
+done
+for d in 1 2 3 6; do
+  $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
+    --out models/lstm-mf-d$d.pt
+done
+for loss in min sum ei; do
+  $BIN meta-train optimizer --dims 2 --loss $loss $common --time-limit $((T * 2 / 3)) --out models/lstm-d2-$loss.pt
+done

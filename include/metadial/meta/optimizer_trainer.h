@@ -1,0 +1,140 @@
+// Meta-training of the two-level LSTM optimizer (optim/learned/model.h) on functions drawn from
+// GP priors (meta/gp_prior.h), by REINFORCE for both levels (the paper's Algorithm 1).
+//
+// An episode runs the policy for `horizon` steps on one sampled (multi-fidelity) function; a
+// batch of episodes runs in parallel. At step t the policy proposes x_t (level 1) and m_t
+// (level 2); y_t = f_{m_t}(x_t) is observed. Losses (the paper's equations 2-8), per step t:
+//
+//   incumbent I_t = min(I_{t-1}, f(x_t) if m_t is the target fidelity), I_0 = 1 (one sd above
+//   the mean of the normalized function): only target-fidelity evaluations count as results.
+//   min  (eq. 2)  l_T = I_T, l_t = 0 before (Chen et al.'s L_min: the best value at the end)
+//   sum  (eq. 3)  l_t = f(x_t) at the target fidelity; I_{t-1} at a lower one
+//   oi   (eq. 5)  l_t = min(f(x_t) - I_{t-1}, 0), i.e. I_t - I_{t-1}, per step (not telescoped)
+//   ei   (eq. 4)  l_t = -EI(x_t | target observations before t), under a GP posterior with the
+//                 sampled function's own lengthscale (Matern-5/2, unit amplitude); training only
+//   cost (eq. 6)  c_t = c(m_t) / c_M; with a budget Lambda (eq. 7) the excess increment
+//                 (max(Lambda, C_t) - max(Lambda, C_{t-1})) / c_M (sums to eq. 7 over the episode)
+//   total (eq. 8) r_t = -(lambda l_t + (1 - lambda) c_t)   (single fidelity: lambda = 1)
+//
+// REINFORCE: reward-to-go G_t = sum_{s>=t} gamma^{s-t} r_s; baseline = mean of G_t over the other
+// episodes of the batch (leave-one-out) at the same step; advantages standardized over the batch;
+// surrogate loss -mean(sum_t (log pi_x(u_t) + log pi_m(m_t)) A_t) / T - entropy * mean entropy.
+// Both levels' log-probabilities are in the loss and the LSTM states are never detached, so both
+// networks learn (the paper's notebooks detach the state and leave the fidelity network out).
+// Adam, gradient norm clipped.
+//
+// Gradient-based training (Chen et al.) is not implemented (see the notes).
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "metadial/meta/gp_prior.h"
+#include "metadial/optim/learned/model.h"
+
+namespace metadial::meta {
+
+using optim::learned::LearnedOptimizer;
+using optim::learned::ModelOptions;
+
+/// The optimizee loss L^o.
+enum class Loss { kMin, kSum, kOi, kEi };
+const char* to_string(Loss loss);
+/// "min" | "sum" | "oi" | "ei"; throws InvalidArgument naming the known ones.
+Loss loss_from_string(const std::string& name);
+
+/// Hyperparameters of meta-training.
+struct TrainerOptions {
+  ModelOptions model;                  ///< dim, fidelities (costs come from `fidelity`), sizes
+  GpPriorOptions prior;          ///< the function distribution (prior.dim is set to model.dim)
+  FidelityOptions fidelity;      ///< lower fidelities (fidelity.fidelities = model.fidelities)
+  Loss loss = Loss::kOi;
+  int horizon = 20;                    ///< T, steps per episode
+  int batch = 32;                      ///< episodes per update
+  int iterations = 2000;               ///< updates
+  double learning_rate = 1e-3;         ///< Adam
+  double entropy = 0.01;               ///< entropy bonus weight
+  double clip = 1.0;                   ///< max gradient norm
+  double gamma = 1.0;                  ///< discount of the reward-to-go
+  double lambda = 0.9;                 ///< eq. 8's mix (multi-fidelity only)
+  double budget = 0.0;                 ///< Lambda of eq. 7 in cost units; 0: eq. 6
+  int eval_every = 200;                ///< updates between validations (0: only at the end)
+  int n_validation = 64;               ///< held-out functions
+  uint64_t seed = 0;
+  double time_limit_s = 0.0;           ///< stop after this many seconds (0: none)
+  bool keep_best = true;               ///< return the weights of the best validation
+  int threads = 1;                     ///< LibTorch intra-op threads (1: fastest for these sizes)
+
+  /// Fills the derived fields (prior.dim, costs, cost_scale) and validates; throws InvalidArgument.
+  void finalize();
+};
+
+/// Regret of a model on held-out functions.
+struct ValidationResult {
+  int n = 0;
+  double mean_regret = 0.0;    ///< mean over functions of I_T - min f (target fidelity)
+  double sem_regret = 0.0;     ///< its standard error
+  double mean_cost = 0.0;      ///< mean cost spent in the T steps
+};
+
+/// One training report (after each update).
+struct TrainingProgress {
+  int iteration = 0;
+  double surrogate = 0.0;              ///< the REINFORCE loss minimized
+  double mean_loss = 0.0;              ///< mean over the batch of sum_t (lambda l_t + (1 - lambda) c_t)
+  double mean_cost = 0.0;              ///< mean cost of an episode
+  std::optional<ValidationResult> validation;
+  double elapsed_s = 0.0;
+};
+
+/// Gradient norms of the last update, before clipping.
+struct GradientNorms {
+  double level1_lstm = 0.0, level1_head = 0.0, level2_lstm = 0.0, level2_head = 0.0;
+};
+
+/// Functions for validation and benchmarks: n families drawn with `seed` (minimum refined).
+std::vector<MultiFidelityFunction> held_out_functions(const TrainerOptions& options, int n, uint64_t seed);
+
+/// One run of a model on a family: per step the point, fidelity, observed value, target value.
+struct Trajectory {
+  std::vector<std::vector<double>> x;
+  std::vector<int> fidelity;
+  std::vector<double> y, target;
+};
+/// Runs `model` for `steps` steps on `f` (sampling from the policy with `seed`; greedy: the mean
+/// point and the most probable fidelity).
+Trajectory run_model(const LearnedOptimizer& model, const MultiFidelityFunction& f, int steps, uint64_t seed,
+                     bool greedy = false);
+/// Mean regret at `steps` of `model` on `functions` (one seed per function, derived from `seed`).
+ValidationResult validate(const LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions,
+                          int steps, uint64_t seed);
+
+/// REINFORCE meta-trainer. Move-only.
+class ReinforceTrainer {
+ public:
+  explicit ReinforceTrainer(TrainerOptions options);
+  ~ReinforceTrainer();
+  ReinforceTrainer(ReinforceTrainer&&) noexcept;
+  ReinforceTrainer& operator=(ReinforceTrainer&&) noexcept;
+
+  /// One update on a fresh batch of functions.
+  TrainingProgress step();
+  const GradientNorms& last_gradient_norms() const;
+  const TrainerOptions& options() const;
+  LearnedOptimizer& model();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Trains for options.iterations updates (or until time_limit_s), validating every eval_every
+/// on options.n_validation held-out functions; calls on_progress after each update. The card of
+/// the returned model holds the options, time and validation regret.
+LearnedOptimizer train(TrainerOptions options, const std::function<void(const TrainingProgress&)>& on_progress = {});
+
+}  // namespace metadial::meta

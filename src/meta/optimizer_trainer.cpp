@@ -1,0 +1,459 @@
+// REINFORCE meta-training of the two-level LSTM optimizer on GP-prior functions.
+#include "metadial/meta/optimizer_trainer.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <numbers>
+
+#include "metadial/core/error.h"
+#include "metadial/core/random.h"
+#include "metadial/optim/acquisition.h"
+#include "metadial/optim/gp.h"
+#include "optim/learned/detail/network.h"
+
+namespace metadial::meta {
+
+using optim::learned::OnlineNormalizer;
+using optim::learned::Rollout;
+using optim::learned::squash;
+namespace detail = optim::learned::detail;
+namespace {
+
+/// I_0: the incumbent before any target-fidelity result (one sd above the normalized mean).
+constexpr double kIncumbentStart = 1.0;
+
+double group_norm(const std::vector<torch::Tensor>& params) {
+  double s = 0.0;
+  for (const auto& p : params) {
+    if (p.grad().defined()) s += p.grad().pow(2).sum().item<double>();
+  }
+  return std::sqrt(s);
+}
+
+std::vector<torch::Tensor> cell_params(const torch::nn::LSTMCell& c) { return c ? c->parameters() : std::vector<torch::Tensor>{}; }
+std::vector<torch::Tensor> head_params(const torch::nn::Linear& l) { return l ? l->parameters() : std::vector<torch::Tensor>{}; }
+
+// Expected improvement of x below `best` under a GP on the target observations (xs row-major).
+double ei_at(const std::vector<double>& xs, const std::vector<double>& ys, std::span<const double> x, double best,
+             double lengthscale) {
+  const size_t d = x.size();
+  double mean = 0.0, var = 1.0;
+  if (!ys.empty()) {
+    optim::GpOptions go;
+    go.standardize = false;
+    optim::GaussianProcess gp(d, go);
+    optim::GpHyperparameters h;
+    h.amplitude = 1.0;
+    h.lengthscales.assign(d, lengthscale);
+    h.noise = 1e-6;
+    gp.condition(xs, ys, h);
+    const optim::GpPrediction p = gp.predict(x);
+    mean = p.mean;
+    var = p.variance;
+  }
+  return optim::expected_improvement(mean, std::sqrt(std::max(var, 1e-12)), best).value;
+}
+
+}  // namespace
+
+const char* to_string(Loss loss) {
+  switch (loss) {
+    case Loss::kMin: return "min";
+    case Loss::kSum: return "sum";
+    case Loss::kOi: return "oi";
+    case Loss::kEi: return "ei";
+  }
+  return "?";
+}
+
+Loss loss_from_string(const std::string& name) {
+  if (name == "min") return Loss::kMin;
+  if (name == "sum") return Loss::kSum;
+  if (name == "oi") return Loss::kOi;
+  if (name == "ei") return Loss::kEi;
+  throw InvalidArgument("unknown loss '" + name + "' (known: min, sum, oi, ei)");
+}
+
+void TrainerOptions::finalize() {
+  fidelity.fidelities = model.fidelities;
+  fidelity.validate();
+  prior.dim = model.dim;
+  prior.validate();
+  model.costs = fidelity.cost_vector();
+  MD_CHECK(horizon >= 1 && horizon <= 10000, "horizon must be in [1, 10000], got ", horizon);
+  MD_CHECK(batch >= 2, "batch must be >= 2 (the baseline averages the other episodes), got ", batch);
+  MD_CHECK(iterations >= 0, "iterations must be >= 0, got ", iterations);
+  MD_CHECK(learning_rate > 0, "learning rate must be positive, got ", learning_rate);
+  MD_CHECK(entropy >= 0, "entropy weight must be >= 0, got ", entropy);
+  MD_CHECK(clip > 0, "clip must be positive, got ", clip);
+  MD_CHECK(gamma > 0 && gamma <= 1, "gamma must be in (0, 1], got ", gamma);
+  MD_CHECK(lambda >= 0 && lambda <= 1, "lambda must be in [0, 1], got ", lambda);
+  MD_CHECK(budget >= 0, "budget must be >= 0 (0: no budget, eq. 6), got ", budget);
+  MD_CHECK(eval_every >= 0 && n_validation >= 1, "eval_every must be >= 0 and n_validation >= 1");
+  MD_CHECK(threads >= 1, "threads must be >= 1, got ", threads);
+  model.cost_scale = budget > 0 ? budget : horizon * model.costs.back();
+  model.validate();
+}
+
+std::vector<MultiFidelityFunction> held_out_functions(const TrainerOptions& options, int n, uint64_t seed) {
+  GpPriorOptions p = options.prior;
+  p.dim = options.model.dim;
+  p.n_normalize = std::max(p.n_normalize, 2048);
+  p.refine_steps = std::max(p.refine_steps, 100);
+  FidelityOptions fo = options.fidelity;
+  fo.fidelities = options.model.fidelities;
+  Rng rng(derive_seed(seed, {0x7e57ULL}));
+  std::vector<MultiFidelityFunction> out;
+  for (int i = 0; i < n; ++i) out.push_back(sample_multi_fidelity(p, fo, rng));
+  return out;
+}
+
+Trajectory run_model(const LearnedOptimizer& model, const MultiFidelityFunction& f, int steps, uint64_t seed,
+                     bool greedy) {
+  const int d = model.dim(), M = model.n_fidelities();
+  MD_CHECK(f.target().dim == d, "run_model: the function has dimension ", f.target().dim, ", the model ", d);
+  MD_CHECK(M == 1 || f.n_fidelities() == M, "run_model: the function has ", f.n_fidelities(), " fidelities, the model ", M);
+  Rollout r(model);
+  Rng rng(seed);
+  Trajectory tr;
+  std::vector<double> mu(static_cast<size_t>(d)), sd(static_cast<size_t>(d)), x(static_cast<size_t>(d));
+  for (int t = 0; t < steps; ++t) {
+    r.propose(mu, sd);
+    for (size_t k = 0; k < x.size(); ++k) x[k] = squash(greedy ? mu[k] : mu[k] + sd[k] * standard_normal(rng));
+    int m = 0;
+    if (M > 1) {
+      const auto p = r.fidelity_probs(x);
+      if (greedy) {
+        m = static_cast<int>(std::max_element(p.begin(), p.end()) - p.begin());
+      } else {
+        double u = uniform01(rng), acc = 0.0;
+        m = M - 1;
+        for (int k = 0; k < M; ++k) {
+          acc += p[static_cast<size_t>(k)];
+          if (u < acc) {
+            m = k;
+            break;
+          }
+        }
+      }
+    }
+    const RffFunction& level = M == 1 ? f.target() : f.levels[static_cast<size_t>(m)];
+    const double y = level.value(x);
+    r.observe(x, m, y);
+    tr.x.push_back(x);
+    tr.fidelity.push_back(M == 1 ? f.n_fidelities() - 1 : m);
+    tr.y.push_back(y);
+    tr.target.push_back(f.target().value(x));
+  }
+  return tr;
+}
+
+ValidationResult validate(const LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions,
+                          int steps, uint64_t seed) {
+  ValidationResult v;
+  v.n = static_cast<int>(functions.size());
+  std::vector<double> regrets;
+  double cost = 0.0;
+  for (size_t i = 0; i < functions.size(); ++i) {
+    const auto& f = functions[i];
+    const Trajectory tr = run_model(model, f, steps, derive_seed(seed, {i}));
+    double inc = kIncumbentStart;
+    for (size_t t = 0; t < tr.y.size(); ++t) {
+      if (tr.fidelity[t] == f.n_fidelities() - 1) inc = std::min(inc, tr.target[t]);
+      cost += f.costs[static_cast<size_t>(tr.fidelity[t])];
+    }
+    regrets.push_back(std::max(0.0, inc - f.target().minimum));
+  }
+  double s = 0, s2 = 0;
+  for (double r : regrets) {
+    s += r;
+    s2 += r * r;
+  }
+  const double n = std::max<double>(1.0, static_cast<double>(regrets.size()));
+  v.mean_regret = s / n;
+  v.sem_regret = regrets.size() > 1 ? std::sqrt(std::max(0.0, s2 / n - v.mean_regret * v.mean_regret) / (n - 1)) : 0.0;
+  v.mean_cost = cost / n;
+  return v;
+}
+
+// ---- ReinforceTrainer ----------------------------------------------------------------------------
+
+struct ReinforceTrainer::Impl {
+  explicit Impl(TrainerOptions opts)
+      : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
+    torch::set_num_threads(o.threads);
+    adam = std::make_unique<torch::optim::Adam>(model.impl().net->parameters(),
+                                                torch::optim::AdamOptions(o.learning_rate));
+  }
+  TrainerOptions o;
+  LearnedOptimizer model;
+  Rng rng;
+  std::unique_ptr<torch::optim::Adam> adam;
+  GradientNorms norms;
+  int iteration = 0;
+};
+
+ReinforceTrainer::ReinforceTrainer(TrainerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
+ReinforceTrainer::~ReinforceTrainer() = default;
+ReinforceTrainer::ReinforceTrainer(ReinforceTrainer&&) noexcept = default;
+ReinforceTrainer& ReinforceTrainer::operator=(ReinforceTrainer&&) noexcept = default;
+const GradientNorms& ReinforceTrainer::last_gradient_norms() const { return impl_->norms; }
+const TrainerOptions& ReinforceTrainer::options() const { return impl_->o; }
+LearnedOptimizer& ReinforceTrainer::model() { return impl_->model; }
+
+TrainingProgress ReinforceTrainer::step() {
+  Impl& s = *impl_;
+  const TrainerOptions& o = s.o;
+  const int B = o.batch, T = o.horizon, d = o.model.dim, M = o.model.fidelities;
+  const auto Bs = static_cast<size_t>(B), Ts = static_cast<size_t>(T), ds = static_cast<size_t>(d);
+  auto& net = s.model.impl().net;
+  net->train();
+
+  std::vector<MultiFidelityFunction> fs;
+  fs.reserve(Bs);
+  for (int b = 0; b < B; ++b) fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, s.rng));
+  const double c_target = o.model.costs.back();
+  const double lam = M > 1 ? o.lambda : 1.0;
+
+  torch::Tensor h1 = torch::zeros({B, o.model.hidden}), c1 = torch::zeros({B, o.model.hidden});
+  torch::Tensor h2, c2;
+  if (M > 1) {
+    h2 = torch::zeros({B, o.model.fidelity_hidden});
+    c2 = torch::zeros({B, o.model.fidelity_hidden});
+  }
+  const int in1 = o.model.input_size();
+  std::vector<float> input(Bs * static_cast<size_t>(in1), 0.0f);
+  for (size_t b = 0; b < Bs; ++b) input[(b + 1) * static_cast<size_t>(in1) - 1] = 1.0f;
+  std::vector<OnlineNormalizer> normalizers(Bs);
+  std::vector<double> incumbent(Bs, kIncumbentStart), spent(Bs, 0.0);
+  std::vector<double> lo(Bs * Ts, 0.0), lc(Bs * Ts, 0.0);
+  std::vector<std::vector<double>> obs_x(Bs), obs_y(Bs);
+  std::vector<torch::Tensor> logps, ents;
+  std::vector<float> eps(Bs * ds), xs_f(Bs * ds), w2(Bs * (ds + 1));
+  std::vector<int64_t> ms(Bs);
+  std::vector<double> x(ds);
+  const double half_log_2pi = 0.5 * std::log(2.0 * std::numbers::pi);
+
+  for (int t = 0; t < T; ++t) {
+    const torch::Tensor in = torch::from_blob(input.data(), {B, in1}, torch::kFloat32).clone();
+    std::tie(h1, c1) = net->cell1(in, std::make_tuple(h1, c1));
+    const torch::Tensor out = net->head1(h1);
+    const torch::Tensor mu = out.slice(1, 0, d);
+    const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
+    for (auto& e : eps) e = static_cast<float>(standard_normal(s.rng));
+    const torch::Tensor eps_t = torch::from_blob(eps.data(), {B, d}, torch::kFloat32);
+    const torch::Tensor u = (mu + log_sd.exp() * eps_t).detach();
+    torch::Tensor logp = (-0.5 * ((u - mu) / log_sd.exp()).pow(2) - log_sd - half_log_2pi).sum(1);
+    torch::Tensor ent = (log_sd + 0.5 + half_log_2pi).sum(1);
+    const torch::Tensor xt = torch::sigmoid(u).contiguous();
+    std::copy(xt.data_ptr<float>(), xt.data_ptr<float>() + Bs * ds, xs_f.begin());
+    if (M > 1) {
+      for (size_t b = 0; b < Bs; ++b) {
+        for (size_t k = 0; k < ds; ++k) w2[b * (ds + 1) + k] = xs_f[b * ds + k];
+        w2[b * (ds + 1) + ds] = static_cast<float>(spent[b] / o.model.cost_scale);
+      }
+      const torch::Tensor w = torch::from_blob(w2.data(), {B, d + 1}, torch::kFloat32).clone();
+      std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
+      const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
+      const torch::Tensor probs = logsm.exp().detach().contiguous();
+      const float* pp = probs.data_ptr<float>();
+      for (size_t b = 0; b < Bs; ++b) {
+        const double r = uniform01(s.rng);
+        double acc = 0.0;
+        ms[b] = M - 1;
+        for (int k = 0; k < M; ++k) {
+          acc += pp[b * static_cast<size_t>(M) + static_cast<size_t>(k)];
+          if (r < acc) {
+            ms[b] = k;
+            break;
+          }
+        }
+      }
+      const torch::Tensor idx = torch::from_blob(ms.data(), {B, 1}, torch::kInt64).clone();
+      logp = logp + logsm.gather(1, idx).squeeze(1);
+      ent = ent - (logsm.exp() * logsm).sum(1);
+    } else {
+      std::fill(ms.begin(), ms.end(), 0);
+    }
+    logps.push_back(logp);
+    ents.push_back(ent);
+
+    for (size_t b = 0; b < Bs; ++b) {
+      for (size_t k = 0; k < ds; ++k) x[k] = xs_f[b * ds + k];
+      const auto& f = fs[b];
+      const int m = static_cast<int>(ms[b]);
+      const bool is_target = m == f.n_fidelities() - 1;
+      const double y = f.levels[static_cast<size_t>(m)].value(x);
+      const double prev = incumbent[b];
+      double l = 0.0;
+      switch (o.loss) {
+        case Loss::kMin: break;
+        case Loss::kSum: l = is_target ? y : prev; break;
+        case Loss::kOi: l = is_target ? std::min(y - prev, 0.0) : 0.0; break;
+        case Loss::kEi: l = -ei_at(obs_x[b], obs_y[b], x, prev, f.target().lengthscale); break;
+      }
+      if (is_target) {
+        incumbent[b] = std::min(prev, y);
+        obs_x[b].insert(obs_x[b].end(), x.begin(), x.end());
+        obs_y[b].push_back(y);
+      }
+      if (o.loss == Loss::kMin && t == T - 1) l = incumbent[b];
+      lo[b * Ts + static_cast<size_t>(t)] = l;
+      const double c = f.costs[static_cast<size_t>(m)];
+      const double before = spent[b];
+      spent[b] += c;
+      lc[b * Ts + static_cast<size_t>(t)] =
+          o.budget > 0 ? (std::max(o.budget, spent[b]) - std::max(o.budget, before)) / c_target : c / c_target;
+      const auto [yn, gap] = normalizers[b].add(y);
+      float* row = input.data() + b * static_cast<size_t>(in1);
+      for (size_t k = 0; k < ds; ++k) row[k] = static_cast<float>(x[k]);
+      row[ds] = static_cast<float>(yn);
+      row[ds + 1] = static_cast<float>(gap);
+      row[ds + 2] = M > 1 ? static_cast<float>(m) / static_cast<float>(M - 1) : 1.0f;
+      row[ds + 3] = 0.0f;
+    }
+  }
+
+  // Rewards, reward-to-go, leave-one-out baseline, standardized advantages.
+  std::vector<double> G(Bs * Ts);
+  double mean_loss = 0.0, mean_cost = 0.0;
+  for (size_t b = 0; b < Bs; ++b) {
+    double acc = 0.0;
+    for (size_t t = Ts; t-- > 0;) {
+      const double r = -(lam * lo[b * Ts + t] + (M > 1 ? (1.0 - lam) * lc[b * Ts + t] : 0.0));
+      acc = r + o.gamma * acc;
+      G[b * Ts + t] = acc;
+      mean_loss -= r;
+    }
+    mean_cost += spent[b];
+  }
+  mean_loss /= B;
+  mean_cost /= B;
+  std::vector<float> adv(Ts * Bs);
+  double s1 = 0.0, s2 = 0.0;
+  for (size_t t = 0; t < Ts; ++t) {
+    double tot = 0.0;
+    for (size_t b = 0; b < Bs; ++b) tot += G[b * Ts + t];
+    for (size_t b = 0; b < Bs; ++b) {
+      const double a = G[b * Ts + t] - (tot - G[b * Ts + t]) / (B - 1);
+      adv[t * Bs + b] = static_cast<float>(a);
+      s1 += a;
+      s2 += a * a;
+    }
+  }
+  const double n_adv = static_cast<double>(Ts * Bs);
+  const double sd_adv = std::sqrt(std::max(0.0, s2 / n_adv - (s1 / n_adv) * (s1 / n_adv)));
+  for (auto& a : adv) a = static_cast<float>(a / (sd_adv + 1e-8));
+  const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32);
+  const torch::Tensor logp_all = torch::stack(logps);  // [T, B]
+  const torch::Tensor surrogate =
+      -(logp_all * A).sum(0).mean() / static_cast<double>(T) - o.entropy * torch::stack(ents).mean();
+
+  s.adam->zero_grad();
+  surrogate.backward();
+  s.norms.level1_lstm = group_norm(cell_params(net->cell1));
+  s.norms.level1_head = group_norm(head_params(net->head1));
+  s.norms.level2_lstm = group_norm(cell_params(net->cell2));
+  s.norms.level2_head = group_norm(head_params(net->head2));
+  torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);
+  s.adam->step();
+  ++s.iteration;
+
+  TrainingProgress p;
+  p.iteration = s.iteration;
+  p.surrogate = surrogate.item<double>();
+  p.mean_loss = mean_loss;
+  p.mean_cost = mean_cost;
+  return p;
+}
+
+LearnedOptimizer train(TrainerOptions options, const std::function<void(const TrainingProgress&)>& on_progress) {
+  ReinforceTrainer trainer(std::move(options));
+  const TrainerOptions& o = trainer.options();
+  const auto held_out = held_out_functions(o, o.n_validation, derive_seed(o.seed, {3}));
+  const uint64_t val_seed = derive_seed(o.seed, {4});
+  const auto t0 = std::chrono::steady_clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+  auto& net = trainer.model().impl().net;
+
+  trainer.model().refresh_inference_weights();
+  const ValidationResult initial = validate(trainer.model(), held_out, o.horizon, val_seed);
+  ValidationResult best = initial;
+  int best_iteration = 0;
+  std::vector<torch::Tensor> best_weights;
+  for (const auto& p : net->parameters()) best_weights.push_back(p.detach().clone());
+  nlohmann::json history = nlohmann::json::array();
+  history.push_back({{"iteration", 0}, {"regret", initial.mean_regret}, {"cost", initial.mean_cost}});
+  if (on_progress) {
+    TrainingProgress p;
+    p.validation = initial;
+    on_progress(p);
+  }
+  int it = 0;
+  while (it < o.iterations && !(o.time_limit_s > 0 && elapsed() > o.time_limit_s)) {
+    TrainingProgress p = trainer.step();
+    ++it;
+    const bool last = it == o.iterations || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
+    if ((o.eval_every > 0 && it % o.eval_every == 0) || last) {
+      trainer.model().refresh_inference_weights();
+      p.validation = validate(trainer.model(), held_out, o.horizon, val_seed);
+      history.push_back({{"iteration", it}, {"regret", p.validation->mean_regret}, {"cost", p.validation->mean_cost}});
+      if (p.validation->mean_regret < best.mean_regret || !o.keep_best) {
+        best = *p.validation;
+        best_iteration = it;
+        torch::NoGradGuard ng;
+        auto params = net->parameters();
+        for (size_t i = 0; i < params.size(); ++i) best_weights[i] = params[i].detach().clone();
+      }
+    }
+    p.elapsed_s = elapsed();
+    if (on_progress) on_progress(p);
+  }
+  {
+    torch::NoGradGuard ng;
+    auto params = net->parameters();
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
+  }
+  LearnedOptimizer model = std::move(trainer.model());
+  model.refresh_inference_weights();
+  nlohmann::json card = {
+      {"method", "reinforce"},
+      {"loss", to_string(o.loss)},
+      {"dims", o.model.dim},
+      {"fidelities", o.model.fidelities},
+      {"costs", o.model.costs},
+      {"horizon", o.horizon},
+      {"batch", o.batch},
+      {"iterations_run", it},
+      {"learning_rate", o.learning_rate},
+      {"entropy", o.entropy},
+      {"clip", o.clip},
+      {"gamma", o.gamma},
+      {"lambda", o.model.fidelities > 1 ? o.lambda : 1.0},
+      {"budget", o.budget},
+      {"seed", o.seed},
+      {"hidden", o.model.hidden},
+      {"fidelity_hidden", o.model.fidelity_hidden},
+      {"prior",
+       {{"lengthscale", {o.prior.min_lengthscale, o.prior.max_lengthscale}},
+        {"variance", {o.prior.min_variance, o.prior.max_variance}},
+        {"lengthscale_scaled_by_sqrt_dim", o.prior.dim_scaled},
+        {"n_features", o.prior.n_features}}},
+      {"low_correlation", o.fidelity.low_correlation},
+      {"train_seconds", elapsed()},
+      {"n_parameters", model.n_parameters()},
+      {"validation",
+       {{"functions", o.n_validation},
+        {"steps", o.horizon},
+        {"initial_regret", initial.mean_regret},
+        {"regret", best.mean_regret},
+        {"regret_sem", best.sem_regret},
+        {"mean_cost", best.mean_cost},
+        {"best_iteration", best_iteration},
+        {"history", history}}}};
+  model.set_card(std::move(card));
+  return model;
+}
+
+}  // namespace metadial::meta

@@ -1,0 +1,356 @@
+// The two-level LSTM optimizer: networks, plain C++ rollout, saving and loading.
+#include "metadial/optim/learned/model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include "metadial/core/error.h"
+#include "metadial/core/random.h"
+#include "optim/learned/detail/network.h"
+
+namespace metadial::optim::learned {
+namespace detail {
+
+NetImpl::NetImpl(const ModelOptions& o) {
+  cell1 = register_module("cell1", torch::nn::LSTMCell(o.input_size(), o.hidden));
+  head1 = register_module("head1", torch::nn::Linear(o.hidden, 2 * o.dim));
+  if (o.fidelities > 1) {
+    cell2 = register_module("cell2", torch::nn::LSTMCell(o.dim + 1, o.fidelity_hidden));
+    head2 = register_module("head2", torch::nn::Linear(o.fidelity_hidden, o.fidelities));
+  }
+}
+
+std::vector<torch::Tensor> NetImpl::level1_parameters() const {
+  auto p = cell1->parameters();
+  for (auto& t : head1->parameters()) p.push_back(t);
+  return p;
+}
+
+std::vector<torch::Tensor> NetImpl::level2_parameters() const {
+  if (!cell2) return {};
+  auto p = cell2->parameters();
+  for (auto& t : head2->parameters()) p.push_back(t);
+  return p;
+}
+
+namespace {
+
+std::vector<float> to_vector(const torch::Tensor& t) {
+  const torch::Tensor c = t.detach().to(torch::kFloat32).contiguous();
+  return std::vector<float>(c.data_ptr<float>(), c.data_ptr<float>() + c.numel());
+}
+
+inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
+
+}  // namespace
+
+CellWeights extract(const torch::nn::LSTMCell& cell, const torch::nn::Linear& head) {
+  CellWeights w;
+  w.in = static_cast<int>(cell->options.input_size());
+  w.hidden = static_cast<int>(cell->options.hidden_size());
+  w.out = static_cast<int>(head->options.out_features());
+  w.w_ih = to_vector(cell->weight_ih);
+  w.w_hh = to_vector(cell->weight_hh);
+  w.bias = to_vector(cell->bias_ih + cell->bias_hh);
+  w.head_w = to_vector(head->weight);
+  w.head_b = to_vector(head->bias);
+  return w;
+}
+
+namespace {
+
+// Dot product with 8 independent partial sums (lets the compiler vectorize and pipeline it).
+inline float dot(const float* a, const float* b, size_t n) {
+  float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t k = 0;
+  for (; k + 8 <= n; k += 8) {
+    for (size_t j = 0; j < 8; ++j) acc[j] += a[k + j] * b[k + j];
+  }
+  float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  for (; k < n; ++k) s += a[k] * b[k];
+  return s;
+}
+
+}  // namespace
+
+void CellWeights::step(std::span<const float> x, std::vector<float>& h, std::vector<float>& c) const {
+  const auto H = static_cast<size_t>(hidden), I = static_cast<size_t>(in);
+  thread_local std::vector<float> g;
+  g.resize(4 * H);
+  for (size_t r = 0; r < 4 * H; ++r) {
+    g[r] = bias[r] + dot(w_ih.data() + r * I, x.data(), I) + dot(w_hh.data() + r * H, h.data(), H);
+  }
+  for (size_t k = 0; k < H; ++k) {
+    const float i = sigmoidf(g[k]), f = sigmoidf(g[H + k]), gg = std::tanh(g[2 * H + k]), o = sigmoidf(g[3 * H + k]);
+    c[k] = f * c[k] + i * gg;
+    h[k] = o * std::tanh(c[k]);
+  }
+}
+
+void CellWeights::head(std::span<const float> h, std::span<float> out_v) const {
+  const auto H = static_cast<size_t>(hidden);
+  for (size_t r = 0; r < static_cast<size_t>(out); ++r) out_v[r] = head_b[r] + dot(head_w.data() + r * H, h.data(), H);
+}
+
+namespace {
+
+// PyTorch's default initialization (uniform in +-1/sqrt(fan_in); LSTM cells: +-1/sqrt(hidden)),
+// drawn from metadial's portable generator so that a seed gives the same network everywhere.
+void init_parameters(Net& net, uint64_t seed) {
+  torch::NoGradGuard no_grad;
+  Rng rng(seed);
+  for (auto& p : net->named_parameters()) {
+    const std::string& name = p.key();
+    torch::Tensor t = p.value();
+    double fan_in = 1.0;
+    if (name.rfind("cell", 0) == 0) {
+      fan_in = static_cast<double>(t.size(0) / 4);
+    } else {
+      fan_in = static_cast<double>(name.find("weight") != std::string::npos ? t.size(1) : 0);
+      if (fan_in == 0) {
+        // A head's bias: fan-in is the width of the head's weight.
+        const std::string prefix = name.substr(0, name.find('.'));
+        fan_in = static_cast<double>(net->named_parameters()[prefix + ".weight"].size(1));
+      }
+    }
+    const double bound = 1.0 / std::sqrt(fan_in);
+    std::vector<float> values(static_cast<size_t>(t.numel()));
+    for (auto& v : values) v = static_cast<float>((2.0 * uniform01(rng) - 1.0) * bound);
+    t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat32));
+  }
+}
+
+}  // namespace
+}  // namespace detail
+
+// ---- ModelOptions --------------------------------------------------------------------------------
+
+void ModelOptions::validate() const {
+  MD_CHECK(dim >= 1 && dim <= 16, "learned optimizer: dim must be in [1, 16], got ", dim);
+  MD_CHECK(fidelities >= 1 && fidelities <= 8, "learned optimizer: fidelities must be in [1, 8], got ", fidelities);
+  MD_CHECK(hidden >= 1 && hidden <= 1024, "learned optimizer: hidden must be in [1, 1024], got ", hidden);
+  MD_CHECK(fidelity_hidden >= 1 && fidelity_hidden <= 1024, "learned optimizer: fidelity_hidden must be in [1, 1024], got ",
+           fidelity_hidden);
+  MD_CHECK(static_cast<int>(costs.size()) == fidelities, "learned optimizer: give ", fidelities,
+           " costs (one per fidelity), got ", costs.size());
+  for (double c : costs) MD_CHECK(c > 0 && std::isfinite(c), "learned optimizer: costs must be positive, got ", c);
+  MD_CHECK(cost_scale > 0 && std::isfinite(cost_scale), "learned optimizer: cost_scale must be positive, got ",
+           cost_scale);
+}
+
+nlohmann::json ModelOptions::to_json() const {
+  return {{"dim", dim},         {"fidelities", fidelities}, {"hidden", hidden}, {"fidelity_hidden", fidelity_hidden},
+          {"costs", costs},     {"cost_scale", cost_scale}};
+}
+
+ModelOptions ModelOptions::from_json(const nlohmann::json& j) {
+  ModelOptions o;
+  o.dim = j.at("dim").get<int>();
+  o.fidelities = j.at("fidelities").get<int>();
+  o.hidden = j.at("hidden").get<int>();
+  o.fidelity_hidden = j.at("fidelity_hidden").get<int>();
+  o.costs = j.at("costs").get<std::vector<double>>();
+  o.cost_scale = j.at("cost_scale").get<double>();
+  o.validate();
+  return o;
+}
+
+std::pair<double, double> OnlineNormalizer::add(double y) {
+  ++n;
+  sum += y;
+  sum_sq += y * y;
+  min = n == 1 ? y : std::min(min, y);
+  const double mean = sum / static_cast<double>(n);
+  const double var = sum_sq / static_cast<double>(n) - mean * mean;
+  const double sd = std::sqrt(std::max(var, 0.0));
+  if (!(sd > 1e-12 * (1.0 + std::abs(mean)))) return {0.0, 0.0};
+  return {std::clamp((y - mean) / sd, -5.0, 5.0), std::clamp((y - min) / sd, -5.0, 5.0)};
+}
+
+double squash(double u) { return 1.0 / (1.0 + std::exp(-u)); }
+
+// ---- LearnedOptimizer ------------------------------------------------------------------------------
+
+LearnedOptimizer::Impl::Impl(ModelOptions o) : options(std::move(o)) {
+  options.validate();
+  net = detail::Net(options);
+}
+
+LearnedOptimizer::LearnedOptimizer(ModelOptions options, uint64_t seed)
+    : impl_(std::make_unique<Impl>(std::move(options))) {
+  detail::init_parameters(impl_->net, seed);
+  refresh_inference_weights();
+}
+
+LearnedOptimizer::LearnedOptimizer(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LearnedOptimizer::~LearnedOptimizer() = default;
+LearnedOptimizer::LearnedOptimizer(LearnedOptimizer&&) noexcept = default;
+LearnedOptimizer& LearnedOptimizer::operator=(LearnedOptimizer&&) noexcept = default;
+
+const ModelOptions& LearnedOptimizer::options() const { return impl_->options; }
+const nlohmann::json& LearnedOptimizer::card() const { return impl_->card; }
+void LearnedOptimizer::set_card(nlohmann::json card) { impl_->card = std::move(card); }
+
+int64_t LearnedOptimizer::n_parameters() const {
+  int64_t n = 0;
+  for (const auto& p : impl_->net->parameters()) n += p.numel();
+  return n;
+}
+
+void LearnedOptimizer::refresh_inference_weights() {
+  impl_->level1 = detail::extract(impl_->net->cell1, impl_->net->head1);
+  if (impl_->options.fidelities > 1) impl_->level2 = detail::extract(impl_->net->cell2, impl_->net->head2);
+}
+
+void LearnedOptimizer::save(const std::string& path) const {
+  torch::serialize::OutputArchive archive;
+  impl_->net->save(archive);
+  const nlohmann::json meta = {{"format", "metadial-learned-optimizer"},
+                               {"version", 1},
+                               {"options", impl_->options.to_json()},
+                               {"card", impl_->card}};
+  archive.write("metadial_learned", c10::IValue(meta.dump()));
+  try {
+    archive.save_to(path);
+  } catch (const c10::Error&) {
+    throw InvalidArgument(metadial::detail::concat("cannot write the learned-optimizer model '", path,
+                                                   "' (does its folder exist and is it writable?)"));
+  }
+}
+
+LearnedOptimizer LearnedOptimizer::load(const std::string& path) {
+  MD_CHECK(std::filesystem::is_regular_file(path), "no learned-optimizer model at '", path,
+           "' (train one with `metadial meta-train optimizer --out ", path, "`)");
+  torch::serialize::InputArchive archive;
+  try {
+    archive.load_from(path);
+  } catch (const c10::Error&) {
+    throw InvalidArgument(
+        metadial::detail::concat("'", path, "' is not a learned-optimizer model (not a readable LibTorch archive)"));
+  }
+  c10::IValue record;
+  if (!archive.try_read("metadial_learned", record) || !record.isString()) {
+    throw InvalidArgument(metadial::detail::concat(
+        "'", path, "' is not a learned-optimizer model (a LibTorch archive without a metadial_learned record)"));
+  }
+  nlohmann::json meta;
+  try {
+    meta = nlohmann::json::parse(record.toStringRef());
+  } catch (const nlohmann::json::exception&) {
+    throw InvalidArgument(metadial::detail::concat("'", path, "': the learned-optimizer record is not valid JSON"));
+  }
+  MD_CHECK(meta.value("format", "") == "metadial-learned-optimizer" && meta.value("version", 0) == 1, "'", path,
+           "': unsupported learned-optimizer model format (this metadial reads version 1)");
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(ModelOptions::from_json(meta.at("options")));
+    impl->card = meta.value("card", nlohmann::json::object());
+  } catch (const nlohmann::json::exception& e) {
+    throw InvalidArgument(metadial::detail::concat("'", path, "': incomplete learned-optimizer record (", e.what(), ")"));
+  }
+  try {
+    impl->net->load(archive);
+  } catch (const c10::Error&) {
+    throw InvalidArgument(metadial::detail::concat("'", path, "': the network weights do not match the stored sizes"));
+  }
+  LearnedOptimizer model(std::move(impl));
+  model.refresh_inference_weights();
+  return model;
+}
+
+// ---- Rollout -------------------------------------------------------------------------------------
+
+Rollout::Rollout(const LearnedOptimizer& model) : model_(&model) {
+  const ModelOptions& o = model.options();
+  h1_.assign(static_cast<size_t>(o.hidden), 0.0f);
+  c1_ = h1_;
+  if (o.fidelities > 1) {
+    h2_.assign(static_cast<size_t>(o.fidelity_hidden), 0.0f);
+    c2_ = h2_;
+  }
+  input_.assign(static_cast<size_t>(o.input_size()), 0.0f);
+  input_.back() = 1.0f;  // start flag
+  mu_.resize(static_cast<size_t>(o.dim));
+  sd_.resize(static_cast<size_t>(o.dim));
+}
+
+void Rollout::advance_level1() {
+  if (proposed_) return;
+  const auto& w = model_->impl().level1;
+  w.step(input_, h1_, c1_);
+  const auto d = static_cast<size_t>(model_->dim());
+  std::vector<float> out(2 * d);
+  w.head(h1_, out);
+  for (size_t k = 0; k < d; ++k) {
+    mu_[k] = out[k];
+    sd_[k] = std::exp(std::clamp(out[d + k], static_cast<float>(detail::kMinLogSd), static_cast<float>(detail::kMaxLogSd)));
+  }
+  proposed_ = true;
+}
+
+void Rollout::propose(std::span<double> mean, std::span<double> sd) {
+  advance_level1();
+  for (size_t k = 0; k < mu_.size(); ++k) {
+    mean[k] = mu_[k];
+    sd[k] = sd_[k];
+  }
+}
+
+void Rollout::level2(std::span<const double> x, std::vector<float>& h, std::vector<float>& c) const {
+  const ModelOptions& o = model_->options();
+  std::vector<float> in(static_cast<size_t>(o.dim + 1));
+  for (size_t k = 0; k < static_cast<size_t>(o.dim); ++k) in[k] = static_cast<float>(x[k]);
+  in.back() = static_cast<float>(spent_ / o.cost_scale);
+  model_->impl().level2.step(in, h, c);
+}
+
+std::vector<double> Rollout::fidelity_probs(std::span<const double> x) {
+  const ModelOptions& o = model_->options();
+  MD_CHECK(static_cast<int>(x.size()) == o.dim, "Rollout: point of size ", x.size(), ", the model's dimension is ", o.dim);
+  if (o.fidelities == 1) return {1.0};
+  advance_level1();
+  pending_h2_ = h2_;
+  pending_c2_ = c2_;
+  level2(x, pending_h2_, pending_c2_);
+  pending_x_.assign(x.begin(), x.end());
+  level2_ready_ = true;
+  std::vector<float> logits(static_cast<size_t>(o.fidelities));
+  model_->impl().level2.head(pending_h2_, logits);
+  const float mx = *std::max_element(logits.begin(), logits.end());
+  std::vector<double> p(logits.size());
+  double s = 0;
+  for (size_t m = 0; m < p.size(); ++m) s += (p[m] = std::exp(static_cast<double>(logits[m] - mx)));
+  for (auto& v : p) v /= s;
+  return p;
+}
+
+void Rollout::observe(std::span<const double> x, int fidelity, double y) {
+  const ModelOptions& o = model_->options();
+  MD_CHECK(static_cast<int>(x.size()) == o.dim, "Rollout: point of size ", x.size(), ", the model's dimension is ", o.dim);
+  MD_CHECK(fidelity >= 0 && fidelity < o.fidelities, "Rollout: fidelity ", fidelity, " outside [0, ", o.fidelities, ")");
+  advance_level1();
+  if (o.fidelities > 1) {
+    bool same = level2_ready_ && pending_x_.size() == x.size();
+    for (size_t k = 0; same && k < x.size(); ++k) same = pending_x_[k] == static_cast<float>(x[k]);
+    if (same) {
+      h2_.swap(pending_h2_);
+      c2_.swap(pending_c2_);
+    } else {
+      level2(x, h2_, c2_);
+    }
+    spent_ += o.costs[static_cast<size_t>(fidelity)];
+  }
+  const auto [yn, gap] = norm_.add(y);
+  const auto d = static_cast<size_t>(o.dim);
+  for (size_t k = 0; k < d; ++k) input_[k] = static_cast<float>(x[k]);
+  input_[d] = static_cast<float>(yn);
+  input_[d + 1] = static_cast<float>(gap);
+  input_[d + 2] = o.fidelities > 1 ? static_cast<float>(fidelity) / static_cast<float>(o.fidelities - 1) : 1.0f;
+  input_[d + 3] = 0.0f;
+  proposed_ = false;
+  level2_ready_ = false;
+  ++steps_;
+}
+
+}  // namespace metadial::optim::learned
