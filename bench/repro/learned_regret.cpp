@@ -1,7 +1,8 @@
 // Issue 4, reproduction 2: minimum observed value vs step (simple regret = best target-fidelity
 // value so far - the function's minimum), mean and 95 % interval, on held-out GP-prior functions
 // (d = 1, 2, 3, 6) and on Branin, Currin, Gramacy-Lee, Hartmann-3, Hartmann-6: the LSTM trained
-// with each loss (every models/lstm-d<d>-<loss>.pt present, and models/lstm-d<d>.pt), LSTM-MF
+// with each loss (every models/lstm-d<d>-<loss>.pt present, and models/lstm-d<d>.pt), LSTM-grad
+// (models/lstm-grad-d<d>.pt, trained by backpropagation through the unrolled episode), LSTM-MF
 // (GP-prior functions, 2 fidelities: only its target-fidelity results count), GP-BO, random.
 //
 //   build/release/bench/repro_learned_regret --functions 100 --seeds 20 --steps 20
@@ -11,6 +12,7 @@
 // training. Writes bench/results/learned_regret.{md,gp,svg} and learned_regret_<problem>.csv.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -44,6 +46,8 @@ std::vector<Contender> contenders(const std::string& models, int d, bool with_mf
     const std::string p = fmt::format("{}/lstm-d{}-{}.pt", models, d, loss);
     if (std::filesystem::exists(p)) c.push_back({fmt::format("LSTM-{}", loss), "lstm", {{"model", p}}});
   }
+  const std::string grad = fmt::format("{}/lstm-grad-d{}.pt", models, d);  // --method gradient (Chen et al.)
+  if (std::filesystem::exists(grad)) c.push_back({"LSTM-grad", "lstm", {{"model", grad}}});
   const std::string mf = fmt::format("{}/lstm-mf-d{}.pt", models, d);
   if (with_mf && std::filesystem::exists(mf)) c.push_back({"LSTM-MF", "lstm-mf", {{"model", mf}}});
   return c;
@@ -74,7 +78,14 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "parallel runs")->capture_default_str();
   app.add_option("--dims", dims, "GP-prior dimensions")->capture_default_str();
   app.add_option("--named", named, "named benchmarks")->capture_default_str();
+  std::vector<std::string> only;
+  app.add_option("--only", only, "run only these optimizers (labels, e.g. LSTM LSTM-grad); default: all");
   CLI11_PARSE(app, argc, argv);
+  auto filtered = [&](std::vector<Contender> c) {
+    if (only.empty()) return c;
+    std::erase_if(c, [&](const Contender& x) { return std::find(only.begin(), only.end(), x.label) == only.end(); });
+    return c;
+  };
   std::filesystem::create_directories(out_dir);
 
   std::vector<Problem> problems;
@@ -85,11 +96,11 @@ int main(int argc, char** argv) {
     to.model.fidelities = 2;
     to.finalize();
     fams[d] = meta::held_out_functions(to, functions, 20261125);
-    problems.push_back({fmt::format("gp_prior_d{}", d), d, true, contenders(models, d, true), {}});
+    problems.push_back({fmt::format("gp_prior_d{}", d), d, true, filtered(contenders(models, d, true)), {}});
   }
   for (const auto& n : named) {
     const auto f = objective::make_test_function(n);
-    problems.push_back({n, static_cast<int>(f->dim()), false, contenders(models, static_cast<int>(f->dim()), false), {}});
+    problems.push_back({n, static_cast<int>(f->dim()), false, filtered(contenders(models, static_cast<int>(f->dim()), false)), {}});
   }
   struct Job {
     size_t problem, contender;
@@ -148,7 +159,7 @@ int main(int argc, char** argv) {
       "interval (1.96 SEM) over {} held-out GP-prior functions per dimension (2 fidelities, costs 1 and 10; "
       "only LSTM-MF uses the low one) and {} seeds per named benchmark. LSTM = the shipped model of that "
       "dimension (sampling from its policy), LSTM-greedy = the same model proposing its policy's mean; "
-      "LSTM-<loss> = models trained with that loss. Bold: lowest mean.\n"
+      "LSTM-<loss> = models trained with that loss; LSTM-grad = trained by backpropagation through the unrolled episode (Chen et al.). Bold: lowest mean.\n"
       "Reproduce: `build/release/bench/repro_learned_regret --functions {} --seeds {} --steps {}`.\n\n",
       steps, functions, seeds, functions, seeds, steps);
   for (auto& pr : problems) {

@@ -18,6 +18,7 @@
 #include "metadial/objective/tabular.h"
 #if METADIAL_WITH_TORCH
 #include "metadial/optim/hyprl/sampler.h"
+#include "metadial/optim/learned/sampler.h"
 #endif
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/storage.h"
@@ -162,6 +163,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
   optim::register_builtin_samplers(samplers);
 #if METADIAL_WITH_TORCH
   optim::hyprl::register_hyprl_sampler(samplers);
+  optim::learned::register_learned_samplers(samplers);
 #endif
   std::unique_ptr<optim::Sampler> sampler;
   try {

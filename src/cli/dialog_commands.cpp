@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "cli/e2e_commands.h"
 #include "cli/tune_config.h"
 #include "metadial/agents/dqn/dqn_policy.h"
 #include "metadial/agents/evaluate.h"
@@ -343,9 +344,12 @@ DialogCommand add_dialog_command(CLI::App& app) {
   c->add_option("--seed", compare_args->seed, "base seed of the fresh trainings")->capture_default_str();
   c->add_flag("--json", compare_args->json, "print a JSON summary as the last line");
 
+  auto e2e = add_e2e_commands(dialog);
+
   DialogCommand cmd;
   cmd.app = dialog;
   cmd.run = [=](std::ostream& out) {
+    if (const int rc = e2e(out); rc >= 0) return rc;
     if (t->parsed()) return run_dialog_train(*train_args, out);
     if (e->parsed()) return run_dialog_eval(*eval_args, out);
     if (s->parsed()) return run_dialog_show(*show_args, out);

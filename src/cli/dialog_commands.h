@@ -6,6 +6,8 @@
 //   dialog show    --env envN (--policy rule|random | --model m.pt) -n 3
 //   dialog compare CONFIG [--storage URL] [--study NAME]: the default DQN against the best
 //                  configuration a `metadial tune CONFIG` study found, trained on fresh seeds
+//   dialog corpus / dst / e2e: the end-to-end neural agent's corpus generator, state tracker and
+//                  training (cli/e2e_commands.h)
 //
 // Bad input (unknown env, policy or hyperparameter, a model file that is not a DQN model, is
 // truncated or does not fit the env, a malformed ontology) throws InvalidArgument / DataError

@@ -10,6 +10,10 @@
 #include "cli/commands.h"
 #if METADIAL_WITH_TORCH
 #include "cli/dialog_commands.h"
+#include "cli/memn2n_commands.h"
+#include "cli/transfer_commands.h"
+#include "cli/online_commands.h"
+#include "cli/meta_train_optimizer.h"
 #endif
 #include "cli/meta_train.h"
 #include "cli/version.h"
@@ -87,10 +91,15 @@ int main(int argc, char** argv) {
   mt->require_subcommand(1);
   MetaTrainHyprlArgs hyprl_args;
   auto* mt_hyprl = add_meta_train_hyprl_command(*mt, hyprl_args);
+  MetaTrainOptimizerArgs optimizer_args;
+  auto* mt_optimizer = add_meta_train_optimizer_command(*mt, optimizer_args);
 #endif
 
 #if METADIAL_WITH_TORCH
   DialogCommand dialog = add_dialog_command(app);
+  Memn2nCommand memn2n = add_memn2n_command(app);
+  TransferCommand transfer = add_transfer_command(app);
+  OnlineCommand online = add_online_command(app);
 #endif
 
   try {
@@ -112,7 +121,11 @@ int main(int argc, char** argv) {
   if (*s) return guarded([&] { return run_studies(studies_args, std::cout); });
 #if METADIAL_WITH_TORCH
   if (*mt_hyprl) return guarded([&] { return run_meta_train_hyprl(hyprl_args, std::cout); });
+  if (*mt_optimizer) return guarded([&] { return run_meta_train_optimizer(optimizer_args, std::cout); });
   if (dialog.selected()) return guarded([&] { return dialog.run(std::cout); });
+  if (memn2n.selected()) return guarded([&] { return memn2n.run(std::cout); });
+  if (transfer.selected()) return guarded([&] { return transfer.run(std::cout); });
+  if (online.selected()) return guarded([&] { return online.run(std::cout); });
 #endif
   return 2;
 }

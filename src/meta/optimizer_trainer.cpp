@@ -92,6 +92,11 @@ void TrainerOptions::finalize() {
   MD_CHECK(budget >= 0, "budget must be >= 0 (0: no budget, eq. 6), got ", budget);
   MD_CHECK(eval_every >= 0 && n_validation >= 1, "eval_every must be >= 0 and n_validation >= 1");
   MD_CHECK(threads >= 1, "threads must be >= 1, got ", threads);
+  if (method == Method::kGradient) {
+    MD_CHECK(model.fidelities == 1, "--method gradient is single-fidelity (got --fidelities ", model.fidelities,
+             "; the fidelity network's discrete choice needs --method reinforce)");
+    MD_CHECK(loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
+  }
   model.cost_scale = budget > 0 ? budget : horizon * model.costs.back();
   model.validate();
 }
@@ -369,16 +374,24 @@ TrainingProgress ReinforceTrainer::step() {
 }
 
 LearnedOptimizer train(TrainerOptions options, const std::function<void(const TrainingProgress&)>& on_progress) {
-  ReinforceTrainer trainer(std::move(options));
-  const TrainerOptions& o = trainer.options();
+  std::unique_ptr<ReinforceTrainer> reinforce;
+  std::unique_ptr<GradientTrainer> gradient;
+  if (options.method == Method::kGradient) {
+    gradient = std::make_unique<GradientTrainer>(std::move(options));
+  } else {
+    reinforce = std::make_unique<ReinforceTrainer>(std::move(options));
+  }
+  const TrainerOptions& o = gradient ? gradient->options() : reinforce->options();
+  LearnedOptimizer& trained = gradient ? gradient->model() : reinforce->model();
+  auto update = [&] { return gradient ? gradient->step() : reinforce->step(); };
   const auto held_out = held_out_functions(o, o.n_validation, derive_seed(o.seed, {3}));
   const uint64_t val_seed = derive_seed(o.seed, {4});
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-  auto& net = trainer.model().impl().net;
+  auto& net = trained.impl().net;
 
-  trainer.model().refresh_inference_weights();
-  const ValidationResult initial = validate(trainer.model(), held_out, o.horizon, val_seed);
+  trained.refresh_inference_weights();
+  const ValidationResult initial = validate(trained, held_out, o.horizon, val_seed);
   ValidationResult best = initial;
   int best_iteration = 0;
   std::vector<torch::Tensor> best_weights;
@@ -392,12 +405,12 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
   }
   int it = 0;
   while (it < o.iterations && !(o.time_limit_s > 0 && elapsed() > o.time_limit_s)) {
-    TrainingProgress p = trainer.step();
+    TrainingProgress p = update();
     ++it;
     const bool last = it == o.iterations || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
     if ((o.eval_every > 0 && it % o.eval_every == 0) || last) {
-      trainer.model().refresh_inference_weights();
-      p.validation = validate(trainer.model(), held_out, o.horizon, val_seed);
+      trained.refresh_inference_weights();
+      p.validation = validate(trained, held_out, o.horizon, val_seed);
       history.push_back({{"iteration", it}, {"regret", p.validation->mean_regret}, {"cost", p.validation->mean_cost}});
       if (p.validation->mean_regret < best.mean_regret || !o.keep_best) {
         best = *p.validation;
@@ -415,10 +428,10 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
     auto params = net->parameters();
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
   }
-  LearnedOptimizer model = std::move(trainer.model());
+  LearnedOptimizer model = std::move(trained);
   model.refresh_inference_weights();
   nlohmann::json card = {
-      {"method", "reinforce"},
+      {"method", to_string(o.method)},
       {"loss", to_string(o.loss)},
       {"dims", o.model.dim},
       {"fidelities", o.model.fidelities},
@@ -427,7 +440,8 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"batch", o.batch},
       {"iterations_run", it},
       {"learning_rate", o.learning_rate},
-      {"entropy", o.entropy},
+      {"entropy", o.method == Method::kReinforce ? o.entropy : 0.0},
+      {"reparameterize", o.method == Method::kGradient && o.reparameterize},
       {"clip", o.clip},
       {"gamma", o.gamma},
       {"lambda", o.model.fidelities > 1 ? o.lambda : 1.0},

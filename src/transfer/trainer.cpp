@@ -195,7 +195,8 @@ void MetaWeightTrainer::meta_update() {
                                        /*allow_unused=*/true);                // equations 9-14
   weight_opt_->zero_grad();
   for (size_t i = 0; i < eta.size(); ++i) {
-    if (g[i].defined()) eta[i].mutable_grad() = g[i];
+    // A copy: autograd may return a view (e.g. a transposed product), which zero_grad() cannot detach.
+    if (g[i].defined()) eta[i].mutable_grad() = g[i].clone();
   }
   weight_opt_->step();
   stats_.meta_loss = lp.item<double>();

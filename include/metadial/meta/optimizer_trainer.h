@@ -23,7 +23,18 @@
 // networks learn (the paper's notebooks detach the state and leave the fidelity network out).
 // Adam, gradient norm clipped.
 //
-// Gradient-based training (Chen et al.) is not implemented (see the notes).
+//
+// Gradient-based training (Method::kGradient, Chen et al. 2017): the sampled functions are RFF
+// sums, differentiable everywhere, so the whole episode is one differentiable graph. The LSTM is
+// unrolled for T steps with x_t = sigmoid(mu_t + sd_t eps_t) (reparameterized sample, eps_t fixed
+// noise; or sigmoid(mu_t) with reparameterize = false), y_t = f(x_t) evaluated in LibTorch ops
+// (offset + sum_j w_j cos(omega_j . x_t + phase_j)), the network's inputs (x_{t-1}, the online
+// normalized y~ and gap) built from those same differentiable values, and nothing detached:
+//   sum  L = sum_t f(x_t)                     min  L = I_T = min(I_0, min_t f(x_t))
+//   oi   L = sum_t min(f(x_t) - I_{t-1}, 0)   (I_0 = 1 as above)
+// averaged over the batch and divided by T; backpropagated through the whole trajectory, Adam,
+// gradient norm clipped. Single fidelity only: a multi-fidelity model's fidelity choice is
+// discrete, so its second level has to be trained by REINFORCE (Method::kReinforce).
 #pragma once
 
 #include <cstdint>
@@ -47,12 +58,20 @@ const char* to_string(Loss loss);
 /// "min" | "sum" | "oi" | "ei"; throws InvalidArgument naming the known ones.
 Loss loss_from_string(const std::string& name);
 
+/// How the meta-gradient is estimated.
+enum class Method { kReinforce, kGradient };
+const char* to_string(Method method);
+/// "reinforce" | "gradient"; throws InvalidArgument naming the known ones.
+Method method_from_string(const std::string& name);
+
 /// Hyperparameters of meta-training.
 struct TrainerOptions {
   ModelOptions model;                  ///< dim, fidelities (costs come from `fidelity`), sizes
   GpPriorOptions prior;          ///< the function distribution (prior.dim is set to model.dim)
   FidelityOptions fidelity;      ///< lower fidelities (fidelity.fidelities = model.fidelities)
   Loss loss = Loss::kOi;
+  Method method = Method::kReinforce;  ///< kGradient: single fidelity, losses min | sum | oi
+  bool reparameterize = true;          ///< kGradient: x_t from a reparameterized sample (else the mean)
   int horizon = 20;                    ///< T, steps per episode
   int batch = 32;                      ///< episodes per update
   int iterations = 2000;               ///< updates
@@ -113,7 +132,7 @@ Trajectory run_model(const LearnedOptimizer& model, const MultiFidelityFunction&
 ValidationResult validate(const LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions,
                           int steps, uint64_t seed);
 
-/// REINFORCE meta-trainer. Move-only.
+/// REINFORCE meta-trainer (Method::kReinforce; options.method is not read). Move-only.
 class ReinforceTrainer {
  public:
   explicit ReinforceTrainer(TrainerOptions options);
@@ -132,7 +151,33 @@ class ReinforceTrainer {
   std::unique_ptr<Impl> impl_;
 };
 
-/// Trains for options.iterations updates (or until time_limit_s), validating every eval_every
+/// Chen et al.'s unrolled loss of `model` on the targets of `functions` over `horizon` steps
+/// (see the header comment; mean over functions, divided by T), computed in the dtype of the
+/// model's weights. The sample noise comes from `noise_seed`. With `backward`, the gradient is
+/// accumulated into the weights' .grad. Single-fidelity models; loss min, sum or oi.
+double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
+                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward);
+
+/// Gradient-based meta-trainer (Method::kGradient). Move-only.
+class GradientTrainer {
+ public:
+  explicit GradientTrainer(TrainerOptions options);
+  ~GradientTrainer();
+  GradientTrainer(GradientTrainer&&) noexcept;
+  GradientTrainer& operator=(GradientTrainer&&) noexcept;
+
+  /// One update on a fresh batch of functions (surrogate = the unrolled loss).
+  TrainingProgress step();
+  const GradientNorms& last_gradient_norms() const;
+  const TrainerOptions& options() const;
+  LearnedOptimizer& model();
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// Trains with options.method for options.iterations updates (or until time_limit_s), validating every eval_every
 /// on options.n_validation held-out functions; calls on_progress after each update. The card of
 /// the returned model holds the options, time and validation regret.
 LearnedOptimizer train(TrainerOptions options, const std::function<void(const TrainingProgress&)>& on_progress = {});

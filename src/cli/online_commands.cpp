@@ -1,0 +1,359 @@
+#include "cli/online_commands.h"
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <sstream>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+#include <toml++/toml.h>
+
+#include "metadial/core/error.h"
+
+namespace metadial::cli {
+namespace {
+
+[[noreturn]] void fail(const std::string& file, const toml::node* n, const std::string& msg) {
+  if (n) throw ConfigError(fmt::format("{}:{}: {}", file, n->source().begin.line, msg));
+  throw ConfigError(fmt::format("{}: {}", file, msg));
+}
+
+// Reads one table's keys, rejecting unknown ones.
+class Reader {
+ public:
+  Reader(std::string file, const toml::table* t, std::string where, std::set<std::string> known)
+      : file_(std::move(file)), t_(t), where_(std::move(where)) {
+    if (!t_) return;
+    for (const auto& [k, v] : *t_) {
+      const std::string key(k.str());
+      if (!known.count(key)) {
+        std::string list;
+        for (const auto& s : known) list += (list.empty() ? "" : ", ") + s;
+        fail(file_, &v, fmt::format("{} has no key '{}' (known: {})", where_, key, list));
+      }
+    }
+  }
+  const toml::node* node(const std::string& key) const { return t_ ? t_->get(key) : nullptr; }
+  std::optional<double> number(const std::string& key) const {
+    const auto* n = node(key);
+    if (!n) return std::nullopt;
+    if (auto i = n->value_exact<int64_t>()) return static_cast<double>(*i);
+    if (auto d = n->value_exact<double>()) return *d;
+    fail(file_, n, fmt::format("{} {} must be a number", where_, key));
+  }
+  std::optional<int64_t> integer(const std::string& key) const {
+    const auto* n = node(key);
+    if (!n) return std::nullopt;
+    if (auto i = n->value_exact<int64_t>()) return *i;
+    fail(file_, n, fmt::format("{} {} must be an integer", where_, key));
+  }
+  std::optional<std::string> str(const std::string& key) const {
+    const auto* n = node(key);
+    if (!n) return std::nullopt;
+    if (auto s = n->value_exact<std::string>()) return *s;
+    fail(file_, n, fmt::format("{} {} must be a string", where_, key));
+  }
+  std::optional<bool> boolean(const std::string& key) const {
+    const auto* n = node(key);
+    if (!n) return std::nullopt;
+    if (auto b = n->value_exact<bool>()) return *b;
+    fail(file_, n, fmt::format("{} {} must be true or false", where_, key));
+  }
+  // Runs f, turning an InvalidArgument into "FILE:LINE: message" at key's line.
+  template <typename F>
+  void checked(const std::string& key, F f) const {
+    try {
+      f();
+    } catch (const InvalidArgument& e) {
+      fail(file_, node(key), e.what());
+    }
+  }
+
+ private:
+  std::string file_;
+  const toml::table* t_;
+  std::string where_;
+};
+
+const toml::table* table(const std::string& file, const toml::table& root, const std::string& name) {
+  const auto* n = root.get(name);
+  if (!n) return nullptr;
+  if (!n->is_table()) fail(file, n, fmt::format("'{}' must be a table ([{}])", name, name));
+  return n->as_table();
+}
+
+std::unique_ptr<online::ImageClassifierTarget> make_target(const OnlineConfig& c) {
+  return std::make_unique<online::ImageClassifierTarget>(online::ImageData::load(c.data), c.target);
+}
+
+std::string default_out(const std::string& config) {
+  return "online-" + std::filesystem::path(config).stem().string();
+}
+
+}  // namespace
+
+OnlineConfig parse_online_config(const std::string& text, const std::string& name) {
+  OnlineConfig c;
+  c.file = name;
+  toml::table root;
+  try {
+    root = toml::parse(text, name);
+  } catch (const toml::parse_error& e) {
+    throw ConfigError(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
+  }
+  Reader top(name, &root, "the top level", {"target", "run", "hyperparameters", "controller", "cosine", "pbt"});
+
+  const toml::table* target = table(name, root, "target");
+  Reader tr(name, target, "[target]",
+            {"data", "name", "train", "validation", "test", "split_seed", "hidden", "defaults"});
+  c.data.dir = tr.str("data").value_or(c.data.dir);
+  c.target.name = tr.str("name").value_or(std::filesystem::path(c.data.dir).filename().string());
+  c.data.train = tr.integer("train").value_or(c.data.train);
+  c.data.validation = tr.integer("validation").value_or(c.data.validation);
+  c.data.test = tr.integer("test").value_or(c.data.test);
+  c.data.split_seed = static_cast<uint64_t>(tr.integer("split_seed").value_or(0));
+  c.target.hidden = tr.integer("hidden").value_or(c.target.hidden);
+  if (target) {
+    const toml::table* d = table(name, *target, "defaults");
+    Reader dr(name, d, "[target.defaults]", {"learning_rate", "momentum", "weight_decay", "dropout", "batch_size"});
+    if (d) {
+      for (const auto& [k, v] : *d) c.target.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
+    }
+    tr.checked("defaults", [&] { c.target.validate(); });
+  }
+
+  Reader rr(name, table(name, root, "run"), "[run]", {"method", "steps", "interval", "seed"});
+  c.method = rr.str("method").value_or(c.method);
+  if (c.method != "controller" && c.method != "fixed" && c.method != "cosine" && c.method != "pbt") {
+    fail(name, rr.node("method"),
+         fmt::format("[run] method '{}' is unknown (expected controller, fixed, cosine or pbt)", c.method));
+  }
+  c.run.total_steps = rr.integer("steps").value_or(c.run.total_steps);
+  c.run.interval = rr.integer("interval").value_or(c.run.interval);
+  c.run.seed = static_cast<uint64_t>(rr.integer("seed").value_or(0));
+  rr.checked("interval", [&] { c.run.validate(); });
+
+  const std::vector<std::string> accepted = [&] {
+    std::vector<std::string> a;
+    for (const auto& [k, v] : c.target.defaults) a.push_back(k);
+    return a;
+  }();
+  if (const toml::table* h = table(name, root, "hyperparameters")) {
+    for (const auto& [k, v] : *h) {
+      const std::string key(k.str());
+      const auto* arr = v.as_array();
+      if (!arr) fail(name, &v, fmt::format("[hyperparameters] {} must be a list of numbers", key));
+      std::vector<double> values;
+      for (const auto& e : *arr) {
+        if (auto i = e.value_exact<int64_t>()) values.push_back(static_cast<double>(*i));
+        else if (auto d = e.value_exact<double>()) values.push_back(*d);
+        else fail(name, &e, fmt::format("[hyperparameters] {}: choices must be numbers", key));
+      }
+      try {
+        c.choices.add(key, values);
+        c.choices.check_accepted(accepted, c.target.name);
+        online::Tuple probe;
+        for (double x : values) {
+          probe[key] = x;
+          online::check_image_tuple(probe);
+        }
+      } catch (const InvalidArgument& e) {
+        fail(name, &v, fmt::format("[hyperparameters] {}", e.what()));
+      }
+    }
+  }
+  if ((c.method == "controller" || c.method == "pbt") && c.choices.empty()) {
+    fail(name, nullptr, "[hyperparameters] is empty: the " + c.method + " method needs at least one NAME = [choices]");
+  }
+
+  Reader cr(name, table(name, root, "controller"), "[controller]",
+            {"hidden", "learning_rate", "entropy_weight", "baseline_decay", "normalize_advantage", "prior", "seed", "load",
+             "greedy", "greedy_after", "reward"});
+  c.controller.hidden = static_cast<int>(cr.integer("hidden").value_or(c.controller.hidden));
+  c.controller.learning_rate = cr.number("learning_rate").value_or(c.controller.learning_rate);
+  c.controller.entropy_weight = cr.number("entropy_weight").value_or(c.controller.entropy_weight);
+  c.controller.baseline_decay = cr.number("baseline_decay").value_or(c.controller.baseline_decay);
+  c.controller.normalize_advantage = cr.boolean("normalize_advantage").value_or(c.controller.normalize_advantage);
+  c.controller.seed = static_cast<uint64_t>(cr.integer("seed").value_or(0));
+  c.controller.prior = cr.number("prior").value_or(c.controller.prior);
+  c.controller_load = cr.str("load").value_or("");
+  c.greedy = cr.boolean("greedy").value_or(!c.controller_load.empty());
+  c.greedy_after = cr.number("greedy_after").value_or(c.greedy_after);
+  if (!(c.greedy_after >= 0 && c.greedy_after <= 1)) {
+    fail(name, cr.node("greedy_after"), "[controller] greedy_after must be in [0, 1]");
+  }
+  if (auto rw = cr.str("reward")) cr.checked("reward", [&] { c.reward = online::reward_from_string(*rw); });
+  cr.checked("hidden", [&] { c.controller.validate(); });
+
+  Reader co(name, table(name, root, "cosine"), "[cosine]", {"lr_max", "lr_min"});
+  c.cosine_lr_max = co.number("lr_max").value_or(c.cosine_lr_max);
+  c.cosine_lr_min = co.number("lr_min").value_or(c.cosine_lr_min);
+  if (!(c.cosine_lr_min >= 0 && c.cosine_lr_max > c.cosine_lr_min)) {
+    fail(name, co.node("lr_max"), "[cosine] needs 0 <= lr_min < lr_max");
+  }
+
+  Reader pr(name, table(name, root, "pbt"), "[pbt]", {"population", "quantile", "resample_probability", "seed"});
+  c.pbt.population = static_cast<int>(pr.integer("population").value_or(c.pbt.population));
+  c.pbt.quantile = pr.number("quantile").value_or(c.pbt.quantile);
+  c.pbt.resample_probability = pr.number("resample_probability").value_or(c.pbt.resample_probability);
+  c.pbt.seed = static_cast<uint64_t>(pr.integer("seed").value_or(0));
+  pr.checked("population", [&] { c.pbt.validate(); });
+  return c;
+}
+
+OnlineConfig load_online_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw ConfigError(fmt::format("{}: cannot read the config file", path));
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return parse_online_config(ss.str(), path);
+}
+
+std::pair<std::string, std::string> write_schedule_files(const online::RunResult& r, const std::string& dir) {
+  std::filesystem::create_directories(dir);
+  const std::string csv = dir + "/schedule.csv";
+  {
+    std::ofstream f(csv);
+    MD_CHECK(f.good(), "cannot write '", csv, "'");
+    online::write_schedule_csv(r, f);
+  }
+  if (r.schedule.empty()) return {csv, ""};
+  std::vector<std::string> names;
+  for (const auto& [k, v] : r.schedule.front().tuple) names.push_back(k);
+  const std::string gp = dir + "/schedule.gp";
+  const std::string svg = dir + "/schedule.svg";
+  {
+    std::ofstream g(gp);
+    g << "set terminal svg size 800," << 180 * (names.size() + 1) << " dynamic background rgb 'white'\n"
+      << "set output '" << svg << "'\nset datafile separator ','\nset key off\n"
+      << "set multiplot layout " << names.size() + 1 << ",1 title '" << r.method << " schedule'\n";
+    for (size_t i = 0; i < names.size(); ++i) {
+      double lo = 1e300, hi = -1e300;
+      for (const auto& e : r.schedule) {
+        lo = std::min(lo, e.tuple.at(names[i]));
+        hi = std::max(hi, e.tuple.at(names[i]));
+      }
+      g << (lo > 0 && hi / lo > 20 ? "set logscale y\n" : "unset logscale y\n") << "set ylabel '" << names[i]
+        << "'\nplot '" << csv << "' using 1:" << i + 2 << " with steps lw 2\n";
+    }
+    g << "unset logscale y\nset ylabel 'validation'\nset xlabel 'training step'\nplot '" << csv
+      << "' using 1:" << names.size() + 2 << " with lines lw 2\nunset multiplot\n";
+  }
+  const std::string cmd = "command -v gnuplot >/dev/null 2>&1 && gnuplot '" + gp + "' 2>/dev/null";
+  if (std::system(cmd.c_str()) != 0) return {csv, ""};
+  return {csv, svg};
+}
+
+int run_online_run(const OnlineRunArgs& a, std::ostream& out) {
+  OnlineConfig c = load_online_config(a.config);
+  if (a.method) {
+    c.method = *a.method;
+    if (c.method != "controller" && c.method != "fixed" && c.method != "cosine" && c.method != "pbt") {
+      throw InvalidArgument("--method '" + c.method + "' is unknown (expected controller, fixed, cosine or pbt)");
+    }
+    if ((c.method == "controller" || c.method == "pbt") && c.choices.empty()) {
+      throw ConfigError(c.file + ": [hyperparameters] is empty: the " + c.method + " method needs NAME = [choices]");
+    }
+  }
+  if (a.seed) c.run.seed = *a.seed;
+  auto target = make_target(c);
+  online::RunResult r;
+  if (c.method == "controller") {
+    if (!c.controller_load.empty()) {
+      online::Controller ctl = online::Controller::load(c.controller_load);
+      r = online::run_controller(
+          *target, ctl, c.run, {.reward = c.reward, .learn = false, .greedy = c.greedy, .greedy_after = c.greedy_after});
+    } else {
+      online::Controller ctl(c.choices, c.controller);
+      r = online::run_controller(
+          *target, ctl, c.run, {.reward = c.reward, .learn = true, .greedy = c.greedy, .greedy_after = c.greedy_after});
+    }
+  } else if (c.method == "fixed") {
+    r = online::run_fixed(*target, {}, c.run);
+  } else if (c.method == "cosine") {
+    r = online::run_cosine(*target, {}, c.cosine_lr_max, c.cosine_lr_min, c.run);
+  } else {
+    r = online::run_pbt(*target, c.choices, c.pbt, c.run);
+  }
+  const auto [csv, svg] = write_schedule_files(r, a.out.empty() ? default_out(a.config) : a.out);
+  if (a.json) {
+    nlohmann::json sched = nlohmann::json::array();
+    for (const auto& e : r.schedule) {
+      sched.push_back({{"step", e.step}, {"tuple", e.tuple}, {"validation", e.validation}});
+    }
+    out << nlohmann::json{{"method", r.method},
+                          {"target", c.target.name},
+                          {"test_accuracy", r.test},
+                          {"validation_accuracy", r.validation},
+                          {"training_steps", r.steps},
+                          {"wall_s", r.wall_s},
+                          {"schedule_csv", csv},
+                          {"schedule_plot", svg},
+                          {"schedule", sched}}
+               .dump()
+        << "\n";
+  } else {
+    out << fmt::format("{} on {}: test accuracy {:.4f} (validation {:.4f}), {} training steps, {:.1f} s\n", r.method,
+                       c.target.name, r.test, r.validation, r.steps, r.wall_s)
+        << "schedule: " << csv << (svg.empty() ? "" : " and " + svg) << "\n";
+  }
+  return 0;
+}
+
+int run_online_meta_train(const OnlineMetaTrainArgs& a, std::ostream& out) {
+  MD_CHECK(a.runs >= 1, "--runs must be >= 1 (got ", a.runs, ")");
+  MD_CHECK(!a.save.empty(), "--save PATH is required (where the controller is written)");
+  OnlineConfig c = load_online_config(a.config);
+  if (c.choices.empty()) throw ConfigError(c.file + ": [hyperparameters] is empty: nothing for the controller to set");
+  if (a.seed) c.run.seed = *a.seed;
+  auto target = make_target(c);
+  online::Controller ctl = c.controller_load.empty() ? online::Controller(c.choices, c.controller)
+                                                     : online::Controller::load(c.controller_load);
+  const auto runs = online::meta_train(ctl, *target, a.runs, c.run, {.reward = c.reward});
+  ctl.save(a.save);
+  nlohmann::json j = nlohmann::json::array();
+  for (size_t i = 0; i < runs.size(); ++i) {
+    j.push_back({{"run", i}, {"validation_accuracy", runs[i].validation}, {"test_accuracy", runs[i].test}});
+    if (!a.json) {
+      out << fmt::format("run {}: validation {:.4f}, test {:.4f}, {:.1f} s\n", i, runs[i].validation, runs[i].test,
+                         runs[i].wall_s);
+    }
+  }
+  if (a.json) {
+    out << nlohmann::json{{"runs", j}, {"training_steps", c.run.total_steps * a.runs}, {"saved", a.save}}.dump() << "\n";
+  } else {
+    out << "controller saved to " << a.save << "\n";
+  }
+  return 0;
+}
+
+OnlineCommand add_online_command(CLI::App& app) {
+  auto run_args = std::make_shared<OnlineRunArgs>();
+  auto mt_args = std::make_shared<OnlineMetaTrainArgs>();
+  OnlineCommand cmd;
+  cmd.app = app.add_subcommand("online", "train a network while the meta-RL controller sets its hyperparameters");
+  cmd.app->require_subcommand(1);
+  auto* r = cmd.app->add_subcommand("run", "one training under the controller or a baseline, from a TOML config");
+  r->add_option("config", run_args->config, "config file (TOML)")->required()->check(CLI::ExistingFile);
+  r->add_option("--method", run_args->method, "controller | fixed | cosine | pbt (overrides [run] method)");
+  r->add_option("--seed", run_args->seed, "the target's seed (overrides [run] seed)");
+  r->add_option("--out", run_args->out, "folder for schedule.csv / schedule.svg (default online-<config name>)");
+  r->add_flag("--json", run_args->json, "print one JSON summary");
+  auto* m = cmd.app->add_subcommand("meta-train", "meta-train the controller over several runs and save it");
+  m->add_option("config", mt_args->config, "config file (TOML)")->required()->check(CLI::ExistingFile);
+  m->add_option("--runs", mt_args->runs, "training runs")->capture_default_str();
+  m->add_option("--save", mt_args->save, "where to write the controller")->required();
+  m->add_option("--seed", mt_args->seed, "base seed of the runs (overrides [run] seed)");
+  m->add_flag("--json", mt_args->json, "print one JSON summary");
+  cmd.run = [r, m, run_args, mt_args](std::ostream& out) {
+    if (r->parsed()) return run_online_run(*run_args, out);
+    if (m->parsed()) return run_online_meta_train(*mt_args, out);
+    return 2;
+  };
+  return cmd;
+}
+
+}  // namespace metadial::cli

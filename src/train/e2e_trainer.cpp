@@ -1,0 +1,118 @@
+#include "metadial/train/e2e_trainer.h"
+
+#include <numeric>
+
+#include "metadial/core/error.h"
+#include "metadial/core/random.h"
+
+namespace metadial::train {
+namespace {
+
+agents::e2e::InteractiveOptions eval_options(const agents::e2e::InteractiveOptions& base, int dialogues) {
+  agents::e2e::InteractiveOptions o = base;
+  o.dialogues = dialogues;
+  o.sample = false;
+  o.seed = derive_seed(base.seed, {0x6576616cULL});  // fixed evaluation dialogues, apart from training ones
+  return o;
+}
+
+}  // namespace
+
+void E2eImitationOptions::validate() const {
+  MD_CHECK(dialogues >= 0 && batch >= 1 && passes >= 1 && eval_every >= 0 && eval_dialogues >= 1,
+           "imitation options: dialogues ", dialogues, ", batch ", batch, ", passes ", passes, ", eval_every ", eval_every,
+           ", eval_dialogues ", eval_dialogues, " (need dialogues >= 0, batch, passes, eval_dialogues >= 1)");
+}
+
+void E2eReinforceOptions::validate() const {
+  MD_CHECK(dialogues >= 0 && batch >= 1 && eval_every >= 0 && eval_dialogues >= 1, "reinforce options: dialogues ",
+           dialogues, ", batch ", batch, ", eval_every ", eval_every, ", eval_dialogues ", eval_dialogues);
+  MD_CHECK(gamma >= 0.0 && gamma <= 1.0, "reinforce options: gamma ", gamma, " not in [0, 1]");
+  MD_CHECK(learning_rate > 0.0, "reinforce options: learning_rate ", learning_rate, " must be > 0");
+}
+
+std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma) {
+  std::vector<double> g(rewards.size(), 0.0);
+  double acc = 0.0;
+  for (size_t k = rewards.size(); k-- > 0;) {
+    acc = rewards[k] + gamma * acc;
+    g[k] = acc;
+  }
+  return g;
+}
+
+std::vector<E2eCurvePoint> run_imitation(agents::e2e::E2eAgent& agent, const std::vector<dialog::CorpusDialogue>& corpus,
+                                         const E2eImitationOptions& o,
+                                         const std::function<void(const E2eCurvePoint&)>& on_point) {
+  o.validate();
+  std::vector<E2eCurvePoint> curve;
+  agents::e2e::InteractiveOptions play = o.interaction;
+  play.sample = true;  // the agent's own (stochastic) policy
+  std::vector<agents::e2e::Episode> batch;
+  int successes = 0, since = 0;
+  auto point = [&](int d) {
+    E2eCurvePoint p;
+    p.dialogues = d;
+    p.train_success = since ? static_cast<double>(successes) / since : 0.0;
+    p.eval = agent.evaluate(eval_options(o.interaction, o.eval_dialogues));
+    curve.push_back(p);
+    if (on_point) on_point(p);
+    successes = since = 0;
+  };
+  for (int d = 1; d <= o.dialogues; ++d) {
+    batch.push_back(agent.run_dialogue(derive_seed(o.interaction.seed, {0x696cULL, static_cast<uint64_t>(d)}), play));
+    successes += batch.back().success ? 1 : 0;
+    ++since;
+    if (static_cast<int>(batch.size()) == o.batch || d == o.dialogues) {
+      agent.train_on_teaching(batch, corpus, o.passes);
+      batch.clear();
+    }
+    if (o.eval_every > 0 && d % o.eval_every == 0) point(d);
+  }
+  if (curve.empty() || curve.back().dialogues != o.dialogues) point(o.dialogues);
+  return curve;
+}
+
+std::vector<E2eCurvePoint> run_reinforce(agents::e2e::E2eAgent& agent, const E2eReinforceOptions& o,
+                                         const std::function<void(const E2eCurvePoint&)>& on_point) {
+  o.validate();
+  std::vector<E2eCurvePoint> curve;
+  agents::e2e::InteractiveOptions play = o.interaction;
+  play.sample = true;  // softmax exploration
+  std::vector<agents::e2e::Episode> batch;
+  int successes = 0, since = 0;
+  auto point = [&](int d) {
+    E2eCurvePoint p;
+    p.dialogues = d;
+    p.train_success = since ? static_cast<double>(successes) / since : 0.0;
+    p.eval = agent.evaluate(eval_options(o.interaction, o.eval_dialogues));
+    curve.push_back(p);
+    if (on_point) on_point(p);
+    successes = since = 0;
+  };
+  for (int d = 1; d <= o.dialogues; ++d) {
+    batch.push_back(agent.run_dialogue(derive_seed(o.interaction.seed, {0x726cULL, static_cast<uint64_t>(d)}), play));
+    successes += batch.back().success ? 1 : 0;
+    ++since;
+    if (static_cast<int>(batch.size()) == o.batch || d == o.dialogues) {
+      std::vector<double> returns;
+      for (const auto& ep : batch) {
+        std::vector<double> r(ep.actions.size(), -o.turn_penalty);
+        if (!r.empty() && ep.success) r.back() += o.success_reward;
+        const auto g = discounted_returns(r, o.gamma);
+        returns.insert(returns.end(), g.begin(), g.end());
+      }
+      if (!returns.empty()) {
+        const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+        for (double& g : returns) g -= mean;
+        agent.reinforce_step(batch, returns, o.end_to_end, o.learning_rate);
+      }
+      batch.clear();
+    }
+    if (o.eval_every > 0 && d % o.eval_every == 0) point(d);
+  }
+  if (curve.empty() || curve.back().dialogues != o.dialogues) point(o.dialogues);
+  return curve;
+}
+
+}  // namespace metadial::train
