@@ -1,7 +1,8 @@
 # The two commands of the README. Each one installs what is missing, builds, then runs.
 #   make demo   the main job: tunes a DQN dialogue policy (epsilon, h1, h2) on the simulated user
-#               with GP-BO, storing the study in demo.db (SQLite), then trains the default and the
-#               tuned configuration on fresh seeds and prints their success and reward
+#               with the learned multi-fidelity LSTM optimizer (lstm-mf) and, at the same cost,
+#               with GP-BO, storing both studies in demo.db (SQLite), then retrains the default
+#               and both tuned configurations on fresh seeds and prints their success and reward
 #   make test   builds and runs every test through CTest
 .PHONY: deps build demo test test-asan bench clean
 
@@ -17,7 +18,8 @@ build: deps
 demo: build
 	rm -f demo.db demo.db-wal demo.db-shm
 	./build/release/bin/metadial tune examples/dqn_restaurant.toml --storage sqlite:demo.db --study demo
-	./build/release/bin/metadial dialog compare examples/dqn_restaurant.toml --storage sqlite:demo.db --study demo --seeds 20
+	./build/release/bin/metadial tune examples/dqn_restaurant_gp.toml --storage sqlite:demo.db --study demo-gp
+	./build/release/bin/metadial dialog compare examples/dqn_restaurant.toml --storage sqlite:demo.db --study demo --versus demo-gp --seeds 10
 
 test: build
 	ctest --preset release

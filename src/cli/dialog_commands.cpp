@@ -22,6 +22,19 @@
 namespace metadial::cli {
 namespace {
 
+// The sampler a study was run with (recorded by `metadial tune`), for labels.
+std::string study_sampler(const study::Study& s) {
+  const auto& a = s.attrs();
+  return a.contains("sampler") && a.at("sampler").is_string() ? a.at("sampler").get<std::string>() : s.name();
+}
+
+// Total cost charged by a study's trials.
+double study_cost(const study::Study& s) {
+  double c = 0.0;
+  for (const auto& t : s.trials()) c += t.cost;
+  return c;
+}
+
 using agents::dqn::DqnOptions;
 using agents::dqn::DqnPolicy;
 
@@ -244,17 +257,34 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
       "default vs tuned DQN on {} ({}): {} fresh seeds (base seed {}) x {} training dialogues, {} test dialogues each\n",
       opts.env, objective.domain()->name(), opts.seeds, opts.seed, opts.dialogues_at(target), opts.test_dialogues);
   out.flush();
+  // --versus: the best of a second study (e.g. the same budget spent by another sampler). Its
+  // own target fidelity counts; it must search the same space.
+  std::optional<study::Study> other;
+  std::optional<study::FrozenTrial> other_best;
+  if (a.versus) {
+    other.emplace(study::Study::load(*storage, *a.versus));
+    MD_CHECK(other->space() == study.space(), "--versus: study '", *a.versus, "' searches another space than '", name,
+             "'");
+    int other_target = -1;
+    for (const auto& t : other->trials()) {
+      if (t.is_complete()) other_target = std::max(other_target, t.fidelity);
+    }
+    if (other_target >= 0) other_best = other->best_trial(other_target);
+    MD_CHECK(other_best.has_value(), "--versus: study '", *a.versus, "' has no complete trial at its target fidelity");
+  }
   const auto def = run({}, "default");
   const auto tuned = run(best->params, "tuned");
+  std::optional<std::pair<train::MeanCi, train::MeanCi>> versus;
+  if (other_best) versus = run(other_best->params, "versus");
 
   std::vector<std::string> names;
   for (const auto& [k, v] : best->params) names.push_back(k);
-  std::string header = fmt::format("{:<9}", "");
+  std::string header = fmt::format("{:<15}", "");
   for (const auto& n : names) header += fmt::format("  {:>9}", n);
   header += fmt::format("  {:<18}  {}", "success", "reward");
   out << header << "\n";
   auto row = [&](const char* label, const DqnOptions& o, const std::pair<train::MeanCi, train::MeanCi>& m) {
-    std::string line = fmt::format("{:<9}", label);
+    std::string line = fmt::format("{:<15}", label);
     for (const auto& n : names) line += fmt::format("  {:>9.4g}", o.get(n));
     line += fmt::format("  {:<18}  {:.2f} +- {:.2f}", pct(m.first.mean, m.first.ci95), m.second.mean, m.second.ci95);
     out << line << "\n";
@@ -262,9 +292,21 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   DqnOptions tuned_options = opts.dqn;
   for (const auto& [k, v] : best->params) tuned_options.set(k, v);
   row("default", opts.dqn, def);
-  row("tuned", tuned_options, tuned);
-  out << fmt::format("(tuned = trial {} of study '{}', which scored {:.4g} on the study's own seeds)\n", best->number,
-                     name, *best->value);
+  const std::string tuned_label = study_sampler(study);
+  row(("tuned " + tuned_label).c_str(), tuned_options, tuned);
+  DqnOptions versus_options = opts.dqn;
+  std::string versus_label;
+  if (versus) {
+    for (const auto& [k, v] : other_best->params) versus_options.set(k, v);
+    versus_label = study_sampler(*other);
+    row(("tuned " + versus_label).c_str(), versus_options, *versus);
+  }
+  out << fmt::format("(tuned {} = trial {} of study '{}', which scored {:.4g} on the study's own seeds at a total cost of {:.3g})\n",
+                     tuned_label, best->number, name, *best->value, study_cost(study));
+  if (versus) {
+    out << fmt::format("(tuned {} = trial {} of study '{}', which scored {:.4g} on its own seeds at a total cost of {:.3g})\n",
+                       versus_label, other_best->number, *a.versus, *other_best->value, study_cost(*other));
+  }
   if (a.json) {
     auto side = [&](const DqnOptions& o, const std::pair<train::MeanCi, train::MeanCi>& m) {
       nlohmann::json p = nlohmann::json::object();
@@ -275,16 +317,23 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
                             {"avg_reward", m.second.mean},
                             {"reward_ci95", m.second.ci95}};
     };
-    out << nlohmann::json{{"env", opts.env},
-                          {"seeds", opts.seeds},
-                          {"dialogues", opts.dialogues_at(target)},
-                          {"test_dialogues", opts.test_dialogues},
-                          {"default", side(opts.dqn, def)},
-                          {"tuned", side(tuned_options, tuned)},
-                          {"best_trial", best->number},
-                          {"study_value", *best->value}}
-               .dump()
-        << "\n";
+    nlohmann::json j{{"env", opts.env},
+                     {"seeds", opts.seeds},
+                     {"dialogues", opts.dialogues_at(target)},
+                     {"test_dialogues", opts.test_dialogues},
+                     {"default", side(opts.dqn, def)},
+                     {"tuned", side(tuned_options, tuned)},
+                     {"sampler", tuned_label},
+                     {"study_cost", study_cost(study)},
+                     {"best_trial", best->number},
+                     {"study_value", *best->value}};
+    if (versus) {
+      j["versus"] = side(versus_options, *versus);
+      j["versus"]["sampler"] = versus_label;
+      j["versus"]["study_cost"] = study_cost(*other);
+      j["versus"]["study_value"] = *other_best->value;
+    }
+    out << j.dump() << "\n";
   }
   return 0;
 }
@@ -337,6 +386,7 @@ DialogCommand add_dialog_command(CLI::App& app) {
   c->add_option("config", compare_args->config, "the study's config file (TOML)")->required()->check(CLI::ExistingFile);
   c->add_option("--storage", compare_args->storage, "memory | sqlite:PATH (default: the config's, else sqlite:metadial.db)");
   c->add_option("--study", compare_args->study, "study name (default: [study] name, else the config's file name)");
+  c->add_option("--versus", compare_args->versus, "a second study in the same storage (e.g. GP-BO at the same cost) whose best is retrained too");
   c->add_option("--seeds", compare_args->seeds, "independent trainings per configuration (default: the config's)");
   c->add_option("--dialogues", compare_args->dialogues, "training dialogues (default: the config's)");
   c->add_option("--test-dialogues", compare_args->test_dialogues, "test dialogues per training (default: the config's)");
