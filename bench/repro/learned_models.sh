@@ -5,6 +5,8 @@
 # models/lstm-d<d>.pt      single fidelity, loss oi, d = 1, 2, 3, 6
 # models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
 # models/lstm-d2-<loss>.pt d = 2 with the other losses (min, sum, ei), for reproduction 2
+# models/lstm-grad-d<d>.pt single fidelity, loss oi, trained by backpropagation through the unrolled
+#                          episode (--method gradient, Chen et al.), d = 1, 2, 3, 6
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 T=${TIME_LIMIT:-150}
@@ -18,4 +20,9 @@ for d in 1 2 3 6; do
 done
 for loss in min sum ei; do
   $BIN meta-train optimizer --dims 2 --loss $loss $common --time-limit $((T * 2 / 3)) --out models/lstm-d2-$loss.pt
+done
+grad="--horizon 20 --lr 3e-3 --batch 64 --eval-every 50 --validation 64 --seed 1 --iterations 100000"
+for d in 1 2 3 6; do
+  $BIN meta-train optimizer --dims $d --method gradient --loss oi $grad --time-limit $((d == 1 ? T * 2 / 3 : T * 4 / 3)) \
+    --out models/lstm-grad-d$d.pt
 done

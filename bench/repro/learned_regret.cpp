@@ -100,7 +100,8 @@ int main(int argc, char** argv) {
   }
   for (const auto& n : named) {
     const auto f = objective::make_test_function(n);
-    problems.push_back({n, static_cast<int>(f->dim()), false, filtered(contenders(models, static_cast<int>(f->dim()), false)), {}});
+    const int d = static_cast<int>(f->dim());
+    problems.push_back({n, d, false, filtered(contenders(models, d, false)), {}});
   }
   struct Job {
     size_t problem, contender;
@@ -159,7 +160,8 @@ int main(int argc, char** argv) {
       "interval (1.96 SEM) over {} held-out GP-prior functions per dimension (2 fidelities, costs 1 and 10; "
       "only LSTM-MF uses the low one) and {} seeds per named benchmark. LSTM = the shipped model of that "
       "dimension (sampling from its policy), LSTM-greedy = the same model proposing its policy's mean; "
-      "LSTM-<loss> = models trained with that loss; LSTM-grad = trained by backpropagation through the unrolled episode (Chen et al.). Bold: lowest mean.\n"
+      "LSTM-<loss> = models trained with that loss; LSTM-grad = trained by backpropagation through the "
+      "unrolled episode (Chen et al.). Bold: lowest mean.\n"
       "Reproduce: `build/release/bench/repro_learned_regret --functions {} --seeds {} --steps {}`.\n\n",
       steps, functions, seeds, functions, seeds, steps);
   for (auto& pr : problems) {

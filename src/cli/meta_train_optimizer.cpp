@@ -23,6 +23,8 @@ CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimi
                 "meta-gradient: reinforce (both levels) | gradient (Chen et al.: backprop through the unrolled "
                 "episode; single fidelity, losses min|sum|oi)")
       ->capture_default_str();
+  c->add_flag("--detach-inputs", a.detach_inputs,
+              "--method gradient: no gradient through the network's inputs (x, y of the previous step)");
   c->add_option("--fidelities", a.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
   c->add_option("--budget", a.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
   c->add_option("--lambda", a.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();
@@ -48,6 +50,7 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   meta::TrainerOptions o;
   o.loss = meta::loss_from_string(a.loss);
   o.method = meta::method_from_string(a.method);
+  o.detach_inputs = a.detach_inputs;
   o.model.dim = a.dims;
   o.model.fidelities = a.fidelities;
   o.model.hidden = a.hidden;
@@ -66,7 +69,8 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   o.threads = a.threads;
   o.finalize();
 
-  out << fmt::format("meta-train optimizer ({}): d={} M={} horizon {} loss {} batch {} iterations {}{} seed {}\n", to_string(o.method), o.model.dim,
+  out << fmt::format("meta-train optimizer ({}): d={} M={} horizon {} loss {} batch {} iterations {}{} seed {}\n",
+                     to_string(o.method), o.model.dim,
                      o.model.fidelities, o.horizon, to_string(o.loss), o.batch, o.iterations,
                      o.model.fidelities > 1 ? fmt::format(" budget {} lambda {}", o.budget, o.lambda) : "", o.seed);
   out.flush();
@@ -90,11 +94,13 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   nlohmann::json card = model.card();
   card["model"] = a.out;
   card["created_by"] = "metadial meta-train optimizer";
-  std::string cmd = fmt::format("metadial meta-train optimizer --dims {} --horizon {} --loss {} --method {} --fidelities {}",
-                                a.dims, a.horizon, a.loss, a.method, a.fidelities);
+  std::string cmd =
+      fmt::format("metadial meta-train optimizer --dims {} --horizon {} --loss {} --method {} --fidelities {}", a.dims,
+                  a.horizon, a.loss, a.method, a.fidelities);
   if (a.fidelities > 1) cmd += fmt::format(" --budget {} --lambda {} --low-correlation {}", a.budget, a.lambda, a.low_correlation);
   cmd += fmt::format(" --seed {} --iterations {} --batch {} --lr {} --entropy {} --hidden {} --eval-every {} --validation {}",
                      a.seed, a.iterations, a.batch, a.learning_rate, a.entropy, a.hidden, a.eval_every, a.validation);
+  if (a.detach_inputs) cmd += " --detach-inputs";
   if (a.time_limit > 0) cmd += fmt::format(" --time-limit {}", a.time_limit);
   cmd += " --out " + a.out;
   card["command"] = cmd;

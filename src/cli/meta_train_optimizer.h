@@ -18,6 +18,7 @@ struct MetaTrainOptimizerArgs {
   int horizon = 20;              ///< --horizon T
   std::string loss = "oi";       ///< --loss min|sum|oi|ei
   std::string method = "reinforce";  ///< --method reinforce|gradient
+  bool detach_inputs = false;        ///< --detach-inputs (gradient method)
   int fidelities = 1;            ///< --fidelities M
   double budget = 0.0;           ///< --budget B (cost units; 0: eq. 6)
   double lambda = 0.9;           ///< --lambda L

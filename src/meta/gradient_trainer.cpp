@@ -64,8 +64,10 @@ struct BatchFunctions {
 
 const char* to_string(Method method) {
   switch (method) {
-    case Method::kReinforce: return "reinforce";
-    case Method::kGradient: return "gradient";
+    case Method::kReinforce:
+      return "reinforce";
+    case Method::kGradient:
+      return "gradient";
   }
   return "?";
 }
@@ -77,11 +79,12 @@ Method method_from_string(const std::string& name) {
 }
 
 double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
-                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward) {
+                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward, bool detach_inputs) {
   const auto& o = model.options();
   MD_CHECK(o.fidelities == 1, "gradient-based meta-training is single-fidelity (the model has ", o.fidelities,
            " fidelities; train those with --method reinforce)");
-  MD_CHECK(loss != Loss::kEi, "gradient-based meta-training supports the losses min, sum, oi (ei needs a GP "
+  MD_CHECK(loss != Loss::kEi,
+           "gradient-based meta-training supports the losses min, sum, oi (ei needs a GP "
            "posterior; use --method reinforce)");
   MD_CHECK(!functions.empty(), "unrolled_loss: no functions");
   MD_CHECK(horizon >= 1, "unrolled_loss: horizon must be >= 1, got ", horizon);
@@ -117,10 +120,15 @@ double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFun
     const torch::Tensor x = torch::sigmoid(u);
     const torch::Tensor y = f(x);
     switch (loss) {
-      case Loss::kSum: total = total + y; break;
-      case Loss::kOi: total = total + torch::clamp_max(y - incumbent, 0.0); break;
+      case Loss::kSum:
+        total = total + y;
+        break;
+      case Loss::kOi:
+        total = total + torch::clamp_max(y - incumbent, 0.0);
+        break;
       case Loss::kMin:
-      case Loss::kEi: break;
+      case Loss::kEi:
+        break;
     }
     incumbent = torch::minimum(incumbent, y);
     ys.push_back(y);
@@ -137,7 +145,8 @@ double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFun
       yn = torch::where(ok, torch::clamp((y - mean) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1);
       gap = torch::where(ok, torch::clamp((y - mn) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1);
     }
-    input = torch::cat({x, yn, gap, ones, zeros}, 1);
+    input = detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), ones, zeros}, 1)
+                          : torch::cat({x, yn, gap, ones, zeros}, 1);
   }
   if (loss == Loss::kMin) total = incumbent;
   const torch::Tensor l = total.mean() / static_cast<double>(T);
@@ -183,7 +192,7 @@ TrainingProgress GradientTrainer::step() {
   for (int b = 0; b < o.batch; ++b) fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, s.rng));
   const uint64_t noise_seed = s.rng();
   s.adam->zero_grad();
-  const double l = unrolled_loss(s.model, fs, o.loss, o.horizon, noise_seed, o.reparameterize, true);
+  const double l = unrolled_loss(s.model, fs, o.loss, o.horizon, noise_seed, o.reparameterize, true, o.detach_inputs);
   s.norms.level1_lstm = group_norm(net->cell1->parameters());
   s.norms.level1_head = group_norm(net->head1->parameters());
   torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);

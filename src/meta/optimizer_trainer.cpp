@@ -442,6 +442,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"learning_rate", o.learning_rate},
       {"entropy", o.method == Method::kReinforce ? o.entropy : 0.0},
       {"reparameterize", o.method == Method::kGradient && o.reparameterize},
+      {"detach_inputs", o.method == Method::kGradient && o.detach_inputs},
       {"clip", o.clip},
       {"gamma", o.gamma},
       {"lambda", o.model.fidelities > 1 ? o.lambda : 1.0},

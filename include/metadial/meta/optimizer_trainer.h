@@ -29,7 +29,8 @@
 // unrolled for T steps with x_t = sigmoid(mu_t + sd_t eps_t) (reparameterized sample, eps_t fixed
 // noise; or sigmoid(mu_t) with reparameterize = false), y_t = f(x_t) evaluated in LibTorch ops
 // (offset + sum_j w_j cos(omega_j . x_t + phase_j)), the network's inputs (x_{t-1}, the online
-// normalized y~ and gap) built from those same differentiable values, and nothing detached:
+// normalized y~ and gap) built from those same differentiable values, and nothing detached
+// (detach_inputs = true cuts the path through the inputs, keeping the one through the state):
 //   sum  L = sum_t f(x_t)                     min  L = I_T = min(I_0, min_t f(x_t))
 //   oi   L = sum_t min(f(x_t) - I_{t-1}, 0)   (I_0 = 1 as above)
 // averaged over the batch and divided by T; backpropagated through the whole trajectory, Adam,
@@ -72,6 +73,7 @@ struct TrainerOptions {
   Loss loss = Loss::kOi;
   Method method = Method::kReinforce;  ///< kGradient: single fidelity, losses min | sum | oi
   bool reparameterize = true;          ///< kGradient: x_t from a reparameterized sample (else the mean)
+  bool detach_inputs = false;          ///< kGradient: cut the gradient through the network's inputs
   int horizon = 20;                    ///< T, steps per episode
   int batch = 32;                      ///< episodes per update
   int iterations = 2000;               ///< updates
@@ -154,9 +156,11 @@ class ReinforceTrainer {
 /// Chen et al.'s unrolled loss of `model` on the targets of `functions` over `horizon` steps
 /// (see the header comment; mean over functions, divided by T), computed in the dtype of the
 /// model's weights. The sample noise comes from `noise_seed`. With `backward`, the gradient is
-/// accumulated into the weights' .grad. Single-fidelity models; loss min, sum or oi.
+/// accumulated into the weights' .grad. With `detach_inputs`, the network's inputs (x_{t-1}, y~, gap)
+/// are cut from the graph (the gradient then flows through the LSTM state and the outputs only, as
+/// Andrychowicz et al. 2016 drop second derivatives). Single-fidelity models; loss min, sum or oi.
 double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
-                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward);
+                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward, bool detach_inputs = false);
 
 /// Gradient-based meta-trainer (Method::kGradient). Move-only.
 class GradientTrainer {

@@ -38,8 +38,10 @@ TEST(GradientTraining, UnrolledLossGradientMatchesFiniteDifferences) {
     torch::Tensor param;
     int64_t row, col;
   };
-  const std::vector<Probe> probes = {{net->cell1->weight_hh, 3, 1}, {net->cell1->weight_ih, 6, 2},
-                                     {net->head1->weight, 0, 4}, {net->head1->weight, 3, 2}};
+  const std::vector<Probe> probes = {{net->cell1->weight_hh, 3, 1},
+                                     {net->cell1->weight_ih, 6, 2},
+                                     {net->head1->weight, 0, 4},
+                                     {net->head1->weight, 3, 2}};
   for (Loss loss : {Loss::kSum, Loss::kOi, Loss::kMin}) {
     for (bool reparam : {true, false}) {
       for (const auto& p : probes) {
