@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "repro_common.h"
 #include "metadial/agents/evaluate.h"
 #include "metadial/agents/rule_policy.h"
 #include "metadial/core/error.h"
@@ -31,24 +32,10 @@ using namespace metadial;
 
 namespace {
 
+using metadial::repro::load_average;
+using metadial::repro::split;
+
 // The 1-minute load average (other jobs on the machine inflate wall times).
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string first;
-  in >> first;
-  return first.empty() ? "unknown" : first;
-}
-
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, sep)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
 struct Args {
   std::vector<std::string> envs = {"env1", "env3", "env6"};
   int seeds = 10;

@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repro_common.h"
 #include "metadial/agents/dqn/options.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
@@ -46,15 +47,8 @@ using namespace metadial;
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, sep)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
+using metadial::repro::load_average;
+using metadial::repro::split;
 
 struct Args {
   std::string env = "env6";
@@ -122,13 +116,6 @@ struct Tuned {
 
 // Mean and CI of (success, reward) at each checkpoint over the fresh seeds.
 using Curve = std::map<int, std::pair<train::MeanCi, train::MeanCi>>;
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string s;
-  in >> s;
-  return s.empty() ? "?" : s;
-}
 
 }  // namespace
 

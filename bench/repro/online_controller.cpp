@@ -33,6 +33,7 @@
 #include <fmt/format.h>
 
 #include "cli/online_commands.h"
+#include "repro_common.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/gp_sampler.h"
@@ -42,22 +43,8 @@ using namespace metadial;
 
 namespace {
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::stringstream in(s);
-  std::string item;
-  while (std::getline(in, item, sep)) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
-}
-
-std::string load_average() {
-  std::ifstream in("/proc/loadavg");
-  std::string first;
-  in >> first;
-  return first.empty() ? "unknown" : first;
-}
+using metadial::repro::load_average;
+using metadial::repro::split;
 
 struct Args {
   std::string config = "examples/online_fashion_mnist.toml";
