@@ -114,4 +114,39 @@ inline void run_gnuplot(const std::string& gp) {
   }
 }
 
+/// One panel of a band plot: a problem and the labels of its curves, in CSV column order
+/// (x, then mean / low / high per curve).
+struct PlotPanel {
+  std::string name;
+  int d = 0;
+  std::vector<std::string> labels;
+};
+
+/// Writes `<out_dir>/<stem>.gp` (mean line + 95 % band per curve, one panel per problem, read
+/// from `<out_dir>/<stem>_<problem>.csv`) and runs gnuplot on it to make `<stem>.svg`.
+inline void write_band_plot(const std::string& out_dir, const std::string& stem, const std::vector<PlotPanel>& panels,
+                            size_t cols, int width, const std::string& xlabel) {
+  const std::string gp = out_dir + "/" + stem + ".gp";
+  {
+    std::ofstream g(gp);
+    const size_t rows = (panels.size() + cols - 1) / cols;
+    g << "set terminal svg size " << width << "," << 380 * rows << " dynamic background rgb 'white'\n"
+      << "set output '" << out_dir << "/" << stem << ".svg'\n"
+      << "set datafile separator ','\nset logscale y\nset key top right font ',9'\nset style fill transparent solid 0.15 noborder\n"
+      << "set multiplot layout " << rows << "," << cols << "\nset xlabel '" << xlabel << "'\nset ylabel 'mean simple regret'\n";
+    for (const auto& pr : panels) {
+      g << "set title '" << pr.name << " (d=" << pr.d << ")' noenhanced\nplot ";
+      for (size_t c = 0; c < pr.labels.size(); ++c) {
+        const std::string file = "'" + out_dir + "/" + stem + "_" + pr.name + ".csv'";
+        g << (c ? ", " : "") << file << " every ::1 using 1:" << 3 * c + 3 << ":" << 3 * c + 4
+          << " with filledcurves lc " << c + 1 << " notitle, " << file << " every ::1 using 1:" << 3 * c + 2
+          << " with lines lw 2 lc " << c + 1 << " title '" << pr.labels[c] << "'";
+      }
+      g << "\n";
+    }
+    g << "unset multiplot\n";
+  }
+  run_gnuplot(gp);
+}
+
 }  // namespace repro

@@ -201,26 +201,12 @@ int main(int argc, char** argv) {
   }
   std::ofstream(out_dir + "/learned_regret.md") << md;
   std::cout << md;
-  const std::string gp = out_dir + "/learned_regret.gp";
-  {
-    std::ofstream g(gp);
-    const size_t cols = 3, rows = (problems.size() + cols - 1) / cols;
-    g << "set terminal svg size 1500," << 380 * rows << " dynamic background rgb 'white'\n"
-      << "set output '" << out_dir << "/learned_regret.svg'\n"
-      << "set datafile separator ','\nset logscale y\nset key top right font ',9'\nset style fill transparent solid 0.15 noborder\n"
-      << "set multiplot layout " << rows << "," << cols << "\nset xlabel 'step'\nset ylabel 'mean simple regret'\n";
-    for (const auto& pr : problems) {
-      g << "set title '" << pr.name << " (d=" << pr.d << ")' noenhanced\nplot ";
-      for (size_t c = 0; c < pr.who.size(); ++c) {
-        const std::string file = "'" + out_dir + "/learned_regret_" + pr.name + ".csv'";
-        g << (c ? ", " : "") << file << " every ::1 using 1:" << 3 * c + 3 << ":" << 3 * c + 4
-          << " with filledcurves lc " << c + 1 << " notitle, " << file << " every ::1 using 1:" << 3 * c + 2
-          << " with lines lw 2 lc " << c + 1 << " title '" << pr.who[c].label << "'";
-      }
-      g << "\n";
-    }
-    g << "unset multiplot\n";
+  std::vector<repro::PlotPanel> panels;
+  for (const auto& pr : problems) {
+    repro::PlotPanel p{pr.name, pr.d, {}};
+    for (const auto& c : pr.who) p.labels.push_back(c.label);
+    panels.push_back(std::move(p));
   }
-  run_gnuplot(gp);
+  repro::write_band_plot(out_dir, "learned_regret", panels, 3, 1500, "step");
   return 0;
 }
