@@ -41,78 +41,73 @@ std::vector<double> discounted_returns(const std::vector<double>& rewards, doubl
   return g;
 }
 
-std::vector<E2eCurvePoint> run_imitation(agents::e2e::E2eAgent& agent, const std::vector<dialog::CorpusDialogue>& corpus,
-                                         const E2eImitationOptions& o,
-                                         const std::function<void(const E2eCurvePoint&)>& on_point) {
-  o.validate();
+namespace {
+
+// The loop both interactive stages share: `dialogues` dialogues with the agent's own sampled
+// policy (dialogue seeds from `stream`), `update` on every batch of `batch` episodes (and on the
+// last, shorter one), a greedy evaluation every `eval_every` dialogues and at the end.
+std::vector<E2eCurvePoint> interactive_loop(agents::e2e::E2eAgent& agent,
+                                            const agents::e2e::InteractiveOptions& interaction, int dialogues,
+                                            int batch_size, int eval_every, int eval_dialogues, uint64_t stream,
+                                            const std::function<void(std::vector<agents::e2e::Episode>&)>& update,
+                                            const std::function<void(const E2eCurvePoint&)>& on_point) {
   std::vector<E2eCurvePoint> curve;
-  agents::e2e::InteractiveOptions play = o.interaction;
-  play.sample = true;  // the agent's own (stochastic) policy
+  agents::e2e::InteractiveOptions play = interaction;
+  play.sample = true;  // the agent's own stochastic policy (softmax exploration)
   std::vector<agents::e2e::Episode> batch;
   int successes = 0, since = 0;
   auto point = [&](int d) {
     E2eCurvePoint p;
     p.dialogues = d;
     p.train_success = since ? static_cast<double>(successes) / since : 0.0;
-    p.eval = agent.evaluate(eval_options(o.interaction, o.eval_dialogues));
+    p.eval = agent.evaluate(eval_options(interaction, eval_dialogues));
     curve.push_back(p);
     if (on_point) on_point(p);
     successes = since = 0;
   };
-  for (int d = 1; d <= o.dialogues; ++d) {
-    batch.push_back(agent.run_dialogue(derive_seed(o.interaction.seed, {0x696cULL, static_cast<uint64_t>(d)}), play));
+  for (int d = 1; d <= dialogues; ++d) {
+    batch.push_back(agent.run_dialogue(derive_seed(interaction.seed, {stream, static_cast<uint64_t>(d)}), play));
     successes += batch.back().success ? 1 : 0;
     ++since;
-    if (static_cast<int>(batch.size()) == o.batch || d == o.dialogues) {
-      agent.train_on_teaching(batch, corpus, o.passes);
+    if (static_cast<int>(batch.size()) == batch_size || d == dialogues) {
+      update(batch);
       batch.clear();
     }
-    if (o.eval_every > 0 && d % o.eval_every == 0) point(d);
+    if (eval_every > 0 && d % eval_every == 0) point(d);
   }
-  if (curve.empty() || curve.back().dialogues != o.dialogues) point(o.dialogues);
+  if (curve.empty() || curve.back().dialogues != dialogues) point(dialogues);
   return curve;
+}
+
+}  // namespace
+
+std::vector<E2eCurvePoint> run_imitation(agents::e2e::E2eAgent& agent, const std::vector<dialog::CorpusDialogue>& corpus,
+                                         const E2eImitationOptions& o,
+                                         const std::function<void(const E2eCurvePoint&)>& on_point) {
+  o.validate();
+  return interactive_loop(
+      agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, 0x696cULL,
+      [&](std::vector<agents::e2e::Episode>& batch) { agent.train_on_teaching(batch, corpus, o.passes); }, on_point);
 }
 
 std::vector<E2eCurvePoint> run_reinforce(agents::e2e::E2eAgent& agent, const E2eReinforceOptions& o,
                                          const std::function<void(const E2eCurvePoint&)>& on_point) {
   o.validate();
-  std::vector<E2eCurvePoint> curve;
-  agents::e2e::InteractiveOptions play = o.interaction;
-  play.sample = true;  // softmax exploration
-  std::vector<agents::e2e::Episode> batch;
-  int successes = 0, since = 0;
-  auto point = [&](int d) {
-    E2eCurvePoint p;
-    p.dialogues = d;
-    p.train_success = since ? static_cast<double>(successes) / since : 0.0;
-    p.eval = agent.evaluate(eval_options(o.interaction, o.eval_dialogues));
-    curve.push_back(p);
-    if (on_point) on_point(p);
-    successes = since = 0;
-  };
-  for (int d = 1; d <= o.dialogues; ++d) {
-    batch.push_back(agent.run_dialogue(derive_seed(o.interaction.seed, {0x726cULL, static_cast<uint64_t>(d)}), play));
-    successes += batch.back().success ? 1 : 0;
-    ++since;
-    if (static_cast<int>(batch.size()) == o.batch || d == o.dialogues) {
-      std::vector<double> returns;
-      for (const auto& ep : batch) {
-        std::vector<double> r(ep.actions.size(), -o.turn_penalty);
-        if (!r.empty() && ep.success) r.back() += o.success_reward;
-        const auto g = discounted_returns(r, o.gamma);
-        returns.insert(returns.end(), g.begin(), g.end());
-      }
-      if (!returns.empty()) {
-        const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
-        for (double& g : returns) g -= mean;
-        agent.reinforce_step(batch, returns, o.end_to_end, o.learning_rate);
-      }
-      batch.clear();
+  auto update = [&](std::vector<agents::e2e::Episode>& batch) {
+    std::vector<double> returns;
+    for (const auto& ep : batch) {
+      std::vector<double> r(ep.actions.size(), -o.turn_penalty);
+      if (!r.empty() && ep.success) r.back() += o.success_reward;
+      const auto g = discounted_returns(r, o.gamma);
+      returns.insert(returns.end(), g.begin(), g.end());
     }
-    if (o.eval_every > 0 && d % o.eval_every == 0) point(d);
-  }
-  if (curve.empty() || curve.back().dialogues != o.dialogues) point(o.dialogues);
-  return curve;
+    if (returns.empty()) return;
+    const double mean = std::accumulate(returns.begin(), returns.end(), 0.0) / static_cast<double>(returns.size());
+    for (double& g : returns) g -= mean;
+    agent.reinforce_step(batch, returns, o.end_to_end, o.learning_rate);
+  };
+  return interactive_loop(agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, 0x726cULL, update,
+                          on_point);
 }
 
 }  // namespace metadial::train
