@@ -2,12 +2,14 @@
 //
 //   BM_RolloutStep/<d>        one step of the two-level LSTM in plain C++: propose, fidelity
 //                             probabilities, observe (64 + 32 hidden units, M = 2)
-//   BM_LstmMfSuggest/<d>      LstmSampler::suggest after a 20-trial history, the replay cached
-//                             (what each call of `metadial tune` costs once the cache is warm)
+//   BM_LstmMfSuggest/<d>      LstmSampler::suggest in a study loop: each call sees one more
+//                             completed trial than the last (1..100, then again from 1), the replay
+//                             cached (what each call of `metadial tune` costs once the cache is warm)
 //   BM_LstmMfSuggestCold/<d>  the same with the cache rebuilt (20 steps replayed) every call
 #include <benchmark/benchmark.h>
 
 #include <memory>
+#include <span>
 
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/model.h"
@@ -71,15 +73,18 @@ BENCHMARK(BM_RolloutStep)->Arg(1)->Arg(2)->Arg(3)->Arg(6);
 void suggest(benchmark::State& state, bool cold) {
   const int d = static_cast<int>(state.range(0));
   const auto s = cube(d);
-  const auto h = history(s, 20);
+  const auto h = history(s, cold ? 20 : 100);
   optim::SamplerContext ctx;
   ctx.space = &s;
   ctx.fidelities = {{"low", 1.0}, {"high", 10.0}};
   auto sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
+  size_t n = 0;
   for (auto _ : state) {
     if (cold) sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
     ++ctx.seed;
-    benchmark::DoNotOptimize(sampler->suggest(ctx, h));
+    // Warm: the history grows by one trial per call, as in a study; cold: the full 20 every call.
+    n = cold ? h.size() : n % h.size() + 1;
+    benchmark::DoNotOptimize(sampler->suggest(ctx, std::span(h).first(n)));
   }
 }
 void BM_LstmMfSuggest(benchmark::State& state) { suggest(state, false); }

@@ -43,6 +43,11 @@ std::vector<float> to_vector(const torch::Tensor& t) {
 
 inline float sigmoidf(float v) { return 1.0f / (1.0f + std::exp(-v)); }
 
+// tanh through expf: glibc's tanhf goes through expm1f, which took a third of a suggestion's time.
+// Absolute error below 1e-7 (the cancellation near 0 is absolute, not relative), which is all the
+// LSTM gates need; the saturated ends come out as exactly +-1.
+inline float tanhf_fast(float v) { return 1.0f - 2.0f / (std::exp(2.0f * v) + 1.0f); }
+
 }  // namespace
 
 CellWeights extract(const torch::nn::LSTMCell& cell, const torch::nn::Linear& head) {
@@ -82,9 +87,9 @@ void CellWeights::step(std::span<const float> x, std::vector<float>& h, std::vec
     g[r] = bias[r] + dot(w_ih.data() + r * I, x.data(), I) + dot(w_hh.data() + r * H, h.data(), H);
   }
   for (size_t k = 0; k < H; ++k) {
-    const float i = sigmoidf(g[k]), f = sigmoidf(g[H + k]), gg = std::tanh(g[2 * H + k]), o = sigmoidf(g[3 * H + k]);
+    const float i = sigmoidf(g[k]), f = sigmoidf(g[H + k]), gg = tanhf_fast(g[2 * H + k]), o = sigmoidf(g[3 * H + k]);
     c[k] = f * c[k] + i * gg;
-    h[k] = o * std::tanh(c[k]);
+    h[k] = o * tanhf_fast(c[k]);
   }
 }
 

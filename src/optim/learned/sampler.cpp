@@ -75,8 +75,11 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
     rollout_->observe(ctx.space->encode(trials[i]->params), feed[i].fidelity, feed[i].y);
     fed_.push_back(feed[i]);
   }
-  // Propose from a copy, so the cache stays at the replayed prefix.
-  Rollout r = *rollout_;
+  // Propose from the cache itself: propose() and fidelity_probs() only compute what the next
+  // observe() would compute anyway (the level-1 step is kept, the level-2 step is committed only
+  // when the observed point is this one), so the cache stays exact and each suggestion costs one
+  // LSTM step instead of two (one here, one again when the trial is replayed).
+  Rollout& r = *rollout_;
   std::vector<double> mu(static_cast<size_t>(d)), sd(static_cast<size_t>(d)), x(static_cast<size_t>(d));
   r.propose(mu, sd);
   Rng rng(ctx.seed);
