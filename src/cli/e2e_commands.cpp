@@ -1,8 +1,14 @@
 #include "cli/e2e_commands.h"
 
+#include <algorithm>
+#include <cctype>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
+#include <iostream>
 #include <memory>
+#include <optional>
+#include <string_view>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -96,19 +102,23 @@ int run_dialog_dst(const DialogDstArgs& a, std::ostream& out) {
 int run_dialog_e2e_train(const DialogE2eTrainArgs& a, std::ostream& out) {
   MD_CHECK(a.stage == "sl" || a.stage == "il" || a.stage == "rl", "--stage '", a.stage, "' (expected sl, il or rl)");
   MD_CHECK(a.il_dialogues >= 0 && a.rl_dialogues >= 0, "--il-dialogues / --rl-dialogues must be >= 0");
-  MD_CHECK(a.stage != "il" || a.il_dialogues > 0, "--stage il needs --il-dialogues N (N > 0)");
+  MD_CHECK(a.stage != "il" || a.il_dialogues > 0 || !a.il_corpus.empty(),
+           "--stage il needs --il-dialogues N (N > 0) or --il-corpus FILE");
   MD_CHECK(a.eval_dialogues >= 0, "--eval-dialogues must be >= 0 (got ", a.eval_dialogues, ")");
   MD_CHECK(a.kb_entities >= 1, "--kb-entities must be >= 1 (got ", a.kb_entities, ")");
-  const auto train = dialog::load_corpus(a.train);
+  MD_CHECK(a.il_passes >= 1, "--il-passes must be >= 1 (got ", a.il_passes, ")");
+  MD_CHECK(a.model.empty() || a.stage != "sl", "--model '", a.model,
+           "' skips supervised training: use --stage il or rl to continue from it (or `dialog e2e eval --model`)");
+  MD_CHECK(!a.model.empty() || !a.train.empty(), "--train FILE is required (or --model FILE to start from a saved agent)");
+  MD_CHECK(a.il_corpus.empty() || a.stage != "sl", "--il-corpus is used by --stage il or rl, not sl");
+  auto train = a.train.empty() ? std::vector<dialog::CorpusDialogue>{} : dialog::load_corpus(a.train);
   const auto dev = a.dev.empty() ? std::vector<dialog::CorpusDialogue>{} : dialog::load_corpus(a.dev);
-  const auto ontology = dialog::CorpusOntology::from({&train, &dev});
-  auto domain = dialog::Domain::builtin(a.domain, dialog::KbOptions{a.kb_entities, a.kb_seed});
+  const auto taught = a.il_corpus.empty() ? std::vector<dialog::CorpusDialogue>{} : dialog::load_corpus(a.il_corpus);
   agents::e2e::InteractiveOptions io;
   io.templates = dialog::template_set_from_name(a.templates);
   io.dialogues = std::max(a.eval_dialogues, 1);
   io.seed = derive_seed(a.options.tracker.seed, {0x6576616cULL});
   const auto t0 = std::chrono::steady_clock::now();
-  agents::e2e::E2eAgent agent(domain, ontology, train, a.options);
   std::ofstream csv;
   if (!a.curve.empty()) {
     csv.open(a.curve);
@@ -116,19 +126,58 @@ int run_dialog_e2e_train(const DialogE2eTrainArgs& a, std::ostream& out) {
     csv << "epoch,train_loss,dev_joint,dev_action_accuracy,seconds\n";
   }
   nlohmann::json curve = nlohmann::json::array();
-  agent.train_supervised(train, dev, [&](const agents::e2e::SlEpoch& e) {
-    curve.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"dev_joint", e.dev_joint},
-                     {"dev_action_accuracy", e.dev_action_accuracy}, {"seconds", e.seconds}});
-    if (csv) csv << fmt::format("{},{:.5f},{:.5f},{:.5f},{:.2f}\n", e.epoch, e.loss, e.dev_joint, e.dev_action_accuracy, e.seconds);
-    if (!a.json) {
-      out << fmt::format("epoch {:>3}  loss {:.4f}  dev joint {:.2f} %  dev action {:.2f} %  ({:.1f} s)\n", e.epoch, e.loss,
-                         100 * e.dev_joint, 100 * e.dev_action_accuracy, e.seconds);
-      out.flush();
+  auto make_agent = [&]() {
+    if (!a.model.empty()) {
+      auto loaded = agents::e2e::E2eAgent::load(a.model, a.domain);
+      if (!a.json) {
+        out << fmt::format("starting from agent '{}' (domain {}, {} parameters)\n", a.model, loaded.domain().name(),
+                           loaded.num_parameters());
+      }
+      return loaded;
     }
-  });
+    auto ontology = dialog::CorpusOntology::from({&train, &dev});
+    const dialog::KbOptions kb{a.kb_entities, a.kb_seed};
+    auto domain = dialog::Domain::builtin(a.domain.empty() ? "movie" : a.domain, kb);
+    // Candidate values: those of the corpus, then the domain's other values of each slot, so that
+    // the agent can track any goal of the simulated user or of a person in chat.
+    for (size_t s = 0; s < ontology.slots.size(); ++s) {
+      const auto& onto = domain->ontology();
+      const int id = onto.slot_id(ontology.slots[s]);
+      auto& vs = ontology.values[s];
+      for (const std::string& v : onto.slot(id).values) {
+        if (std::find(vs.begin(), vs.end(), v) == vs.end()) vs.push_back(v);
+      }
+      if (std::find(vs.begin(), vs.end(), "dontcare") == vs.end()) vs.push_back("dontcare");
+    }
+    agents::e2e::E2eAgent fresh(domain, ontology, train, a.options);
+    fresh.set_kb_options(kb);
+    fresh.train_supervised(train, dev, [&](const agents::e2e::SlEpoch& e) {
+      curve.push_back({{"epoch", e.epoch}, {"loss", e.loss}, {"dev_joint", e.dev_joint},
+                       {"dev_action_accuracy", e.dev_action_accuracy}, {"seconds", e.seconds}});
+      if (csv) csv << fmt::format("{},{:.5f},{:.5f},{:.5f},{:.2f}\n", e.epoch, e.loss, e.dev_joint, e.dev_action_accuracy, e.seconds);
+      if (!a.json) {
+        out << fmt::format("epoch {:>3}  loss {:.4f}  dev joint {:.2f} %  dev action {:.2f} %  ({:.1f} s)\n", e.epoch, e.loss,
+                           100 * e.dev_joint, 100 * e.dev_action_accuracy, e.seconds);
+        out.flush();
+      }
+    });
+    return fresh;
+  };
+  agents::e2e::E2eAgent agent = make_agent();
   const double train_secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   nlohmann::json j = {{"stage", a.stage}, {"train", a.train}, {"curve", curve}, {"train_seconds", train_secs},
                       {"parameters", agent.num_parameters()}};
+  if (!a.model.empty()) j["model"] = a.model;
+  if (!taught.empty()) {
+    // Dialogues taught in chat join the corpus D of Algorithm 1 and get their own update first.
+    const double loss = agent.train_on_dialogues(taught, train, a.il_passes);
+    j["il_corpus"] = {{"file", a.il_corpus}, {"dialogues", taught.size()}, {"loss", loss}};
+    if (!a.json) {
+      out << fmt::format("il: {} taught dialogues from '{}' join the corpus; {} pass(es), loss {:.4f}\n", taught.size(),
+                         a.il_corpus, a.il_passes, loss);
+    }
+    train.insert(train.end(), taught.begin(), taught.end());
+  }
   auto point_json = [](const train::E2eCurvePoint& p) {
     return nlohmann::json{{"dialogues", p.dialogues}, {"train_success", p.train_success},
                           {"success_rate", p.eval.success_rate}, {"avg_turns_success", p.eval.avg_turns_success},
@@ -191,7 +240,436 @@ int run_dialog_e2e_train(const DialogE2eTrainArgs& a, std::ostream& out) {
                          100 * r.joint_accuracy);
     }
   }
+  if (!a.out.empty()) {
+    agent.save(a.out);
+    j["out"] = a.out;
+    if (!a.json) out << fmt::format("agent written to {}\n", a.out);
+  }
   if (a.json) out << j.dump() << "\n";
+  return 0;
+}
+
+int run_dialog_e2e_eval(const DialogE2eEvalArgs& a, std::ostream& out) {
+  MD_CHECK(!a.model.empty(), "dialog e2e eval: --model FILE is required");
+  MD_CHECK(a.dialogues >= 1, "--dialogues must be >= 1 (got ", a.dialogues, ")");
+  MD_CHECK(a.max_turns >= 1, "--max-turns must be >= 1 (got ", a.max_turns, ")");
+  agents::e2e::InteractiveOptions io;
+  io.templates = dialog::template_set_from_name(a.templates);
+  io.dialogues = a.dialogues;
+  io.seed = a.seed;
+  io.max_turns = a.max_turns;
+  std::vector<dialog::CorpusDialogue> test;
+  if (!a.test.empty()) test = dialog::load_corpus(a.test);
+  auto agent = agents::e2e::E2eAgent::load(a.model, a.domain);
+  const auto t0 = std::chrono::steady_clock::now();
+  const auto r = agent.evaluate(io);
+  const auto& slots = agent.ontology().slots;
+  nlohmann::json slot_acc = nlohmann::json::object();
+  for (size_t s = 0; s < slots.size(); ++s) slot_acc[slots[s]] = r.slot_accuracy[s];
+  nlohmann::json j = {{"model", a.model},
+                      {"domain", agent.domain().name()},
+                      {"dialogues", r.dialogues},
+                      {"templates", a.templates},
+                      {"seed", a.seed},
+                      {"success_rate", r.success_rate},
+                      {"avg_turns", r.avg_turns},
+                      {"avg_turns_success", r.avg_turns_success},
+                      {"joint_accuracy", r.joint_accuracy},
+                      {"slot_accuracy", slot_acc}};
+  if (!a.json) {
+    out << fmt::format("agent '{}' ({} domain) vs the simulated user: {} dialogues, {} templates, seed {}\n", a.model,
+                       agent.domain().name(), r.dialogues, a.templates, a.seed);
+    out << fmt::format("  success rate            {:6.2f} %\n", 100 * r.success_rate);
+    out << fmt::format("  turns (successful)      {:6.2f}  (all: {:.2f})\n", r.avg_turns_success, r.avg_turns);
+    for (size_t s = 0; s < slots.size(); ++s) out << fmt::format("  state {:<17} {:6.2f} %\n", slots[s], 100 * r.slot_accuracy[s]);
+    out << fmt::format("  state joint             {:6.2f} %\n", 100 * r.joint_accuracy);
+  }
+  if (!test.empty()) {
+    agents::e2e::DstReport rep;
+    double act = 0.0;
+    try {
+      rep = agent.state_report(test);
+      act = agent.action_accuracy(test);
+    } catch (const DataError& e) {
+      throw DataError(detail::concat("'", a.test, "': ", e.what()));
+    }
+    nlohmann::json ts = nlohmann::json::object();
+    for (size_t s = 0; s < rep.slots.size(); ++s) ts[rep.slots[s]] = rep.slot_accuracy[s];
+    j["test"] = {{"file", a.test}, {"turns", rep.turns}, {"slot_accuracy", ts}, {"joint_accuracy", rep.joint_accuracy},
+                 {"action_accuracy", act}};
+    if (!a.json) {
+      out << fmt::format("test corpus '{}' ({} turns):\n", a.test, rep.turns);
+      for (size_t s = 0; s < rep.slots.size(); ++s) out << fmt::format("  state {:<17} {:6.2f} %\n", rep.slots[s], 100 * rep.slot_accuracy[s]);
+      out << fmt::format("  state joint             {:6.2f} %\n  action accuracy         {:6.2f} %\n", 100 * rep.joint_accuracy,
+                         100 * act);
+    }
+  }
+  j["seconds"] = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (a.json) out << j.dump() << "\n";
+  return 0;
+}
+
+// ---- chat ----
+
+namespace {
+
+// Index of the first byte that breaks UTF-8 (overlong forms, surrogates and code points above
+// U+10FFFF included), or npos if `s` is valid.
+size_t invalid_utf8_at(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    const auto c = static_cast<unsigned char>(s[i]);
+    size_t n = 0;
+    uint32_t cp = 0;
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    if (c >= 0xC2 && c <= 0xDF) {
+      n = 1;
+      cp = c & 0x1FU;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      n = 2;
+      cp = c & 0x0FU;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      n = 3;
+      cp = c & 0x07U;
+    } else {
+      return i;
+    }
+    for (size_t k = 1; k <= n; ++k) {
+      if (i + k >= s.size()) return i;
+      const auto d = static_cast<unsigned char>(s[i + k]);
+      if ((d & 0xC0U) != 0x80U) return i;
+      cp = (cp << 6) | (d & 0x3FU);
+    }
+    if ((n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return i;
+    i += n + 1;
+  }
+  return std::string_view::npos;
+}
+
+std::string trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
+  while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// A line of the person's input, checked: nullopt at end of input; `error` set for a line that
+// is not UTF-8.
+struct Line {
+  bool eof = false;
+  std::string text;   // trimmed
+  std::string error;  // one line to print instead of using the text
+};
+
+Line read_line(std::istream& in, std::ostream& out, const char* prompt) {
+  out << prompt << std::flush;
+  Line l;
+  std::string raw;
+  if (!std::getline(in, raw)) {
+    l.eof = true;
+    out << "\n";
+    return l;
+  }
+  const size_t bad = invalid_utf8_at(raw);
+  if (bad != std::string_view::npos) {
+    l.error = fmt::format("input is not valid UTF-8 (byte {}): type what you want, or 'bye'", bad + 1);
+    return l;
+  }
+  l.text = trim(raw);
+  return l;
+}
+
+// The person's side of a chat: the agent, its domain's NLG, the dialogue so far.
+class Chat {
+ public:
+  Chat(agents::e2e::E2eAgent& agent, const DialogChatArgs& args, std::istream& in, std::ostream& out)
+      : agent_(agent), args_(args), in_(in), out_(out), nlg_(agent.domain()), rng_(derive_seed(args.seed, {0x63686174ULL})) {
+    const auto& onto = agent_.ontology();
+    value_tokens_.resize(onto.slots.size());
+    for (size_t s = 0; s < onto.slots.size(); ++s) {
+      for (const auto& v : onto.values[s]) value_tokens_[s].push_back(dialog::tokenize(v));
+    }
+  }
+
+  // Runs dialogues until `quit` or end of input.
+  void run() {
+    const auto& names = agent_.action_names();
+    out_ << fmt::format("chat with the e2e agent '{}' ({} domain, {} actions). You are the user: say what you want.\n"
+                        "'bye' ends a dialogue (a new one starts), 'quit' or end of input leaves.\n",
+                        args_.model, agent_.domain().name(), names.size());
+    if (args_.teach) {
+      out_ << "teaching: after each agent turn, Enter accepts, slot=value corrects a tracked slot (slot=none clears it), "
+              "a N picks action N; corrected dialogues go to '"
+           << args_.corpus_out << "'\n";
+    }
+    for (int n = 1; !quit_; ++n) {
+      out_ << fmt::format("--- dialogue {} ---\n", n);
+      dialogue(n);
+    }
+  }
+
+ private:
+  // Per tracker slot: the spans of ontology values in `tokens` (slot, start, end).
+  std::vector<dialog::CorpusSpan> mentions(const std::vector<std::string>& tokens) const {
+    std::vector<dialog::CorpusSpan> spans;
+    const auto& onto = agent_.ontology();
+    for (size_t s = 0; s < value_tokens_.size(); ++s) {
+      for (const auto& vt : value_tokens_[s]) {
+        if (vt.empty() || vt.size() > tokens.size()) continue;
+        for (size_t i = 0; i + vt.size() <= tokens.size(); ++i) {
+          if (std::equal(vt.begin(), vt.end(), tokens.begin() + static_cast<std::ptrdiff_t>(i))) {
+            spans.push_back({onto.slots[s], static_cast<int>(i), static_cast<int>(i + vt.size())});
+          }
+        }
+      }
+    }
+    return spans;
+  }
+
+  void add_user_turn(const std::string& text, bool bye) {
+    dialog::CorpusTurn t;
+    if (pending_) {
+      t.system_acts = dialog::corpus_acts(agent_.domain(), pending_->act);
+      t.system_utterance = pending_->utterance;
+    } else {
+      t.user_intents.push_back(dialog::domain_intent(agent_.domain().name()));
+    }
+    t.user_utterance.text = text;
+    t.user_utterance.tokens = dialog::tokenize(text);
+    t.user_utterance.slots = mentions(t.user_utterance.tokens);
+    if (bye) t.user_acts.push_back({"GOOD_BYE", "", ""});
+    dialogue_.turns.push_back(std::move(t));
+    pending_.reset();
+  }
+
+  void set_state(const std::vector<std::string>& state) {
+    auto& ds = dialogue_.turns.back().dialogue_state;
+    ds.clear();
+    const auto& slots = agent_.ontology().slots;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      if (!state[s].empty()) ds.push_back({slots[s], state[s]});
+    }
+  }
+
+  std::string state_line(const std::vector<std::string>& state) const {
+    std::string line;
+    const auto& slots = agent_.ontology().slots;
+    for (size_t s = 0; s < slots.size(); ++s) {
+      line += fmt::format("{}{}={}{}", s ? "  " : "", slots[s], state[s].empty() ? "none" : state[s],
+                          overrides_[s] ? " (corrected)" : "");
+    }
+    return line;
+  }
+
+  // "slot=value": empty if applied, else the one line to print.
+  std::string correct(const std::string& cmd, std::vector<std::string>& state) {
+    const auto& onto = agent_.ontology();
+    const auto eq = cmd.find('=');
+    const std::string slot = lower(trim(std::string_view(cmd).substr(0, eq)));
+    const std::string value = trim(std::string_view(cmd).substr(eq + 1));
+    const int s = onto.slot_index(slot);
+    if (s < 0) {
+      std::string list;
+      for (const auto& x : onto.slots) list += (list.empty() ? "" : ", ") + x;
+      return fmt::format("unknown slot '{}' (slots: {})", slot, list);
+    }
+    const auto si = static_cast<size_t>(s);
+    const std::string lv = lower(value);
+    if (lv.empty() || lv == "none") {
+      state[si].clear();
+      overrides_[si] = std::string();
+      return {};
+    }
+    for (const auto& v : onto.values[si]) {
+      if (lower(v) == lv) {
+        state[si] = v;
+        overrides_[si] = v;
+        return {};
+      }
+    }
+    // A few valid values: those containing the typed text first.
+    std::vector<std::string> some;
+    for (const auto& v : onto.values[si]) {
+      if (some.size() < 5 && lower(v).find(lv) != std::string::npos) some.push_back(v);
+    }
+    for (const auto& v : onto.values[si]) {
+      if (some.size() < 5 && std::find(some.begin(), some.end(), v) == some.end()) some.push_back(v);
+    }
+    std::string list;
+    for (const auto& v : some) list += (list.empty() ? "'" : ", '") + v + "'";
+    return fmt::format("'{}' is not a value of slot '{}' (e.g. {}; {} values in all, or 'none')", value, slot, list,
+                       onto.values[si].size());
+  }
+
+  // The menu after a system turn; may change `state` and `action`.
+  void teach(std::vector<std::string>& state, int& action, const std::vector<std::string>& second) {
+    const auto& names = agent_.action_names();
+    std::string actions;
+    for (size_t i = 0; i < names.size(); ++i) actions += fmt::format("{}{} {}", i ? ", " : "", i, names[i]);
+    for (;;) {
+      say(state, action, second);
+      out_ << "  tracked: " << state_line(state) << "\n";
+      out_ << fmt::format("  action:  {} {}\n", action, names[static_cast<size_t>(action)]);
+      out_ << "  [Enter] accept | slot=value correct a slot | a N pick action N of: " << actions << "\n";
+      const Line l = read_line(in_, out_, "teach> ");
+      if (l.eof) return;
+      if (!l.error.empty()) {
+        out_ << l.error << "\n";
+        continue;
+      }
+      if (l.text.empty()) return;
+      if (l.text.find('=') != std::string::npos) {
+        const std::string err = correct(l.text, state);
+        if (!err.empty()) out_ << err << "\n";
+        continue;
+      }
+      if (l.text.size() >= 2 && (l.text[0] == 'a' || l.text[0] == 'A') && std::isspace(static_cast<unsigned char>(l.text[1]))) {
+        const std::string num = trim(std::string_view(l.text).substr(2));
+        size_t used = 0;
+        int n = -1;
+        try {
+          n = std::stoi(num, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used == num.size() && used > 0 && n >= 0 && n < static_cast<int>(names.size())) {
+          action = n;
+        } else {
+          out_ << fmt::format("'{}' is not an action number: pick 0 to {}\n", num, names.size() - 1);
+        }
+        continue;
+      }
+      out_ << fmt::format("unknown teach command '{}': press Enter to accept, type slot=value or a N\n", l.text);
+    }
+  }
+
+  // Realizes the system act of `action` in `state` and prints it.
+  void say(const std::vector<std::string>& state, int action, const std::vector<std::string>& second) {
+    const dialog::SystemAct act = agent_.to_system_act(action, state, second);
+    Rng r = rng_;  // the same template choice as the final realization in dialogue()
+    out_ << "agent: " << nlg_.realize(act, r).text << "\n";
+  }
+
+  void dialogue(int n) {
+    dialogue_ = dialog::CorpusDialogue{};
+    pending_.reset();
+    overrides_.assign(agent_.ontology().slots.size(), std::nullopt);
+    std::vector<std::string> last_state(agent_.ontology().slots.size());
+    bool ended = false;
+    for (int turn = 0; !ended;) {
+      const Line l = read_line(in_, out_, "you> ");
+      if (!l.error.empty()) {
+        out_ << l.error << "\n";
+        continue;
+      }
+      if (!l.eof && l.text.empty()) {
+        out_ << "empty input: type what you want, or 'bye'\n";
+        continue;
+      }
+      const std::string cmd = lower(l.text);
+      if (l.eof || cmd == "quit") quit_ = true;
+      const bool bye = quit_ || cmd == "bye" || cmd == "goodbye";
+      if (bye) {
+        // Leaving ends the dialogue as a 'bye' turn: the state stays, the system says goodbye.
+        if (dialogue_.turns.empty()) break;
+        add_user_turn(quit_ ? std::string("bye") : l.text, true);
+        set_state(last_state);
+        dialog::SystemAct good_bye;
+        good_bye.type = dialog::SystemActType::kBye;
+        out_ << "agent: " << nlg_.realize(good_bye, rng_).text << "\n";
+        break;
+      }
+      add_user_turn(l.text, false);
+      const auto d = agent_.decide(dialogue_);
+      std::vector<std::string> state = d.state;
+      // A corrected slot keeps its value until the person mentions a value of that slot again.
+      const auto& spans = dialogue_.turns.back().user_utterance.slots;
+      for (size_t s = 0; s < state.size(); ++s) {
+        const bool mentioned = std::any_of(spans.begin(), spans.end(),
+                                           [&](const dialog::CorpusSpan& x) { return x.slot == agent_.ontology().slots[s]; });
+        if (mentioned) overrides_[s].reset();
+        if (overrides_[s]) state[s] = *overrides_[s];
+      }
+      int action = d.action;
+      if (args_.teach) {
+        teach(state, action, d.second);
+      } else {
+        say(state, action, d.second);
+      }
+      // The final (possibly corrected) state and act of this turn.
+      set_state(state);
+      last_state = state;
+      Pending p;
+      p.act = agent_.to_system_act(action, state, d.second);
+      p.utterance = nlg_.realize(p.act, rng_);  // advances rng_ as say() previewed
+      pending_ = std::move(p);
+      ++turn;
+      if (pending_->act.type == dialog::SystemActType::kBye || turn >= args_.max_turns) {
+        if (pending_->act.type != dialog::SystemActType::kBye) out_ << "(the agent closes the dialogue after " << turn << " turns)\n";
+        pending_.reset();
+        ended = true;
+      }
+    }
+    save(n);
+  }
+
+  void save(int n) {
+    if (dialogue_.turns.empty() || args_.corpus_out.empty()) return;
+    std::vector<dialog::CorpusDialogue> all;
+    if (std::filesystem::exists(args_.corpus_out)) all = dialog::load_corpus(args_.corpus_out);
+    std::string id;
+    for (size_t k = all.size() + 1;; ++k) {
+      id = fmt::format("{}_chat_{}", agent_.domain().name(), k);
+      if (std::none_of(all.begin(), all.end(), [&](const auto& d) { return d.dialogue_id == id; })) break;
+    }
+    dialogue_.dialogue_id = id;
+    all.push_back(dialogue_);
+    const std::string tmp = args_.corpus_out + ".tmp";
+    dialog::save_corpus(tmp, all);
+    std::error_code ec;
+    std::filesystem::rename(tmp, args_.corpus_out, ec);
+    MD_CHECK_AS(StorageError, !ec, "cannot write '", args_.corpus_out, "' (rename from '", tmp, "': ", ec.message(), ")");
+    out_ << fmt::format("dialogue {} saved as '{}' ({} turns) to '{}' ({} dialogues)\n", n, id, dialogue_.turns.size(),
+                        args_.corpus_out, all.size());
+  }
+
+  struct Pending {
+    dialog::SystemAct act;
+    dialog::CorpusUtterance utterance;
+  };
+
+  agents::e2e::E2eAgent& agent_;
+  const DialogChatArgs& args_;
+  std::istream& in_;
+  std::ostream& out_;
+  dialog::SystemNlg nlg_;
+  Rng rng_;
+  std::vector<std::vector<std::vector<std::string>>> value_tokens_;  // per slot, per value
+  dialog::CorpusDialogue dialogue_;
+  std::optional<Pending> pending_;
+  std::vector<std::optional<std::string>> overrides_;  // per slot: the corrected value ("" cleared), if any
+  bool quit_ = false;
+};
+
+}  // namespace
+
+int run_dialog_chat(const DialogChatArgs& a, std::istream& in, std::ostream& out) {
+  MD_CHECK(!a.model.empty(), "dialog chat: --model FILE is required");
+  MD_CHECK(!a.teach || !a.corpus_out.empty(), "--teach needs --corpus-out FILE.json (where the corrected dialogues go)");
+  MD_CHECK(a.max_turns >= 1, "--max-turns must be >= 1 (got ", a.max_turns, ")");
+  auto agent = agents::e2e::E2eAgent::load(a.model, a.domain);
+  // Check the corpus file before the person types anything: a malformed one is an error now.
+  if (!a.corpus_out.empty() && std::filesystem::exists(a.corpus_out)) (void)dialog::load_corpus(a.corpus_out);
+  Chat chat(agent, a, in, out);
+  chat.run();
   return 0;
 }
 
@@ -241,9 +719,9 @@ std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog) {
   et->add_option("--rl-dialogues", e2e_args->rl_dialogues, "REINFORCE dialogues (stage rl)")->capture_default_str();
   et->add_flag("--policy-only", e2e_args->policy_only, "RL updates the policy network only (not the encoder and tracker)");
   et->add_option("--eval-every", e2e_args->eval_every, "il / rl: evaluation every N dialogues")->capture_default_str();
-  et->add_option("--train", e2e_args->train, "training corpus (sim-M schema, from `dialog corpus`)")->required();
+  et->add_option("--train", e2e_args->train, "training corpus (sim-M schema, from `dialog corpus`; optional with --model)");
   et->add_option("--dev", e2e_args->dev, "development corpus");
-  et->add_option("--domain", e2e_args->domain, "built-in domain of the corpus: movie | restaurant")->capture_default_str();
+  et->add_option("--domain", e2e_args->domain, "built-in domain of the corpus: movie | restaurant (default: movie, or the model's)");
   et->add_option("--kb-entities", e2e_args->kb_entities, "entities in the generated knowledge base")->capture_default_str();
   et->add_option("--kb-seed", e2e_args->kb_seed, "seed of the generated knowledge base")->capture_default_str();
   et->add_option("--epochs", ao.tracker.epochs, "training epochs")->capture_default_str();
@@ -260,11 +738,37 @@ std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog) {
   et->add_option("--eval-dialogues", e2e_args->eval_dialogues, "interactive test dialogues after training")->capture_default_str();
   et->add_option("--templates", e2e_args->templates, "user templates in interaction: training | extended")->capture_default_str();
   et->add_option("--curve", e2e_args->curve, "write the learning curve as CSV");
+  et->add_option("--out", e2e_args->out, "write the trained agent to this file");
+  et->add_option("--model", e2e_args->model, "start from this saved agent instead of supervised training (stages il, rl)");
+  et->add_option("--il-corpus", e2e_args->il_corpus, "dialogues taught in `dialog chat --teach` (sim-M JSON): join the imitation corpus");
+  et->add_option("--il-passes", e2e_args->il_passes, "supervised passes on the --il-corpus dialogues")->capture_default_str();
   et->add_flag("--json", e2e_args->json, "one JSON line");
+
+  auto eval_args = std::make_shared<DialogE2eEvalArgs>();
+  auto* ee = e2e->add_subcommand("eval", "a saved agent against the simulated user: success rate, turns, state accuracy");
+  ee->add_option("--model", eval_args->model, "saved agent (from `dialog e2e train --out`)")->required();
+  ee->add_option("--domain", eval_args->domain, "the domain the agent must be for (default: the model's)");
+  ee->add_option("--dialogues", eval_args->dialogues, "interactive dialogues")->capture_default_str();
+  ee->add_option("--templates", eval_args->templates, "user templates: training | extended")->capture_default_str();
+  ee->add_option("--seed", eval_args->seed, "dialogue seed")->capture_default_str();
+  ee->add_option("--max-turns", eval_args->max_turns, "system turns per dialogue")->capture_default_str();
+  ee->add_option("--test", eval_args->test, "test corpus (sim-M JSON): also corpus state tracking and action accuracy");
+  ee->add_flag("--json", eval_args->json, "one JSON line");
   e2e->require_subcommand(1);
+
+  auto chat_args = std::make_shared<DialogChatArgs>();
+  auto* ch = dialog->add_subcommand("chat", "talk to a saved e2e agent in the terminal (you are the user); --teach corrects it");
+  ch->add_option("--model", chat_args->model, "saved agent (from `dialog e2e train --out`)")->required();
+  ch->add_option("--domain", chat_args->domain, "the domain the agent must be for (default: the model's)");
+  ch->add_flag("--teach", chat_args->teach, "after each agent turn, correct the tracked slots and the action");
+  ch->add_option("--corpus-out", chat_args->corpus_out, "append each dialogue (as corrected) to this sim-M JSON file");
+  ch->add_option("--seed", chat_args->seed, "seed of the agent's sentence templates")->capture_default_str();
+  ch->add_option("--max-turns", chat_args->max_turns, "agent turns per dialogue")->capture_default_str();
 
   return [=](std::ostream& out) {
     if (et->parsed()) return run_dialog_e2e_train(*e2e_args, out);
+    if (ee->parsed()) return run_dialog_e2e_eval(*eval_args, out);
+    if (ch->parsed()) return run_dialog_chat(*chat_args, std::cin, out);
     if (c->parsed()) return run_dialog_corpus(*corpus_args, out);
     if (d->parsed()) return run_dialog_dst(*dst_args, out);
     return -1;

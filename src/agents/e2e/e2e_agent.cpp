@@ -5,7 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <fstream>
+#include <iomanip>
 #include <optional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
 
 #include "agents/e2e/features.h"
 #include "metadial/core/error.h"
@@ -42,11 +48,12 @@ struct E2eAgent::Impl {
   std::unique_ptr<torch::optim::Adam> rl_all, rl_policy;
   Rng rng;
   std::vector<int> slot_ids;  // domain slot id of each tracker slot
+  dialog::KbOptions kb_options;
 
-  Impl(std::shared_ptr<const dialog::Domain> d, const dialog::CorpusOntology& ontology,
-       const std::vector<dialog::CorpusDialogue>& train, const AgentOptions& o)
-      : domain(std::move(d)), options(validated(o)), feat(ontology, train), rng(derive_seed(o.tracker.seed, {0x706f6cULL})) {
+  Impl(std::shared_ptr<const dialog::Domain> d, Featurizer f, const AgentOptions& o)
+      : domain(std::move(d)), options(validated(o)), feat(std::move(f)), rng(derive_seed(o.tracker.seed, {0x706f6cULL})) {
     MD_CHECK(domain != nullptr, "e2e agent: null domain");
+    const dialog::CorpusOntology& ontology = feat.ontology();
     const dialog::Ontology& onto = domain->ontology();
     for (size_t s = 0; s < ontology.slots.size(); ++s) {
       const int id = onto.slot_id(ontology.slots[s]);
@@ -184,39 +191,38 @@ struct E2eAgent::Impl {
   }
 
   // Tracks the dialogue so far and chooses the next action from the last turn.
-  struct Decision {
-    std::vector<std::string> state, second;
-    std::vector<float> kb;
-    int action = -1;
-  };
-  Decision decide(const dialog::CorpusDialogue& d, bool sample) {
+  TurnDecision decide(const dialog::CorpusDialogue& d, bool sample) {
+    MD_CHECK(!d.turns.empty(), "e2e agent: decide() needs a dialogue with at least one user turn");
     set_train(false);
     torch::NoGradGuard ng;
     EncodedDialogue e = feat.encode(d, false);
     const Batch b = make_batch({&e}, feat.sizes(), 0.0, rng);
     const TrackerOutput t = tracker->forward(b);
     const int64_t last = b.num_turns - 1;
-    Decision out;
+    TurnDecision out;
     const auto& onto = feat.ontology();
     for (size_t s = 0; s < t.slot_logits.size(); ++s) {
-      const torch::Tensor top = std::get<1>(t.slot_logits[s][last].topk(std::min<int64_t>(2, t.slot_logits[s].size(1))));
+      const torch::Tensor row = t.slot_logits[s][last];
+      const torch::Tensor top = std::get<1>(row.topk(std::min<int64_t>(2, row.size(0))));
       auto name = [&](int64_t c) { return c == 0 ? std::string() : onto.values[s][static_cast<size_t>(c - 1)]; };
       out.state.push_back(name(top[0].item<int64_t>()));
       out.second.push_back(top.size(0) > 1 ? name(top[1].item<int64_t>()) : std::string());
+      const torch::Tensor p = torch::softmax(row, 0).contiguous();
+      out.slot_probs.emplace_back(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     }
-    const auto kb = summary(out.state);
-    out.kb = kb;
-    const torch::Tensor kbt = torch::from_blob(const_cast<float*>(kb.data()), {1, kKbFeatures}, torch::kFloat32).clone();
+    out.kb = summary(out.state);
+    const torch::Tensor kbt = torch::from_blob(out.kb.data(), {1, kKbFeatures}, torch::kFloat32).clone();
     TrackerOutput last_row;
     last_row.state = t.state.slice(0, last, last + 1);
     for (const auto& l : t.slot_logits) last_row.slot_logits.push_back(l.slice(0, last, last + 1));
     const torch::Tensor logits = policy->forward(last_row, kbt, false)[0];
+    const torch::Tensor p = torch::softmax(logits, 0).contiguous();
+    out.action_probs.assign(p.data_ptr<float>(), p.data_ptr<float>() + p.numel());
     if (sample) {
-      const torch::Tensor p = torch::softmax(logits, 0).contiguous();
       double u = uniform01(rng), acc = 0.0;
       out.action = static_cast<int>(p.size(0)) - 1;
       for (int64_t i = 0; i < p.size(0); ++i) {
-        acc += p[i].item<double>();
+        acc += out.action_probs[static_cast<size_t>(i)];
         if (u < acc) {
           out.action = static_cast<int>(i);
           break;
@@ -302,7 +308,8 @@ EncodedDialogue encode_episode(const Featurizer& feat, const Episode& ep) {
 
 E2eAgent::E2eAgent(std::shared_ptr<const dialog::Domain> domain, const dialog::CorpusOntology& ontology,
                    const std::vector<dialog::CorpusDialogue>& train, const AgentOptions& options)
-    : impl_(std::make_unique<Impl>(std::move(domain), ontology, train, options)) {}
+    : impl_(std::make_unique<Impl>(std::move(domain), Featurizer(ontology, train), options)) {}
+E2eAgent::E2eAgent(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 E2eAgent::~E2eAgent() = default;
 E2eAgent::E2eAgent(E2eAgent&&) noexcept = default;
 E2eAgent& E2eAgent::operator=(E2eAgent&&) noexcept = default;
@@ -491,6 +498,19 @@ double E2eAgent::train_on_teaching(const std::vector<Episode>& taught, const std
   return loss;
 }
 
+double E2eAgent::train_on_dialogues(const std::vector<dialog::CorpusDialogue>& taught,
+                                    const std::vector<dialog::CorpusDialogue>& corpus, int passes) {
+  MD_CHECK(passes >= 1, "train_on_dialogues: passes ", passes, " must be >= 1");
+  if (taught.empty()) return 0.0;
+  std::vector<EncodedDialogue> data = impl_->encode_all(taught);
+  for (size_t k = 0; k < taught.size() && !corpus.empty(); ++k) {
+    data.push_back(impl_->feat.encode(corpus[impl_->rng() % corpus.size()], true));
+  }
+  double loss = 0.0;
+  for (int p = 0; p < passes; ++p) loss = impl_->run_epoch(data, true);
+  return loss;
+}
+
 double E2eAgent::reinforce_step(const std::vector<Episode>& episodes, const std::vector<double>& advantages,
                                 bool end_to_end, double learning_rate) {
   MD_CHECK(learning_rate > 0.0, "reinforce_step: learning rate ", learning_rate, " must be > 0");
@@ -562,11 +582,260 @@ dialog::SystemAct E2eAgent::to_system_act(int a, const std::vector<std::string>&
   return impl_->act_of(a, state, second);
 }
 const dialog::CorpusOntology& E2eAgent::ontology() const { return impl_->feat.ontology(); }
+TurnDecision E2eAgent::decide(const dialog::CorpusDialogue& dialogue, bool sample) { return impl_->decide(dialogue, sample); }
+const dialog::KbOptions& E2eAgent::kb_options() const { return impl_->kb_options; }
+void E2eAgent::set_kb_options(const dialog::KbOptions& kb) { impl_->kb_options = kb; }
+const dialog::Domain& E2eAgent::domain() const { return *impl_->domain; }
+std::shared_ptr<const dialog::Domain> E2eAgent::shared_domain() const { return impl_->domain; }
+const AgentOptions& E2eAgent::options() const { return impl_->options; }
 int64_t E2eAgent::num_parameters() const {
   int64_t n = 0;
   for (const auto& p : impl_->tracker->parameters()) n += p.numel();
   for (const auto& p : impl_->policy->parameters()) n += p.numel();
   return n;
+}
+
+
+// ---- model files ----
+
+namespace {
+
+constexpr const char* kMagic = "METADIAL-E2E";
+constexpr int kFormatVersion = 1;
+
+// FNV-1a, 64 bits.
+uint64_t fnv(uint64_t h, const void* data, size_t n) {
+  const auto* p = static_cast<const unsigned char*>(data);
+  for (size_t i = 0; i < n; ++i) {
+    h ^= p[i];
+    h *= 0x100000001b3ULL;
+  }
+  return h;
+}
+constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
+
+std::string hex(uint64_t h) {
+  std::ostringstream o;
+  o << std::hex << std::setw(16) << std::setfill('0') << h;
+  return o.str();
+}
+
+// Entity count, names and values of a knowledge base.
+std::string kb_fingerprint(const dialog::KnowledgeBase& kb) {
+  uint64_t h = kFnvBasis;
+  const int n = kb.size(), m = kb.num_informable();
+  h = fnv(h, &n, sizeof n);
+  h = fnv(h, &m, sizeof m);
+  for (int e = 0; e < n; ++e) {
+    h = fnv(h, kb.name(e).data(), kb.name(e).size() + 1);
+    for (int i = 0; i < m; ++i) {
+      const int v = kb.value(e, i);
+      h = fnv(h, &v, sizeof v);
+    }
+  }
+  return hex(h);
+}
+
+nlohmann::json options_json(const AgentOptions& o) {
+  const TrackerOptions& t = o.tracker;
+  return {{"word_dim", t.word_dim},
+          {"utter_hidden", t.utter_hidden},
+          {"dialog_hidden", t.dialog_hidden},
+          {"act_dim", t.act_dim},
+          {"slot_hidden", t.slot_hidden},
+          {"dropout", t.dropout},
+          {"learning_rate", t.learning_rate},
+          {"epochs", t.epochs},
+          {"batch_dialogues", t.batch_dialogues},
+          {"unk_value_prob", t.unk_value_prob},
+          {"mention_features", t.mention_features},
+          {"seed", t.seed},
+          {"policy_hidden", o.policy_hidden},
+          {"lambda_slot", o.lambda_slot},
+          {"lambda_action", o.lambda_action}};
+}
+
+AgentOptions options_from_json(const nlohmann::json& j) {
+  AgentOptions o;
+  TrackerOptions& t = o.tracker;
+  t.word_dim = j.at("word_dim").get<int>();
+  t.utter_hidden = j.at("utter_hidden").get<int>();
+  t.dialog_hidden = j.at("dialog_hidden").get<int>();
+  t.act_dim = j.at("act_dim").get<int>();
+  t.slot_hidden = j.at("slot_hidden").get<int>();
+  t.dropout = j.at("dropout").get<double>();
+  t.learning_rate = j.at("learning_rate").get<double>();
+  t.epochs = j.at("epochs").get<int>();
+  t.batch_dialogues = j.at("batch_dialogues").get<int>();
+  t.unk_value_prob = j.at("unk_value_prob").get<double>();
+  t.mention_features = j.at("mention_features").get<bool>();
+  t.seed = j.at("seed").get<uint64_t>();
+  o.policy_hidden = j.at("policy_hidden").get<int>();
+  o.lambda_slot = j.at("lambda_slot").get<double>();
+  o.lambda_action = j.at("lambda_action").get<double>();
+  return o;
+}
+
+std::vector<torch::Tensor> all_parameters(const TrackerNet& tracker, const PolicyNet& policy) {
+  std::vector<torch::Tensor> params = tracker->parameters();
+  for (const auto& p : policy->parameters()) params.push_back(p);
+  return params;
+}
+
+}  // namespace
+
+void E2eAgent::save(const std::string& path) const {
+  const Impl& m = *impl_;
+  const std::string fingerprint = kb_fingerprint(m.domain->kb());
+  std::shared_ptr<const dialog::Domain> rebuilt;
+  try {
+    rebuilt = dialog::Domain::builtin(m.domain->name(), m.kb_options);
+  } catch (const Error&) {
+    throw InvalidArgument(detail::concat("e2e agent: cannot save an agent on domain '", m.domain->name(),
+                                         "': only agents on a built-in domain (movie, restaurant) can be saved"));
+  }
+  MD_CHECK(kb_fingerprint(rebuilt->kb()) == fingerprint, "e2e agent: cannot save: the knowledge base of domain '",
+           m.domain->name(), "' is not the built-in one generated with ", m.kb_options.num_entities, " entities, seed ",
+           m.kb_options.seed, " (call set_kb_options() with the options it was generated with)");
+  std::vector<torch::Tensor> params;
+  nlohmann::json shapes = nlohmann::json::array();
+  for (const auto& p : all_parameters(m.tracker, m.policy)) {
+    params.push_back(p.detach().clone());
+    shapes.push_back(p.sizes().vec());
+  }
+  std::ostringstream payload;
+  torch::save(params, payload);
+  const std::string bytes = payload.str();
+  const Vocabulary v = m.feat.vocabulary();
+  const dialog::CorpusOntology& onto = m.feat.ontology();
+  const nlohmann::json header = {
+      {"format", "metadial-e2e-agent"},
+      {"version", kFormatVersion},
+      {"domain", m.domain->name()},
+      {"kb", {{"entities", m.kb_options.num_entities}, {"seed", m.kb_options.seed}}},
+      {"kb_fingerprint", fingerprint},
+      {"ontology", {{"slots", onto.slots}, {"values", onto.values}}},
+      {"vocabulary", {{"words", v.words}, {"acts", v.acts}, {"actions", v.actions}}},
+      {"options", options_json(m.options)},
+      {"parameter_shapes", shapes},
+      {"parameter_bytes", bytes.size()},
+      {"parameter_checksum", hex(fnv(kFnvBasis, bytes.data(), bytes.size()))}};
+  const std::string h = header.dump();
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "'");
+    out << kMagic << " " << kFormatVersion << "\n" << h.size() << "\n" << h << "\n";
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    out.close();
+    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "' (disk full?)");
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  MD_CHECK_AS(StorageError, !ec, "cannot write model file '", path, "' (rename from '", tmp, "': ", ec.message(), ")");
+}
+
+E2eAgent E2eAgent::load(const std::string& path, std::string_view want_domain) {
+  std::ifstream in(path, std::ios::binary);
+  MD_CHECK_AS(DataError, in.good(), "cannot open model file '", path, "'");
+  std::string magic_line;
+  std::getline(in, magic_line);
+  const std::string want = std::string(kMagic) + " ";
+  MD_CHECK_AS(DataError, magic_line.rfind(want, 0) == 0, "'", path, "' is not a metadial e2e agent (it does not start with '",
+              kMagic, "'; write one with `metadial dialog e2e train --out FILE`)");
+  MD_CHECK_AS(DataError, magic_line == want + std::to_string(kFormatVersion), "'", path, "': e2e agent format '",
+              magic_line, "' is not supported (this metadial reads version ", kFormatVersion, ")");
+  std::string len_line;
+  std::getline(in, len_line);
+  size_t header_len = 0;
+  try {
+    size_t used = 0;
+    header_len = std::stoul(len_line, &used);
+    if (used != len_line.size() || header_len >= (size_t{1} << 28)) throw std::out_of_range("length");
+  } catch (const std::exception&) {
+    throw DataError("'" + path + "': truncated or corrupt e2e agent file (line 2 should be the header length)");
+  }
+  std::string hbytes(header_len, '\0');
+  in.read(hbytes.data(), static_cast<std::streamsize>(header_len));
+  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == header_len && in.get() == '\n', "'", path,
+              "': truncated e2e agent file (the JSON header is cut short)");
+  std::string domain_name;
+  dialog::KbOptions kb;
+  std::string fingerprint, param_checksum;
+  dialog::CorpusOntology onto;
+  Vocabulary vocab;
+  AgentOptions options;
+  std::vector<std::vector<int64_t>> shapes;
+  size_t param_bytes = 0;
+  try {
+    const nlohmann::json h = nlohmann::json::parse(hbytes);
+    MD_CHECK_AS(DataError, h.at("format").get<std::string>() == "metadial-e2e-agent", "format '",
+                h.at("format").get<std::string>(), "'");
+    domain_name = h.at("domain").get<std::string>();
+    kb.num_entities = h.at("kb").at("entities").get<int>();
+    kb.seed = h.at("kb").at("seed").get<uint64_t>();
+    fingerprint = h.at("kb_fingerprint").get<std::string>();
+    onto.slots = h.at("ontology").at("slots").get<std::vector<std::string>>();
+    onto.values = h.at("ontology").at("values").get<std::vector<std::vector<std::string>>>();
+    vocab.words = h.at("vocabulary").at("words").get<std::vector<std::string>>();
+    vocab.acts = h.at("vocabulary").at("acts").get<std::vector<std::string>>();
+    vocab.actions = h.at("vocabulary").at("actions").get<std::vector<std::string>>();
+    options = options_from_json(h.at("options"));
+    shapes = h.at("parameter_shapes").get<std::vector<std::vector<int64_t>>>();
+    param_bytes = h.at("parameter_bytes").get<size_t>();
+    param_checksum = h.at("parameter_checksum").get<std::string>();
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw DataError("'" + path + "': corrupt e2e agent header (" + what.substr(0, what.find('\n')) + ")");
+  }
+  if (!want_domain.empty() && want_domain != domain_name) {
+    throw DataError(detail::concat("model '", path, "' is an e2e agent for domain '", domain_name, "', not '",
+                                   want_domain, "' (train one for '", want_domain, "' with `metadial dialog e2e train --domain ",
+                                   want_domain, "`)"));
+  }
+  std::shared_ptr<const dialog::Domain> domain;
+  try {
+    domain = dialog::Domain::builtin(domain_name, kb);
+  } catch (const std::exception& e) {
+    throw DataError("'" + path + "': cannot rebuild the agent's domain (" + e.what() + ")");
+  }
+  MD_CHECK_AS(DataError, kb_fingerprint(domain->kb()) == fingerprint, "'", path, "': the knowledge base of domain '",
+              domain_name, "' (", kb.num_entities, " entities, seed ", kb.seed,
+              ") differs from the one the agent was trained with (written by another metadial version?)");
+  std::string bytes(param_bytes, '\0');
+  in.read(bytes.data(), static_cast<std::streamsize>(param_bytes));
+  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == param_bytes, "'", path, "': truncated e2e agent file (",
+              in.gcount(), " of ", param_bytes, " parameter bytes)");
+  MD_CHECK_AS(DataError, hex(fnv(kFnvBasis, bytes.data(), bytes.size())) == param_checksum, "'", path,
+              "': corrupt e2e agent parameters (checksum mismatch: the file was changed after it was written)");
+  std::unique_ptr<Impl> impl;
+  try {
+    impl = std::make_unique<Impl>(domain, Featurizer(onto, vocab), options);
+  } catch (const Error& e) {
+    throw DataError("'" + path + "': corrupt e2e agent header (" + e.what() + ")");
+  }
+  impl->kb_options = kb;
+  std::vector<torch::Tensor> params;
+  try {
+    std::istringstream pin(bytes);
+    torch::load(params, pin);
+  } catch (const std::exception& e) {
+    std::string what = e.what();
+    throw DataError("'" + path + "': corrupt e2e agent parameters (" + what.substr(0, what.find('\n')) + ")");
+  }
+  std::vector<torch::Tensor> target = all_parameters(impl->tracker, impl->policy);
+  MD_CHECK_AS(DataError, params.size() == target.size() && shapes.size() == target.size(), "'", path, "': the file holds ",
+              params.size(), " parameter tensors, the agent its header describes has ", target.size());
+  {
+    torch::NoGradGuard ng;
+    for (size_t i = 0; i < target.size(); ++i) {
+      MD_CHECK_AS(DataError, params[i].sizes() == target[i].sizes() && params[i].scalar_type() == torch::kFloat32, "'",
+                  path, "': parameter ", i, " has shape ", params[i].sizes(), ", the header's architecture needs ",
+                  target[i].sizes());
+      target[i].copy_(params[i]);
+    }
+  }
+  return E2eAgent(std::move(impl));
 }
 
 }  // namespace metadial::agents::e2e

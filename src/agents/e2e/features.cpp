@@ -37,6 +37,43 @@ Featurizer::Featurizer(const dialog::CorpusOntology& ontology, const std::vector
       add_action(k + 1 < d.turns.size() ? system_action_label(d.turns[k + 1].system_acts) : std::string("GOOD_BYE:"));
     }
   }
+  init_values();
+}
+
+Featurizer::Featurizer(const dialog::CorpusOntology& ontology, const Vocabulary& v) : ontology_(ontology) {
+  MD_CHECK(!ontology_.slots.empty(), "state tracker: the ontology has no slots");
+  MD_CHECK(ontology_.values.size() == ontology_.slots.size(), "state tracker: ", ontology_.values.size(),
+           " value lists for ", ontology_.slots.size(), " slots");
+  MD_CHECK(v.words.size() >= 2 && v.words[0] == "<pad>" && v.words[1] == "<unk>",
+           "vocabulary: the words must start with <pad>, <unk>");
+  MD_CHECK(!v.acts.empty() && v.acts[0] == "<start>", "vocabulary: the system act labels must start with <start>");
+  MD_CHECK(!v.actions.empty(), "vocabulary: no policy actions");
+  for (size_t i = 0; i < v.words.size(); ++i) {
+    MD_CHECK(words_.try_emplace(v.words[i], static_cast<int64_t>(i)).second, "vocabulary: word '", v.words[i],
+             "' appears twice");
+  }
+  for (size_t i = 0; i < v.acts.size(); ++i) {
+    MD_CHECK(acts_.try_emplace(v.acts[i], static_cast<int>(i)).second, "vocabulary: act '", v.acts[i], "' appears twice");
+  }
+  for (size_t i = 0; i < v.actions.size(); ++i) {
+    MD_CHECK(action_ids_.try_emplace(v.actions[i], static_cast<int>(i)).second, "vocabulary: action '", v.actions[i],
+             "' appears twice");
+  }
+  action_names_ = v.actions;
+  init_values();
+}
+
+Vocabulary Featurizer::vocabulary() const {
+  Vocabulary v;
+  v.words.resize(words_.size());
+  for (const auto& [w, id] : words_) v.words[static_cast<size_t>(id)] = w;
+  v.acts.resize(acts_.size());
+  for (const auto& [a, id] : acts_) v.acts[static_cast<size_t>(id)] = a;
+  v.actions = action_names_;
+  return v;
+}
+
+void Featurizer::init_values() {
   sizes_.actions = static_cast<int>(action_names_.size());
   sizes_.vocab = static_cast<int>(words_.size());
   sizes_.acts = static_cast<int>(acts_.size());

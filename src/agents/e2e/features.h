@@ -51,10 +51,21 @@ struct EncodedDialogue {
   std::vector<EncodedTurn> turns;
 };
 
+/// The vocabularies of a Featurizer, in id order (what a model file stores).
+struct Vocabulary {
+  std::vector<std::string> words;    ///< words[0] = "<pad>", words[1] = "<unk>"
+  std::vector<std::string> acts;     ///< acts[0] = "<start>"
+  std::vector<std::string> actions;  ///< policy action labels
+};
+
 /// Builds vocabularies from a training corpus and encodes dialogues.
 class Featurizer {
  public:
   Featurizer(const dialog::CorpusOntology& ontology, const std::vector<dialog::CorpusDialogue>& train);
+  /// Restores a Featurizer from its vocabularies. InvalidArgument naming the problem if they are
+  /// not a Featurizer's (missing <pad>/<unk>/<start>, a duplicate, no actions).
+  Featurizer(const dialog::CorpusOntology& ontology, const Vocabulary& vocabulary);
+  Vocabulary vocabulary() const;
   EncodedDialogue encode(const dialog::CorpusDialogue& d, bool with_labels) const;
   const Sizes& sizes() const { return sizes_; }
   const dialog::CorpusOntology& ontology() const { return ontology_; }
@@ -77,6 +88,7 @@ class Featurizer {
     std::vector<std::string> tokens;
   };
   // Mentions in a token list: per slot, per value, whether it occurs; per token, slot tags.
+  void init_values();
   void mentions(const std::vector<std::string>& tokens, std::vector<std::vector<uint8_t>>& found,
                 std::vector<float>* tags, std::vector<uint8_t>* in_value) const;
 

@@ -17,6 +17,12 @@
 // tracked value, select the two best values, offer the lowest-id KB entity matching the tracked
 // values (stating them; no match -> inform(name=none)).
 //
+// Model files (save / load): one file, a magic line "METADIAL-E2E <version>", the length of a
+// JSON header, the header (domain name and knowledge-base options, with a fingerprint of the
+// KB; the tracker ontology; the word, act and action vocabularies; the options; parameter
+// shapes, byte count and checksum), then torch::save() of the tracker and policy parameters.
+// Agents on built-in domains only (the loader rebuilds the domain from its name and KB options).
+//
 // LibTorch behind a pimpl. Not thread-safe.
 #pragma once
 
@@ -24,12 +30,14 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "metadial/agents/e2e/state_tracker.h"
 #include "metadial/dialog/acts.h"
 #include "metadial/dialog/corpus.h"
 #include "metadial/dialog/goal.h"
+#include "metadial/dialog/knowledge_base.h"
 #include "metadial/dialog/nlg.h"
 #include "metadial/dialog/user_simulator.h"
 
@@ -91,6 +99,16 @@ struct InteractiveReport {
   std::vector<double> slot_accuracy; ///< per tracker slot
 };
 
+/// What the agent makes of a dialogue so far (E2eAgent::decide).
+struct TurnDecision {
+  std::vector<std::string> state;              ///< per tracker slot: the best value, "" for none
+  std::vector<std::string> second;             ///< per tracker slot: the second best value ("" none)
+  std::vector<std::vector<float>> slot_probs;  ///< per tracker slot: P(none), then P(value i) in ontology order
+  std::vector<float> kb;                       ///< KB summary E_k of `state`
+  std::vector<float> action_probs;             ///< the policy's softmax over action_names()
+  int action = -1;                             ///< the argmax (or a sample of action_probs)
+};
+
 /// The end-to-end agent.
 class E2eAgent {
  public:
@@ -139,6 +157,33 @@ class E2eAgent {
   /// L2 norm of the tracker's (true) or the policy's (false) parameters (tests).
   double parameter_norm(bool tracker) const;
 
+  /// Supervised updates (equation 4) on annotated dialogues `taught` (their own state labels and
+  /// next-system-act action labels, e.g. dialogues corrected in `dialog chat --teach`) plus as
+  /// many dialogues drawn from `corpus`: `passes` passes. Returns the mean loss per turn of the
+  /// last pass. DataError naming the dialogue if a state value is not in the ontology.
+  double train_on_dialogues(const std::vector<dialog::CorpusDialogue>& taught,
+                            const std::vector<dialog::CorpusDialogue>& corpus, int passes);
+
+  /// Tracks `dialogue` (its system and user turns so far; labels are ignored) and chooses the
+  /// next action after its last user turn: greedy, or sampled from the policy with `sample`.
+  TurnDecision decide(const dialog::CorpusDialogue& dialogue, bool sample = false);
+
+  /// Writes the agent to `path` (format in the header comment), atomically (temp file +
+  /// rename). InvalidArgument if the domain's KB is not the built-in domain's KB generated with
+  /// kb_options() (the file could not be loaded); StorageError if it cannot be written.
+  void save(const std::string& path) const;
+  /// Reads an agent written by save(). `domain` (optional): the domain the caller wants; a file
+  /// for another domain is one DataError naming both. DataError naming the file for a file that
+  /// cannot be read, is not an e2e agent, is truncated or corrupt.
+  static E2eAgent load(const std::string& path, std::string_view domain = {});
+  /// The options the domain's knowledge base was generated with (what save() records; default
+  /// KbOptions{}, as Domain::builtin(name)).
+  const dialog::KbOptions& kb_options() const;
+  void set_kb_options(const dialog::KbOptions& kb);
+  const dialog::Domain& domain() const;
+  std::shared_ptr<const dialog::Domain> shared_domain() const;
+  const AgentOptions& options() const;
+
   /// Policy action names.
   const std::vector<std::string>& action_names() const;
   /// The KB summary E_k of a tracked state (per tracker slot: value or "").
@@ -152,6 +197,7 @@ class E2eAgent {
 
  private:
   struct Impl;
+  explicit E2eAgent(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
 
