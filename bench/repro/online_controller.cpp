@@ -16,9 +16,16 @@
 //
 // Writes bench/results/online_controller.{md,csv,gp,svg}.
 //
+// With --target dqn_dialog the same methods run on the DQN dialogue policy (online/dqn_target.h:
+// one step = one training dialogue; learning rate and exploration rate are the hyperparameters;
+// score = greedy success rate), config examples/online_dqn_dialog.toml, one panel per
+// environment preset (--datasets env3,env1, default the config's), and the results go to
+// bench/results/online_controller_dqn.{md,csv,gp,svg}.
+//
 //   ./build/release/bench/repro_online_controller [--config examples/online_fashion_mnist.toml]
 //       [--seeds 5] [--steps L] [--interval K] [--meta-runs 4] [--search 10]
 //       [--datasets fashion-mnist,mnist] [--out bench/results]
+//   ./build/release/bench/repro_online_controller --target dqn_dialog [--seeds 3] ...
 #include <chrono>
 #include <cmath>
 #include <ctime>
@@ -26,6 +33,7 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -47,13 +55,14 @@ using metadial::repro::load_average;
 using metadial::repro::split;
 
 struct Args {
-  std::string config = "examples/online_fashion_mnist.toml";
+  std::string target = "image";  // or "dqn_dialog"
+  std::string config;            // default: examples/online_fashion_mnist.toml or online_dqn_dialog.toml
   int seeds = 5;
   int64_t steps = 0;     // 0: the config's
   int64_t interval = 0;  // 0: the config's
   int meta_runs = 4;
   int search = 10;
-  std::vector<std::string> datasets = {"fashion-mnist", "mnist"};
+  std::vector<std::string> datasets;  // default: fashion-mnist,mnist or the config's env
   std::string out = "bench/results";
 };
 
@@ -88,7 +97,8 @@ int main(int argc, char** argv) try {
       MD_CHECK(i + 1 < argc, k, " needs a value");
       return argv[++i];
     };
-    if (k == "--config") a.config = next();
+    if (k == "--target") a.target = next();
+    else if (k == "--config") a.config = next();
     else if (k == "--seeds") a.seeds = std::stoi(next());
     else if (k == "--steps") a.steps = std::stoll(next());
     else if (k == "--interval") a.interval = std::stoll(next());
@@ -98,23 +108,40 @@ int main(int argc, char** argv) try {
     else if (k == "--out") a.out = next();
     else throw InvalidArgument("unknown flag " + k);
   }
+  const bool dqn = a.target == "dqn_dialog";
+  MD_CHECK(dqn || a.target == "image", "--target '", a.target, "' is unknown (image, dqn_dialog)");
+  if (a.config.empty()) a.config = dqn ? "examples/online_dqn_dialog.toml" : "examples/online_fashion_mnist.toml";
   const auto t_all = std::chrono::steady_clock::now();
   const cli::OnlineConfig base = cli::load_online_config(a.config);
+  MD_CHECK(base.target_type == (dqn ? "dqn_dialog" : "image"), a.config, ": [target] type is '", base.target_type,
+           "', --target asks for '", a.target, "'");
+  if (a.datasets.empty()) {
+    a.datasets = dqn ? std::vector<std::string>{base.dqn.env} : std::vector<std::string>{"fashion-mnist", "mnist"};
+  }
+  const std::string stem = dqn ? "online_controller_dqn" : "online_controller";
+  const std::string score = dqn ? "test success rate" : "test accuracy";
   std::vector<Row> rows;
   for (const std::string& ds : a.datasets) {
     cli::OnlineConfig c = base;
     if (a.steps > 0) c.run.total_steps = a.steps;
     if (a.interval > 0) c.run.interval = a.interval;
     c.run.validate();
-    if (ds == "mnist") {
+    std::unique_ptr<online::Target> proto_ptr;
+    if (dqn) {
+      c.dqn.env = ds;
+      c.dqn.name = "dqn-dialog " + ds;
+      proto_ptr = cli::make_online_target(c);
+    } else if (ds == "mnist") {
       c.data = {.dir = "../shared/data/mnist-t10k", .train = 6000, .validation = 1000, .test = 3000, .split_seed = 0};
       if (!std::filesystem::exists(c.data.dir)) c.data.dir = "/work/shared/data/mnist-t10k";
     } else {
       MD_CHECK(ds == "fashion-mnist", "unknown dataset '", ds, "' (fashion-mnist, mnist)");
     }
-    c.target.name = ds;
-    const auto data = online::ImageData::load(c.data);
-    const online::ImageClassifierTarget proto(data, c.target);
+    if (!dqn) {
+      c.target.name = ds;
+      proto_ptr = std::make_unique<online::ImageClassifierTarget>(online::ImageData::load(c.data), c.target);
+    }
+    const online::Target& proto = *proto_ptr;
     const int64_t L = c.run.total_steps;
     for (int s = 0; s < a.seeds; ++s) {
       const auto t_seed = std::chrono::steady_clock::now();
@@ -183,8 +210,9 @@ int main(int argc, char** argv) try {
 
   std::filesystem::create_directories(a.out);
   {
-    std::ofstream f(a.out + "/online_controller.csv");
-    f << "dataset,method,seed,steps,test_accuracy,validation_accuracy,wall_s\n";
+    std::ofstream f(a.out + "/" + stem + ".csv");
+    f << (dqn ? "env,method,seed,steps,test_success,validation_success,wall_s\n"
+              : "dataset,method,seed,steps,test_accuracy,validation_accuracy,wall_s\n");
     for (const auto& r : rows) {
       f << fmt::format("{},{},{},{},{:.5f},{:.5f},{:.3f}\n", r.dataset, r.method, r.seed, r.steps, r.test,
                        r.validation, r.wall_s);
@@ -209,20 +237,40 @@ int main(int argc, char** argv) try {
   }
   const int64_t L = (a.steps > 0 ? a.steps : base.run.total_steps);
   const int64_t K = (a.interval > 0 ? a.interval : base.run.interval);
-  std::ofstream md(a.out + "/online_controller.md");
-  md << "# Online hyperparameter control (seed 004): controller vs baselines\n\n"
-     << fmt::format("Command: `./build/release/bench/repro_online_controller --config {} --seeds {} --steps {} "
-                    "--interval {} --meta-runs {} --search {}`\n\n",
-                    a.config, a.seeds, L, K, a.meta_runs, a.search)
-     << fmt::format("MLP ({} hidden units) trained by SGD for L = {} steps; hyperparameters change every K = {} "
-                    "steps; choices and defaults from the config. Test accuracy, mean +- sd over {} seeds "
-                    "(seed = initial weights, data order, controller / sampler streams). Compute = training "
-                    "steps over every network trained, in units of L. Whole run: {:.0f} s of CPU time on one "
-                    "thread, {:.0f} s wall (shared machine, load average {} at the end); wall s / run below is "
-                    "inflated by the load in the same way.\n\n",
-                    base.target.hidden, L, K, a.seeds, cpu_s, total_s, load_average());
+  std::ofstream md(a.out + "/" + stem + ".md");
+  std::string datasets_flag;
+  for (const auto& ds : a.datasets) datasets_flag += (datasets_flag.empty() ? "" : ",") + ds;
+  md << (dqn ? "# Online hyperparameter control (seed 004) on the DQN dialogue policy: controller vs baselines\n\n"
+             : "# Online hyperparameter control (seed 004): controller vs baselines\n\n")
+     << fmt::format("Command: `./build/release/bench/repro_online_controller{} --config {} --seeds {} --steps {} "
+                    "--interval {} --meta-runs {} --search {} --datasets {}`\n\n",
+                    dqn ? " --target dqn_dialog" : "", a.config, a.seeds, L, K, a.meta_runs, a.search, datasets_flag);
+  if (dqn) {
+    md << fmt::format(
+        "DQN dialogue policy (Q-network {} -> {} -> actions, Adam, replay, {} domain) trained against the simulated "
+        "user for L = {} training dialogues (one step = one dialogue, an update every {} dialogues); the "
+        "learning rate and the (constant within an interval) exploration rate epsilon change every K = {} "
+        "dialogues; choices and defaults (learning rate {:g}, epsilon {:g}) from the config. Score = greedy "
+        "success rate on {} fixed validation dialogues (the controller's reward and every selection) and on {} other "
+        "fixed test dialogues (reported), mean +- sd over {} seeds (seed = initial weights, training dialogues, "
+        "exploration, controller / sampler streams). Compute = training dialogues over every policy trained, in "
+        "units of L.",
+        base.dqn.dqn.h1, base.dqn.dqn.h2, base.domain, L, base.dqn.dqn.train_frequency, K,
+        base.dqn.defaults.at("learning_rate"), base.dqn.defaults.at("epsilon"), base.dqn.validation_dialogues,
+        base.dqn.test_dialogues, a.seeds);
+  } else {
+    md << fmt::format("MLP ({} hidden units) trained by SGD for L = {} steps; hyperparameters change every K = {} "
+                      "steps; choices and defaults from the config. Test accuracy, mean +- sd over {} seeds "
+                      "(seed = initial weights, data order, controller / sampler streams). Compute = training "
+                      "steps over every network trained, in units of L.",
+                      base.target.hidden, L, K, a.seeds);
+  }
+  md << fmt::format(" Whole run: {:.0f} s of CPU time on one thread, {:.0f} s wall (shared machine, load average {} "
+                    "at the end); wall s / run below is inflated by the load in the same way.\n\n",
+                    cpu_s, total_s, load_average());
   for (const std::string& ds : a.datasets) {
-    md << "## " << ds << "\n\n| method | compute (x L) | test accuracy | wall s / run |\n|---|---:|---:|---:|\n";
+    md << "## " << (dqn ? base.domain + ", " : "") << ds << "\n\n| method | compute (x L) | " << score
+       << " | wall s / run |\n|---|---:|---:|---:|\n";
     for (const auto& k : order) {
       if (k.dataset != ds) continue;
       const Stat st = stat(tests[k]);
@@ -241,11 +289,12 @@ int main(int argc, char** argv) try {
         100 * ctl, 100 * rs10, 100 * (ctl - rs10), ctl >= rs10 - 0.01 ? "met" : "missed", 100 * pbt_eq,
         ctl >= pbt_eq ? "met" : "missed", a.meta_runs + 1, 100 * meta, 100 * (meta - rs10));
   }
-  md << "Plot: `online_controller.svg` (data: `online_controller.csv`, one row per dataset x method x seed).\n";
+  md << "Plot: `" << stem << ".svg` (data: `" << stem << ".csv`, one row per " << (dqn ? "env" : "dataset")
+     << " x method x seed).\n";
   md.close();
 
   // Plot: one panel per dataset, test accuracy (mean +- sd) against compute, one series per method.
-  const std::string dat = a.out + "/online_controller_means.dat";
+  const std::string dat = a.out + "/" + stem + "_means.dat";
   {
     std::ofstream f(dat);
     for (const std::string& ds : a.datasets) {
@@ -265,12 +314,16 @@ int main(int argc, char** argv) try {
       }
     }
   }
-  const std::string gp = a.out + "/online_controller.gp";
+  const std::string gp = a.out + "/" + stem + ".gp";
   {
     std::ofstream g(gp);
+    double x_max = 1.0;  // the 1 x L points sit inside the frame, not on its left edge
+    for (const auto& k : order) x_max = std::max(x_max, static_cast<double>(k.steps) / static_cast<double>(L));
     g << "set terminal svg size 900," << 420 * a.datasets.size() << " dynamic background rgb 'white'\n"
-      << "set output '" << a.out << "/online_controller.svg'\nset logscale x\nset key bottom right font ',9'\n"
-      << "set xlabel 'total training steps (x L = " << L << ")'\nset ylabel 'test accuracy (%)'\n"
+      << "set output '" << a.out << "/" << stem << ".svg'\nset logscale x\nset xrange [0.8:" << 1.25 * x_max
+      << "]\nset key bottom right font ',9'\n"
+      << "set xlabel 'total training " << (dqn ? "dialogues" : "steps") << " (x L = " << L << ")'\nset ylabel '"
+      << score << " (%)'\n"
       << "set multiplot layout " << a.datasets.size() << ",1\n";
     int block = 0;
     for (const std::string& ds : a.datasets) {
@@ -294,7 +347,7 @@ int main(int argc, char** argv) try {
   if (std::system(("command -v gnuplot >/dev/null 2>&1 && gnuplot '" + gp + "'").c_str()) != 0) {
     std::cerr << "gnuplot not found or failed: no plot (the CSV is there)\n";
   }
-  std::cout << std::ifstream(a.out + "/online_controller.md").rdbuf();
+  std::cout << std::ifstream(a.out + "/" + stem + ".md").rdbuf();
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "repro_online_controller: " << e.what() << "\n";

@@ -12,6 +12,7 @@
 #include <toml++/toml.h>
 
 #include "metadial/core/error.h"
+#include "metadial/dialog/ontology.h"
 
 namespace metadial::cli {
 namespace {
@@ -85,8 +86,63 @@ const toml::table* table(const std::string& file, const toml::table& root, const
   return n->as_table();
 }
 
-std::unique_ptr<online::ImageClassifierTarget> make_target(const OnlineConfig& c) {
-  return std::make_unique<online::ImageClassifierTarget>(online::ImageData::load(c.data), c.target);
+// [target] of type "image".
+void parse_image_target(const std::string& name, const toml::table* target, OnlineConfig& c) {
+  Reader tr(name, target, "[target]",
+            {"type", "data", "name", "train", "validation", "test", "split_seed", "hidden", "defaults"});
+  c.data.dir = tr.str("data").value_or(c.data.dir);
+  c.target.name = tr.str("name").value_or(std::filesystem::path(c.data.dir).filename().string());
+  c.data.train = tr.integer("train").value_or(c.data.train);
+  c.data.validation = tr.integer("validation").value_or(c.data.validation);
+  c.data.test = tr.integer("test").value_or(c.data.test);
+  c.data.split_seed = static_cast<uint64_t>(tr.integer("split_seed").value_or(0));
+  c.target.hidden = tr.integer("hidden").value_or(c.target.hidden);
+  if (target) {
+    const toml::table* d = table(name, *target, "defaults");
+    Reader dr(name, d, "[target.defaults]", {"learning_rate", "momentum", "weight_decay", "dropout", "batch_size"});
+    if (d) {
+      for (const auto& [k, v] : *d) c.target.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
+    }
+    tr.checked("defaults", [&] { c.target.validate(); });
+  }
+}
+
+// [target] of type "dqn_dialog".
+void parse_dqn_target(const std::string& name, const toml::table* target, OnlineConfig& c) {
+  Reader tr(name, target, "[target]",
+            {"type", "name", "env", "domain", "validation", "test", "eval_seed", "dqn", "defaults"});
+  c.dqn.name = tr.str("name").value_or(c.dqn.name);
+  c.dqn.env = tr.str("env").value_or(c.dqn.env);
+  c.domain = tr.str("domain").value_or(c.domain);
+  c.dqn.validation_dialogues = static_cast<int>(tr.integer("validation").value_or(c.dqn.validation_dialogues));
+  c.dqn.test_dialogues = static_cast<int>(tr.integer("test").value_or(c.dqn.test_dialogues));
+  c.dqn.eval_seed = static_cast<uint64_t>(tr.integer("eval_seed").value_or(0));
+  tr.checked("domain", [&] { dialog::Ontology::builtin(c.domain); });
+  if (const toml::table* q = table(name, *target, "dqn")) {
+    for (const auto& [k, v] : *q) {
+      const std::string key(k.str());
+      if (key == "lr" || key.rfind("epsilon", 0) == 0) {
+        fail(name, &v, fmt::format("[target.dqn] {}: the learning rate and exploration are the online "
+                                   "hyperparameters; set them in [target.defaults] (learning_rate, epsilon) "
+                                   "and [hyperparameters]", key));
+      }
+      double x = 0.0;
+      if (auto i = v.value_exact<int64_t>()) x = static_cast<double>(*i);
+      else if (auto f = v.value_exact<double>()) x = *f;
+      else if (auto b = v.value_exact<bool>()) x = *b ? 1.0 : 0.0;
+      else fail(name, &v, fmt::format("[target.dqn] {} must be a number", key));
+      try {
+        c.dqn.dqn.set(key, x);
+      } catch (const InvalidArgument& e) {
+        fail(name, &v, fmt::format("[target.dqn] {}", e.what()));
+      }
+    }
+  }
+  if (const toml::table* d = table(name, *target, "defaults")) {
+    Reader dr(name, d, "[target.defaults]", {"learning_rate", "epsilon"});
+    for (const auto& [k, v] : *d) c.dqn.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
+  }
+  tr.checked("env", [&] { c.dqn.validate(); });
 }
 
 std::string default_out(const std::string& config) {
@@ -107,23 +163,15 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
   Reader top(name, &root, "the top level", {"target", "run", "hyperparameters", "controller", "cosine", "pbt"});
 
   const toml::table* target = table(name, root, "target");
-  Reader tr(name, target, "[target]",
-            {"data", "name", "train", "validation", "test", "split_seed", "hidden", "defaults"});
-  c.data.dir = tr.str("data").value_or(c.data.dir);
-  c.target.name = tr.str("name").value_or(std::filesystem::path(c.data.dir).filename().string());
-  c.data.train = tr.integer("train").value_or(c.data.train);
-  c.data.validation = tr.integer("validation").value_or(c.data.validation);
-  c.data.test = tr.integer("test").value_or(c.data.test);
-  c.data.split_seed = static_cast<uint64_t>(tr.integer("split_seed").value_or(0));
-  c.target.hidden = tr.integer("hidden").value_or(c.target.hidden);
-  if (target) {
-    const toml::table* d = table(name, *target, "defaults");
-    Reader dr(name, d, "[target.defaults]", {"learning_rate", "momentum", "weight_decay", "dropout", "batch_size"});
-    if (d) {
-      for (const auto& [k, v] : *d) c.target.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
+  if (const auto* ty = target ? target->get("type") : nullptr) {
+    const auto v = ty->value_exact<std::string>();
+    if (!v || (*v != "image" && *v != "dqn_dialog")) {
+      fail(name, ty, "[target] type must be \"image\" or \"dqn_dialog\"");
     }
-    tr.checked("defaults", [&] { c.target.validate(); });
+    c.target_type = *v;
   }
+  if (c.target_type == "dqn_dialog") parse_dqn_target(name, target, c);
+  else parse_image_target(name, target, c);
 
   Reader rr(name, table(name, root, "run"), "[run]", {"method", "steps", "interval", "seed"});
   c.method = rr.str("method").value_or(c.method);
@@ -136,9 +184,10 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
   c.run.seed = static_cast<uint64_t>(rr.integer("seed").value_or(0));
   rr.checked("interval", [&] { c.run.validate(); });
 
+  const bool dqn = c.target_type == "dqn_dialog";
   const std::vector<std::string> accepted = [&] {
     std::vector<std::string> a;
-    for (const auto& [k, v] : c.target.defaults) a.push_back(k);
+    for (const auto& [k, v] : dqn ? c.dqn.defaults : c.target.defaults) a.push_back(k);
     return a;
   }();
   if (const toml::table* h = table(name, root, "hyperparameters")) {
@@ -154,11 +203,12 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
       }
       try {
         c.choices.add(key, values);
-        c.choices.check_accepted(accepted, c.target.name);
+        c.choices.check_accepted(accepted, c.target_name());
         online::Tuple probe;
         for (double x : values) {
           probe[key] = x;
-          online::check_image_tuple(probe);
+          if (dqn) online::check_dqn_tuple(probe);
+          else online::check_image_tuple(probe);
         }
       } catch (const InvalidArgument& e) {
         fail(name, &v, fmt::format("[hyperparameters] {}", e.what()));
@@ -202,6 +252,13 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
   c.pbt.seed = static_cast<uint64_t>(pr.integer("seed").value_or(0));
   pr.checked("population", [&] { c.pbt.validate(); });
   return c;
+}
+
+std::unique_ptr<online::Target> make_online_target(const OnlineConfig& c) {
+  if (c.target_type == "dqn_dialog") {
+    return std::make_unique<online::DqnDialogTarget>(dialog::Domain::builtin(c.domain), c.dqn);
+  }
+  return std::make_unique<online::ImageClassifierTarget>(online::ImageData::load(c.data), c.target);
 }
 
 OnlineConfig load_online_config(const std::string& path) {
@@ -259,7 +316,7 @@ int run_online_run(const OnlineRunArgs& a, std::ostream& out) {
     }
   }
   if (a.seed) c.run.seed = *a.seed;
-  auto target = make_target(c);
+  auto target = make_online_target(c);
   online::RunResult r;
   if (c.method == "controller") {
     if (!c.controller_load.empty()) {
@@ -285,7 +342,7 @@ int run_online_run(const OnlineRunArgs& a, std::ostream& out) {
       sched.push_back({{"step", e.step}, {"tuple", e.tuple}, {"validation", e.validation}});
     }
     out << nlohmann::json{{"method", r.method},
-                          {"target", c.target.name},
+                          {"target", c.target_name()},
                           {"test_accuracy", r.test},
                           {"validation_accuracy", r.validation},
                           {"training_steps", r.steps},
@@ -296,8 +353,10 @@ int run_online_run(const OnlineRunArgs& a, std::ostream& out) {
                .dump()
         << "\n";
   } else {
-    out << fmt::format("{} on {}: test accuracy {:.4f} (validation {:.4f}), {} training steps, {:.1f} s\n", r.method,
-                       c.target.name, r.test, r.validation, r.steps, r.wall_s)
+    const bool dqn = c.target_type == "dqn_dialog";
+    out << fmt::format("{} on {}: test {} {:.4f} (validation {:.4f}), {} training {}, {:.1f} s\n", r.method,
+                       c.target_name(), dqn ? "success rate" : "accuracy", r.test, r.validation, r.steps,
+                       dqn ? "dialogues" : "steps", r.wall_s)
         << "schedule: " << csv << (svg.empty() ? "" : " and " + svg) << "\n";
   }
   return 0;
@@ -309,7 +368,7 @@ int run_online_meta_train(const OnlineMetaTrainArgs& a, std::ostream& out) {
   OnlineConfig c = load_online_config(a.config);
   if (c.choices.empty()) throw ConfigError(c.file + ": [hyperparameters] is empty: nothing for the controller to set");
   if (a.seed) c.run.seed = *a.seed;
-  auto target = make_target(c);
+  auto target = make_online_target(c);
   online::Controller ctl = c.controller_load.empty() ? online::Controller(c.choices, c.controller)
                                                      : online::Controller::load(c.controller_load);
   const auto runs = online::meta_train(ctl, *target, a.runs, c.run, {.reward = c.reward});

@@ -3,15 +3,21 @@
 //
 //   online run CONFIG [--method M] [--seed S] [--out DIR] [--json]
 //       final test accuracy, the schedule followed (DIR/schedule.csv + DIR/schedule.svg when
-//       gnuplot is installed), training steps and wall time
+//       gnuplot is installed), training steps and wall time (for a dqn_dialog target the
+//       "accuracy" is the greedy success rate and a step is a training dialogue)
 //   online meta-train CONFIG --runs N --save controller.pt [--seed S] [--json]
 //       meta-trains the controller over N runs; `[controller] load = "controller.pt"` then
 //       reuses it frozen
 //
 // Config (every key optional except where noted):
-//   [target]           data (folder of IDX files), name, train, validation, test, split_seed,
+//   [target]           type = "image" (default) | "dqn_dialog"
+//     image:           data (folder of IDX files), name, train, validation, test, split_seed,
 //                      hidden; [target.defaults] learning_rate, momentum, weight_decay, dropout,
 //                      batch_size (the fixed-default tuple)
+//     dqn_dialog:      env (env1..env6), domain (restaurant | movie), name, validation and test
+//                      (greedy dialogues), eval_seed; [target.dqn] any DqnOptions key (h1, h2,
+//                      gamma, batch_size, ...); [target.defaults] learning_rate, epsilon
+//                      (online/dqn_target.h: one training step = one training dialogue)
 //   [run]              method = "controller" | "fixed" | "cosine" | "pbt", steps, interval (K), seed
 //   [hyperparameters]  NAME = [choices...] (required for controller and pbt)
 //   [controller]       hidden, learning_rate, entropy_weight, baseline_decay, normalize_advantage, prior,
@@ -25,6 +31,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -33,6 +40,7 @@
 
 #include "metadial/online/baselines.h"
 #include "metadial/online/controller.h"
+#include "metadial/online/dqn_target.h"
 #include "metadial/online/image_target.h"
 
 namespace metadial::cli {
@@ -40,8 +48,14 @@ namespace metadial::cli {
 /// A parsed and checked `online` config.
 struct OnlineConfig {
   std::string file;
+  std::string target_type = "image";  ///< "image" or "dqn_dialog"
   online::ImageDataOptions data;
   online::ImageClassifierOptions target;
+  std::string domain = "restaurant";  ///< dqn_dialog: built-in dialogue domain
+  online::DqnDialogOptions dqn;       ///< dqn_dialog: the target's options
+
+  /// The target's name (in reports).
+  const std::string& target_name() const { return target_type == "dqn_dialog" ? dqn.name : target.name; }
   std::string method = "controller";
   online::RunOptions run;
   online::ChoiceSpace choices;
@@ -74,6 +88,9 @@ struct OnlineMetaTrainArgs {
   std::optional<uint64_t> seed;
   bool json = false;
 };
+
+/// A fresh target of the config's type (loads the images or builds the dialogue domain).
+std::unique_ptr<online::Target> make_online_target(const OnlineConfig& c);
 
 int run_online_run(const OnlineRunArgs& args, std::ostream& out);
 int run_online_meta_train(const OnlineMetaTrainArgs& args, std::ostream& out);

@@ -30,7 +30,6 @@ TrainResult train_dqn(dialog::DialogueEnv& env, agents::dqn::DqnPolicy& policy, 
   const agents::dqn::DqnOptions& dq = policy.options();
   const auto t0 = std::chrono::steady_clock::now();
   TrainResult result;
-  std::vector<float> previous(static_cast<size_t>(env.observation_size()));
   double w_success = 0.0, w_reward = 0.0, w_turns = 0.0, w_loss = 0.0;
   int w_n = 0, w_losses = 0;
   const int n = options.dialogues;
@@ -40,20 +39,13 @@ TrainResult train_dqn(dialog::DialogueEnv& env, agents::dqn::DqnPolicy& policy, 
       break;
     }
     const double eps = dq.epsilon_at(k, n);
-    env.reset(derive_seed(options.seed, {kTrainStream, static_cast<uint64_t>(k)}));
-    policy.begin_dialogue();
-    while (!env.done()) {
-      const agents::PolicyInput in = agents::PolicyInput::from(env);
-      const int a = policy.act_explore(in, eps);
-      std::copy(in.observation.begin(), in.observation.end(), previous.begin());
-      const dialog::StepResult step = env.step(a);
-      policy.remember(previous, a, step.reward, step.observation, env.action_mask(), step.done);
-      ++result.turns;
-    }
+    const agents::DialogueOutcome d = agents::dqn::run_training_dialogue(
+        env, policy, eps, derive_seed(options.seed, {kTrainStream, static_cast<uint64_t>(k)}));
+    result.turns += d.turns;
     ++result.dialogues;
-    w_success += env.success() ? 1.0 : 0.0;
-    w_reward += env.total_reward();
-    w_turns += env.turn();
+    w_success += d.success ? 1.0 : 0.0;
+    w_reward += d.reward;
+    w_turns += d.turns;
     ++w_n;
     if ((k + 1) % dq.train_frequency == 0) {
       for (int it = 0; it < dq.train_iters && policy.can_learn(); ++it) {

@@ -1,6 +1,7 @@
 // End-to-end tests of `metadial online ...`: the real binary on a small MNIST config, the JSON
 // summary and schedule files, meta-train + frozen reuse, and the one-line errors (exit 2) for a
-// hyperparameter the target does not accept, an empty choice list and K > training length.
+// hyperparameter the target does not accept, an empty choice list and K > training length; the
+// DQN dialogue target through the same command.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -150,6 +151,52 @@ TEST_F(OnlineCli, UnknownKeyAndMissingDataAreOneLineExit2) {
   r = run("online run d.toml");
   EXPECT_EQ(r.code, 2);
   EXPECT_EQ(count_lines(r.err), 1) << r.err;
+}
+
+const std::string kDqn = R"(
+[target]
+type = "dqn_dialog"
+env = "env1"
+validation = 20
+test = 30
+
+[target.dqn]
+h1 = 16
+h2 = 8
+batch_size = 8
+learn_start = 16
+
+[run]
+steps = 40
+interval = 10
+seed = 1
+)";
+
+TEST_F(OnlineCli, DqnDialogTargetRunsAndReportsItsSchedule) {
+  write("c.toml", kDqn + "[hyperparameters]\nlearning_rate = [0.001, 0.01]\nepsilon = [0.0, 0.3]\n");
+  const Result r = run("online run c.toml --json --out sched");
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j.at("target"), "dqn-dialog");
+  EXPECT_EQ(j.at("training_steps"), 40);
+  EXPECT_GE(j.at("test_accuracy").get<double>(), 0.0);
+  EXPECT_LE(j.at("test_accuracy").get<double>(), 1.0);
+  ASSERT_EQ(j.at("schedule").size(), 4U);
+  const std::string csv = slurp(dir_ / "sched" / "schedule.csv");
+  EXPECT_EQ(csv.substr(0, csv.find('\n')), "step,epsilon,learning_rate,validation,reward");
+  const Result p = run("online run c.toml --json --method pbt");
+  ASSERT_EQ(p.code, 0) << p.err;
+  EXPECT_EQ(nlohmann::json::parse(p.out).at("training_steps"), 8 * 40);
+}
+
+TEST_F(OnlineCli, HyperparameterTheDqnTargetDoesNotAcceptIsOneLineExit2) {
+  write("c.toml", kDqn + "[hyperparameters]\nmomentum = [0.0, 0.9]\n");
+  const Result r = run("online run c.toml");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_EQ(count_lines(r.err), 1) << r.err;
+  EXPECT_NE(r.err.find("'momentum' is not accepted by the dqn-dialog target (it accepts: epsilon, learning_rate)"),
+            std::string::npos)
+      << r.err;
 }
 
 }  // namespace

@@ -300,6 +300,59 @@ bool DqnPolicy::can_learn() const {
 }
 
 double DqnPolicy::learn() { return impl_->learn(); }
+
+void DqnPolicy::set_learning_rate(double lr) {
+  MD_CHECK(lr >= 0.0 && lr < 10.0, "DQN learning rate ", lr, " must be in [0, 10)");
+  for (auto& group : impl_->adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+
+double DqnPolicy::learning_rate() const {
+  return static_cast<const torch::optim::AdamOptions&>(impl_->adam->param_groups().front().options()).lr();
+}
+
+DqnPolicy DqnPolicy::clone() const {
+  const Impl& src = *impl_;
+  std::vector<torch::Tensor> params;
+  for (const auto& t : src.online) params.push_back(t.detach().clone());
+  auto impl = std::make_unique<Impl>(src.obs, src.na, src.options, src.seed, std::move(params));
+  for (size_t i = 0; i < src.target.size(); ++i) impl->target[i] = src.target[i].clone();
+  impl->info = src.info;
+  impl->explore_rng = src.explore_rng;
+  impl->replay_rng = src.replay_rng;
+  impl->replay = src.replay;
+  impl->steps = src.steps;
+  // Adam: step size and per-parameter moments (keyed by the parameter's TensorImpl address).
+  DqnPolicy out(std::move(impl));
+  out.set_learning_rate(learning_rate());
+  auto& dst_state = out.impl_->adam->state();
+  const auto& src_state = src.adam->state();
+  for (size_t i = 0; i < src.online.size(); ++i) {
+    const auto it = src_state.find(c10::guts::to_string(src.online[i].unsafeGetTensorImpl()));
+    if (it == src_state.end()) continue;
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    auto d = std::make_unique<torch::optim::AdamParamState>();
+    d->step(s.step());
+    d->exp_avg(s.exp_avg().clone());
+    d->exp_avg_sq(s.exp_avg_sq().clone());
+    if (s.max_exp_avg_sq().defined()) d->max_exp_avg_sq(s.max_exp_avg_sq().clone());
+    dst_state[c10::guts::to_string(out.impl_->online[i].unsafeGetTensorImpl())] = std::move(d);
+  }
+  return out;
+}
+
+DialogueOutcome run_training_dialogue(dialog::DialogueEnv& env, DqnPolicy& policy, double epsilon, uint64_t seed) {
+  std::vector<float> previous(static_cast<size_t>(env.observation_size()));
+  env.reset(seed);
+  policy.begin_dialogue();
+  while (!env.done()) {
+    const PolicyInput in = PolicyInput::from(env);
+    const int a = policy.act_explore(in, epsilon);
+    std::copy(in.observation.begin(), in.observation.end(), previous.begin());
+    const dialog::StepResult step = env.step(a);
+    policy.remember(previous, a, step.reward, step.observation, env.action_mask(), step.done);
+  }
+  return {env.success(), env.total_reward(), env.turn()};
+}
 int64_t DqnPolicy::gradient_steps() const { return impl_->steps; }
 const ReplayBuffer& DqnPolicy::replay() const { return impl_->replay; }
 const DqnOptions& DqnPolicy::options() const { return impl_->options; }

@@ -7,7 +7,8 @@
 // runs over the actions allowed in s' only.
 //
 // The training loop (which dialogue, when to learn, the exploration schedule) is the trainer's
-// (train/dqn_trainer.h); this class is the network, the replay buffer and one learning step.
+// (train/dqn_trainer.h, online/dqn_target.h); this class is the network, the replay buffer and
+// one learning step, and run_training_dialogue() is one exploring dialogue that fills the buffer.
 // Acting uses a hand-written forward pass over the (sparse) observation, with no tensor
 // allocation; learning uses torch autograd on minibatches. Everything random (initial weights,
 // exploration, minibatches) comes from the seed: the same seed gives the same policy.
@@ -28,6 +29,7 @@
 
 #include "metadial/agents/dqn/options.h"
 #include "metadial/agents/dqn/replay_buffer.h"
+#include "metadial/agents/evaluate.h"
 #include "metadial/agents/policy.h"
 #include "metadial/dialog/env.h"
 
@@ -75,6 +77,17 @@ class DqnPolicy final : public Policy {
   int64_t gradient_steps() const;
   const ReplayBuffer& replay() const;
 
+  /// Adam's step size for the following learn() calls; 0 freezes the online network (the
+  /// target network still moves towards it). options().lr keeps the value the policy was built
+  /// with. InvalidArgument unless 0 <= lr < 10.
+  void set_learning_rate(double lr);
+  /// Adam's current step size.
+  double learning_rate() const;
+  /// An independent deep copy: online and target networks, Adam's moments and step size, the
+  /// replay buffer, the exploration and minibatch random streams, counters and info. The copy
+  /// acts and learns exactly as the original would from here on.
+  DqnPolicy clone() const;
+
   const DqnOptions& options() const;
   int observation_size() const;
   int num_actions() const;
@@ -98,6 +111,11 @@ class DqnPolicy final : public Policy {
   explicit DqnPolicy(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
+
+/// One training dialogue from env.reset(seed): epsilon-greedy actions (act_explore), every
+/// transition stored with remember(); no learning step (the caller decides when to learn()).
+/// The outcome's `turns` transitions were stored.
+DialogueOutcome run_training_dialogue(dialog::DialogueEnv& env, DqnPolicy& policy, double epsilon, uint64_t seed);
 
 /// Index of the largest q[a] with mask[a] != 0 (lowest index on ties); -1 if none allowed.
 int masked_argmax(std::span<const float> q, std::span<const uint8_t> mask);
