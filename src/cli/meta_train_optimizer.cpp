@@ -25,6 +25,9 @@ CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimi
       ->capture_default_str();
   c->add_flag("--detach-inputs", a.detach_inputs,
               "--method gradient: no gradient through the network's inputs (x, y of the previous step)");
+  c->add_flag("--deterministic", a.deterministic,
+              "--method gradient: deterministic proposals x_t = sigmoid(mu_t) as Chen et al. (default: reparameterized "
+              "samples)");
   c->add_option("--fidelities", a.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
   c->add_option("--budget", a.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
   c->add_option("--lambda", a.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();
@@ -34,6 +37,10 @@ CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimi
   c->add_option("--out", a.out, "model file to write, e.g. models/lstm-d2.pt (card: models/lstm-d2.json)")->required();
   c->add_option("--iterations", a.iterations, "updates (batches of episodes)")->capture_default_str();
   c->add_option("--batch", a.batch, "episodes per update")->capture_default_str();
+  c->add_option("--rollouts", a.rollouts,
+                "REINFORCE: episodes per sampled function (divides --batch); > 1: the baseline averages the "
+                "other episodes on the same function")
+      ->capture_default_str();
   c->add_option("--lr", a.learning_rate, "Adam learning rate")->capture_default_str();
   c->add_option("--entropy", a.entropy, "entropy bonus weight")->capture_default_str();
   c->add_option("--hidden", a.hidden, "first-level LSTM size")->capture_default_str();
@@ -51,11 +58,15 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   o.loss = meta::loss_from_string(a.loss);
   o.method = meta::method_from_string(a.method);
   o.detach_inputs = a.detach_inputs;
+  MD_CHECK(!a.deterministic || o.method == meta::Method::kGradient,
+           "--deterministic needs --method gradient (REINFORCE needs a stochastic policy)");
+  o.reparameterize = !a.deterministic;
   o.model.dim = a.dims;
   o.model.fidelities = a.fidelities;
   o.model.hidden = a.hidden;
   o.horizon = a.horizon;
   o.batch = a.batch;
+  o.rollouts_per_function = a.rollouts;
   o.iterations = a.iterations;
   o.learning_rate = a.learning_rate;
   o.entropy = a.entropy;
@@ -101,6 +112,8 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   cmd += fmt::format(" --seed {} --iterations {} --batch {} --lr {} --entropy {} --hidden {} --eval-every {} --validation {}",
                      a.seed, a.iterations, a.batch, a.learning_rate, a.entropy, a.hidden, a.eval_every, a.validation);
   if (a.detach_inputs) cmd += " --detach-inputs";
+  if (a.deterministic) cmd += " --deterministic";
+  if (a.rollouts > 1) cmd += fmt::format(" --rollouts {}", a.rollouts);
   if (a.time_limit > 0) cmd += fmt::format(" --time-limit {}", a.time_limit);
   cmd += " --out " + a.out;
   card["command"] = cmd;

@@ -19,6 +19,8 @@ struct MetaTrainOptimizerArgs {
   std::string loss = "oi";       ///< --loss min|sum|oi|ei
   std::string method = "reinforce";  ///< --method reinforce|gradient
   bool detach_inputs = false;        ///< --detach-inputs (gradient method)
+  int rollouts = 1;                  ///< --rollouts (REINFORCE: episodes per function)
+  bool deterministic = false;        ///< --deterministic (gradient method: x_t = sigmoid(mu_t))
   int fidelities = 1;            ///< --fidelities M
   double budget = 0.0;           ///< --budget B (cost units; 0: eq. 6)
   double lambda = 0.9;           ///< --lambda L

@@ -163,6 +163,14 @@ struct GradientTrainer::Impl {
              "; a multi-fidelity model's fidelity network needs --method reinforce)");
     MD_CHECK(o.loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
     torch::set_num_threads(o.threads);
+    if (!o.reparameterize) {
+      // Deterministic proposals: the log-sd half of the head is unused in training; pin it at the
+      // minimum so that every consumer's sampling is the mean (it receives no gradient after this).
+      torch::NoGradGuard ng;
+      auto& head = model.impl().net->head1;
+      head->weight.slice(0, o.model.dim).zero_();
+      head->bias.slice(0, o.model.dim).fill_(detail::kMinLogSd);
+    }
     adam = std::make_unique<torch::optim::Adam>(model.impl().net->parameters(),
                                                 torch::optim::AdamOptions(o.learning_rate));
   }

@@ -92,6 +92,10 @@ void TrainerOptions::finalize() {
   MD_CHECK(budget >= 0, "budget must be >= 0 (0: no budget, eq. 6), got ", budget);
   MD_CHECK(eval_every >= 0 && n_validation >= 1, "eval_every must be >= 0 and n_validation >= 1");
   MD_CHECK(threads >= 1, "threads must be >= 1, got ", threads);
+  MD_CHECK(rollouts_per_function >= 1 && batch % rollouts_per_function == 0,
+           "rollouts per function must divide the batch (", batch, "), got ", rollouts_per_function);
+  MD_CHECK(method == Method::kReinforce || rollouts_per_function == 1,
+           "rollouts per function is a REINFORCE option (the gradient method needs no baseline)");
   if (method == Method::kGradient) {
     MD_CHECK(model.fidelities == 1, "--method gradient is single-fidelity (got --fidelities ", model.fidelities,
              "; the fidelity network's discrete choice needs --method reinforce)");
@@ -217,7 +221,14 @@ TrainingProgress ReinforceTrainer::step() {
 
   std::vector<MultiFidelityFunction> fs;
   fs.reserve(Bs);
-  for (int b = 0; b < B; ++b) fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, s.rng));
+  const int K = o.rollouts_per_function;
+  for (int b = 0; b < B; ++b) {
+    if (b % K == 0) {
+      fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, s.rng));
+    } else {
+      fs.push_back(fs.back());
+    }
+  }
   const double c_target = o.model.costs.back();
   const double lam = M > 1 ? o.lambda : 1.0;
 
@@ -337,11 +348,14 @@ TrainingProgress ReinforceTrainer::step() {
   mean_cost /= B;
   std::vector<float> adv(Ts * Bs);
   double s1 = 0.0, s2 = 0.0;
+  // Leave-one-out baseline within groups of `group` episodes (the whole batch when K = 1).
+  const size_t group = K > 1 ? static_cast<size_t>(K) : Bs;
   for (size_t t = 0; t < Ts; ++t) {
-    double tot = 0.0;
-    for (size_t b = 0; b < Bs; ++b) tot += G[b * Ts + t];
     for (size_t b = 0; b < Bs; ++b) {
-      const double a = G[b * Ts + t] - (tot - G[b * Ts + t]) / (B - 1);
+      const size_t g0 = b / group * group;
+      double tot = 0.0;
+      for (size_t j = g0; j < g0 + group; ++j) tot += G[j * Ts + t];
+      const double a = G[b * Ts + t] - (tot - G[b * Ts + t]) / static_cast<double>(group - 1);
       adv[t * Bs + b] = static_cast<float>(a);
       s1 += a;
       s2 += a * a;
@@ -438,6 +452,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"costs", o.model.costs},
       {"horizon", o.horizon},
       {"batch", o.batch},
+      {"rollouts_per_function", o.rollouts_per_function},
       {"iterations_run", it},
       {"learning_rate", o.learning_rate},
       {"entropy", o.method == Method::kReinforce ? o.entropy : 0.0},

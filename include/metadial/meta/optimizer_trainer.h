@@ -17,7 +17,11 @@
 //   total (eq. 8) r_t = -(lambda l_t + (1 - lambda) c_t)   (single fidelity: lambda = 1)
 //
 // REINFORCE: reward-to-go G_t = sum_{s>=t} gamma^{s-t} r_s; baseline = mean of G_t over the other
-// episodes of the batch (leave-one-out) at the same step; advantages standardized over the batch;
+// episodes of the batch (leave-one-out) at the same step, or, with rollouts_per_function K > 1,
+// over the other K - 1 episodes on the same function (the batch is B / K functions, each run K
+// times: the baseline then no longer mixes easy and hard functions, a large variance cut since
+// the min-based rewards differ more between functions than between rollouts); advantages
+// standardized over the batch;
 // surrogate loss -mean(sum_t (log pi_x(u_t) + log pi_m(m_t)) A_t) / T - entropy * mean entropy.
 // Both levels' log-probabilities are in the loss and the LSTM states are never detached, so both
 // networks learn (the paper's notebooks detach the state and leave the fidelity network out).
@@ -27,7 +31,10 @@
 // Gradient-based training (Method::kGradient, Chen et al. 2017): the sampled functions are RFF
 // sums, differentiable everywhere, so the whole episode is one differentiable graph. The LSTM is
 // unrolled for T steps with x_t = sigmoid(mu_t + sd_t eps_t) (reparameterized sample, eps_t fixed
-// noise; or sigmoid(mu_t) with reparameterize = false), y_t = f(x_t) evaluated in LibTorch ops
+// noise; or sigmoid(mu_t) with reparameterize = false, Chen et al.'s deterministic proposals: the
+// log-sd outputs are then pinned at their minimum, sd = e^-5 in u, so sampling from the trained
+// policy is its mean up to 0.7 % noise and validation and the samplers need no special case),
+// y_t = f(x_t) evaluated in LibTorch ops
 // (offset + sum_j w_j cos(omega_j . x_t + phase_j)), the network's inputs (x_{t-1}, the online
 // normalized y~ and gap) built from those same differentiable values, and nothing detached
 // (detach_inputs = true cuts the path through the inputs, keeping the one through the state):
@@ -76,6 +83,7 @@ struct TrainerOptions {
   bool detach_inputs = false;          ///< kGradient: cut the gradient through the network's inputs
   int horizon = 20;                    ///< T, steps per episode
   int batch = 32;                      ///< episodes per update
+  int rollouts_per_function = 1;       ///< kReinforce: episodes per sampled function (divides batch)
   int iterations = 2000;               ///< updates
   double learning_rate = 1e-3;         ///< Adam
   double entropy = 0.01;               ///< entropy bonus weight

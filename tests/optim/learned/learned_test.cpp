@@ -160,6 +160,25 @@ TEST(LearnedOptimizer, SaveLoadRoundTripAndBadFiles) {
   std::filesystem::remove_all(dir);
 }
 
+// Rollouts per function (the batch is B / K functions run K times each, the baseline within each
+// group): an update runs and reaches the LSTM; a K that does not divide the batch, or K > 1 with
+// the gradient method, fails with one line.
+TEST(LearnedOptimizer, RolloutsPerFunctionGroupsTheBatchAndValidates) {
+  TrainerOptions o = small_options(2, 1);
+  o.rollouts_per_function = 4;
+  ReinforceTrainer grouped(o);
+  const auto p = grouped.step();
+  EXPECT_TRUE(std::isfinite(p.surrogate));
+  EXPECT_GT(grouped.last_gradient_norms().level1_lstm, 0.0);
+  TrainerOptions bad = small_options(2, 1);
+  bad.rollouts_per_function = 3;  // batch 8
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+  TrainerOptions grad = small_options(2, 1);
+  grad.method = meta::Method::kGradient;
+  grad.rollouts_per_function = 2;
+  EXPECT_THROW(grad.finalize(), InvalidArgument);
+}
+
 TEST(LearnedOptimizer, SameSeedSameTraining) {
   ReinforceTrainer a(small_options(2, 2)), b(small_options(2, 2));
   const auto pa = a.step(), pb = b.step();
