@@ -26,3 +26,10 @@ for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --method gradient --loss oi $grad --time-limit $((d == 1 ? T * 2 / 3 : T * 4 / 3)) \
     --out models/lstm-grad-d$d.pt
 done
+# Chen et al.'s deterministic proposals, trained longer (the best learned optimizers at d = 1, 2):
+# 300 / 600 / 900 / 900 s.
+det="--horizon 20 --lr 1e-3 --batch 64 --eval-every 200 --validation 64 --seed 1 --iterations 100000 --hidden 64"
+for d in 1 2 3 6; do
+  $BIN meta-train optimizer --dims $d --method gradient --deterministic --loss oi $det \
+    --time-limit $((d == 1 ? 300 : d == 2 ? 600 : 900)) --out models/lstm-det-d$d.pt
+done

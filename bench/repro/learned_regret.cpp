@@ -2,7 +2,8 @@
 // value so far - the function's minimum), mean and 95 % interval, on held-out GP-prior functions
 // (d = 1, 2, 3, 6) and on Branin, Currin, Gramacy-Lee, Hartmann-3, Hartmann-6: the LSTM trained
 // with each loss (every models/lstm-d<d>-<loss>.pt present, and models/lstm-d<d>.pt), LSTM-grad
-// (models/lstm-grad-d<d>.pt, trained by backpropagation through the unrolled episode), LSTM-MF
+// (models/lstm-grad-d<d>.pt, trained by backpropagation through the unrolled episode), LSTM-det
+// (models/lstm-det-d<d>.pt, the same with deterministic proposals as Chen et al.), LSTM-MF
 // (GP-prior functions, 2 fidelities: only its target-fidelity results count), GP-BO, random.
 //
 //   build/release/bench/repro_learned_regret --functions 100 --seeds 20 --steps 20
@@ -48,6 +49,9 @@ std::vector<Contender> contenders(const std::string& models, int d, bool with_mf
   }
   const std::string grad = fmt::format("{}/lstm-grad-d{}.pt", models, d);  // --method gradient (Chen et al.)
   if (std::filesystem::exists(grad)) c.push_back({"LSTM-grad", "lstm", {{"model", grad}}});
+  // --method gradient --deterministic: Chen et al.'s deterministic proposals (sd pinned at e^-5).
+  const std::string det = fmt::format("{}/lstm-det-d{}.pt", models, d);
+  if (std::filesystem::exists(det)) c.push_back({"LSTM-det", "lstm", {{"model", det}}});
   const std::string mf = fmt::format("{}/lstm-mf-d{}.pt", models, d);
   if (with_mf && std::filesystem::exists(mf)) c.push_back({"LSTM-MF", "lstm-mf", {{"model", mf}}});
   return c;
@@ -161,7 +165,8 @@ int main(int argc, char** argv) {
       "only LSTM-MF uses the low one) and {} seeds per named benchmark. LSTM = the shipped model of that "
       "dimension (sampling from its policy), LSTM-greedy = the same model proposing its policy's mean; "
       "LSTM-<loss> = models trained with that loss; LSTM-grad = trained by backpropagation through the "
-      "unrolled episode (Chen et al.). Bold: lowest mean.\n"
+      "unrolled episode (Chen et al.) from reparameterized samples, LSTM-det = the same with deterministic "
+      "proposals x_t = sigmoid(mu_t) (Chen et al.'s setting). Bold: lowest mean.\n"
       "Reproduce: `build/release/bench/repro_learned_regret --functions {} --seeds {} --steps {}`.\n\n",
       steps, functions, seeds, functions, seeds, steps);
   for (auto& pr : problems) {
