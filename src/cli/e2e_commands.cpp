@@ -509,7 +509,8 @@ class Chat {
                        onto.values[si].size());
   }
 
-  // The menu after a system turn; may change `state` and `action`.
+  // The menu after a system turn; may change `state` and `action`. 'bye' or 'quit' typed here accepts
+  // the turn as it stands and is queued as the user's next line.
   void teach(std::vector<std::string>& state, int& action, const std::vector<std::string>& second) {
     const auto& names = agent_.action_names();
     std::string actions;
@@ -518,7 +519,7 @@ class Chat {
       say(state, action, second);
       out_ << "  tracked: " << state_line(state) << "\n";
       out_ << fmt::format("  action:  {} {}\n", action, names[static_cast<size_t>(action)]);
-      out_ << "  [Enter] accept | slot=value correct a slot | a N pick action N of: " << actions << "\n";
+      out_ << "  [Enter] accept | slot=value correct a slot | bye / quit | a N pick action N of: " << actions << "\n";
       const Line l = read_line(in_, out_, "teach> ");
       if (l.eof) return;
       if (!l.error.empty()) {
@@ -526,6 +527,10 @@ class Chat {
         continue;
       }
       if (l.text.empty()) return;
+      if (const std::string cmd = lower(l.text); cmd == "bye" || cmd == "goodbye" || cmd == "quit") {
+        queued_ = l.text;
+        return;
+      }
       if (l.text.find('=') != std::string::npos) {
         const std::string err = correct(l.text, state);
         if (!err.empty()) out_ << err << "\n";
@@ -547,7 +552,7 @@ class Chat {
         }
         continue;
       }
-      out_ << fmt::format("unknown teach command '{}': press Enter to accept, type slot=value or a N\n", l.text);
+      out_ << fmt::format("unknown teach command '{}': press Enter to accept, type slot=value, a N, bye or quit\n", l.text);
     }
   }
 
@@ -565,7 +570,13 @@ class Chat {
     std::vector<std::string> last_state(agent_.ontology().slots.size());
     bool ended = false;
     for (int turn = 0; !ended;) {
-      const Line l = read_line(in_, out_, "you> ");
+      Line l;
+      if (queued_) {
+        l.text = *queued_;
+        queued_.reset();
+      } else {
+        l = read_line(in_, out_, "you> ");
+      }
       if (!l.error.empty()) {
         out_ << l.error << "\n";
         continue;
@@ -657,6 +668,7 @@ class Chat {
   std::optional<Pending> pending_;
   std::vector<std::optional<std::string>> overrides_;  // per slot: the corrected value ("" cleared), if any
   bool quit_ = false;
+  std::optional<std::string> queued_;  ///< 'bye' / 'quit' typed at the teach prompt
 };
 
 }  // namespace

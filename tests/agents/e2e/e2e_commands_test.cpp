@@ -182,6 +182,19 @@ TEST(DialogChatCommand, TeachingCorrectsStateAndActionAndAppendsTheDialogue) {
   EXPECT_EQ(taught[1].dialogue_id, "movie_chat_2");
   EXPECT_EQ(taught[1].turns.back().user_utterance.text, "bye");
 
+  // 'quit' typed at the teach prompt accepts the turn, closes the dialogue and leaves (it used to be
+  // an unknown teach command, and the prompt came back).
+  std::istringstream in3("i want to see a movie\nquit\n");
+  std::ostringstream out3;
+  ASSERT_EQ(run_dialog_chat(a, in3, out3), 0);
+  EXPECT_EQ(out3.str().find("unknown teach command"), std::string::npos) << out3.str();
+  EXPECT_EQ(out3.str().find("--- dialogue 2 ---"), std::string::npos) << out3.str();
+  taught = dialog::load_corpus(a.corpus_out);
+  ASSERT_EQ(taught.size(), 3U);
+  ASSERT_EQ(taught[2].turns.size(), 2U);
+  EXPECT_EQ(taught[2].turns[0].user_utterance.text, "i want to see a movie");
+  EXPECT_EQ(taught[2].turns[1].user_utterance.text, "bye");
+
   // The next imitation round reads it.
   DialogE2eTrainArgs t;
   t.stage = "il";
@@ -195,7 +208,7 @@ TEST(DialogChatCommand, TeachingCorrectsStateAndActionAndAppendsTheDialogue) {
   std::ostringstream tout;
   ASSERT_EQ(run_dialog_e2e_train(t, tout), 0);
   const auto j = nlohmann::json::parse(tout.str());
-  EXPECT_EQ(j["il_corpus"]["dialogues"], 2);
+  EXPECT_EQ(j["il_corpus"]["dialogues"], 3);
   EXPECT_TRUE(std::filesystem::exists(t.out));
   std::filesystem::remove_all(dir);
 }
