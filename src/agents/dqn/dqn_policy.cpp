@@ -3,38 +3,27 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 
-#include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "metadial/core/error.h"
 #include "metadial/nn/matmul.h"
+#include "metadial/nn/model_file.h"
 
 namespace metadial::agents::dqn {
 namespace {
 
-constexpr const char* kMagic = "METADIAL-DQN";
 constexpr int kFormatVersion = 1;
+constexpr nn::ModelFileKind kModelFile{"METADIAL-DQN", kFormatVersion, "model", "DQN model",
+                                       "`metadial dialog train --out`"};
 constexpr const char* kArchitecture = "mlp2-relu";
 // Sub-streams of the policy seed.
 constexpr uint64_t kInitStream = 0x696e6974ULL;     // "init"
 constexpr uint64_t kExploreStream = 0x65787072ULL;  // "expr"
 constexpr uint64_t kReplayStream = 0x7265706cULL;   // "repl"
 constexpr float kMaskedQ = -1.0e30F;
-
-// FNV-1a, 64 bits: a corrupted parameter block is caught before torch::load sees it.
-std::string checksum(const std::string& bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
 
 void torch_single_thread() {
   static std::once_flag once;
@@ -386,14 +375,6 @@ void DqnPolicy::check_compatible(const dialog::DialogueEnv& env, const std::stri
 }
 
 void DqnPolicy::save(const std::string& path) const {
-  std::ostringstream payload;
-  std::vector<torch::Tensor> params;
-  for (const auto& t : impl_->online) params.push_back(t.detach().clone());
-  torch::save(params, payload);
-  const std::string bytes = payload.str();
-
-  nlohmann::json shapes = nlohmann::json::array();
-  for (const auto& t : impl_->online) shapes.push_back(t.sizes().vec());
   const ModelInfo& i = impl_->info;
   const nlohmann::json header = {{"format", "metadial-dqn"},
                                  {"version", kFormatVersion},
@@ -401,71 +382,29 @@ void DqnPolicy::save(const std::string& path) const {
                                  {"observation_size", impl_->obs},
                                  {"num_actions", impl_->na},
                                  {"hidden", {impl_->options.h1, impl_->options.h2}},
-                                 {"parameter_shapes", shapes},
-                                 {"parameter_bytes", bytes.size()},
-                                 {"parameter_checksum", checksum(bytes)},
                                  {"options", impl_->options.to_json()},
                                  {"env", i.env},
                                  {"domain", i.domain},
                                  {"action_names", i.action_names},
                                  {"trained_dialogues", i.trained_dialogues},
                                  {"seed", i.seed}};
-  const std::string h = header.dump();
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  MD_CHECK_AS(DataError, out.good(), "cannot write model file '", path, "'");
-  out << kMagic << " " << kFormatVersion << "\n" << h.size() << "\n" << h << "\n";
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  out.close();
-  MD_CHECK_AS(DataError, out.good(), "cannot write model file '", path, "' (disk full?)");
+  nn::save_model_file(path, kModelFile, header, impl_->online);
 }
 
 DqnPolicy DqnPolicy::load(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  MD_CHECK_AS(DataError, in.good(), "cannot open model file '", path, "'");
-  std::string magic_line;
-  std::getline(in, magic_line);
-  const std::string want = std::string(kMagic) + " ";
-  MD_CHECK_AS(DataError, magic_line.rfind(want, 0) == 0, "'", path,
-              "' is not a metadial DQN model (it does not start with '", kMagic,
-              "'; write one with `metadial dialog train --out`)");
-  MD_CHECK_AS(DataError, magic_line == want + std::to_string(kFormatVersion), "'", path,
-              "': model format '", magic_line, "' is not supported (this metadial reads version ", kFormatVersion, ")");
-  std::string len_line;
-  std::getline(in, len_line);
-  size_t header_len = 0;
-  try {
-    size_t used = 0;
-    header_len = std::stoul(len_line, &used);
-    MD_CHECK_AS(DataError, used == len_line.size() && header_len < (size_t{1} << 26), "bad length");
-  } catch (const std::exception&) {
-    throw DataError("'" + path + "': truncated or corrupt model header (line 2 should be the header length)");
-  }
-  std::string hbytes(header_len, '\0');
-  in.read(hbytes.data(), static_cast<std::streamsize>(header_len));
-  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == header_len && in.get() == '\n', "'", path,
-              "': truncated model file (the JSON header is cut short)");
-  nlohmann::json h;
-  try {
-    h = nlohmann::json::parse(hbytes);
-  } catch (const nlohmann::json::exception& e) {
-    throw DataError("'" + path + "': corrupt model header (" + e.what() + ")");
-  }
+  nn::ModelFile file = nn::load_model_file(path, kModelFile);
+  const nlohmann::json& h = file.header;
+  std::vector<torch::Tensor>& params = file.params;
   int obs = 0, na = 0;
-  size_t param_bytes = 0;
-  std::string param_checksum;
   DqnOptions options;
   ModelInfo info;
-  std::vector<std::vector<int64_t>> shapes;
   try {
     const std::string arch = h.at("architecture").get<std::string>();
     MD_CHECK_AS(DataError, arch == kArchitecture, "'", path, "': model architecture '", arch,
                 "' is not a DQN MLP (expected '", kArchitecture, "')");
     obs = h.at("observation_size").get<int>();
     na = h.at("num_actions").get<int>();
-    param_bytes = h.at("parameter_bytes").get<size_t>();
-    param_checksum = h.at("parameter_checksum").get<std::string>();
     options = DqnOptions::from_json(h.at("options"));
-    shapes = h.at("parameter_shapes").get<std::vector<std::vector<int64_t>>>();
     info.env = h.value("env", "");
     info.domain = h.value("domain", "");
     info.action_names = h.value("action_names", std::vector<std::string>{});
@@ -480,24 +419,8 @@ DqnPolicy DqnPolicy::load(const std::string& path) {
               ", num_actions ", na, ")");
   MD_CHECK_AS(DataError, info.action_names.empty() || info.action_names.size() == static_cast<size_t>(na), "'", path,
               "': corrupt model header (", info.action_names.size(), " action names for ", na, " actions)");
-  std::string bytes(param_bytes, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(param_bytes));
-  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == param_bytes, "'", path,
-              "': truncated model file (", in.gcount(), " of ", param_bytes, " parameter bytes)");
-
-  MD_CHECK_AS(DataError, checksum(bytes) == param_checksum, "'", path,
-              "': corrupt model parameters (checksum mismatch: the file was changed after it was written)");
-  std::vector<torch::Tensor> params;
-  try {
-    std::istringstream pin(bytes);
-    torch::load(params, pin);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    what = what.substr(0, what.find('\n'));
-    throw DataError("'" + path + "': corrupt model parameters (" + what + ")");
-  }
   const auto expected = layer_shapes(obs, na, options);
-  MD_CHECK_AS(DataError, params.size() == 2 * expected.size() && shapes.size() == params.size(), "'", path,
+  MD_CHECK_AS(DataError, params.size() == 2 * expected.size(), "'", path,
               "': the file holds ", params.size(), " parameter tensors, a ", kArchitecture, " network has ",
               2 * expected.size());
   for (size_t l = 0; l < expected.size(); ++l) {

@@ -5,8 +5,6 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <filesystem>
-#include <fstream>
 #include <iomanip>
 #include <optional>
 #include <sstream>
@@ -19,6 +17,7 @@
 #include "metadial/dialog/corpus_generator.h"
 #include "metadial/dialog/domain.h"
 #include "metadial/dialog/goal.h"
+#include "metadial/nn/model_file.h"
 
 namespace metadial::agents::e2e {
 
@@ -600,8 +599,9 @@ int64_t E2eAgent::num_parameters() const {
 
 namespace {
 
-constexpr const char* kMagic = "METADIAL-E2E";
 constexpr int kFormatVersion = 1;
+constexpr nn::ModelFileKind kModelFile{"METADIAL-E2E", kFormatVersion, "e2e agent", "e2e agent",
+                                       "`metadial dialog e2e train --out FILE`"};
 
 // FNV-1a, 64 bits.
 uint64_t fnv(uint64_t h, const void* data, size_t n) {
@@ -697,78 +697,29 @@ void E2eAgent::save(const std::string& path) const {
   MD_CHECK(kb_fingerprint(rebuilt->kb()) == fingerprint, "e2e agent: cannot save: the knowledge base of domain '",
            m.domain->name(), "' is not the built-in one generated with ", m.kb_options.num_entities, " entities, seed ",
            m.kb_options.seed, " (call set_kb_options() with the options it was generated with)");
-  std::vector<torch::Tensor> params;
-  nlohmann::json shapes = nlohmann::json::array();
-  for (const auto& p : all_parameters(m.tracker, m.policy)) {
-    params.push_back(p.detach().clone());
-    shapes.push_back(p.sizes().vec());
-  }
-  std::ostringstream payload;
-  torch::save(params, payload);
-  const std::string bytes = payload.str();
   const Vocabulary v = m.feat.vocabulary();
   const dialog::CorpusOntology& onto = m.feat.ontology();
-  const nlohmann::json header = {
-      {"format", "metadial-e2e-agent"},
-      {"version", kFormatVersion},
-      {"domain", m.domain->name()},
-      {"kb", {{"entities", m.kb_options.num_entities}, {"seed", m.kb_options.seed}}},
-      {"kb_fingerprint", fingerprint},
-      {"ontology", {{"slots", onto.slots}, {"values", onto.values}}},
-      {"vocabulary", {{"words", v.words}, {"acts", v.acts}, {"actions", v.actions}}},
-      {"options", options_json(m.options)},
-      {"parameter_shapes", shapes},
-      {"parameter_bytes", bytes.size()},
-      {"parameter_checksum", hex(fnv(kFnvBasis, bytes.data(), bytes.size()))}};
-  const std::string h = header.dump();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "'");
-    out << kMagic << " " << kFormatVersion << "\n" << h.size() << "\n" << h << "\n";
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "' (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  MD_CHECK_AS(StorageError, !ec, "cannot write model file '", path, "' (rename from '", tmp, "': ", ec.message(), ")");
+  const nlohmann::json header = {{"format", "metadial-e2e-agent"},
+                                 {"version", kFormatVersion},
+                                 {"domain", m.domain->name()},
+                                 {"kb", {{"entities", m.kb_options.num_entities}, {"seed", m.kb_options.seed}}},
+                                 {"kb_fingerprint", fingerprint},
+                                 {"ontology", {{"slots", onto.slots}, {"values", onto.values}}},
+                                 {"vocabulary", {{"words", v.words}, {"acts", v.acts}, {"actions", v.actions}}},
+                                 {"options", options_json(m.options)}};
+  nn::save_model_file(path, kModelFile, header, all_parameters(m.tracker, m.policy));
 }
 
 E2eAgent E2eAgent::load(const std::string& path, std::string_view want_domain) {
-  std::ifstream in(path, std::ios::binary);
-  MD_CHECK_AS(DataError, in.good(), "cannot open model file '", path, "'");
-  std::string magic_line;
-  std::getline(in, magic_line);
-  const std::string want = std::string(kMagic) + " ";
-  MD_CHECK_AS(DataError, magic_line.rfind(want, 0) == 0, "'", path, "' is not a metadial e2e agent (it does not start with '",
-              kMagic, "'; write one with `metadial dialog e2e train --out FILE`)");
-  MD_CHECK_AS(DataError, magic_line == want + std::to_string(kFormatVersion), "'", path, "': e2e agent format '",
-              magic_line, "' is not supported (this metadial reads version ", kFormatVersion, ")");
-  std::string len_line;
-  std::getline(in, len_line);
-  size_t header_len = 0;
-  try {
-    size_t used = 0;
-    header_len = std::stoul(len_line, &used);
-    if (used != len_line.size() || header_len >= (size_t{1} << 28)) throw std::out_of_range("length");
-  } catch (const std::exception&) {
-    throw DataError("'" + path + "': truncated or corrupt e2e agent file (line 2 should be the header length)");
-  }
-  std::string hbytes(header_len, '\0');
-  in.read(hbytes.data(), static_cast<std::streamsize>(header_len));
-  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == header_len && in.get() == '\n', "'", path,
-              "': truncated e2e agent file (the JSON header is cut short)");
+  nn::ModelFile file = nn::load_model_file(path, kModelFile);
   std::string domain_name;
   dialog::KbOptions kb;
-  std::string fingerprint, param_checksum;
+  std::string fingerprint;
   dialog::CorpusOntology onto;
   Vocabulary vocab;
   AgentOptions options;
-  std::vector<std::vector<int64_t>> shapes;
-  size_t param_bytes = 0;
   try {
-    const nlohmann::json h = nlohmann::json::parse(hbytes);
+    const nlohmann::json& h = file.header;
     MD_CHECK_AS(DataError, h.at("format").get<std::string>() == "metadial-e2e-agent", "format '",
                 h.at("format").get<std::string>(), "'");
     domain_name = h.at("domain").get<std::string>();
@@ -781,9 +732,6 @@ E2eAgent E2eAgent::load(const std::string& path, std::string_view want_domain) {
     vocab.acts = h.at("vocabulary").at("acts").get<std::vector<std::string>>();
     vocab.actions = h.at("vocabulary").at("actions").get<std::vector<std::string>>();
     options = options_from_json(h.at("options"));
-    shapes = h.at("parameter_shapes").get<std::vector<std::vector<int64_t>>>();
-    param_bytes = h.at("parameter_bytes").get<size_t>();
-    param_checksum = h.at("parameter_checksum").get<std::string>();
   } catch (const std::exception& e) {
     std::string what = e.what();
     throw DataError("'" + path + "': corrupt e2e agent header (" + what.substr(0, what.find('\n')) + ")");
@@ -802,12 +750,6 @@ E2eAgent E2eAgent::load(const std::string& path, std::string_view want_domain) {
   MD_CHECK_AS(DataError, kb_fingerprint(domain->kb()) == fingerprint, "'", path, "': the knowledge base of domain '",
               domain_name, "' (", kb.num_entities, " entities, seed ", kb.seed,
               ") differs from the one the agent was trained with (written by another metadial version?)");
-  std::string bytes(param_bytes, '\0');
-  in.read(bytes.data(), static_cast<std::streamsize>(param_bytes));
-  MD_CHECK_AS(DataError, static_cast<size_t>(in.gcount()) == param_bytes, "'", path, "': truncated e2e agent file (",
-              in.gcount(), " of ", param_bytes, " parameter bytes)");
-  MD_CHECK_AS(DataError, hex(fnv(kFnvBasis, bytes.data(), bytes.size())) == param_checksum, "'", path,
-              "': corrupt e2e agent parameters (checksum mismatch: the file was changed after it was written)");
   std::unique_ptr<Impl> impl;
   try {
     impl = std::make_unique<Impl>(domain, Featurizer(onto, vocab), options);
@@ -815,16 +757,9 @@ E2eAgent E2eAgent::load(const std::string& path, std::string_view want_domain) {
     throw DataError("'" + path + "': corrupt e2e agent header (" + e.what() + ")");
   }
   impl->kb_options = kb;
-  std::vector<torch::Tensor> params;
-  try {
-    std::istringstream pin(bytes);
-    torch::load(params, pin);
-  } catch (const std::exception& e) {
-    std::string what = e.what();
-    throw DataError("'" + path + "': corrupt e2e agent parameters (" + what.substr(0, what.find('\n')) + ")");
-  }
+  const std::vector<torch::Tensor>& params = file.params;
   std::vector<torch::Tensor> target = all_parameters(impl->tracker, impl->policy);
-  MD_CHECK_AS(DataError, params.size() == target.size() && shapes.size() == target.size(), "'", path, "': the file holds ",
+  MD_CHECK_AS(DataError, params.size() == target.size(), "'", path, "': the file holds ",
               params.size(), " parameter tensors, the agent its header describes has ", target.size());
   {
     torch::NoGradGuard ng;
