@@ -17,67 +17,17 @@
 #include "metadial/core/error.h"
 #include "metadial/storage/storage.h"
 #include "metadial/study/study.h"
+#include "support/binary_test.h"
 
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = metadial::testing::CliResult;
+using metadial::testing::last_line;
+using metadial::testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class Cli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() /
-           ("metadial-cli-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-
-  // Runs `metadial ARGS` in the test's folder.
-  Result run(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && " + METADIAL_BINARY + " " + args + " >stdout.txt 2>stderr.txt";
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "stdout.txt");
-    r.err = slurp(dir_ / "stderr.txt");
-    return r;
-  }
-  fs::path write(const std::string& name, const std::string& text, bool executable = false) {
-    const fs::path p = dir_ / name;
-    fs::create_directories(p.parent_path());
-    std::ofstream(p) << text;
-    if (executable) fs::permissions(p, fs::perms::owner_all, fs::perm_options::add);
-    return p;
-  }
-  static std::string last_line(const std::string& s) {
-    std::string t = s;
-    while (!t.empty() && t.back() == '\n') t.pop_back();
-    const auto pos = t.rfind('\n');
-    return pos == std::string::npos ? t : t.substr(pos + 1);
-  }
-  // A user error: exit 2 and exactly one line on stderr containing every needle.
-  void expect_user_error(const Result& r, std::initializer_list<std::string> needles) {
-    EXPECT_EQ(r.code, 2) << r.err;
-    EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
-    for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "missing '" << n << "' in: " << r.err;
-  }
-  fs::path dir_;
-};
+using Cli = metadial::testing::BinaryTest;
 
 const char* kQuadScript = R"SH(#!/bin/sh
 # usage: quad.sh X Y [SLEEP]

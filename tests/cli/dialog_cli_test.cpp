@@ -14,52 +14,20 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/binary_test.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = metadial::testing::CliResult;
+using metadial::testing::last_line;
+using metadial::testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::string last_line(const std::string& s) {
-  std::string t = s;
-  while (!t.empty() && t.back() == '\n') t.pop_back();
-  const auto nl = t.rfind('\n');
-  return nl == std::string::npos ? t : t.substr(nl + 1);
-}
-
-class DialogCli : public ::testing::Test {
+class DialogCli : public metadial::testing::BinaryTest {
  protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("metadial-dialog-cli-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  Result run(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && " + METADIAL_BINARY + " " + args + " >stdout.txt 2>stderr.txt";
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "stdout.txt");
-    r.err = slurp(dir_ / "stderr.txt");
-    return r;
-  }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name, std::ios::binary) << text; }
   // A user error: exit 2 and exactly one line on stderr containing `what`.
   void expect_user_error(const std::string& args, const std::string& what) {
     const Result r = run(args);
@@ -68,7 +36,6 @@ class DialogCli : public ::testing::Test {
     EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << args << "\n" << r.err;
     EXPECT_EQ(r.err.rfind("metadial: ", 0), 0U) << r.err;
   }
-  fs::path dir_;
 };
 
 TEST_F(DialogCli, TrainWritesAModelThatEvalAndShowRead) {

@@ -14,49 +14,18 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/binary_test.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
 using ::testing::HasSubstr;
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
+using Result = metadial::testing::CliResult;
+using metadial::testing::slurp;
 
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-class E2eChatCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("metadial-e2e-chat-cli-" + std::to_string(getpid()));
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override {
-    if (!HasFailure()) fs::remove_all(dir_);
-  }
-  // Runs the binary in the test directory; `stdin_file` (optional) is its standard input.
-  Result run(const std::string& args, const std::string& stdin_file = "") {
-    std::string cmd = "cd '" + dir_.string() + "' && " + METADIAL_BINARY + " " + args;
-    if (!stdin_file.empty()) cmd += " <" + stdin_file;
-    cmd += " >stdout.txt 2>stderr.txt";
-    const int status = std::system(cmd.c_str());
-    Result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    r.out = slurp(dir_ / "stdout.txt");
-    r.err = slurp(dir_ / "stderr.txt");
-    return r;
-  }
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name, std::ios::binary) << text; }
-  fs::path dir_;
-};
+using E2eChatCli = metadial::testing::BinaryTest;
 
 TEST_F(E2eChatCli, TrainChatTeachEvalAndRetrainFromTheTaughtCorpus) {
   ASSERT_EQ(run("dialog corpus --out c --train 30 --dev 4 --test 4 --seed 3").code, 0);

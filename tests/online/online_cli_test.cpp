@@ -14,21 +14,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "support/binary_test.h"
+
 namespace fs = std::filesystem;
 
 namespace {
 
-struct Result {
-  int code = -1;
-  std::string out, err;
-};
-
-std::string slurp(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
+using Result = metadial::testing::CliResult;
+using metadial::testing::slurp;
 
 int count_lines(const std::string& s) {
   int n = 0;
@@ -51,27 +44,7 @@ interval = 20
 seed = 1
 )";
 
-class OnlineCli : public ::testing::Test {
- protected:
-  void SetUp() override {
-    dir_ = fs::temp_directory_path() / ("metadial-online-cli-" + std::to_string(getpid()) + "-" +
-                                        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    fs::remove_all(dir_);
-    fs::create_directories(dir_);
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  void write(const std::string& name, const std::string& text) { std::ofstream(dir_ / name) << text; }
-
-  Result run(const std::string& args) {
-    const std::string cmd =
-        "cd '" + dir_.string() + "' && " + METADIAL_BINARY + " " + args + " >stdout.txt 2>stderr.txt";
-    const int status = std::system(cmd.c_str());
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, slurp(dir_ / "stdout.txt"), slurp(dir_ / "stderr.txt")};
-  }
-
-  fs::path dir_;
-};
+using OnlineCli = metadial::testing::BinaryTest;
 
 TEST_F(OnlineCli, RunPrintsAccuracyScheduleStepsAndWritesCsv) {
   write("c.toml", kBase + "[hyperparameters]\nlearning_rate = [0.01, 0.1]\nbatch_size = [32, 64]\n");
