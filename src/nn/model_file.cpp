@@ -10,19 +10,12 @@
 #include <fmt/ranges.h>
 
 #include "metadial/core/error.h"
+#include "metadial/core/hash.h"
 
 namespace metadial::nn {
 namespace {
 
-// FNV-1a, 64 bits.
-std::string checksum(const std::string& bytes) {
-  uint64_t h = 0xcbf29ce484222325ULL;
-  for (const char c : bytes) {
-    h ^= static_cast<unsigned char>(c);
-    h *= 0x100000001b3ULL;
-  }
-  return fmt::format("{:016x}", h);
-}
+std::string checksum(const std::string& bytes) { return to_hex(fnv1a(kFnv1aBasis, bytes.data(), bytes.size())); }
 
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
 

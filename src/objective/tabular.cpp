@@ -15,6 +15,7 @@
 #include <toml++/toml.h>
 
 #include "metadial/core/error.h"
+#include "metadial/core/hash.h"
 
 namespace metadial::objective {
 namespace {
@@ -50,17 +51,6 @@ std::string values_text(std::span<const double> v) {
   for (double x : v) parts.push_back(fmt::format("{:.6g}", x));
   return "(" + join(parts) + ")";
 }
-
-uint64_t fnv1a(uint64_t h, const void* data, size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001B3ULL;
-  }
-  return h;
-}
-
-uint64_t fnv1a(uint64_t h, const std::string& s) { return fnv1a(h, s.data(), s.size() + 1); }
 
 // ---- descriptor -------------------------------------------------------------------------------
 
@@ -488,7 +478,7 @@ std::optional<size_t> TabularGrid::find(std::span<const double> features) const 
 }
 
 std::string TabularGrid::fingerprint() const {
-  uint64_t h = 0xCBF29CE484222325ULL;
+  uint64_t h = kFnv1aBasis;
   h = fnv1a(h, layout_.model);
   for (const auto& hp : layout_.hyperparameters) {
     h = fnv1a(h, hp.name);
@@ -502,7 +492,7 @@ std::string TabularGrid::fingerprint() const {
       h = fnv1a(h, &bits, sizeof bits);
     }
   }
-  return fmt::format("{:016x}", h);
+  return to_hex(h);
 }
 
 std::string TabularGrid::describe() const {

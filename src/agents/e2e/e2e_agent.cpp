@@ -5,14 +5,13 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
-#include <iomanip>
 #include <optional>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "agents/e2e/features.h"
 #include "metadial/core/error.h"
+#include "metadial/core/hash.h"
 #include "metadial/core/random.h"
 #include "metadial/dialog/corpus_generator.h"
 #include "metadial/dialog/domain.h"
@@ -603,37 +602,20 @@ constexpr int kFormatVersion = 1;
 constexpr nn::ModelFileKind kModelFile{"METADIAL-E2E", kFormatVersion, "e2e agent", "e2e agent",
                                        "`metadial dialog e2e train --out FILE`"};
 
-// FNV-1a, 64 bits.
-uint64_t fnv(uint64_t h, const void* data, size_t n) {
-  const auto* p = static_cast<const unsigned char*>(data);
-  for (size_t i = 0; i < n; ++i) {
-    h ^= p[i];
-    h *= 0x100000001b3ULL;
-  }
-  return h;
-}
-constexpr uint64_t kFnvBasis = 0xcbf29ce484222325ULL;
-
-std::string hex(uint64_t h) {
-  std::ostringstream o;
-  o << std::hex << std::setw(16) << std::setfill('0') << h;
-  return o.str();
-}
-
 // Entity count, names and values of a knowledge base.
 std::string kb_fingerprint(const dialog::KnowledgeBase& kb) {
-  uint64_t h = kFnvBasis;
+  uint64_t h = kFnv1aBasis;
   const int n = kb.size(), m = kb.num_informable();
-  h = fnv(h, &n, sizeof n);
-  h = fnv(h, &m, sizeof m);
+  h = fnv1a(h, &n, sizeof n);
+  h = fnv1a(h, &m, sizeof m);
   for (int e = 0; e < n; ++e) {
-    h = fnv(h, kb.name(e).data(), kb.name(e).size() + 1);
+    h = fnv1a(h, kb.name(e).data(), kb.name(e).size() + 1);
     for (int i = 0; i < m; ++i) {
       const int v = kb.value(e, i);
-      h = fnv(h, &v, sizeof v);
+      h = fnv1a(h, &v, sizeof v);
     }
   }
-  return hex(h);
+  return to_hex(h);
 }
 
 nlohmann::json options_json(const AgentOptions& o) {
