@@ -1,11 +1,13 @@
-// DQN on the simulated dialogue benchmark (PyDial's env1..env6, restaurant domain): success
+// DQN on the simulated dialogue benchmark (PyDial's env1..env6; restaurant domain unless --domain): success
 // rate and reward of the rule policy and of the DQN (PyDial's default hyperparameters unless
 // --set) after 1000..4000 training dialogues, over independent seeds, each checkpoint evaluated
 // greedily on the same test dialogues; plus the wall time of one 4000-dialogue training on one
 // core. Writes bench/results/dqn_dialog.md, dqn_dialog.csv (one row per env x checkpoint x
-// seed), dqn_dialog_curve.csv (means) and dqn_dialog.svg (gnuplot, if present).
+// seed), dqn_dialog_curve.csv (means) and dqn_dialog.svg (gnuplot, if present); for another
+// domain than restaurant the files are dqn_dialog_<domain>.*.
 //
-//   ./build/release/bench/repro_dqn_dialog [--envs env1,env3,env6] [--seeds 10] [--dialogues 4000]
+//   ./build/release/bench/repro_dqn_dialog [--envs env1,env3,env6] [--domain restaurant] [--kb-entities 100]
+//       [--seeds 10] [--dialogues 4000]
 //       [--every 500] [--test-dialogues 500] [--threads 2] [--seed 0] [--set name=value ...]
 //       [--out bench/results] [--timing 1]
 #include <chrono>
@@ -48,6 +50,8 @@ struct Args {
   std::string out = "bench/results";
   agents::dqn::DqnOptions dqn;
   std::vector<std::string> sets;
+  std::string domain = "restaurant";
+  int kb_entities = 100;
 };
 
 Args parse(int argc, char** argv) {
@@ -67,6 +71,8 @@ Args parse(int argc, char** argv) {
     else if (k == "--seed") a.seed = std::stoull(next());
     else if (k == "--timing") a.timing = next() != "0";
     else if (k == "--out") a.out = next();
+    else if (k == "--domain") a.domain = next();
+    else if (k == "--kb-entities") a.kb_entities = std::stoi(next());
     else if (k == "--set") {
       const std::string kv = next();
       const auto eq = kv.find('=');
@@ -85,13 +91,15 @@ Args parse(int argc, char** argv) {
 int main(int argc, char** argv) try {
   const Args args = parse(argc, argv);
   const std::string load_at_start = load_average();
-  auto domain = dialog::Domain::builtin("restaurant");
+  auto domain = dialog::Domain::builtin(args.domain, dialog::KbOptions{args.kb_entities, dialog::KbOptions{}.seed});
   std::vector<int> checkpoints;
   for (int d = args.every; d <= args.dialogues; d += args.every) checkpoints.push_back(d);
 
-  std::ofstream raw(args.out + "/dqn_dialog.csv");
+  // Files: dqn_dialog.* for the restaurant domain, dqn_dialog_<domain>.* for another.
+  const std::string stem = args.out + "/dqn_dialog" + (args.domain == "restaurant" ? "" : "_" + args.domain);
+  std::ofstream raw(stem + ".csv");
   raw << "env,policy,dialogues,seed,success,reward,turns\n";
-  std::ofstream curve(args.out + "/dqn_dialog_curve.csv");
+  std::ofstream curve(stem + "_curve.csv");
   curve << "dialogues";
   for (const auto& e : args.envs) curve << "," << e << "_success," << e << "_success_ci95," << e << "_rule_success";
   curve << "\n";
@@ -167,8 +175,9 @@ int main(int argc, char** argv) try {
                  args.dialogues, r.seconds, static_cast<long long>(r.turns), static_cast<long long>(r.gradient_steps));
   }
 
-  std::ofstream md(args.out + "/dqn_dialog.md");
-  md << "# DQN on the simulated dialogue benchmark (restaurant domain)\n\n";
+  std::ofstream md(stem + ".md");
+  md << "# DQN on the simulated dialogue benchmark (" << args.domain << " domain, " << domain->kb().size()
+     << " entities)\n\n";
   md << fmt::format(
       "DQN with {} hyperparameters{}, {} seeds; after every {} training dialogues each seed's greedy policy is "
       "evaluated on the same {} test dialogues. Mean over seeds +- 95 % CI (1.96 standard errors across seeds). "
@@ -176,8 +185,12 @@ int main(int argc, char** argv) try {
       "while training. Rule policy: the same test dialogues.\n\n",
       args.sets.empty() ? "PyDial's default" : "default", args.sets.empty() ? "" : " except " + fmt::format("{}", fmt::join(args.sets, ", ")),
       args.seeds, args.every, args.test_dialogues, args.dialogues);
-  md << "Reproduce: `build/release/bench/repro_dqn_dialog --seeds " << args.seeds << " --dialogues " << args.dialogues
-     << " --threads " << args.threads << "`.\n\n";
+  md << "Reproduce: `build/release/bench/repro_dqn_dialog --envs " << fmt::format("{}", fmt::join(args.envs, ","))
+     << " --seeds " << args.seeds << " --dialogues " << args.dialogues << " --threads " << args.threads;
+  if (args.domain != "restaurant") md << " --domain " << args.domain;
+  if (args.kb_entities != 100) md << " --kb-entities " << args.kb_entities;
+  for (const auto& kv : args.sets) md << " --set " << kv;
+  md << "`.\n\n";
   md << "## Success rate\n\n| env | rule |";
   for (int d : checkpoints) {
     if (d % 1000 == 0) md << " DQN " << d << " |";
@@ -222,22 +235,23 @@ int main(int argc, char** argv) try {
                       "{:.1f} s.\n",
                       args.dialogues, one_core);
   }
-  md << "\nLearning curve: `dqn_dialog.svg` (data `dqn_dialog_curve.csv`; per seed `dqn_dialog.csv`).\n";
+  const std::string base = stem.substr(args.out.size() + 1);
+  md << "\nLearning curve: `" << base << ".svg` (data `" << base << "_curve.csv`; per seed `" << base << ".csv`).\n";
   md.close();
 
-  const std::string gp = args.out + "/dqn_dialog.gp";
+  const std::string gp = stem + ".gp";
   {
     std::ofstream g(gp);
     g << "set terminal svg size 800,450 dynamic background rgb 'white'\n"
-      << "set output '" << args.out << "/dqn_dialog.svg'\n"
+      << "set output '" << stem << ".svg'\n"
       << "set datafile separator ','\n"
       << "set key bottom right\n"
       << "set xlabel 'training dialogues'\nset ylabel 'test success rate'\nset yrange [0.5:1.02]\n"
-      << "set title 'DQN on the restaurant domain (" << args.seeds << " seeds, mean +- 95 % CI)'\n"
+      << "set title 'DQN on the " << args.domain << " domain (" << args.seeds << " seeds, mean +- 95 % CI)'\n"
       << "plot ";
     for (size_t i = 0; i < args.envs.size(); ++i) {
       const auto c = 2 + 3 * i;
-      const std::string file = "'" + args.out + "/dqn_dialog_curve.csv'";
+      const std::string file = "'" + stem + "_curve.csv'";
       g << (i ? ", " : "") << file << " using 1:" << c << ":" << c + 1 << " with yerrorlines lw 2 lc " << i + 1
         << " title '" << args.envs[i] << " DQN', " << file << " using 1:" << c + 2 << " with lines dt 2 lc " << i + 1
         << " title '" << args.envs[i] << " rule'";
@@ -247,7 +261,7 @@ int main(int argc, char** argv) try {
   if (std::system(("command -v gnuplot >/dev/null 2>&1 && gnuplot '" + gp + "'").c_str()) != 0) {
     std::cerr << "gnuplot not found or failed: no plot (the CSV files are there)\n";
   }
-  std::cout << std::ifstream(args.out + "/dqn_dialog.md").rdbuf();
+  std::cout << std::ifstream(stem + ".md").rdbuf();
   return 0;
 } catch (const std::exception& e) {
   std::cerr << "repro_dqn_dialog: " << e.what() << "\n";

@@ -348,7 +348,7 @@ DialogCommand add_dialog_command(CLI::App& app) {
 
   auto where = [](CLI::App* c, DialogEnvArgs& w) {
     c->add_option("--env", w.env, "environment preset env1..env6 (default env1, or the model's)");
-    c->add_option("--domain", w.domain, "built-in domain: restaurant | movie (default restaurant, or the model's)");
+    c->add_option("--domain", w.domain, "built-in domain: restaurant | movie | sf_restaurant (default restaurant, or the model's)");
     c->add_option("--ontology", w.ontology, "ontology file (JSON or TOML) instead of a built-in domain");
     c->add_option("--kb-entities", w.kb_entities, "entities in the generated knowledge base")->capture_default_str();
     c->add_option("--kb-seed", w.kb_seed, "seed of the generated knowledge base")->capture_default_str();

@@ -689,7 +689,7 @@ std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog) {
   auto corpus_args = std::make_shared<DialogCorpusArgs>();
   auto dst_args = std::make_shared<DialogDstArgs>();
   auto* c = dialog->add_subcommand("corpus", "generate an annotated corpus (rule expert vs agenda user, template NLG) in the sim-M schema");
-  c->add_option("--domain", corpus_args->domain, "built-in domain: movie | restaurant")->capture_default_str();
+  c->add_option("--domain", corpus_args->domain, "built-in domain: movie | restaurant | sf_restaurant")->capture_default_str();
   c->add_option("--out", corpus_args->out, "directory for train.json, dev.json, test.json")->required();
   c->add_option("--train", corpus_args->train, "training dialogues")->capture_default_str();
   c->add_option("--dev", corpus_args->dev, "development dialogues")->capture_default_str();
@@ -733,7 +733,7 @@ std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog) {
   et->add_option("--eval-every", e2e_args->eval_every, "il / rl: evaluation every N dialogues")->capture_default_str();
   et->add_option("--train", e2e_args->train, "training corpus (sim-M schema, from `dialog corpus`; optional with --model)");
   et->add_option("--dev", e2e_args->dev, "development corpus");
-  et->add_option("--domain", e2e_args->domain, "built-in domain of the corpus: movie | restaurant (default: movie, or the model's)");
+  et->add_option("--domain", e2e_args->domain, "built-in domain of the corpus: movie | restaurant | sf_restaurant (default: movie, or the model's)");
   et->add_option("--kb-entities", e2e_args->kb_entities, "entities in the generated knowledge base")->capture_default_str();
   et->add_option("--kb-seed", e2e_args->kb_seed, "seed of the generated knowledge base")->capture_default_str();
   et->add_option("--epochs", ao.tracker.epochs, "training epochs")->capture_default_str();

@@ -62,4 +62,54 @@ inline constexpr std::string_view kMovieOntology = R"json({
   "system_requestable": ["movie", "theatre_name", "date", "time", "num_tickets"]
 })json";
 
+inline constexpr std::string_view kSfRestaurantOntology = R"json({
+  "domain": "sf_restaurant",
+  "description": "Restaurant search in San Francisco, after PyDial's SFRestaurants benchmark domain (the domain of seed paper 000's Table 2): six informable slots (area, food, price range, meal, allowed for kids, near) instead of CamRestaurants' three, and a larger knowledge base (use 271 entities, PyDial's count). Slot names and structure follow PyDial; the value lists are written here from public San Francisco neighbourhood, cuisine and landmark names and are shorter than PyDial's (area 60 vs 155 values).",
+  "entity": {
+    "slot": "name",
+    "name_parts": [
+      ["the golden", "the foggy", "little", "old", "bay", "blue", "north", "mission", "pacific", "union", "the cable", "hilltop", "the pier", "sunset", "red door"],
+      ["bistro", "kitchen", "cafe", "grill", "tavern", "table", "house", "diner", "cantina", "noodle bar", "oyster bar", "trattoria", "eatery", "brasserie", "bakery"]
+    ]
+  },
+  "slots": [
+    {"name": "area", "informable": true, "kb_skew": 0.6,
+     "values": ["alamo square", "anza vista", "bayview", "bernal heights", "castro", "chinatown", "civic center",
+                "cole valley", "cow hollow", "crocker amazon", "diamond heights", "dogpatch", "downtown",
+                "duboce triangle", "embarcadero", "excelsior", "financial district", "fishermans wharf",
+                "glen park", "haight ashbury", "hayes valley", "hunters point", "ingleside", "inner richmond",
+                "inner sunset", "japantown", "lakeshore", "laurel heights", "lower haight", "lower nob hill",
+                "lower pacific heights", "marina", "miraloma park", "mission", "mission bay", "nob hill",
+                "noe valley", "north beach", "ocean view", "outer mission", "outer richmond", "outer sunset",
+                "pacific heights", "parkside", "portola", "potrero hill", "presidio", "presidio heights",
+                "russian hill", "sea cliff", "soma", "south beach", "st francis wood", "telegraph hill",
+                "tenderloin", "twin peaks", "union square", "visitacion valley", "west portal", "western addition"]},
+    {"name": "food", "informable": true, "kb_skew": 1.0,
+     "values": ["afghan", "american", "barbecue", "basque", "brazilian", "burgers", "burmese", "cajun",
+                "californian", "cambodian", "caribbean", "chinese", "cuban", "dim sum", "ethiopian", "french",
+                "german", "greek", "hawaiian", "indian", "indonesian", "irish", "italian", "japanese", "korean",
+                "latin american", "lebanese", "malaysian", "mediterranean", "mexican", "middle eastern",
+                "moroccan", "nepalese", "new american", "peruvian", "pizza", "russian", "salvadoran", "sandwiches",
+                "seafood", "singaporean", "soul food", "southern", "spanish", "steakhouse", "sushi", "taiwanese",
+                "tapas", "thai", "turkish", "vegan", "vegetarian", "vietnamese"]},
+    {"name": "pricerange", "informable": true, "kb_skew": 0.5,
+     "values": ["cheap", "moderate", "expensive"]},
+    {"name": "goodformeal", "informable": true, "kb_skew": 0.3,
+     "values": ["breakfast", "brunch", "lunch", "dinner"]},
+    {"name": "kidsallowed", "informable": true, "kb_skew": 0.2,
+     "values": ["yes", "no"]},
+    {"name": "near", "informable": true, "kb_skew": 0.8,
+     "values": ["alamo square park", "ashbury heights", "ballpark", "city hall", "coit tower", "ferry building",
+                "golden gate park", "moscone center", "dolores park", "union square park", "civic center plaza",
+                "embarcadero center", "ocean beach", "twin peaks summit", "lombard street"]},
+    {"name": "address", "pattern": "#### @@@@@@ street"},
+    {"name": "phone", "pattern": "415 ### ####"},
+    {"name": "postcode", "pattern": "941##"},
+    {"name": "price", "pattern": "## to ## dollars"}
+  ],
+  "requestable": ["name", "address", "phone", "postcode", "price", "area", "food", "pricerange", "goodformeal",
+                  "kidsallowed", "near"],
+  "system_requestable": ["area", "food", "pricerange", "goodformeal", "kidsallowed", "near"]
+})json";
+
 }  // namespace metadial::dialog::builtin_data

@@ -11,8 +11,8 @@ out=src/dialog/builtin_ontologies.h
   echo "#include <string_view>"
   echo
   echo "namespace metadial::dialog::builtin_data {"
-  for name in restaurant movie; do
-    var="k${name^}Ontology"
+  for name in restaurant movie sf_restaurant; do
+    var="k$(echo "$name" | sed -E 's/(^|_)([a-z])/\U\2/g')Ontology"
     echo
     echo "inline constexpr std::string_view ${var} = R\"json($(cat data/ontologies/${name}.json))json\";"
   done

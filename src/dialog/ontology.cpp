@@ -189,14 +189,16 @@ Ontology Ontology::load(const std::string& path) {
 std::string_view Ontology::builtin_text(std::string_view name) {
   if (name == "restaurant") return builtin_data::kRestaurantOntology;
   if (name == "movie") return builtin_data::kMovieOntology;
-  throw InvalidArgument(detail::concat("unknown built-in ontology '", name, "' (expected restaurant or movie)"));
+  if (name == "sf_restaurant") return builtin_data::kSfRestaurantOntology;
+  throw InvalidArgument(
+      detail::concat("unknown built-in ontology '", name, "' (expected restaurant, movie or sf_restaurant)"));
 }
 
 Ontology Ontology::builtin(std::string_view name) {
   return parse(builtin_text(name), detail::concat("builtin:", name));
 }
 
-std::vector<std::string> Ontology::builtin_names() { return {"restaurant", "movie"}; }
+std::vector<std::string> Ontology::builtin_names() { return {"restaurant", "movie", "sf_restaurant"}; }
 
 int Ontology::slot_id(std::string_view name) const {
   for (int id = 0; id < num_slots(); ++id) {

@@ -66,6 +66,20 @@ TEST(Ontology, BuiltinMovieHasNumTicketsOutsideTheDatabase) {
   EXPECT_EQ(o.system_requestable().size(), 5u);
 }
 
+TEST(Ontology, SfRestaurantHasPyDialsSixInformableSlots) {
+  const Ontology o = Ontology::builtin("sf_restaurant");
+  EXPECT_EQ(o.domain(), "sf_restaurant");
+  ASSERT_EQ(o.num_informable(), 6);
+  EXPECT_EQ(o.system_requestable().size(), 6u);
+  for (const char* slot : {"area", "food", "pricerange", "goodformeal", "kidsallowed", "near"}) {
+    const int id = o.slot_id(slot);
+    ASSERT_GE(id, 0) << slot;
+    EXPECT_GE(o.informable_index(id), 0) << slot;
+  }
+  EXPECT_EQ(o.num_values(o.informable_index(o.slot_id("area"))), 60);
+  EXPECT_EQ(o.num_values(o.informable_index(o.slot_id("goodformeal"))), 4);
+}
+
 TEST(Ontology, CompiledCopiesMatchTheDataFiles) {
   for (const auto& name : Ontology::builtin_names()) {
     const std::string file = read_file(std::string(METADIAL_SOURCE_DIR) + "/data/ontologies/" + name + ".json");
