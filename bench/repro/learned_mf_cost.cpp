@@ -1,7 +1,9 @@
 // Issue 4, reproduction 3: simple regret against cumulative cost for the multi-fidelity
 // variants. GP-BO, random and the single-fidelity LSTM evaluate at the target fidelity only (cost
-// 10 each, 20 evaluations = cost 200); LSTM-MF (models/lstm-mf-d<d>.pt) picks low (cost 1) or
-// high (cost 10) fidelity for its trained horizon of steps. Problems: held-out 2-fidelity GP-prior
+// 10 each, 20 evaluations = cost 200); LSTM-MF (models/lstm-mf-d<d>.pt, REINFORCE-trained) and
+// LSTM-MF-det (models/lstm-mfdet-d<d>.pt: deterministic proposals trained by the pathwise gradient,
+// the fidelity level by REINFORCE) pick low (cost 1) or high (cost 10) fidelity for their trained
+// horizon of steps; LSTM-det is the single-fidelity gradient-trained model (lstm-det-d<d>.pt). Problems: held-out 2-fidelity GP-prior
 // functions (d = 1, 2, 3, 6) and the multi-fidelity benchmarks branin_mf, currin_mf,
 // hartmann3_mf, hartmann6_mf (costs 1 and 10).
 //
@@ -14,6 +16,7 @@
 // Writes bench/results/learned_mf_cost.{md,gp,svg} and learned_mf_cost_<problem>.csv.
 #include <CLI/CLI.hpp>
 
+#include <array>
 #include <atomic>
 #include <filesystem>
 #include <map>
@@ -69,9 +72,14 @@ int main(int argc, char** argv) {
 
   auto contenders = [&](int d) {
     std::vector<Contender> c = {{"random", "random", nlohmann::json::object()}, {"GP-BO", "gp", nlohmann::json::object()}};
-    const std::string sf = fmt::format("{}/lstm-d{}.pt", models, d), mf = fmt::format("{}/lstm-mf-d{}.pt", models, d);
-    if (std::filesystem::exists(sf)) c.push_back({"LSTM", "lstm", {{"model", sf}}});
-    if (std::filesystem::exists(mf)) c.push_back({"LSTM-MF", "lstm-mf", {{"model", mf}}});
+    const std::vector<std::array<std::string, 3>> learned = {{"LSTM", "lstm", "lstm-d"},
+                                                              {"LSTM-det", "lstm", "lstm-det-d"},
+                                                              {"LSTM-MF", "lstm-mf", "lstm-mf-d"},
+                                                              {"LSTM-MF-det", "lstm-mf", "lstm-mfdet-d"}};
+    for (const auto& [label, sampler, stem] : learned) {
+      const std::string file = fmt::format("{}/{}{}.pt", models, stem, d);
+      if (std::filesystem::exists(file)) c.push_back({label, sampler, {{"model", file}}});
+    }
     return c;
   };
   std::vector<Problem> problems;
@@ -157,15 +165,18 @@ int main(int argc, char** argv) {
   };
   std::string md = fmt::format(
       "# Regret against cumulative cost, multi-fidelity (issue 4, reproduction 3)\n\n"
-      "Costs: low fidelity 1, target 10. GP-BO, random and LSTM evaluate the target {} times (cost {}); "
-      "LSTM-MF runs its {} steps choosing the fidelity. Mean simple regret (95 % interval) over {} held-out "
-      "GP-prior functions per dimension and {} seeds per named benchmark, at cost 50, 100 and 200; "
-      "'LSTM-MF reaches GP-BO' = the smallest cost at which LSTM-MF's mean regret is at most GP-BO's mean "
-      "regret at cost 200 (issue target: <= 100). Mean cost = what LSTM-MF spent in its {} steps.\n"
+      "Costs: low fidelity 1, target 10. GP-BO, random, LSTM and LSTM-det evaluate the target {} times (cost "
+      "{}); LSTM-MF (REINFORCE-trained) and LSTM-MF-det (gradient-trained proposals, REINFORCE-trained "
+      "fidelity choice) run {} steps choosing the fidelity. Mean simple regret (95 % interval) over {} "
+      "held-out GP-prior functions per dimension and {} seeds per named benchmark, at cost 50, 100 and 200; "
+      "'reaches GP-BO' = the smallest cost at which the multi-fidelity model's mean regret is at most GP-BO's "
+      "mean regret at cost 200 (issue target: <= 100). Mean cost = what an optimizer spent in its {} steps.\n"
       "Reproduce: `build/release/bench/repro_learned_mf_cost --functions {} --seeds {}`.\n\n"
       "| problem | optimizer | regret @ cost 50 | @ 100 | @ 200 | mean cost |\n|---|---|---|---|---|---|\n",
       steps, 10 * steps, steps, functions, seeds, steps, functions, seeds);
-  std::string reach = "\n| problem | GP-BO regret @200 | LSTM-MF reaches it at cost |\n|---|---|---|\n";
+  std::string reach =
+      "\n| problem | GP-BO regret @200 | LSTM-MF reaches it at cost | LSTM-MF-det reaches it at cost |\n"
+      "|---|---|---|---|\n";
   for (const auto& pr : problems) {
     std::vector<std::vector<MeanCi>> curves(pr.who.size());
     for (size_t c = 0; c < pr.who.size(); ++c) {
@@ -183,22 +194,27 @@ int main(int argc, char** argv) {
       };
       md += fmt::format("| {} | {} | {} | {} | {} | {:.1f} |\n", pr.name, pr.who[c].label, at(50), at(100), at(200), cost);
     }
-    size_t gp = 0, mf = pr.who.size();
+    size_t gp = 0;
     for (size_t c = 0; c < pr.who.size(); ++c) {
       if (pr.who[c].label == "GP-BO") gp = c;
-      if (pr.who[c].label == "LSTM-MF") mf = c;
     }
-    if (mf < pr.who.size()) {
-      const double target = curves[gp].back().mean;
-      std::string when = "not reached";
-      for (size_t g = 0; g < n_grid; ++g) {
-        if (curves[mf][g].mean <= target) {
-          when = fmt::format("{}", g);
-          break;
+    const double target = curves[gp].back().mean;
+    reach += fmt::format("| {} | {:.4f} |", pr.name, target);
+    for (const char* label : {"LSTM-MF", "LSTM-MF-det"}) {
+      std::string when = "-";
+      for (size_t c = 0; c < pr.who.size(); ++c) {
+        if (pr.who[c].label != label) continue;
+        when = "not reached";
+        for (size_t g = 0; g < n_grid; ++g) {
+          if (curves[c][g].mean <= target) {
+            when = fmt::format("{}", g);
+            break;
+          }
         }
       }
-      reach += fmt::format("| {} | {:.4f} | {} |\n", pr.name, target, when);
+      reach += " " + when + " |";
     }
+    reach += "\n";
     std::ofstream csv(out_dir + "/learned_mf_cost_" + pr.name + ".csv");
     csv << "cost";
     for (const auto& c : pr.who) csv << "," << c.label << "," << c.label << "_lo," << c.label << "_hi";

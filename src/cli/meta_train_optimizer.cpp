@@ -21,7 +21,7 @@ CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimi
   c->add_option("--loss", a.loss, "optimizee loss: min | sum | oi | ei")->capture_default_str();
   c->add_option("--method", a.method,
                 "meta-gradient: reinforce (both levels) | gradient (Chen et al.: backprop through the unrolled "
-                "episode; single fidelity, losses min|sum|oi)")
+                "episode, losses min|sum|oi; with --fidelities > 1 the fidelity level by REINFORCE)")
       ->capture_default_str();
   c->add_flag("--detach-inputs", a.detach_inputs,
               "--method gradient: no gradient through the network's inputs (x, y of the previous step)");

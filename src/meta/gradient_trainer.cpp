@@ -1,5 +1,9 @@
-// Gradient-based meta-training of the single-fidelity LSTM optimizer (Chen et al. 2017): the
-// unrolled episode is differentiated end to end through the RFF function samples.
+// Gradient-based meta-training of the LSTM optimizer (Chen et al. 2017): the unrolled episode is
+// differentiated end to end through the RFF function samples. With M > 1 fidelities the first
+// level still learns by that pathwise gradient (through whichever fidelity was queried), and the
+// second level's discrete fidelity choice by REINFORCE (a hybrid the paper does not have; its
+// notebooks train both levels by REINFORCE, and we measured REINFORCE-trained proposals to ignore
+// their observations: bench/results/learned_open_loop.md).
 #include <algorithm>
 #include <cmath>
 #include <optional>
@@ -7,6 +11,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/meta/optimizer_trainer.h"
+#include "meta/detail/advantage.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::meta {
@@ -25,21 +30,25 @@ double group_norm(const std::vector<torch::Tensor>& params) {
   return std::sqrt(s);
 }
 
-/// The batch's target functions as padded tensors (padding features have weight 0).
+/// One fidelity level of the batch's functions as padded tensors (padding features have weight 0).
 struct BatchFunctions {
   torch::Tensor omega;   // [B, D, d]
   torch::Tensor phase;   // [B, D]
   torch::Tensor weight;  // [B, D]
   torch::Tensor offset;  // [B]
 
-  BatchFunctions(const std::vector<MultiFidelityFunction>& fs, int d, const torch::TensorOptions& to) {
+  /// `level` indexes MultiFidelityFunction::levels; -1 = the target.
+  BatchFunctions(const std::vector<MultiFidelityFunction>& fs, int d, const torch::TensorOptions& to, int level = -1) {
     const auto B = static_cast<int64_t>(fs.size());
+    auto at = [level](const MultiFidelityFunction& f) -> const RffFunction& {
+      return level < 0 ? f.target() : f.levels[static_cast<size_t>(level)];
+    };
     size_t D = 1;
-    for (const auto& f : fs) D = std::max(D, f.target().n_features());
+    for (const auto& f : fs) D = std::max(D, at(f).n_features());
     const auto ds = static_cast<size_t>(d);
     std::vector<double> om(fs.size() * D * ds, 0.0), ph(fs.size() * D, 0.0), w(fs.size() * D, 0.0), off(fs.size());
     for (size_t b = 0; b < fs.size(); ++b) {
-      const RffFunction& f = fs[b].target();
+      const RffFunction& f = at(fs[b]);
       std::copy(f.omega.begin(), f.omega.end(), om.begin() + static_cast<std::ptrdiff_t>(b * D * ds));
       std::copy(f.phase.begin(), f.phase.end(), ph.begin() + static_cast<std::ptrdiff_t>(b * D));
       std::copy(f.weight.begin(), f.weight.end(), w.begin() + static_cast<std::ptrdiff_t>(b * D));
@@ -59,6 +68,21 @@ struct BatchFunctions {
     return offset + (weight * torch::cos(a)).sum(1);
   }
 };
+
+/// The newest observation ys.back() normalized online over all of ys (as OnlineNormalizer, but
+/// differentiably): (y~, gap), each [B, 1]; zeros until two observations differ.
+std::pair<torch::Tensor, torch::Tensor> normalized(const std::vector<torch::Tensor>& ys, const torch::Tensor& zeros) {
+  if (ys.size() < 2) return {zeros, zeros};
+  const torch::Tensor& y = ys.back();
+  const torch::Tensor Y = torch::stack(ys, 1);  // [B, n]
+  const torch::Tensor mean = Y.mean(1);
+  const torch::Tensor var = (Y - mean.unsqueeze(1)).pow(2).mean(1);
+  const torch::Tensor ok = var > torch::pow(1e-12 * (1.0 + mean.detach().abs()), 2);
+  const torch::Tensor sd = torch::sqrt(torch::where(ok, var, torch::ones_like(var)));
+  const torch::Tensor mn = std::get<0>(Y.min(1));
+  return {torch::where(ok, torch::clamp((y - mean) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1),
+          torch::where(ok, torch::clamp((y - mn) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1)};
+}
 
 }  // namespace
 
@@ -134,17 +158,7 @@ double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFun
     ys.push_back(y);
     if (t + 1 == T) break;
     // The next input: x, y normalized online (as OnlineNormalizer, differentiably), fidelity 1, flag 0.
-    torch::Tensor yn = zeros, gap = zeros;
-    if (ys.size() >= 2) {
-      const torch::Tensor Y = torch::stack(ys, 1);  // [B, n]
-      const torch::Tensor mean = Y.mean(1);
-      const torch::Tensor var = (Y - mean.unsqueeze(1)).pow(2).mean(1);
-      const torch::Tensor ok = var > torch::pow(1e-12 * (1.0 + mean.detach().abs()), 2);
-      const torch::Tensor sd = torch::sqrt(torch::where(ok, var, torch::ones_like(var)));
-      const torch::Tensor mn = std::get<0>(Y.min(1));
-      yn = torch::where(ok, torch::clamp((y - mean) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1);
-      gap = torch::where(ok, torch::clamp((y - mn) / sd, -5.0, 5.0), torch::zeros_like(y)).unsqueeze(1);
-    }
+    const auto [yn, gap] = normalized(ys, zeros);
     input = detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), ones, zeros}, 1)
                           : torch::cat({x, yn, gap, ones, zeros}, 1);
   }
@@ -154,13 +168,139 @@ double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFun
   return l.item<double>();
 }
 
+namespace {
+
+/// One multi-fidelity episode batch of the hybrid: the first level's proposals x_t = sigmoid(mu_t)
+/// (plus reparameterized noise unless deterministic) are differentiated through the queried level
+/// f_{m_t}; the second level samples m_t and learns by REINFORCE on the same per-step losses as the
+/// REINFORCE trainer (eq. 8: lambda L_o + (1 - lambda) L_c, reward-to-go, leave-one-out baseline,
+/// entropy bonus). The second level reads x_t detached: the score term of m_t's probability with
+/// respect to the first level's weights is dropped (lower variance; the first level still sees
+/// the consequences of every fidelity choice through its inputs). Accumulates the gradients; returns
+/// (mean loss per episode, mean cost per episode).
+std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& fs,
+                                          const TrainerOptions& o, uint64_t noise_seed) {
+  const auto& mo = model.options();
+  const int d = mo.dim, T = o.horizon, M = mo.fidelities;
+  const auto B = static_cast<int64_t>(fs.size());
+  const auto Bs = fs.size(), Ts = static_cast<size_t>(T);
+  auto& net = model.impl().net;
+  const auto to = torch::TensorOptions().dtype(net->cell1->weight_ih.scalar_type());
+  std::vector<BatchFunctions> level;
+  for (int m = 0; m < M; ++m) level.emplace_back(fs, d, to, m);
+  const double c_target = fs.front().costs.back();
+  const double lam = o.lambda;
+
+  Rng rng(noise_seed);
+  std::vector<double> eps(Bs * static_cast<size_t>(d));
+  torch::Tensor h = torch::zeros({B, mo.hidden}, to), c = torch::zeros({B, mo.hidden}, to);
+  torch::Tensor h2 = torch::zeros({B, mo.fidelity_hidden}, to), c2 = torch::zeros({B, mo.fidelity_hidden}, to);
+  torch::Tensor input = torch::zeros({B, mo.input_size()}, to);
+  input.select(1, mo.input_size() - 1).fill_(1.0);  // start flag
+  const torch::Tensor zeros = torch::zeros({B, 1}, to);
+  std::vector<torch::Tensor> ys, losses, logps, ents;
+  torch::Tensor incumbent = torch::full({B}, kIncumbentStart, to);
+  std::vector<double> spent(Bs, 0.0), lc(Bs * Ts, 0.0), spent_in(Bs), fid(Bs);
+  std::vector<int64_t> ms(Bs);
+  for (int t = 0; t < T; ++t) {
+    std::tie(h, c) = net->cell1(input, std::make_tuple(h, c));
+    const torch::Tensor out = net->head1(h);
+    torch::Tensor u = out.slice(1, 0, d);
+    if (o.reparameterize) {
+      for (auto& e : eps) e = standard_normal(rng);
+      const torch::Tensor e = torch::from_blob(eps.data(), {B, d}, torch::kFloat64).to(to).clone();
+      u = u + out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd).exp() * e;
+    }
+    const torch::Tensor x = torch::sigmoid(u);
+    // Second level: [x_t, spent / cost_scale] -> fidelity m_t.
+    for (size_t b = 0; b < Bs; ++b) spent_in[b] = spent[b] / mo.cost_scale;
+    const torch::Tensor w = torch::cat(
+        {x.detach(), torch::from_blob(spent_in.data(), {B, 1}, torch::kFloat64).to(to).clone()}, 1);
+    std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
+    const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
+    const torch::Tensor probs = logsm.exp().detach().to(torch::kFloat64).contiguous();
+    const double* pp = probs.data_ptr<double>();
+    for (size_t b = 0; b < Bs; ++b) {
+      const double r = uniform01(rng);
+      double acc = 0.0;
+      ms[b] = M - 1;
+      for (int k = 0; k < M; ++k) {
+        acc += pp[b * static_cast<size_t>(M) + static_cast<size_t>(k)];
+        if (r < acc) {
+          ms[b] = k;
+          break;
+        }
+      }
+    }
+    const torch::Tensor idx = torch::from_blob(ms.data(), {B, 1}, torch::kInt64).clone();
+    logps.push_back(logsm.gather(1, idx).squeeze(1));
+    ents.push_back(-(logsm.exp() * logsm).sum(1));
+    const torch::Tensor m_t = idx.squeeze(1);
+    torch::Tensor y = torch::zeros({B}, to);
+    for (int m = 0; m < M; ++m) y = y + (m_t == m).to(to.dtype()) * level[static_cast<size_t>(m)](x);
+    const torch::Tensor target = (m_t == M - 1).to(to.dtype());
+    torch::Tensor l = torch::zeros({B}, to);
+    switch (o.loss) {
+      case Loss::kSum:
+        l = target * y + (1.0 - target) * incumbent;
+        break;
+      case Loss::kOi:
+        l = target * torch::clamp_max(y - incumbent, 0.0);
+        break;
+      case Loss::kMin:
+      case Loss::kEi:
+        break;
+    }
+    incumbent = incumbent + target * torch::clamp_max(y - incumbent, 0.0);  // min over target results
+    if (o.loss == Loss::kMin && t + 1 == T) l = incumbent;
+    losses.push_back(l);
+    for (size_t b = 0; b < Bs; ++b) {
+      const double cost = fs[b].costs[static_cast<size_t>(ms[b])];
+      const double before = spent[b];
+      spent[b] += cost;
+      lc[b * Ts + static_cast<size_t>(t)] =
+          o.budget > 0 ? (std::max(o.budget, spent[b]) - std::max(o.budget, before)) / c_target : cost / c_target;
+      fid[b] = static_cast<double>(ms[b]) / static_cast<double>(M - 1);
+    }
+    ys.push_back(y);
+    if (t + 1 == T) break;
+    const auto [yn, gap] = normalized(ys, zeros);
+    const torch::Tensor fcol = torch::from_blob(fid.data(), {B, 1}, torch::kFloat64).to(to).clone();
+    input = o.detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), fcol, zeros}, 1)
+                            : torch::cat({x, yn, gap, fcol, zeros}, 1);
+  }
+  // First level: the pathwise part. Second level: REINFORCE on the detached per-step losses.
+  const torch::Tensor L = torch::stack(losses, 1);  // [B, T]
+  const torch::Tensor Lc = L.detach().to(torch::kFloat64).contiguous();
+  const double* lp = Lc.data_ptr<double>();
+  std::vector<double> G(Bs * Ts);
+  double mean_loss = 0.0, mean_cost = 0.0;
+  for (size_t b = 0; b < Bs; ++b) {
+    double acc = 0.0;
+    for (size_t t = Ts; t-- > 0;) {
+      const double r = -(lam * lp[b * Ts + t] + (1.0 - lam) * lc[b * Ts + t]);
+      acc = r + o.gamma * acc;
+      G[b * Ts + t] = acc;
+      mean_loss -= r;
+    }
+    mean_cost += spent[b];
+  }
+  std::vector<float> adv = loo_advantages(G, Bs, Ts, Bs);
+  const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32).to(to);
+  const torch::Tensor surrogate = lam * L.sum(1).mean() / static_cast<double>(T) -
+                                  (torch::stack(logps) * A).sum(0).mean() / static_cast<double>(T) -
+                                  o.entropy * torch::stack(ents).mean();
+  surrogate.backward();
+  return {mean_loss / static_cast<double>(Bs), mean_cost / static_cast<double>(Bs)};
+}
+
+}  // namespace
+
 // ---- GradientTrainer ---------------------------------------------------------------------------
 
 struct GradientTrainer::Impl {
   explicit Impl(TrainerOptions opts)
       : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
-    MD_CHECK(o.model.fidelities == 1, "--method gradient is single-fidelity (got --fidelities ", o.model.fidelities,
-             "; a multi-fidelity model's fidelity network needs --method reinforce)");
     MD_CHECK(o.loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
     torch::set_num_threads(o.threads);
     if (!o.reparameterize) {
@@ -200,17 +340,31 @@ TrainingProgress GradientTrainer::step() {
   for (int b = 0; b < o.batch; ++b) fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, s.rng));
   const uint64_t noise_seed = s.rng();
   s.adam->zero_grad();
-  const double l = unrolled_loss(s.model, fs, o.loss, o.horizon, noise_seed, o.reparameterize, true, o.detach_inputs);
+  double mean_loss = 0.0, mean_cost = 0.0;
+  if (o.model.fidelities == 1) {
+    const double l = unrolled_loss(s.model, fs, o.loss, o.horizon, noise_seed, o.reparameterize, true, o.detach_inputs);
+    mean_loss = l * o.horizon;
+    mean_cost = o.horizon * o.model.costs.back();
+  } else {
+    std::tie(mean_loss, mean_cost) = hybrid_backward(s.model, fs, o, noise_seed);
+  }
   s.norms.level1_lstm = group_norm(net->cell1->parameters());
   s.norms.level1_head = group_norm(net->head1->parameters());
-  torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);
+  if (net->cell2) {
+    s.norms.level2_lstm = group_norm(net->cell2->parameters());
+    s.norms.level2_head = group_norm(net->head2->parameters());
+  }
+  // Each level clipped on its own: the REINFORCE gradient of the second level must not shrink the
+  // first level's pathwise one.
+  torch::nn::utils::clip_grad_norm_(net->level1_parameters(), o.clip);
+  if (net->cell2) torch::nn::utils::clip_grad_norm_(net->level2_parameters(), o.clip);
   s.adam->step();
   ++s.iteration;
   TrainingProgress p;
   p.iteration = s.iteration;
-  p.surrogate = l;
-  p.mean_loss = l * o.horizon;
-  p.mean_cost = o.horizon * o.model.costs.back();
+  p.surrogate = mean_loss / o.horizon;
+  p.mean_loss = mean_loss;
+  p.mean_cost = mean_cost;
   return p;
 }
 

@@ -10,6 +10,7 @@
 #include "metadial/core/random.h"
 #include "metadial/optim/acquisition.h"
 #include "metadial/optim/gp.h"
+#include "meta/detail/advantage.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::meta {
@@ -97,8 +98,6 @@ void TrainerOptions::finalize() {
   MD_CHECK(method == Method::kReinforce || rollouts_per_function == 1,
            "rollouts per function is a REINFORCE option (the gradient method needs no baseline)");
   if (method == Method::kGradient) {
-    MD_CHECK(model.fidelities == 1, "--method gradient is single-fidelity (got --fidelities ", model.fidelities,
-             "; the fidelity network's discrete choice needs --method reinforce)");
     MD_CHECK(loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
   }
   model.cost_scale = budget > 0 ? budget : horizon * model.costs.back();
@@ -346,24 +345,8 @@ TrainingProgress ReinforceTrainer::step() {
   }
   mean_loss /= B;
   mean_cost /= B;
-  std::vector<float> adv(Ts * Bs);
-  double s1 = 0.0, s2 = 0.0;
   // Leave-one-out baseline within groups of `group` episodes (the whole batch when K = 1).
-  const size_t group = K > 1 ? static_cast<size_t>(K) : Bs;
-  for (size_t t = 0; t < Ts; ++t) {
-    for (size_t b = 0; b < Bs; ++b) {
-      const size_t g0 = b / group * group;
-      double tot = 0.0;
-      for (size_t j = g0; j < g0 + group; ++j) tot += G[j * Ts + t];
-      const double a = G[b * Ts + t] - (tot - G[b * Ts + t]) / static_cast<double>(group - 1);
-      adv[t * Bs + b] = static_cast<float>(a);
-      s1 += a;
-      s2 += a * a;
-    }
-  }
-  const double n_adv = static_cast<double>(Ts * Bs);
-  const double sd_adv = std::sqrt(std::max(0.0, s2 / n_adv - (s1 / n_adv) * (s1 / n_adv)));
-  for (auto& a : adv) a = static_cast<float>(a / (sd_adv + 1e-8));
+  std::vector<float> adv = loo_advantages(G, Bs, Ts, K > 1 ? static_cast<size_t>(K) : Bs);
   const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32);
   const torch::Tensor logp_all = torch::stack(logps);  // [T, B]
   const torch::Tensor surrogate =

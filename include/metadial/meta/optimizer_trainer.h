@@ -41,8 +41,12 @@
 //   sum  L = sum_t f(x_t)                     min  L = I_T = min(I_0, min_t f(x_t))
 //   oi   L = sum_t min(f(x_t) - I_{t-1}, 0)   (I_0 = 1 as above)
 // averaged over the batch and divided by T; backpropagated through the whole trajectory, Adam,
-// gradient norm clipped. Single fidelity only: a multi-fidelity model's fidelity choice is
-// discrete, so its second level has to be trained by REINFORCE (Method::kReinforce).
+// gradient norm clipped. With M > 1 fidelities (a hybrid of ours, not in either paper) the fidelity
+// choice is discrete, so the second level learns by REINFORCE exactly as above (per-step losses
+// lambda l_t + (1 - lambda) c_t, reward-to-go, leave-one-out baseline, entropy bonus), reading x_t
+// detached, while the first level keeps the pathwise gradient of lambda * sum_t l_t through the
+// level f_{m_t} it queried (the lower levels are RFF sums too); each level's gradient is clipped
+// on its own.
 #pragma once
 
 #include <cstdint>
@@ -78,7 +82,7 @@ struct TrainerOptions {
   GpPriorOptions prior;          ///< the function distribution (prior.dim is set to model.dim)
   FidelityOptions fidelity;      ///< lower fidelities (fidelity.fidelities = model.fidelities)
   Loss loss = Loss::kOi;
-  Method method = Method::kReinforce;  ///< kGradient: single fidelity, losses min | sum | oi
+  Method method = Method::kReinforce;  ///< kGradient: losses min | sum | oi (M > 1: the hybrid)
   bool reparameterize = true;          ///< kGradient: x_t from a reparameterized sample (else the mean)
   bool detach_inputs = false;          ///< kGradient: cut the gradient through the network's inputs
   int horizon = 20;                    ///< T, steps per episode

@@ -1,0 +1,34 @@
+// REINFORCE advantages shared by the two meta-trainers (meta/optimizer_trainer.cpp for both
+// levels, meta/gradient_trainer.cpp for the fidelity level of the hybrid).
+#pragma once
+
+#include <cmath>
+#include <cstddef>
+#include <vector>
+
+namespace metadial::meta {
+
+/// Standardized advantages [T x B] (time-major) of the reward-to-go G [B x T] (episode-major):
+/// G minus the leave-one-out mean of G over the other episodes of its group of `group`
+/// consecutive episodes (group >= 2), then divided by the sd over all T x B values.
+inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B, size_t T, size_t group) {
+  std::vector<float> adv(T * B);
+  double s1 = 0.0, s2 = 0.0;
+  for (size_t t = 0; t < T; ++t) {
+    for (size_t b = 0; b < B; ++b) {
+      const size_t g0 = b / group * group;
+      double tot = 0.0;
+      for (size_t j = g0; j < g0 + group; ++j) tot += G[j * T + t];
+      const double a = G[b * T + t] - (tot - G[b * T + t]) / static_cast<double>(group - 1);
+      adv[t * B + b] = static_cast<float>(a);
+      s1 += a;
+      s2 += a * a;
+    }
+  }
+  const double n = static_cast<double>(T * B);
+  const double sd = std::sqrt(std::max(0.0, s2 / n - (s1 / n) * (s1 / n)));
+  for (auto& a : adv) a = static_cast<float>(a / (sd + 1e-8));
+  return adv;
+}
+
+}  // namespace metadial::meta
