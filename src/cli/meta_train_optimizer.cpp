@@ -47,6 +47,8 @@ CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimi
   c->add_option("--eval-every", a.eval_every, "updates between held-out validations")->capture_default_str();
   c->add_option("--validation", a.validation, "held-out functions")->capture_default_str();
   c->add_option("--time-limit", a.time_limit, "stop after this many seconds (0: none)")->capture_default_str();
+  c->add_option("--init", a.init,
+                "continue from this model file (same --dims, --fidelities, --hidden); the card keeps its path");
   c->add_option("--threads", a.threads, "LibTorch threads")->capture_default_str();
   return c;
 }
@@ -77,6 +79,7 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   o.n_validation = a.validation;
   o.seed = a.seed;
   o.time_limit_s = a.time_limit;
+  o.init = a.init;
   o.threads = a.threads;
   o.finalize();
 
@@ -115,6 +118,7 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   if (a.deterministic) cmd += " --deterministic";
   if (a.rollouts > 1) cmd += fmt::format(" --rollouts {}", a.rollouts);
   if (a.time_limit > 0) cmd += fmt::format(" --time-limit {}", a.time_limit);
+  if (!a.init.empty()) cmd += " --init " + a.init;
   cmd += " --out " + a.out;
   card["command"] = cmd;
   model.set_card(card);

@@ -35,6 +35,7 @@ struct MetaTrainOptimizerArgs {
   int eval_every = 200;          ///< --eval-every
   int validation = 64;           ///< --validation (held-out functions)
   double time_limit = 0.0;       ///< --time-limit seconds
+  std::string init;              ///< --init model file to continue from
   int threads = 1;               ///< --threads
 };
 

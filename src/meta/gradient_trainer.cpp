@@ -11,7 +11,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/meta/optimizer_trainer.h"
-#include "meta/detail/advantage.h"
+#include "meta/detail/trainer_common.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::meta {
@@ -303,6 +303,7 @@ struct GradientTrainer::Impl {
       : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
     MD_CHECK(o.loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
     torch::set_num_threads(o.threads);
+    if (!o.init.empty()) load_initial_weights(model, o.init);
     if (!o.reparameterize) {
       // Deterministic proposals: the log-sd half of the head is unused in training; pin it at the
       // minimum so that every consumer's sampling is the mean (it receives no gradient after this).

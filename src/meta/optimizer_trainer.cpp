@@ -10,7 +10,7 @@
 #include "metadial/core/random.h"
 #include "metadial/optim/acquisition.h"
 #include "metadial/optim/gp.h"
-#include "meta/detail/advantage.h"
+#include "meta/detail/trainer_common.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::meta {
@@ -187,10 +187,33 @@ ValidationResult validate(const LearnedOptimizer& model, const std::vector<Multi
 
 // ---- ReinforceTrainer ----------------------------------------------------------------------------
 
+void load_initial_weights(LearnedOptimizer& model, const std::string& path) {
+  const LearnedOptimizer from = LearnedOptimizer::load(path);
+  const auto& a = model.options();
+  const auto& b = from.options();
+  auto differ = [&](const char* what, int want, int got) {
+    if (want != got) {
+      throw InvalidArgument(metadial::detail::concat("--init '", path, "': ", what, " ", got, " differs from this training's ",
+                                           want, " (the model file must have the same dims, fidelities, hidden "
+                                                 "and fidelity-hidden sizes)"));
+    }
+  };
+  differ("dims", a.dim, b.dim);
+  differ("fidelities", a.fidelities, b.fidelities);
+  differ("hidden", a.hidden, b.hidden);
+  if (a.fidelities > 1) differ("fidelity hidden", a.fidelity_hidden, b.fidelity_hidden);
+  torch::NoGradGuard ng;
+  const auto dst = model.impl().net->parameters();
+  const auto src = from.impl().net->parameters();
+  MD_CHECK(dst.size() == src.size(), "--init '", path, "': ", src.size(), " parameter tensors, expected ", dst.size());
+  for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+}
+
 struct ReinforceTrainer::Impl {
   explicit Impl(TrainerOptions opts)
       : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
     torch::set_num_threads(o.threads);
+    if (!o.init.empty()) load_initial_weights(model, o.init);
     adam = std::make_unique<torch::optim::Adam>(model.impl().net->parameters(),
                                                 torch::optim::AdamOptions(o.learning_rate));
   }
@@ -438,6 +461,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"rollouts_per_function", o.rollouts_per_function},
       {"iterations_run", it},
       {"learning_rate", o.learning_rate},
+      {"init", o.init},
       {"entropy", o.method == Method::kReinforce ? o.entropy : 0.0},
       {"reparameterize", o.method == Method::kGradient && o.reparameterize},
       {"detach_inputs", o.method == Method::kGradient && o.detach_inputs},

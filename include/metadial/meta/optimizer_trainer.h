@@ -99,6 +99,7 @@ struct TrainerOptions {
   int n_validation = 64;               ///< held-out functions
   uint64_t seed = 0;
   double time_limit_s = 0.0;           ///< stop after this many seconds (0: none)
+  std::string init;                    ///< model file to start from (continue training); empty: random
   bool keep_best = true;               ///< return the weights of the best validation
   int threads = 1;                     ///< LibTorch intra-op threads (1: fastest for these sizes)
 

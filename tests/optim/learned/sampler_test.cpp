@@ -243,5 +243,30 @@ TEST_F(MetaTrainCli, GradientMethodWritesItsCardForOneAndTwoFidelities) {
       << u.err;
 }
 
+// --init continues from a saved model: the run's untrained (iteration-0) regret is the saved
+// model's trained regret on the same held-out functions, and the card records the file; a model
+// of another dimension is refused with one line naming the file and the field.
+TEST_F(MetaTrainCli, InitContinuesFromASavedModelAndRefusesAnotherShape) {
+  const std::string common =
+      "meta-train optimizer --dims 1 --horizon 6 --loss oi --method gradient --deterministic --seed 2 --batch 16 "
+      "--hidden 8 --eval-every 0 --validation 32 --lr 0.003";
+  const Result a = metadial(common + " --iterations 60 --out a.pt");
+  ASSERT_EQ(a.code, 0) << a.err;
+  const auto ca = nlohmann::json::parse(slurp(dir_ / "a.json"));
+  const Result b = metadial(common + " --iterations 5 --init a.pt --out b.pt");
+  ASSERT_EQ(b.code, 0) << b.err;
+  const auto cb = nlohmann::json::parse(slurp(dir_ / "b.json"));
+  EXPECT_EQ(cb["init"], "a.pt");
+  EXPECT_NE(cb["command"].get<std::string>().find("--init a.pt"), std::string::npos);
+  EXPECT_NEAR(cb["validation"]["initial_regret"].get<double>(), ca["validation"]["regret"].get<double>(), 1e-9);
+  EXPECT_LT(cb["validation"]["initial_regret"].get<double>(), ca["validation"]["initial_regret"].get<double>());
+  const Result c = metadial(
+      "meta-train optimizer --dims 2 --method gradient --iterations 1 --batch 4 --hidden 8 --init a.pt --out c.pt");
+  EXPECT_EQ(c.code, 2);
+  EXPECT_NE(c.err.find("--init 'a.pt': dims 1 differs from this training's 2"), std::string::npos) << c.err;
+  EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  EXPECT_FALSE(fs::exists(dir_ / "c.pt"));
+}
+
 }  // namespace
 }  // namespace metadial::optim::learned

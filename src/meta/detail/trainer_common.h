@@ -1,12 +1,22 @@
-// REINFORCE advantages shared by the two meta-trainers (meta/optimizer_trainer.cpp for both
-// levels, meta/gradient_trainer.cpp for the fidelity level of the hybrid).
+// What the two meta-trainers share (meta/optimizer_trainer.cpp: REINFORCE for both levels;
+// meta/gradient_trainer.cpp: the pathwise gradient, REINFORCE for the hybrid's fidelity level).
 #pragma once
 
 #include <cmath>
 #include <cstddef>
+#include <string>
 #include <vector>
 
+#include "metadial/optim/learned/model.h"
+
 namespace metadial::meta {
+
+using optim::learned::LearnedOptimizer;
+
+/// Overwrites `model`'s weights with those of the model file `path` (TrainerOptions::init).
+/// InvalidArgument, one line naming the file, if it cannot be read or its dimension, fidelities
+/// or network sizes differ from `model`'s.
+void load_initial_weights(LearnedOptimizer& model, const std::string& path);
 
 /// Standardized advantages [T x B] (time-major) of the reward-to-go G [B x T] (episode-major):
 /// G minus the leave-one-out mean of G over the other episodes of its group of `group`
