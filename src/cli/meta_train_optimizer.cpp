@@ -126,8 +126,9 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   const std::string card_path = fs::path(a.out).replace_extension(".json").string();
   std::ofstream(card_path) << card.dump(2) << "\n";
   const auto& v = card["validation"];
-  out << fmt::format("wrote {} ({} bytes) and {}: held-out regret {:.4f} (untrained {:.4f}) after {:.1f} s\n", a.out,
-                     fs::file_size(a.out), card_path, v["regret"].get<double>(), v["initial_regret"].get<double>(),
+  out << fmt::format("wrote {} ({} bytes) and {}: held-out regret {:.4f} ({} {:.4f}) after {:.1f} s\n", a.out,
+                     fs::file_size(a.out), card_path, v["regret"].get<double>(),
+                     a.init.empty() ? "untrained" : "at the start", v["initial_regret"].get<double>(),
                      card["train_seconds"].get<double>());
   return 0;
 }
