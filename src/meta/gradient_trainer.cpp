@@ -218,21 +218,8 @@ std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::ve
         {x.detach(), torch::from_blob(spent_in.data(), {B, 1}, torch::kFloat64).to(to).clone()}, 1);
     std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
     const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
-    const torch::Tensor probs = logsm.exp().detach().to(torch::kFloat64).contiguous();
-    const double* pp = probs.data_ptr<double>();
-    for (size_t b = 0; b < Bs; ++b) {
-      const double r = uniform01(rng);
-      double acc = 0.0;
-      ms[b] = M - 1;
-      for (int k = 0; k < M; ++k) {
-        acc += pp[b * static_cast<size_t>(M) + static_cast<size_t>(k)];
-        if (r < acc) {
-          ms[b] = k;
-          break;
-        }
-      }
-    }
-    const torch::Tensor idx = torch::from_blob(ms.data(), {B, 1}, torch::kInt64).clone();
+    const torch::Tensor idx = sample_fidelities(logsm, rng);
+    std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
     logps.push_back(logsm.gather(1, idx).squeeze(1));
     ents.push_back(-(logsm.exp() * logsm).sum(1));
     const torch::Tensor m_t = idx.squeeze(1);

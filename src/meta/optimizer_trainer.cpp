@@ -209,6 +209,27 @@ void load_initial_weights(LearnedOptimizer& model, const std::string& path) {
   for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
 }
 
+torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng) {
+  const torch::Tensor p = log_probs.detach().exp().to(torch::kFloat64).contiguous();
+  const int64_t B = p.size(0), M = p.size(1);
+  const double* pp = p.data_ptr<double>();
+  torch::Tensor out = torch::empty({B, 1}, torch::kInt64);
+  int64_t* m = out.data_ptr<int64_t>();
+  for (int64_t b = 0; b < B; ++b) {
+    const double r = uniform01(rng);
+    double acc = 0.0;
+    m[b] = M - 1;
+    for (int64_t k = 0; k < M; ++k) {
+      acc += pp[b * M + k];
+      if (r < acc) {
+        m[b] = k;
+        break;
+      }
+    }
+  }
+  return out;
+}
+
 struct ReinforceTrainer::Impl {
   explicit Impl(TrainerOptions opts)
       : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
@@ -294,21 +315,8 @@ TrainingProgress ReinforceTrainer::step() {
       const torch::Tensor w = torch::from_blob(w2.data(), {B, d + 1}, torch::kFloat32).clone();
       std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
       const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
-      const torch::Tensor probs = logsm.exp().detach().contiguous();
-      const float* pp = probs.data_ptr<float>();
-      for (size_t b = 0; b < Bs; ++b) {
-        const double r = uniform01(s.rng);
-        double acc = 0.0;
-        ms[b] = M - 1;
-        for (int k = 0; k < M; ++k) {
-          acc += pp[b * static_cast<size_t>(M) + static_cast<size_t>(k)];
-          if (r < acc) {
-            ms[b] = k;
-            break;
-          }
-        }
-      }
-      const torch::Tensor idx = torch::from_blob(ms.data(), {B, 1}, torch::kInt64).clone();
+      const torch::Tensor idx = sample_fidelities(logsm, s.rng);
+      std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
       logp = logp + logsm.gather(1, idx).squeeze(1);
       ent = ent - (logsm.exp() * logsm).sum(1);
     } else {

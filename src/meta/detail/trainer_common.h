@@ -7,6 +7,9 @@
 #include <string>
 #include <vector>
 
+#include <torch/torch.h>
+
+#include "metadial/core/random.h"
 #include "metadial/optim/learned/model.h"
 
 namespace metadial::meta {
@@ -17,6 +20,10 @@ using optim::learned::LearnedOptimizer;
 /// InvalidArgument, one line naming the file, if it cannot be read or its dimension, fidelities
 /// or network sizes differ from `model`'s.
 void load_initial_weights(LearnedOptimizer& model, const std::string& path);
+
+/// One fidelity per row of `log_probs` [B, M] (the second level's log-softmax), drawn with `rng` by
+/// the inverse CDF (the last level when rounding leaves the row's sum below the draw); [B, 1] int64.
+torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng);
 
 /// Standardized advantages [T x B] (time-major) of the reward-to-go G [B x T] (episode-major):
 /// G minus the leave-one-out mean of G over the other episodes of its group of `group`
