@@ -470,7 +470,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"iterations_run", it},
       {"learning_rate", o.learning_rate},
       {"init", o.init},
-      {"entropy", o.method == Method::kReinforce ? o.entropy : 0.0},
+      {"entropy", o.method == Method::kReinforce || o.model.fidelities > 1 ? o.entropy : 0.0},  // the hybrid: level 2
       {"reparameterize", o.method == Method::kGradient && o.reparameterize},
       {"detach_inputs", o.method == Method::kGradient && o.detach_inputs},
       {"clip", o.clip},
