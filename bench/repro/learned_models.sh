@@ -9,7 +9,7 @@
 #                          episode (--method gradient, Chen et al.), d = 1, 2, 3, 6
 # models/lstm-det-d<d>.pt  the same with deterministic proposals (--deterministic), d = 1, 2, 3, 6
 # models/lstm-mfdet-d<d>.pt two fidelities: deterministic proposals by the pathwise gradient, the
-#                          fidelity level by REINFORCE (--method gradient --fidelities 2), d = 2, 3
+#                          fidelity level by REINFORCE (--method gradient --fidelities 2), d = 1, 2, 3, 6
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 T=${TIME_LIMIT:-150}
@@ -42,7 +42,8 @@ $BIN meta-train optimizer --dims 3 --method gradient --deterministic --loss oi $
 $BIN meta-train optimizer --dims 6 --method gradient --deterministic --loss oi $det --seed 4 --batch 128 --lr 5e-4 \
   --validation 256 --time-limit 1500 --out models/lstm-det-d6.pt
 # The multi-fidelity hybrid: same budget and lambda as lstm-mf (Lambda = 100, lambda = 0.9).
-for d in 2 3; do
+for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --method gradient --deterministic --loss oi --fidelities 2 --budget 100 \
-    --lambda 0.9 $det --seed 4 --batch 128 --lr 5e-4 --validation 256 --time-limit 1500 --out models/lstm-mfdet-d$d.pt
+    --lambda 0.9 $det --seed 4 --batch 128 --lr 5e-4 --validation 256 --time-limit $((d == 1 ? 900 : 1500)) \
+    --out models/lstm-mfdet-d$d.pt
 done
