@@ -28,6 +28,7 @@
 #include "metadial/agents/rule_policy.h"
 #include "metadial/core/error.h"
 #include "metadial/dialog/env.h"
+#include "metadial/train/dialogue_objective.h"
 #include "metadial/train/dqn_trainer.h"
 
 using namespace metadial;
@@ -91,7 +92,7 @@ Args parse(int argc, char** argv) {
 int main(int argc, char** argv) try {
   const Args args = parse(argc, argv);
   const std::string load_at_start = load_average();
-  auto domain = dialog::Domain::builtin(args.domain, dialog::KbOptions{args.kb_entities, dialog::KbOptions{}.seed});
+  const auto domain = train::make_domain(args.domain, "", args.kb_entities);
   std::vector<int> checkpoints;
   for (int d = args.every; d <= args.dialogues; d += args.every) checkpoints.push_back(d);
 

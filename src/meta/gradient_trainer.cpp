@@ -102,36 +102,55 @@ Method method_from_string(const std::string& name) {
   throw InvalidArgument("unknown meta-training method '" + name + "' (known: reinforce, gradient)");
 }
 
-double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
-                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward, bool detach_inputs) {
-  const auto& o = model.options();
-  MD_CHECK(o.fidelities == 1, "gradient-based meta-training is single-fidelity (the model has ", o.fidelities,
-           " fidelities; train those with --method reinforce)");
-  MD_CHECK(loss != Loss::kEi,
-           "gradient-based meta-training supports the losses min, sum, oi (ei needs a GP "
-           "posterior; use --method reinforce)");
-  MD_CHECK(!functions.empty(), "unrolled_loss: no functions");
-  MD_CHECK(horizon >= 1, "unrolled_loss: horizon must be >= 1, got ", horizon);
-  const int d = o.dim, T = horizon;
-  const auto B = static_cast<int64_t>(functions.size());
-  for (const auto& f : functions) {
-    MD_CHECK(f.target().dim == d, "unrolled_loss: a function has dimension ", f.target().dim, ", the model ", d);
-  }
+namespace {
+
+/// One unrolled episode batch of the first level, shared by unrolled_loss (M = 1) and the hybrid
+/// (M > 1). x_t = sigmoid(mu_t) (+ sd_t eps_t when reparameterized, eps_t from `rng`) is
+/// differentiated through the queried level f_{m_t}; with a second level, m_t is drawn from it
+/// (after eps_t, from the same `rng`) reading x_t detached and the spent cost.
+struct Rollout {
+  std::vector<torch::Tensor> losses;       ///< per step l_t, [B] each (the loss of the header)
+  torch::Tensor total;                     ///< sum_t l_t accumulated step by step, [B]
+  std::vector<torch::Tensor> logps, ents;  ///< M > 1: log pi(m_t) and the entropy, [B] each
+  std::vector<double> lc;                  ///< M > 1: cost losses c_t, [B x T] episode-major
+  std::vector<double> spent;               ///< M > 1: cost spent per episode
+};
+
+Rollout rollout(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& fs, Loss loss, int T,
+                uint64_t noise_seed, bool reparameterize, bool detach_inputs, double budget) {
+  const auto& mo = model.options();
+  const int d = mo.dim, M = mo.fidelities;
+  const auto B = static_cast<int64_t>(fs.size());
+  const auto Bs = fs.size(), Ts = static_cast<size_t>(T);
   auto& net = model.impl().net;
   const auto to = torch::TensorOptions().dtype(net->cell1->weight_ih.scalar_type());
-  const BatchFunctions f(functions, d, to);
-  std::optional<torch::NoGradGuard> no_grad;
-  if (!backward) no_grad.emplace();
+  std::vector<BatchFunctions> level;
+  if (M == 1) {
+    level.emplace_back(fs, d, to);
+  } else {
+    for (int m = 0; m < M; ++m) level.emplace_back(fs, d, to, m);
+  }
+  const double c_target = fs.front().costs.back();
 
   Rng rng(noise_seed);
-  std::vector<double> eps(static_cast<size_t>(B * d));
-  torch::Tensor h = torch::zeros({B, o.hidden}, to), c = torch::zeros({B, o.hidden}, to);
-  torch::Tensor input = torch::zeros({B, o.input_size()}, to);
-  input.select(1, o.input_size() - 1).fill_(1.0);  // start flag
+  std::vector<double> eps(Bs * static_cast<size_t>(d));
+  torch::Tensor h = torch::zeros({B, mo.hidden}, to), c = torch::zeros({B, mo.hidden}, to);
+  torch::Tensor h2, c2;
+  if (M > 1) {
+    h2 = torch::zeros({B, mo.fidelity_hidden}, to);
+    c2 = torch::zeros({B, mo.fidelity_hidden}, to);
+  }
+  torch::Tensor input = torch::zeros({B, mo.input_size()}, to);
+  input.select(1, mo.input_size() - 1).fill_(1.0);  // start flag
   const torch::Tensor ones = torch::ones({B, 1}, to), zeros = torch::zeros({B, 1}, to);
   std::vector<torch::Tensor> ys;
   torch::Tensor incumbent = torch::full({B}, kIncumbentStart, to);
-  torch::Tensor total = torch::zeros({B}, to);
+  Rollout r;
+  r.total = torch::zeros({B}, to);
+  r.lc.assign(M > 1 ? Bs * Ts : 0, 0.0);
+  r.spent.assign(M > 1 ? Bs : 0, 0.0);
+  std::vector<double> spent_in(Bs), fid(Bs);
+  std::vector<int64_t> ms(Bs);
   for (int t = 0; t < T; ++t) {
     std::tie(h, c) = net->cell1(input, std::make_tuple(h, c));
     const torch::Tensor out = net->head1(h);
@@ -142,122 +161,104 @@ double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFun
       u = u + out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd).exp() * e;
     }
     const torch::Tensor x = torch::sigmoid(u);
-    const torch::Tensor y = f(x);
-    switch (loss) {
-      case Loss::kSum:
-        total = total + y;
-        break;
-      case Loss::kOi:
-        total = total + torch::clamp_max(y - incumbent, 0.0);
-        break;
-      case Loss::kMin:
-      case Loss::kEi:
-        break;
+    torch::Tensor y, l, fcol = ones;
+    if (M == 1) {
+      y = level[0](x);
+      switch (loss) {
+        case Loss::kSum: l = y; break;
+        case Loss::kOi: l = torch::clamp_max(y - incumbent, 0.0); break;
+        case Loss::kMin:
+        case Loss::kEi: l = torch::zeros_like(y); break;
+      }
+      incumbent = torch::minimum(incumbent, y);
+    } else {
+      // Second level: [x_t, spent / cost_scale] -> fidelity m_t.
+      for (size_t b = 0; b < Bs; ++b) spent_in[b] = r.spent[b] / mo.cost_scale;
+      const torch::Tensor w = torch::cat(
+          {x.detach(), torch::from_blob(spent_in.data(), {B, 1}, torch::kFloat64).to(to).clone()}, 1);
+      std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
+      const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
+      const torch::Tensor idx = sample_fidelities(logsm, rng);
+      std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
+      r.logps.push_back(logsm.gather(1, idx).squeeze(1));
+      r.ents.push_back(-(logsm.exp() * logsm).sum(1));
+      const torch::Tensor m_t = idx.squeeze(1);
+      y = torch::zeros({B}, to);
+      for (int m = 0; m < M; ++m) y = y + (m_t == m).to(to.dtype()) * level[static_cast<size_t>(m)](x);
+      const torch::Tensor target = (m_t == M - 1).to(to.dtype());
+      switch (loss) {
+        case Loss::kSum: l = target * y + (1.0 - target) * incumbent; break;
+        case Loss::kOi: l = target * torch::clamp_max(y - incumbent, 0.0); break;
+        case Loss::kMin:
+        case Loss::kEi: l = torch::zeros({B}, to); break;
+      }
+      incumbent = incumbent + target * torch::clamp_max(y - incumbent, 0.0);  // min over target results
+      for (size_t b = 0; b < Bs; ++b) {
+        const double cost = fs[b].costs[static_cast<size_t>(ms[b])];
+        const double before = r.spent[b];
+        r.spent[b] += cost;
+        r.lc[b * Ts + static_cast<size_t>(t)] =
+            budget > 0 ? (std::max(budget, r.spent[b]) - std::max(budget, before)) / c_target : cost / c_target;
+        fid[b] = static_cast<double>(ms[b]) / static_cast<double>(M - 1);
+      }
+      fcol = torch::from_blob(fid.data(), {B, 1}, torch::kFloat64).to(to).clone();
     }
-    incumbent = torch::minimum(incumbent, y);
+    if (loss == Loss::kMin && t + 1 == T) l = incumbent;
+    r.losses.push_back(l);
+    if (loss != Loss::kMin) r.total = r.total + l;
     ys.push_back(y);
     if (t + 1 == T) break;
-    // The next input: x, y normalized online (as OnlineNormalizer, differentiably), fidelity 1, flag 0.
+    // The next input: x, y normalized online (as OnlineNormalizer, differentiably), fidelity, flag 0.
     const auto [yn, gap] = normalized(ys, zeros);
-    input = detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), ones, zeros}, 1)
-                          : torch::cat({x, yn, gap, ones, zeros}, 1);
+    input = detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), fcol, zeros}, 1)
+                          : torch::cat({x, yn, gap, fcol, zeros}, 1);
   }
-  if (loss == Loss::kMin) total = incumbent;
-  const torch::Tensor l = total.mean() / static_cast<double>(T);
+  if (loss == Loss::kMin) r.total = incumbent;
+  return r;
+}
+
+}  // namespace
+
+double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
+                     int horizon, uint64_t noise_seed, bool reparameterize, bool backward, bool detach_inputs) {
+  const auto& o = model.options();
+  MD_CHECK(o.fidelities == 1, "unrolled_loss is the single-fidelity loss (the model has ", o.fidelities,
+           " fidelities; GradientTrainer trains those with the hybrid)");
+  MD_CHECK(loss != Loss::kEi,
+           "gradient-based meta-training supports the losses min, sum, oi (ei needs a GP "
+           "posterior; use --method reinforce)");
+  MD_CHECK(!functions.empty(), "unrolled_loss: no functions");
+  MD_CHECK(horizon >= 1, "unrolled_loss: horizon must be >= 1, got ", horizon);
+  for (const auto& f : functions) {
+    MD_CHECK(f.target().dim == o.dim, "unrolled_loss: a function has dimension ", f.target().dim, ", the model ",
+             o.dim);
+  }
+  std::optional<torch::NoGradGuard> no_grad;
+  if (!backward) no_grad.emplace();
+  const Rollout r = rollout(model, functions, loss, horizon, noise_seed, reparameterize, detach_inputs, 0.0);
+  const torch::Tensor l = r.total.mean() / static_cast<double>(horizon);
   if (backward) l.backward();
   return l.item<double>();
 }
 
 namespace {
 
-/// One multi-fidelity episode batch of the hybrid: the first level's proposals x_t = sigmoid(mu_t)
-/// (plus reparameterized noise unless deterministic) are differentiated through the queried level
-/// f_{m_t}; the second level samples m_t and learns by REINFORCE on the same per-step losses as the
-/// REINFORCE trainer (eq. 8: lambda L_o + (1 - lambda) L_c, reward-to-go, leave-one-out baseline,
-/// entropy bonus). The second level reads x_t detached: the score term of m_t's probability with
-/// respect to the first level's weights is dropped (lower variance; the first level still sees
-/// the consequences of every fidelity choice through its inputs). Accumulates the gradients; returns
+/// The hybrid's update for M > 1 (see the header): the first level's pathwise gradient of
+/// lambda * sum_t l_t, the second level's REINFORCE on the same per-step losses as the REINFORCE
+/// trainer (eq. 8: lambda l_t + (1 - lambda) c_t, reward-to-go, leave-one-out baseline, entropy
+/// bonus). The second level reads x_t detached: the score term of m_t's probability with respect
+/// to the first level's weights is dropped (lower variance; the first level still sees the
+/// consequences of every fidelity choice through its inputs). Accumulates the gradients; returns
 /// (mean loss per episode, mean cost per episode).
 std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& fs,
                                           const TrainerOptions& o, uint64_t noise_seed) {
-  const auto& mo = model.options();
-  const int d = mo.dim, T = o.horizon, M = mo.fidelities;
+  const int T = o.horizon;
   const auto B = static_cast<int64_t>(fs.size());
   const auto Bs = fs.size(), Ts = static_cast<size_t>(T);
-  auto& net = model.impl().net;
-  const auto to = torch::TensorOptions().dtype(net->cell1->weight_ih.scalar_type());
-  std::vector<BatchFunctions> level;
-  for (int m = 0; m < M; ++m) level.emplace_back(fs, d, to, m);
-  const double c_target = fs.front().costs.back();
   const double lam = o.lambda;
-
-  Rng rng(noise_seed);
-  std::vector<double> eps(Bs * static_cast<size_t>(d));
-  torch::Tensor h = torch::zeros({B, mo.hidden}, to), c = torch::zeros({B, mo.hidden}, to);
-  torch::Tensor h2 = torch::zeros({B, mo.fidelity_hidden}, to), c2 = torch::zeros({B, mo.fidelity_hidden}, to);
-  torch::Tensor input = torch::zeros({B, mo.input_size()}, to);
-  input.select(1, mo.input_size() - 1).fill_(1.0);  // start flag
-  const torch::Tensor zeros = torch::zeros({B, 1}, to);
-  std::vector<torch::Tensor> ys, losses, logps, ents;
-  torch::Tensor incumbent = torch::full({B}, kIncumbentStart, to);
-  std::vector<double> spent(Bs, 0.0), lc(Bs * Ts, 0.0), spent_in(Bs), fid(Bs);
-  std::vector<int64_t> ms(Bs);
-  for (int t = 0; t < T; ++t) {
-    std::tie(h, c) = net->cell1(input, std::make_tuple(h, c));
-    const torch::Tensor out = net->head1(h);
-    torch::Tensor u = out.slice(1, 0, d);
-    if (o.reparameterize) {
-      for (auto& e : eps) e = standard_normal(rng);
-      const torch::Tensor e = torch::from_blob(eps.data(), {B, d}, torch::kFloat64).to(to).clone();
-      u = u + out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd).exp() * e;
-    }
-    const torch::Tensor x = torch::sigmoid(u);
-    // Second level: [x_t, spent / cost_scale] -> fidelity m_t.
-    for (size_t b = 0; b < Bs; ++b) spent_in[b] = spent[b] / mo.cost_scale;
-    const torch::Tensor w = torch::cat(
-        {x.detach(), torch::from_blob(spent_in.data(), {B, 1}, torch::kFloat64).to(to).clone()}, 1);
-    std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
-    const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
-    const torch::Tensor idx = sample_fidelities(logsm, rng);
-    std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
-    logps.push_back(logsm.gather(1, idx).squeeze(1));
-    ents.push_back(-(logsm.exp() * logsm).sum(1));
-    const torch::Tensor m_t = idx.squeeze(1);
-    torch::Tensor y = torch::zeros({B}, to);
-    for (int m = 0; m < M; ++m) y = y + (m_t == m).to(to.dtype()) * level[static_cast<size_t>(m)](x);
-    const torch::Tensor target = (m_t == M - 1).to(to.dtype());
-    torch::Tensor l = torch::zeros({B}, to);
-    switch (o.loss) {
-      case Loss::kSum:
-        l = target * y + (1.0 - target) * incumbent;
-        break;
-      case Loss::kOi:
-        l = target * torch::clamp_max(y - incumbent, 0.0);
-        break;
-      case Loss::kMin:
-      case Loss::kEi:
-        break;
-    }
-    incumbent = incumbent + target * torch::clamp_max(y - incumbent, 0.0);  // min over target results
-    if (o.loss == Loss::kMin && t + 1 == T) l = incumbent;
-    losses.push_back(l);
-    for (size_t b = 0; b < Bs; ++b) {
-      const double cost = fs[b].costs[static_cast<size_t>(ms[b])];
-      const double before = spent[b];
-      spent[b] += cost;
-      lc[b * Ts + static_cast<size_t>(t)] =
-          o.budget > 0 ? (std::max(o.budget, spent[b]) - std::max(o.budget, before)) / c_target : cost / c_target;
-      fid[b] = static_cast<double>(ms[b]) / static_cast<double>(M - 1);
-    }
-    ys.push_back(y);
-    if (t + 1 == T) break;
-    const auto [yn, gap] = normalized(ys, zeros);
-    const torch::Tensor fcol = torch::from_blob(fid.data(), {B, 1}, torch::kFloat64).to(to).clone();
-    input = o.detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), fcol, zeros}, 1)
-                            : torch::cat({x, yn, gap, fcol, zeros}, 1);
-  }
+  const Rollout r = rollout(model, fs, o.loss, T, noise_seed, o.reparameterize, o.detach_inputs, o.budget);
   // First level: the pathwise part. Second level: REINFORCE on the detached per-step losses.
-  const torch::Tensor L = torch::stack(losses, 1);  // [B, T]
+  const torch::Tensor L = torch::stack(r.losses, 1);  // [B, T]
   const torch::Tensor Lc = L.detach().to(torch::kFloat64).contiguous();
   const double* lp = Lc.data_ptr<double>();
   std::vector<double> G(Bs * Ts);
@@ -265,18 +266,18 @@ std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::ve
   for (size_t b = 0; b < Bs; ++b) {
     double acc = 0.0;
     for (size_t t = Ts; t-- > 0;) {
-      const double r = -(lam * lp[b * Ts + t] + (1.0 - lam) * lc[b * Ts + t]);
-      acc = r + o.gamma * acc;
+      const double rew = -(lam * lp[b * Ts + t] + (1.0 - lam) * r.lc[b * Ts + t]);
+      acc = rew + o.gamma * acc;
       G[b * Ts + t] = acc;
-      mean_loss -= r;
+      mean_loss -= rew;
     }
-    mean_cost += spent[b];
+    mean_cost += r.spent[b];
   }
   std::vector<float> adv = loo_advantages(G, Bs, Ts, Bs);
-  const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32).to(to);
+  const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32).to(L.options());
   const torch::Tensor surrogate = lam * L.sum(1).mean() / static_cast<double>(T) -
-                                  (torch::stack(logps) * A).sum(0).mean() / static_cast<double>(T) -
-                                  o.entropy * torch::stack(ents).mean();
+                                  (torch::stack(r.logps) * A).sum(0).mean() / static_cast<double>(T) -
+                                  o.entropy * torch::stack(r.ents).mean();
   surrogate.backward();
   return {mean_loss / static_cast<double>(Bs), mean_cost / static_cast<double>(Bs)};
 }
@@ -288,8 +289,7 @@ std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::ve
 struct GradientTrainer::Impl {
   explicit Impl(TrainerOptions opts)
       : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
-    MD_CHECK(o.loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
-    torch::set_num_threads(o.threads);
+    torch::set_num_threads(o.threads);  // (finalize() refused --loss ei for this method)
     if (!o.init.empty()) load_initial_weights(model, o.init);
     if (!o.reparameterize) {
       // Deterministic proposals: the log-sd half of the head is unused in training; pin it at the
