@@ -1,4 +1,19 @@
-# LibTorch: found lazily, compiled with a shared precompiled header.
+# LibTorch: which modules use it, found lazily, compiled with a shared precompiled header.
+
+# metadial_module_uses_torch(<module> <out-var>): <out-var> is TRUE when <module> (a folder path
+# relative to src/, tests/ or bench/, e.g. "optim/learned" or "optim/learned/detail") is one of
+# METADIAL_TORCH_MODULES (top-level CMakeLists.txt) or lies inside one, FALSE otherwise.
+function(metadial_module_uses_torch module out)
+  set(_uses FALSE)
+  foreach(_m IN LISTS METADIAL_TORCH_MODULES)
+    if(module STREQUAL _m OR module MATCHES "^${_m}/")
+      set(_uses TRUE)
+      break()
+    endif()
+  endforeach()
+  set(${out} ${_uses} PARENT_SCOPE)
+endfunction()
+
 # A target that needs torch calls metadial_use_torch(<target>): it links torch and reuses the
 # precompiled <torch/torch.h> (cmake/torch_pch.h), so the heavy header is parsed once per
 # build configuration, not once per translation unit. Targets that do not call it never see torch.

@@ -28,6 +28,7 @@
 #include "metadial/agents/rule_policy.h"
 #include "metadial/core/error.h"
 #include "metadial/dialog/env.h"
+#include "metadial/nn/threads.h"
 #include "metadial/train/dialogue_objective.h"
 #include "metadial/train/dqn_trainer.h"
 
@@ -90,6 +91,7 @@ Args parse(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   const Args args = parse(argc, argv);
   const std::string load_at_start = load_average();
   const auto domain = train::make_domain(args.domain, "", args.kb_entities);

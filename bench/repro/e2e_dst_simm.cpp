@@ -16,10 +16,12 @@
 
 #include "metadial/agents/e2e/state_tracker.h"
 #include "metadial/dialog/corpus.h"
+#include "metadial/nn/threads.h"
 
 using namespace metadial;
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process: small networks, one torch thread
   std::string data = "../shared/data/simulated-dialogue/sim-M";
   std::string out_dir = "bench/results";
   agents::e2e::TrackerOptions o;
@@ -63,7 +65,7 @@ int main(int argc, char** argv) {
   md << fmt::format("Command: `repro_e2e_dst_simm{}{}` (seed {}, {} epochs, best epoch on dev).\n", small ? " --small" : "",
                     fmt::format(" --epochs {}", o.epochs), o.seed, o.epochs);
   md << fmt::format("Sizes: word {}, utterance LSTM {} per direction, dialogue LSTM {}, act {}, slot MLP {}, dropout {}, "
-                    "Adam {}; {} parameters, {} words. Single CPU thread (at::set_num_threads(1)), wall time {:.0f} s.\n\n",
+                    "Adam {}; {} parameters, {} words. Single CPU thread (metadial::nn::set_torch_threads(1)), wall time {:.0f} s.\n\n",
                     o.word_dim, o.utter_hidden, o.dialog_hidden, o.act_dim, o.slot_hidden, o.dropout, o.learning_rate,
                     tracker.num_parameters(), tracker.vocabulary_size(), secs);
   md << fmt::format("Data: sim-M train {} / dev {} / test {} dialogues; test has {} turns. Candidate values: the union "

@@ -45,6 +45,7 @@
 
 #include "metadial/core/progress.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/threads.h"
 #include "metadial/objective/tabular.h"
 #include "metadial/optim/acquisition.h"
 #include "metadial/optim/gp.h"
@@ -243,6 +244,7 @@ double thread_cpu_seconds() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"Hyp-RL vs random, GP-BO and warm-started GP-BO on the SVM meta-data (cross-validation over data sets)"};
   std::string metadata = "../shared/data/hpo-metadata/svm";
   std::string out_dir = "bench/results";
@@ -281,7 +283,6 @@ int main(int argc, char** argv) {
   topt.reward = optim::hyprl::reward_from_string(reward);
   topt.policy.use_meta_features = !no_meta;
   topt.eval_every = 0;
-  topt.threads = 1;
 
   const TabularBenchmark bench = objective::load_tabular_benchmark(metadata);
   const size_t n_sets = bench.datasets.size();

@@ -26,6 +26,7 @@
 #include "learned_common.h"
 #include "metadial/core/progress.h"
 #include "metadial/meta/gp_prior.h"
+#include "metadial/nn/threads.h"
 #include "metadial/objective/test_functions.h"
 #include "metadial/optim/learned/sampler.h"
 #include "metadial/meta/optimizer_trainer.h"
@@ -51,6 +52,7 @@ struct Problem {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"regret vs cumulative cost: LSTM-MF vs GP-BO, LSTM, random"};
   std::string models = "models", out_dir = "bench/results";
   int functions = 100, seeds = 20, steps = 20, threads = 2;

@@ -21,6 +21,7 @@
 #include "learned_common.h"
 #include "metadial/core/random.h"
 #include "metadial/meta/optimizer_trainer.h"
+#include "metadial/nn/threads.h"
 #include "metadial/optim/learned/model.h"
 
 using namespace metadial;
@@ -53,6 +54,7 @@ double mean_regret(const optim::learned::LearnedOptimizer& model, const std::vec
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process: small networks, one torch thread
   CLI::App app{"closed- vs open-loop regret of the learned optimizers"};
   std::string models = "models", out_dir = "bench/results";
   int functions = 200, steps = 20;

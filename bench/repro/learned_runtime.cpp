@@ -14,10 +14,12 @@
 #include "learned_common.h"
 #include "metadial/core/progress.h"
 #include "metadial/meta/gp_prior.h"
+#include "metadial/nn/threads.h"
 #include "metadial/optim/learned/sampler.h"
 #include "metadial/meta/optimizer_trainer.h"
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process: small networks, one torch thread
   using namespace repro;
   CLI::App app{"run time of 100 steps: GP-BO vs LSTM vs LSTM-MF"};
   std::string models = "models", out_dir = "bench/results";

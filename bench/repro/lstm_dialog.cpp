@@ -41,6 +41,7 @@
 #include "metadial/agents/dqn/options.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/threads.h"
 #include "metadial/optim/learned/sampler.h"
 #include "metadial/optim/sampler.h"
 #include "metadial/space/search_space.h"
@@ -130,6 +131,7 @@ using Curve = std::map<int, std::pair<train::MeanCi, train::MeanCi>>;
 }  // namespace
 
 int main(int argc, char** argv) try {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   const Args args = parse(argc, argv);
   const std::string load_at_start = load_average();
   const auto space = paper_space();
@@ -191,7 +193,7 @@ int main(int argc, char** argv) try {
     ex.train.window = args.every;
     ex.train.eval_every = args.every;
     ex.train.eval_dialogues = args.test_dialogues;
-    ex.train.seed = derive_seed(args.seed, {0x6672657368ULL});  // "fresh": not the studies' seeds
+    ex.train.seed = derive_seed(args.seed, {metadial::stream("fresh")});  // not the studies' seeds
     ex.train.eval_seed = train::test_seed(args.seed);
     ex.seeds = args.eval_seeds;
     ex.threads = args.threads;

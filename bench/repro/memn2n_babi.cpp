@@ -8,7 +8,7 @@
 // clipping at 40, model selection on the dev split after every epoch, candidates = the 4212
 // of dialog-babi-candidates.txt. Epochs are far fewer than the original (up to 200 epochs):
 // the whole run must fit in minutes on one core. Writes memn2n_babi.{md,csv}.
-// Data: --data DIR (or $METADIAL_BABI_DIR, default ../shared/data/babi-dialog).
+// Data: --data DIR (the bAbI dialog folder; default babi-dialog/ in the data folder: $METADIAL_DATA, see core/data.h).
 #include <CLI/CLI.hpp>
 
 #include <chrono>
@@ -24,7 +24,9 @@
 #include <torch/torch.h>
 
 #include "metadial/agents/memn2n/memn2n.h"
+#include "metadial/core/data.h"
 #include "metadial/core/error.h"
+#include "metadial/nn/threads.h"
 
 namespace {
 
@@ -45,8 +47,9 @@ struct Outcome {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"bAbI dialog tasks 1-5 with an end-to-end memory network"};
-  std::string data = std::getenv("METADIAL_BABI_DIR") ? std::getenv("METADIAL_BABI_DIR") : "../shared/data/babi-dialog";
+  std::string data = metadial::data_set_dir("babi-dialog");
   std::string epochs_spec = "1:15,2:15,3:20,4:15,5:20";
   std::string out_dir = "bench/results";
   std::string tasks_spec = "1,2,3,4,5";
@@ -62,7 +65,6 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_dir, "folder for memn2n_babi.{md,csv}");
   CLI11_PARSE(app, argc, argv);
   try {
-    at::set_num_threads(1);
     std::map<int, int> epochs;
     for (const auto& item : tokenize([&] { std::string s = epochs_spec; for (char& c : s) if (c == ',') c = ' '; return s; }())) {
       const auto colon = item.find(':');
@@ -79,7 +81,6 @@ int main(int argc, char** argv) {
     std::mutex io;
     std::atomic<size_t> next{0};
     auto worker = [&] {
-      at::set_num_threads(1);
       for (size_t j = next++; j < tasks.size(); j = next++) {
         const int task = tasks[j];
         const auto t0 = std::chrono::steady_clock::now();

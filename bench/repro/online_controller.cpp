@@ -44,6 +44,7 @@
 #include "repro_common.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/threads.h"
 #include "metadial/optim/gp_sampler.h"
 #include "metadial/optim/random_sampler.h"
 
@@ -90,6 +91,7 @@ Stat stat(const std::vector<double>& v) {
 }  // namespace
 
 int main(int argc, char** argv) try {
+  metadial::nn::set_torch_threads(1);  // once, for the process: small networks, one torch thread
   Args a;
   for (int i = 1; i < argc; ++i) {
     const std::string k = argv[i];

@@ -30,6 +30,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/threads.h"
 #include "metadial/transfer/dialog.h"
 #include "metadial/transfer/noisy_images.h"
 
@@ -87,6 +88,7 @@ std::string mean_sd(const std::vector<double>& v) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"Seed paper 001, Table 2: meta-weighted transfer for personalized dialogue"};
   std::string babi = "../shared/data/babi-dialog";
   std::string personalized = "../shared/data/personalized-dialog";
@@ -127,7 +129,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   try {
     MD_CHECK(task == 1 || task == 2, "--task ", task, ": personalized tasks 1 and 2 are available");
-    use_one_torch_thread();
     const auto t_all = std::chrono::steady_clock::now();
     const std::vector<int> settings = parse_ints(settings_spec);
     std::vector<size_t> rows;
@@ -170,7 +171,6 @@ int main(int argc, char** argv) {
     std::atomic<size_t> next{0};
     std::mutex io;
     auto worker = [&] {
-      use_one_torch_thread();
       for (size_t j = next++; j < jobs.size(); j = next++) {
         Job& job = jobs[j];
         DialogTransferOptions o = base_options(job.setting);

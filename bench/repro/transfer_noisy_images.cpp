@@ -32,6 +32,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/progress.h"
+#include "metadial/nn/threads.h"
 #include "metadial/transfer/noisy_images.h"
 
 namespace {
@@ -98,6 +99,7 @@ double load_average() {
 }  // namespace
 
 int main(int argc, char** argv) {
+  metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"meta-learned weights for noisy related data (seed paper 001, Table 1 and Figure 1)"};
   std::string data = "both";
   std::string corruption = "both";
@@ -125,7 +127,6 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
 
   try {
-    use_one_torch_thread();
     const auto t_start = std::chrono::steady_clock::now();
     std::vector<std::string> datasets;
     if (data == "mnist" || data == "both") datasets.push_back("mnist");

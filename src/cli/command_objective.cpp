@@ -24,7 +24,7 @@ std::unique_ptr<objective::Objective> make_command_objective(const TuneConfig& c
     }
     return std::make_unique<objective::CommandObjective>(std::move(options), cfg.space);
   } catch (const InvalidArgument& e) {
-    throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": [objective] ", e.what()));
+    throw objective_error(cfg, e.what());
   }
 }
 

@@ -1,5 +1,7 @@
 #include "cli/commands.h"
 
+#include <CLI/CLI.hpp>
+
 #include <unistd.h>
 
 #include <algorithm>
@@ -87,15 +89,9 @@ study::Study pick_study(storage::Storage& storage, const std::optional<std::stri
   throw InvalidArgument("storage '" + url + "' holds several studies (" + names + "); choose one with --study NAME");
 }
 
-// Checks that a URL is usable before opening it, for a clearer message.
+// A storage that must already exist (a missing SQLite file is one StorageError line).
 std::unique_ptr<storage::Storage> open_for_reading(const std::string& url) {
-  if (url.rfind("sqlite:", 0) == 0) {
-    const std::string path = url.substr(7);
-    if (!std::filesystem::exists(path)) {
-      throw StorageError("no SQLite storage at '" + path + "' (the file does not exist; check --storage)");
-    }
-  }
-  return storage::open_storage(url);
+  return storage::open_storage(url, storage::OpenMode::kExisting);
 }
 
 std::string study_name_from_path(const std::string& path) {
@@ -120,10 +116,39 @@ std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg) {
     try {
       return registry.create(cfg.function, cfg.objective_options);
     } catch (const InvalidArgument& e) {
-      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": [objective] ", e.what()));
+      throw objective_error(cfg, e.what());
     }
   }
   return make_command_objective(cfg);
+}
+
+void declare_tune(CLI::App& c, TuneArgs& a) {
+  c.add_option("config", a.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH (default sqlite:metadial.db)");
+  c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
+  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | lstm | lstm-mf | hyprl (overrides [study] sampler)");
+  c.add_option("--trials", a.trials, "complete trials the study should reach");
+  c.add_option("--jobs", a.jobs, "trials evaluated in parallel");
+  c.add_option("--seed", a.seed, "random seed");
+  c.add_option("--max-cost", a.max_cost, "total cost budget of the study");
+  c.add_option("--max-wall", a.max_wall_s, "wall-time budget of this run, seconds");
+  c.add_flag("--json", a.json, "print one JSON summary as the last line of stdout");
+}
+
+void declare_studies(CLI::App& c, ReadArgs& a) {
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH")->capture_default_str();
+}
+
+void declare_trials(CLI::App& c, ReadArgs& a) {
+  declare_studies(c, a);
+  c.add_option("--study", a.study, "study name (default: the only study in the storage)");
+  c.add_flag("--csv", a.csv, "CSV instead of a table");
+}
+
+void declare_best(CLI::App& c, ReadArgs& a) {
+  declare_studies(c, a);
+  c.add_option("--study", a.study, "study name (default: the only study in the storage)");
+  c.add_flag("--json", a.json, "one JSON object");
 }
 
 int run_tune(const TuneArgs& args, std::ostream& out) {

@@ -10,6 +10,10 @@
 #include "cli/tune_config.h"
 #include "metadial/objective/objective.h"
 
+namespace CLI {
+class App;
+}
+
 namespace metadial::cli {
 
 /// Default storage when neither --storage nor [study] storage is given.
@@ -28,6 +32,8 @@ struct TuneArgs {
   bool json = false;
 };
 
+/// Flags of `metadial tune`.
+void declare_tune(CLI::App& command, TuneArgs& args);
 /// `metadial tune`: returns the process exit code (0 ok, 1 the study stopped on failures).
 /// Throws ConfigError / InvalidArgument / StorageError for user errors (exit 2 in main).
 int run_tune(const TuneArgs& args, std::ostream& out);
@@ -38,6 +44,11 @@ struct ReadArgs {
   bool csv = false;
   bool json = false;
 };
+
+/// Flags of `metadial studies` (--storage), `trials` (+ --study, --csv), `best` (+ --study, --json).
+void declare_studies(CLI::App& command, ReadArgs& args);
+void declare_trials(CLI::App& command, ReadArgs& args);
+void declare_best(CLI::App& command, ReadArgs& args);
 
 /// `metadial trials`: a table (or CSV) of every trial of a study.
 int run_trials(const ReadArgs& args, std::ostream& out);

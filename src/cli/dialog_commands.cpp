@@ -219,7 +219,7 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   try {
     opts = train::DialogueObjectiveOptions::from_json(cfg.objective_options);
   } catch (const InvalidArgument& e) {
-    throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": [objective] ", e.what()));
+    throw objective_error(cfg, e.what());
   }
   if (a.seeds) opts.seeds = *a.seeds;
   if (a.dialogues) opts.dialogues = *a.dialogues;
@@ -229,12 +229,9 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   opts.validate();
 
   const std::string url = a.storage.value_or(cfg.storage.value_or(kDefaultStorage));
-  if (url.rfind("sqlite:", 0) == 0 && !std::filesystem::exists(url.substr(7))) {
-    throw StorageError("no SQLite storage at '" + url.substr(7) + "' (run `metadial tune " + a.config + "` first)");
-  }
   std::string stem = std::filesystem::path(cfg.file).stem().string();
   const std::string name = a.study.value_or(cfg.study_name.value_or(stem.empty() ? "study" : stem));
-  auto storage = storage::open_storage(url);
+  auto storage = storage::open_storage(url, storage::OpenMode::kExisting);
   const auto study = study::Study::load(*storage, name);
   const int target = static_cast<int>(opts.fidelities.size()) - 1;
   const auto best = study.best_trial(target);
@@ -338,74 +335,56 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   return 0;
 }
 
-DialogCommand add_dialog_command(CLI::App& app) {
-  auto* dialog = app.add_subcommand("dialog", "train, evaluate, show and compare dialogue policies on the simulated user");
-  dialog->require_subcommand(1);
-  auto train_args = std::make_shared<DialogTrainArgs>();
-  auto eval_args = std::make_shared<DialogEvalArgs>();
-  auto show_args = std::make_shared<DialogShowArgs>();
-  auto compare_args = std::make_shared<DialogCompareArgs>();
+void declare_dialog_env(CLI::App& c, DialogEnvArgs& w) {
+  c.add_option("--env", w.env, "environment preset env1..env6 (default env1, or the model's)");
+  c.add_option("--domain", w.domain, "built-in domain: restaurant | movie | sf_restaurant (default restaurant, or the model's)");
+  c.add_option("--ontology", w.ontology, "ontology file (JSON or TOML) instead of a built-in domain");
+  c.add_option("--kb-entities", w.kb_entities, "entities in the generated knowledge base")->capture_default_str();
+  c.add_option("--kb-seed", w.kb_seed, "seed of the generated knowledge base")->capture_default_str();
+}
 
-  auto where = [](CLI::App* c, DialogEnvArgs& w) {
-    c->add_option("--env", w.env, "environment preset env1..env6 (default env1, or the model's)");
-    c->add_option("--domain", w.domain, "built-in domain: restaurant | movie | sf_restaurant (default restaurant, or the model's)");
-    c->add_option("--ontology", w.ontology, "ontology file (JSON or TOML) instead of a built-in domain");
-    c->add_option("--kb-entities", w.kb_entities, "entities in the generated knowledge base")->capture_default_str();
-    c->add_option("--kb-seed", w.kb_seed, "seed of the generated knowledge base")->capture_default_str();
-  };
+void declare_dialog_train(CLI::App& t, DialogTrainArgs& a) {
+  declare_dialog_env(t, a.where);
+  t.add_option("--policy", a.policy, "policy to train (dqn)")->capture_default_str();
+  t.add_option("--dialogues", a.dialogues, "training dialogues")->capture_default_str();
+  t.add_option("--set", a.sets, "DQN hyperparameter name=value (repeatable): " + DqnOptions::names_joined());
+  t.add_option("--seed", a.seed, "random seed")->capture_default_str();
+  t.add_option("--out", a.out, "model file to write");
+  t.add_option("--window", a.window, "learning-curve point every N dialogues")->capture_default_str();
+  t.add_option("--eval-every", a.eval_every, "greedy evaluation every N dialogues (0 = none)")->capture_default_str();
+  t.add_option("--eval-dialogues", a.eval_dialogues, "dialogues per periodic evaluation")->capture_default_str();
+  t.add_option("--test-dialogues", a.test_dialogues, "greedy test dialogues after training")->capture_default_str();
+  t.add_flag("--json", a.json, "print a JSON summary (curve, test) as the last line");
+}
 
-  auto* t = dialog->add_subcommand("train", "train a DQN policy, printing its learning curve");
-  where(t, train_args->where);
-  t->add_option("--policy", train_args->policy, "policy to train (dqn)")->capture_default_str();
-  t->add_option("--dialogues", train_args->dialogues, "training dialogues")->capture_default_str();
-  t->add_option("--set", train_args->sets, "DQN hyperparameter name=value (repeatable): " + DqnOptions::names_joined());
-  t->add_option("--seed", train_args->seed, "random seed")->capture_default_str();
-  t->add_option("--out", train_args->out, "model file to write");
-  t->add_option("--window", train_args->window, "learning-curve point every N dialogues")->capture_default_str();
-  t->add_option("--eval-every", train_args->eval_every, "greedy evaluation every N dialogues (0 = none)")->capture_default_str();
-  t->add_option("--eval-dialogues", train_args->eval_dialogues, "dialogues per periodic evaluation")->capture_default_str();
-  t->add_option("--test-dialogues", train_args->test_dialogues, "greedy test dialogues after training")->capture_default_str();
-  t->add_flag("--json", train_args->json, "print a JSON summary (curve, test) as the last line");
+void declare_dialog_eval(CLI::App& e, DialogEvalArgs& a) {
+  declare_dialog_env(e, a.where);
+  e.add_option("--model", a.model, "DQN model file");
+  e.add_option("--policy", a.policy, "rule | random");
+  e.add_option("--dialogues", a.dialogues, "test dialogues")->capture_default_str();
+  e.add_option("--seed", a.seed, "dialogue seed")->capture_default_str();
+  e.add_flag("--json", a.json, "one JSON object");
+}
 
-  auto* e = dialog->add_subcommand("eval", "evaluate a policy: success rate, reward and turns with 95 % CIs");
-  where(e, eval_args->where);
-  e->add_option("--model", eval_args->model, "DQN model file");
-  e->add_option("--policy", eval_args->policy, "rule | random");
-  e->add_option("--dialogues", eval_args->dialogues, "test dialogues")->capture_default_str();
-  e->add_option("--seed", eval_args->seed, "dialogue seed")->capture_default_str();
-  e->add_flag("--json", eval_args->json, "one JSON object");
+void declare_dialog_show(CLI::App& s, DialogShowArgs& a) {
+  declare_dialog_env(s, a.where);
+  s.add_option("--model", a.model, "DQN model file");
+  s.add_option("--policy", a.policy, "rule | random");
+  s.add_option("-n", a.n, "dialogues to show")->capture_default_str();
+  s.add_option("--seed", a.seed, "dialogue seed (the same dialogues as `dialog eval --seed`)")->capture_default_str();
+}
 
-  auto* s = dialog->add_subcommand("show", "print dialogues turn by turn (user act, N-best, belief, system act, reward)");
-  where(s, show_args->where);
-  s->add_option("--model", show_args->model, "DQN model file");
-  s->add_option("--policy", show_args->policy, "rule | random");
-  s->add_option("-n", show_args->n, "dialogues to show")->capture_default_str();
-  s->add_option("--seed", show_args->seed, "dialogue seed (the same dialogues as `dialog eval --seed`)")->capture_default_str();
-
-  auto* c = dialog->add_subcommand("compare", "default DQN vs the best configuration of a dqn-dialogue study, on fresh seeds");
-  c->add_option("config", compare_args->config, "the study's config file (TOML)")->required()->check(CLI::ExistingFile);
-  c->add_option("--storage", compare_args->storage, "memory | sqlite:PATH (default: the config's, else sqlite:metadial.db)");
-  c->add_option("--study", compare_args->study, "study name (default: [study] name, else the config's file name)");
-  c->add_option("--versus", compare_args->versus, "a second study in the same storage (e.g. GP-BO at the same cost) whose best is retrained too");
-  c->add_option("--seeds", compare_args->seeds, "independent trainings per configuration (default: the config's)");
-  c->add_option("--dialogues", compare_args->dialogues, "training dialogues (default: the config's)");
-  c->add_option("--test-dialogues", compare_args->test_dialogues, "test dialogues per training (default: the config's)");
-  c->add_option("--threads", compare_args->threads, "trainings at once (default: the config's)");
-  c->add_option("--seed", compare_args->seed, "base seed of the fresh trainings")->capture_default_str();
-  c->add_flag("--json", compare_args->json, "print a JSON summary as the last line");
-
-  auto e2e = add_e2e_commands(dialog);
-
-  DialogCommand cmd;
-  cmd.app = dialog;
-  cmd.run = [=](std::ostream& out) {
-    if (const int rc = e2e(out); rc >= 0) return rc;
-    if (t->parsed()) return run_dialog_train(*train_args, out);
-    if (e->parsed()) return run_dialog_eval(*eval_args, out);
-    if (s->parsed()) return run_dialog_show(*show_args, out);
-    return run_dialog_compare(*compare_args, out);
-  };
-  return cmd;
+void declare_dialog_compare(CLI::App& c, DialogCompareArgs& a) {
+  c.add_option("config", a.config, "the study's config file (TOML)")->required()->check(CLI::ExistingFile);
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH (default: the config's, else sqlite:metadial.db)");
+  c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
+  c.add_option("--versus", a.versus, "a second study in the same storage (e.g. GP-BO at the same cost) whose best is retrained too");
+  c.add_option("--seeds", a.seeds, "independent trainings per configuration (default: the config's)");
+  c.add_option("--dialogues", a.dialogues, "training dialogues (default: the config's)");
+  c.add_option("--test-dialogues", a.test_dialogues, "test dialogues per training (default: the config's)");
+  c.add_option("--threads", a.threads, "trainings at once (default: the config's)");
+  c.add_option("--seed", a.seed, "base seed of the fresh trainings")->capture_default_str();
+  c.add_flag("--json", a.json, "print a JSON summary as the last line");
 }
 
 }  // namespace metadial::cli

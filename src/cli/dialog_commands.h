@@ -15,7 +15,6 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <ostream>
 #include <string>
@@ -83,15 +82,11 @@ int run_dialog_eval(const DialogEvalArgs& args, std::ostream& out);
 int run_dialog_show(const DialogShowArgs& args, std::ostream& out);
 int run_dialog_compare(const DialogCompareArgs& args, std::ostream& out);
 
-/// The `dialog` subcommand registered on an app: `selected()` after parsing tells whether it
-/// was chosen, `run(out)` runs the chosen sub-subcommand.
-struct DialogCommand {
-  CLI::App* app = nullptr;
-  std::function<int(std::ostream&)> run;
-  bool selected() const { return app && app->parsed(); }
-};
-
-/// Adds `dialog` (train / eval / show / compare) to `app`.
-DialogCommand add_dialog_command(CLI::App& app);
+/// Flags of `dialog train | eval | show | compare` (declare_dialog_env: the --env/--domain/... group).
+void declare_dialog_env(CLI::App& command, DialogEnvArgs& args);
+void declare_dialog_train(CLI::App& command, DialogTrainArgs& args);
+void declare_dialog_eval(CLI::App& command, DialogEvalArgs& args);
+void declare_dialog_show(CLI::App& command, DialogShowArgs& args);
+void declare_dialog_compare(CLI::App& command, DialogCompareArgs& args);
 
 }  // namespace metadial::cli

@@ -117,7 +117,7 @@ int run_dialog_e2e_train(const DialogE2eTrainArgs& a, std::ostream& out) {
   agents::e2e::InteractiveOptions io;
   io.templates = dialog::template_set_from_name(a.templates);
   io.dialogues = std::max(a.eval_dialogues, 1);
-  io.seed = derive_seed(a.options.tracker.seed, {0x6576616cULL});
+  io.seed = derive_seed(a.options.tracker.seed, {stream("eval")});
   const auto t0 = std::chrono::steady_clock::now();
   std::ofstream csv;
   if (!a.curve.empty()) {
@@ -643,11 +643,7 @@ class Chat {
     }
     dialogue_.dialogue_id = id;
     all.push_back(dialogue_);
-    const std::string tmp = args_.corpus_out + ".tmp";
-    dialog::save_corpus(tmp, all);
-    std::error_code ec;
-    std::filesystem::rename(tmp, args_.corpus_out, ec);
-    MD_CHECK_AS(StorageError, !ec, "cannot write '", args_.corpus_out, "' (rename from '", tmp, "': ", ec.message(), ")");
+    dialog::save_corpus(args_.corpus_out, all);  // atomically: a crash keeps the previous file
     out_ << fmt::format("dialogue {} saved as '{}' ({} turns) to '{}' ({} dialogues)\n", n, id, dialogue_.turns.size(),
                         args_.corpus_out, all.size());
   }
@@ -685,106 +681,96 @@ int run_dialog_chat(const DialogChatArgs& a, std::istream& in, std::ostream& out
   return 0;
 }
 
-std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog) {
-  auto corpus_args = std::make_shared<DialogCorpusArgs>();
-  auto dst_args = std::make_shared<DialogDstArgs>();
-  auto* c = dialog->add_subcommand("corpus", "generate an annotated corpus (rule expert vs agenda user, template NLG) in the sim-M schema");
-  c->add_option("--domain", corpus_args->domain, "built-in domain: movie | restaurant | sf_restaurant")->capture_default_str();
-  c->add_option("--out", corpus_args->out, "directory for train.json, dev.json, test.json")->required();
-  c->add_option("--train", corpus_args->train, "training dialogues")->capture_default_str();
-  c->add_option("--dev", corpus_args->dev, "development dialogues")->capture_default_str();
-  c->add_option("--test", corpus_args->test, "test dialogues")->capture_default_str();
-  c->add_option("--templates", corpus_args->templates, "user templates: training | extended")->capture_default_str();
-  c->add_option("--seed", corpus_args->seed, "random seed")->capture_default_str();
-  c->add_option("--kb-entities", corpus_args->kb_entities, "entities in the generated knowledge base")->capture_default_str();
-  c->add_option("--kb-seed", corpus_args->kb_seed, "seed of the generated knowledge base")->capture_default_str();
-  c->add_flag("--json", corpus_args->json, "one JSON line");
-
-  auto* d = dialog->add_subcommand("dst", "train the neural state tracker on sim-M-schema data; per-slot and joint goal accuracy");
-  auto& o = dst_args->options;
-  d->add_option("--train", dst_args->train, "training corpus (sim-M JSON)")->required();
-  d->add_option("--dev", dst_args->dev, "development corpus (best epoch chosen on it)");
-  d->add_option("--test", dst_args->test, "test corpus")->required();
-  d->add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
-  d->add_option("--seed", o.seed, "random seed")->capture_default_str();
-  d->add_option("--word-dim", o.word_dim, "word embedding size")->capture_default_str();
-  d->add_option("--utter-hidden", o.utter_hidden, "utterance LSTM size (each direction)")->capture_default_str();
-  d->add_option("--dialog-hidden", o.dialog_hidden, "dialogue LSTM size")->capture_default_str();
-  d->add_option("--act-dim", o.act_dim, "system act embedding size")->capture_default_str();
-  d->add_option("--slot-hidden", o.slot_hidden, "slot MLP hidden size")->capture_default_str();
-  d->add_option("--dropout", o.dropout, "dropout")->capture_default_str();
-  d->add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
-  d->add_option("--batch", o.batch_dialogues, "dialogues per minibatch")->capture_default_str();
-  d->add_option("--unk-value-prob", o.unk_value_prob, "training: value-mention tokens replaced by <unk> with this probability")
-      ->capture_default_str();
-  d->add_flag("--mention-features,!--no-mention-features", o.mention_features, "the paper's plain softmax (no value-mention features)");
-  d->add_flag("--train-ontology-only", dst_args->train_ontology_only, "candidate values from the train file only");
-  d->add_flag("--json", dst_args->json, "one JSON line");
-
-  auto e2e_args = std::make_shared<DialogE2eTrainArgs>();
-  auto* e2e = dialog->add_subcommand("e2e", "the end-to-end neural dialogue agent (Liu et al. 2018)");
-  auto* et = e2e->add_subcommand("train", "train the agent (sl: equation 4 on a corpus), then talk to the simulated user");
-  auto& ao = e2e_args->options;
-  et->add_option("--stage", e2e_args->stage, "sl | il (SL then imitation) | rl (SL, imitation if --il-dialogues, REINFORCE)")
-      ->capture_default_str();
-  et->add_option("--il-dialogues", e2e_args->il_dialogues, "taught dialogues (stages il, rl)")->capture_default_str();
-  et->add_option("--rl-dialogues", e2e_args->rl_dialogues, "REINFORCE dialogues (stage rl)")->capture_default_str();
-  et->add_flag("--policy-only", e2e_args->policy_only, "RL updates the policy network only (not the encoder and tracker)");
-  et->add_option("--eval-every", e2e_args->eval_every, "il / rl: evaluation every N dialogues")->capture_default_str();
-  et->add_option("--train", e2e_args->train, "training corpus (sim-M schema, from `dialog corpus`; optional with --model)");
-  et->add_option("--dev", e2e_args->dev, "development corpus");
-  et->add_option("--domain", e2e_args->domain, "built-in domain of the corpus: movie | restaurant | sf_restaurant (default: movie, or the model's)");
-  et->add_option("--kb-entities", e2e_args->kb_entities, "entities in the generated knowledge base")->capture_default_str();
-  et->add_option("--kb-seed", e2e_args->kb_seed, "seed of the generated knowledge base")->capture_default_str();
-  et->add_option("--epochs", ao.tracker.epochs, "training epochs")->capture_default_str();
-  et->add_option("--seed", ao.tracker.seed, "random seed")->capture_default_str();
-  et->add_option("--word-dim", ao.tracker.word_dim, "word embedding size")->capture_default_str();
-  et->add_option("--utter-hidden", ao.tracker.utter_hidden, "utterance LSTM size (each direction)")->capture_default_str();
-  et->add_option("--dialog-hidden", ao.tracker.dialog_hidden, "dialogue LSTM size")->capture_default_str();
-  et->add_option("--slot-hidden", ao.tracker.slot_hidden, "slot MLP hidden size")->capture_default_str();
-  et->add_option("--policy-hidden", ao.policy_hidden, "policy MLP hidden size")->capture_default_str();
-  et->add_option("--lr", ao.tracker.learning_rate, "Adam learning rate")->capture_default_str();
-  et->add_option("--batch", ao.tracker.batch_dialogues, "dialogues per minibatch")->capture_default_str();
-  et->add_option("--lambda-slot", ao.lambda_slot, "equation 4 weight of each slot")->capture_default_str();
-  et->add_option("--lambda-action", ao.lambda_action, "equation 4 weight of the action")->capture_default_str();
-  et->add_option("--eval-dialogues", e2e_args->eval_dialogues, "interactive test dialogues after training")->capture_default_str();
-  et->add_option("--templates", e2e_args->templates, "user templates in interaction: training | extended")->capture_default_str();
-  et->add_option("--curve", e2e_args->curve, "write the learning curve as CSV");
-  et->add_option("--out", e2e_args->out, "write the trained agent to this file");
-  et->add_option("--model", e2e_args->model, "start from this saved agent instead of supervised training (stages il, rl)");
-  et->add_option("--il-corpus", e2e_args->il_corpus, "dialogues taught in `dialog chat --teach` (sim-M JSON): join the imitation corpus");
-  et->add_option("--il-passes", e2e_args->il_passes, "supervised passes on the --il-corpus dialogues")->capture_default_str();
-  et->add_flag("--json", e2e_args->json, "one JSON line");
-
-  auto eval_args = std::make_shared<DialogE2eEvalArgs>();
-  auto* ee = e2e->add_subcommand("eval", "a saved agent against the simulated user: success rate, turns, state accuracy");
-  ee->add_option("--model", eval_args->model, "saved agent (from `dialog e2e train --out`)")->required();
-  ee->add_option("--domain", eval_args->domain, "the domain the agent must be for (default: the model's)");
-  ee->add_option("--dialogues", eval_args->dialogues, "interactive dialogues")->capture_default_str();
-  ee->add_option("--templates", eval_args->templates, "user templates: training | extended")->capture_default_str();
-  ee->add_option("--seed", eval_args->seed, "dialogue seed")->capture_default_str();
-  ee->add_option("--max-turns", eval_args->max_turns, "system turns per dialogue")->capture_default_str();
-  ee->add_option("--test", eval_args->test, "test corpus (sim-M JSON): also corpus state tracking and action accuracy");
-  ee->add_flag("--json", eval_args->json, "one JSON line");
-  e2e->require_subcommand(1);
-
-  auto chat_args = std::make_shared<DialogChatArgs>();
-  auto* ch = dialog->add_subcommand("chat", "talk to a saved e2e agent in the terminal (you are the user); --teach corrects it");
-  ch->add_option("--model", chat_args->model, "saved agent (from `dialog e2e train --out`)")->required();
-  ch->add_option("--domain", chat_args->domain, "the domain the agent must be for (default: the model's)");
-  ch->add_flag("--teach", chat_args->teach, "after each agent turn, correct the tracked slots and the action");
-  ch->add_option("--corpus-out", chat_args->corpus_out, "append each dialogue (as corrected) to this sim-M JSON file");
-  ch->add_option("--seed", chat_args->seed, "seed of the agent's sentence templates")->capture_default_str();
-  ch->add_option("--max-turns", chat_args->max_turns, "agent turns per dialogue")->capture_default_str();
-
-  return [=](std::ostream& out) {
-    if (et->parsed()) return run_dialog_e2e_train(*e2e_args, out);
-    if (ee->parsed()) return run_dialog_e2e_eval(*eval_args, out);
-    if (ch->parsed()) return run_dialog_chat(*chat_args, std::cin, out);
-    if (c->parsed()) return run_dialog_corpus(*corpus_args, out);
-    if (d->parsed()) return run_dialog_dst(*dst_args, out);
-    return -1;
-  };
+void declare_dialog_corpus(CLI::App& command, DialogCorpusArgs& corpus) {
+  command.add_option("--domain", corpus.domain, "built-in domain: movie | restaurant | sf_restaurant")->capture_default_str();
+  command.add_option("--out", corpus.out, "directory for train.json, dev.json, test.json")->required();
+  command.add_option("--train", corpus.train, "training dialogues")->capture_default_str();
+  command.add_option("--dev", corpus.dev, "development dialogues")->capture_default_str();
+  command.add_option("--test", corpus.test, "test dialogues")->capture_default_str();
+  command.add_option("--templates", corpus.templates, "user templates: training | extended")->capture_default_str();
+  command.add_option("--seed", corpus.seed, "random seed")->capture_default_str();
+  command.add_option("--kb-entities", corpus.kb_entities, "entities in the generated knowledge base")->capture_default_str();
+  command.add_option("--kb-seed", corpus.kb_seed, "seed of the generated knowledge base")->capture_default_str();
+  command.add_flag("--json", corpus.json, "one JSON line");
 }
+
+void declare_dialog_dst(CLI::App& command, DialogDstArgs& dst) {
+  auto& o = dst.options;
+  command.add_option("--train", dst.train, "training corpus (sim-M JSON)")->required();
+  command.add_option("--dev", dst.dev, "development corpus (best epoch chosen on it)");
+  command.add_option("--test", dst.test, "test corpus")->required();
+  command.add_option("--epochs", o.epochs, "training epochs")->capture_default_str();
+  command.add_option("--seed", o.seed, "random seed")->capture_default_str();
+  command.add_option("--word-dim", o.word_dim, "word embedding size")->capture_default_str();
+  command.add_option("--utter-hidden", o.utter_hidden, "utterance LSTM size (each direction)")->capture_default_str();
+  command.add_option("--dialog-hidden", o.dialog_hidden, "dialogue LSTM size")->capture_default_str();
+  command.add_option("--act-dim", o.act_dim, "system act embedding size")->capture_default_str();
+  command.add_option("--slot-hidden", o.slot_hidden, "slot MLP hidden size")->capture_default_str();
+  command.add_option("--dropout", o.dropout, "dropout")->capture_default_str();
+  command.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  command.add_option("--batch", o.batch_dialogues, "dialogues per minibatch")->capture_default_str();
+  command.add_option("--unk-value-prob", o.unk_value_prob, "training: value-mention tokens replaced by <unk> with this probability")
+      ->capture_default_str();
+  command.add_flag("--mention-features,!--no-mention-features", o.mention_features, "the paper's plain softmax (no value-mention features)");
+  command.add_flag("--train-ontology-only", dst.train_ontology_only, "candidate values from the train file only");
+  command.add_flag("--json", dst.json, "one JSON line");
+}
+
+void declare_dialog_e2e_train(CLI::App& command, DialogE2eTrainArgs& train) {
+  auto& ao = train.options;
+  command.add_option("--stage", train.stage, "sl | il (SL then imitation) | rl (SL, imitation if --il-dialogues, REINFORCE)")
+      ->capture_default_str();
+  command.add_option("--il-dialogues", train.il_dialogues, "taught dialogues (stages il, rl)")->capture_default_str();
+  command.add_option("--rl-dialogues", train.rl_dialogues, "REINFORCE dialogues (stage rl)")->capture_default_str();
+  command.add_flag("--policy-only", train.policy_only, "RL updates the policy network only (not the encoder and tracker)");
+  command.add_option("--eval-every", train.eval_every, "il / rl: evaluation every N dialogues")->capture_default_str();
+  command.add_option("--train", train.train, "training corpus (sim-M schema, from `dialog corpus`; optional with --model)");
+  command.add_option("--dev", train.dev, "development corpus");
+  command.add_option("--domain", train.domain, "built-in domain of the corpus: movie | restaurant | sf_restaurant (default: movie, or the model's)");
+  command.add_option("--kb-entities", train.kb_entities, "entities in the generated knowledge base")->capture_default_str();
+  command.add_option("--kb-seed", train.kb_seed, "seed of the generated knowledge base")->capture_default_str();
+  command.add_option("--epochs", ao.tracker.epochs, "training epochs")->capture_default_str();
+  command.add_option("--seed", ao.tracker.seed, "random seed")->capture_default_str();
+  command.add_option("--word-dim", ao.tracker.word_dim, "word embedding size")->capture_default_str();
+  command.add_option("--utter-hidden", ao.tracker.utter_hidden, "utterance LSTM size (each direction)")->capture_default_str();
+  command.add_option("--dialog-hidden", ao.tracker.dialog_hidden, "dialogue LSTM size")->capture_default_str();
+  command.add_option("--slot-hidden", ao.tracker.slot_hidden, "slot MLP hidden size")->capture_default_str();
+  command.add_option("--policy-hidden", ao.policy_hidden, "policy MLP hidden size")->capture_default_str();
+  command.add_option("--lr", ao.tracker.learning_rate, "Adam learning rate")->capture_default_str();
+  command.add_option("--batch", ao.tracker.batch_dialogues, "dialogues per minibatch")->capture_default_str();
+  command.add_option("--lambda-slot", ao.lambda_slot, "equation 4 weight of each slot")->capture_default_str();
+  command.add_option("--lambda-action", ao.lambda_action, "equation 4 weight of the action")->capture_default_str();
+  command.add_option("--eval-dialogues", train.eval_dialogues, "interactive test dialogues after training")->capture_default_str();
+  command.add_option("--templates", train.templates, "user templates in interaction: training | extended")->capture_default_str();
+  command.add_option("--curve", train.curve, "write the learning curve as CSV");
+  command.add_option("--out", train.out, "write the trained agent to this file");
+  command.add_option("--model", train.model, "start from this saved agent instead of supervised training (stages il, rl)");
+  command.add_option("--il-corpus", train.il_corpus, "dialogues taught in `dialog chat --teach` (sim-M JSON): join the imitation corpus");
+  command.add_option("--il-passes", train.il_passes, "supervised passes on the --il-corpus dialogues")->capture_default_str();
+  command.add_flag("--json", train.json, "one JSON line");
+}
+
+void declare_dialog_e2e_eval(CLI::App& command, DialogE2eEvalArgs& eval) {
+  command.add_option("--model", eval.model, "saved agent (from `dialog e2e train --out`)")->required();
+  command.add_option("--domain", eval.domain, "the domain the agent must be for (default: the model's)");
+  command.add_option("--dialogues", eval.dialogues, "interactive dialogues")->capture_default_str();
+  command.add_option("--templates", eval.templates, "user templates: training | extended")->capture_default_str();
+  command.add_option("--seed", eval.seed, "dialogue seed")->capture_default_str();
+  command.add_option("--max-turns", eval.max_turns, "system turns per dialogue")->capture_default_str();
+  command.add_option("--test", eval.test, "test corpus (sim-M JSON): also corpus state tracking and action accuracy");
+  command.add_flag("--json", eval.json, "one JSON line");
+}
+
+void declare_dialog_chat(CLI::App& command, DialogChatArgs& chat) {
+  command.add_option("--model", chat.model, "saved agent (from `dialog e2e train --out`)")->required();
+  command.add_option("--domain", chat.domain, "the domain the agent must be for (default: the model's)");
+  command.add_flag("--teach", chat.teach, "after each agent turn, correct the tracked slots and the action");
+  command.add_option("--corpus-out", chat.corpus_out, "append each dialogue (as corrected) to this sim-M JSON file");
+  command.add_option("--seed", chat.seed, "seed of the agent's sentence templates")->capture_default_str();
+  command.add_option("--max-turns", chat.max_turns, "agent turns per dialogue")->capture_default_str();
+
+}
+
+int run_dialog_chat_terminal(const DialogChatArgs& args, std::ostream& out) { return run_dialog_chat(args, std::cin, out); }
 
 }  // namespace metadial::cli

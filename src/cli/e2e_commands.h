@@ -114,8 +114,14 @@ int run_dialog_chat(const DialogChatArgs& args, std::istream& in, std::ostream& 
 int run_dialog_corpus(const DialogCorpusArgs& args, std::ostream& out);
 int run_dialog_dst(const DialogDstArgs& args, std::ostream& out);
 
-/// Adds `corpus`, `dst`, `e2e train|eval` and `chat` under the `dialog` command. The returned
-/// function runs the chosen one (chat reads std::cin) and returns -1 when none was chosen.
-std::function<int(std::ostream&)> add_e2e_commands(CLI::App* dialog);
+/// `dialog chat` in a terminal: reads the person's lines from std::cin.
+int run_dialog_chat_terminal(const DialogChatArgs& args, std::ostream& out);
+
+/// Flags of `dialog corpus`, `dialog dst`, `dialog e2e train|eval` and `dialog chat`.
+void declare_dialog_corpus(CLI::App& command, DialogCorpusArgs& args);
+void declare_dialog_dst(CLI::App& command, DialogDstArgs& args);
+void declare_dialog_e2e_train(CLI::App& command, DialogE2eTrainArgs& args);
+void declare_dialog_e2e_eval(CLI::App& command, DialogE2eEvalArgs& args);
+void declare_dialog_chat(CLI::App& command, DialogChatArgs& args);
 
 }  // namespace metadial::cli

@@ -1,4 +1,4 @@
-// The `metadial` program: one subcommand per user task.
+// The `metadial` program: one subcommand per user task, all listed in make_commands() below.
 //
 // Exit codes: 0 success; 1 a run that failed at run time (e.g. a study stopped on repeated
 // trial failures); 2 a user error (bad flag, bad config, unusable storage, bad data or model
@@ -7,125 +7,95 @@
 
 #include <iostream>
 
+#include "cli/command.h"
 #include "cli/commands.h"
+#include "cli/study_commands.h"
 #if METADIAL_WITH_TORCH
 #include "cli/dialog_commands.h"
+#include "cli/e2e_commands.h"
 #include "cli/memn2n_commands.h"
-#include "cli/transfer_commands.h"
-#include "cli/online_commands.h"
-#include "cli/meta_train_optimizer.h"
-#endif
 #include "cli/meta_train.h"
+#include "cli/meta_train_optimizer.h"
+#include "cli/online_commands.h"
+#include "cli/transfer_commands.h"
+#include "metadial/nn/threads.h"
+#endif
 #include "cli/version.h"
-#include "metadial/core/error.h"
 
 namespace {
 
-int guarded(const std::function<int()>& body) {
-  try {
-    return body();
-  } catch (const metadial::ConfigError& e) {
-    std::cerr << "metadial: " << e.what() << "\n";
-    return 2;
-  } catch (const metadial::InvalidArgument& e) {
-    std::cerr << "metadial: " << e.what() << "\n";
-    return 2;
-  } catch (const metadial::StorageError& e) {
-    std::cerr << "metadial: " << e.what() << "\n";
-    return 2;
-  } catch (const metadial::DataError& e) {
-    std::cerr << "metadial: " << e.what() << "\n";
-    return 2;
-  } catch (const metadial::Error& e) {
-    std::cerr << "metadial: " << e.what() << "\n";
-    return 1;
-  } catch (const std::exception& e) {
-    std::cerr << "metadial: unexpected error: " << e.what() << "\n";
-    return 1;
-  }
-}
+using namespace metadial::cli;
 
-void add_read_options(CLI::App* cmd, metadial::cli::ReadArgs& a) {
-  cmd->add_option("--storage", a.storage, "memory | sqlite:PATH")->capture_default_str();
-  cmd->add_option("--study", a.study, "study name (default: the only study in the storage)");
+// Every command of the program, in the order `metadial --help` lists them.
+Commands make_commands() {
+  Commands c;
+  c.push_back(command<TuneArgs>("tune", "run a hyperparameter study from a TOML config", declare_tune, run_tune));
+  c.push_back(command<ReadArgs>("trials", "list the trials of a stored study", declare_trials, run_trials));
+  c.push_back(command<ReadArgs>("best", "show the best trial of a stored study", declare_best, run_best));
+  c.push_back(command<ReadArgs>("studies", "list the studies in a storage", declare_studies, run_studies));
+  c.push_back(std::make_unique<StudyCommand>());
+#if METADIAL_WITH_TORCH
+  c.push_back(group(
+      "meta-train", "meta-train a learned optimizer across many tasks",
+      command<MetaTrainHyprlArgs>("hyprl", "meta-train a Hyp-RL policy (DQN over grid configurations)",
+                                  declare_meta_train_hyprl, run_meta_train_hyprl),
+      command<MetaTrainOptimizerArgs>("optimizer",
+                                      "meta-train the two-level LSTM black-box optimizer on GP-prior functions",
+                                      declare_meta_train_optimizer, run_meta_train_optimizer)));
+  c.push_back(group(
+      "dialog", "train, evaluate, show and compare dialogue policies on the simulated user",
+      command<DialogTrainArgs>("train", "train a DQN policy, printing its learning curve", declare_dialog_train,
+                               run_dialog_train),
+      command<DialogEvalArgs>("eval", "evaluate a policy: success rate, reward and turns with 95 % CIs",
+                              declare_dialog_eval, run_dialog_eval),
+      command<DialogShowArgs>("show", "print dialogues turn by turn (user act, N-best, belief, system act, reward)",
+                              declare_dialog_show, run_dialog_show),
+      command<DialogCompareArgs>("compare",
+                                 "default DQN vs the best configuration of a dqn-dialogue study, on fresh seeds",
+                                 declare_dialog_compare, run_dialog_compare),
+      command<DialogCorpusArgs>(
+          "corpus", "generate an annotated corpus (rule expert vs agenda user, template NLG) in the sim-M schema",
+          declare_dialog_corpus, run_dialog_corpus),
+      command<DialogDstArgs>("dst",
+                             "train the neural state tracker on sim-M-schema data; per-slot and joint goal accuracy",
+                             declare_dialog_dst, run_dialog_dst),
+      group("e2e", "the end-to-end neural dialogue agent (Liu et al. 2018)",
+            command<DialogE2eTrainArgs>(
+                "train", "train the agent (sl: equation 4 on a corpus), then talk to the simulated user",
+                declare_dialog_e2e_train, run_dialog_e2e_train),
+            command<DialogE2eEvalArgs>(
+                "eval", "a saved agent against the simulated user: success rate, turns, state accuracy",
+                declare_dialog_e2e_eval, run_dialog_e2e_eval)),
+      command<DialogChatArgs>(
+          "chat", "talk to a saved e2e agent in the terminal (you are the user); --teach corrects it",
+          declare_dialog_chat, run_dialog_chat_terminal)));
+  c.push_back(group(
+      "memn2n", "end-to-end memory network for response retrieval (bAbI dialog format)",
+      command<Memn2nTrainArgs>("train", "train on bAbI-format dialogues, select on dev, report test accuracy",
+                               declare_memn2n_train, run_memn2n_train),
+      command<Memn2nEvalArgs>("eval", "per-response accuracy of a trained model on a dialogue file",
+                              declare_memn2n_eval, run_memn2n_eval)));
+  c.push_back(group("transfer", "meta-weighted transfer from related-task data (seed paper 001)",
+                    command<TransferRunArgs>("run", "run one experiment from a TOML config", declare_transfer_run,
+                                             run_transfer)));
+  c.push_back(group(
+      "online", "train a network while the meta-RL controller sets its hyperparameters",
+      command<OnlineRunArgs>("run", "one training under the controller or a baseline, from a TOML config",
+                             declare_online_run, run_online_run),
+      command<OnlineMetaTrainArgs>("meta-train", "meta-train the controller over several runs and save it",
+                                   declare_online_meta_train, run_online_meta_train)));
+#endif
+  return c;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  using namespace metadial::cli;
+#if METADIAL_WITH_TORCH
+  metadial::nn::set_torch_threads(1);  // once per process; commands with --threads change it
+#endif
   CLI::App app{"metadial: learning to learn task-oriented dialogue agents"};
   app.set_version_flag("--version", std::string("metadial ") + version());
-  app.require_subcommand(1);
-
-  TuneArgs tune;
-  auto* t = app.add_subcommand("tune", "run a hyperparameter study from a TOML config");
-  t->add_option("config", tune.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
-  t->add_option("--storage", tune.storage, "memory | sqlite:PATH (default sqlite:metadial.db)");
-  t->add_option("--study", tune.study, "study name (default: [study] name, else the config's file name)");
-  t->add_option("--sampler", tune.sampler, "random | sobol | lhs | gp (overrides [study] sampler)");
-  t->add_option("--trials", tune.trials, "complete trials the study should reach");
-  t->add_option("--jobs", tune.jobs, "trials evaluated in parallel");
-  t->add_option("--seed", tune.seed, "random seed");
-  t->add_option("--max-cost", tune.max_cost, "total cost budget of the study");
-  t->add_option("--max-wall", tune.max_wall_s, "wall-time budget of this run, seconds");
-  t->add_flag("--json", tune.json, "print one JSON summary as the last line of stdout");
-
-  ReadArgs trials_args;
-  auto* tr = app.add_subcommand("trials", "list the trials of a stored study");
-  add_read_options(tr, trials_args);
-  tr->add_flag("--csv", trials_args.csv, "CSV instead of a table");
-
-  ReadArgs best_args;
-  auto* b = app.add_subcommand("best", "show the best trial of a stored study");
-  add_read_options(b, best_args);
-  b->add_flag("--json", best_args.json, "one JSON object");
-
-  ReadArgs studies_args;
-  auto* s = app.add_subcommand("studies", "list the studies in a storage");
-  s->add_option("--storage", studies_args.storage, "memory | sqlite:PATH")->capture_default_str();
-
-#if METADIAL_WITH_TORCH
-  // meta-train: a parent for one sub-subcommand per meta-trained method.
-  auto* mt = app.add_subcommand("meta-train", "meta-train a learned optimizer across many tasks");
-  mt->require_subcommand(1);
-  MetaTrainHyprlArgs hyprl_args;
-  auto* mt_hyprl = add_meta_train_hyprl_command(*mt, hyprl_args);
-  MetaTrainOptimizerArgs optimizer_args;
-  auto* mt_optimizer = add_meta_train_optimizer_command(*mt, optimizer_args);
-#endif
-
-#if METADIAL_WITH_TORCH
-  DialogCommand dialog = add_dialog_command(app);
-  Memn2nCommand memn2n = add_memn2n_command(app);
-  TransferCommand transfer = add_transfer_command(app);
-  OnlineCommand online = add_online_command(app);
-#endif
-
-  try {
-    app.parse(argc, argv);
-  } catch (const CLI::CallForHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForAllHelp& e) {
-    return app.exit(e);
-  } catch (const CLI::CallForVersion& e) {
-    return app.exit(e);
-  } catch (const CLI::ParseError& e) {
-    std::cerr << "metadial: " << e.what() << " (see metadial --help)\n";
-    return 2;
-  }
-
-  if (*t) return guarded([&] { return run_tune(tune, std::cout); });
-  if (*tr) return guarded([&] { return run_trials(trials_args, std::cout); });
-  if (*b) return guarded([&] { return run_best(best_args, std::cout); });
-  if (*s) return guarded([&] { return run_studies(studies_args, std::cout); });
-#if METADIAL_WITH_TORCH
-  if (*mt_hyprl) return guarded([&] { return run_meta_train_hyprl(hyprl_args, std::cout); });
-  if (*mt_optimizer) return guarded([&] { return run_meta_train_optimizer(optimizer_args, std::cout); });
-  if (dialog.selected()) return guarded([&] { return dialog.run(std::cout); });
-  if (memn2n.selected()) return guarded([&] { return memn2n.run(std::cout); });
-  if (transfer.selected()) return guarded([&] { return transfer.run(std::cout); });
-  if (online.selected()) return guarded([&] { return online.run(std::cout); });
-#endif
-  return 2;
+  Commands commands = make_commands();
+  return run_program(app, commands, argc, argv, std::cout, std::cerr);
 }

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metadial/agents/memn2n/retrieval.h"
+#include "metadial/core/data.h"
 #include "metadial/core/error.h"
 
 namespace metadial::cli {
@@ -19,11 +20,8 @@ using namespace agents::memn2n;
 const char* kTaskFiles[] = {"task1-API-calls", "task2-API-refine", "task3-options", "task4-phone-address",
                             "task5-full-dialogs"};
 
-std::string babi_dir(const std::string& flag) {
-  if (!flag.empty()) return flag;
-  if (const char* env = std::getenv("METADIAL_BABI_DIR")) return env;
-  return "../shared/data/babi-dialog";
-}
+// --data is the bAbI dialog folder itself; without it, babi-dialog/ in the data folder.
+std::string babi_dir(const std::string& flag) { return flag.empty() ? data_set_dir("babi-dialog") : flag; }
 
 }  // namespace
 
@@ -83,36 +81,26 @@ int run_memn2n_eval(const Memn2nEvalArgs& a, std::ostream& out) {
   return 0;
 }
 
-Memn2nCommand add_memn2n_command(CLI::App& app) {
-  auto* m = app.add_subcommand("memn2n", "end-to-end memory network for response retrieval (bAbI dialog format)");
-  m->require_subcommand(1);
-  auto train = std::make_shared<Memn2nTrainArgs>();
-  auto* t = m->add_subcommand("train", "train on bAbI-format dialogues, select on dev, report test accuracy");
-  t->add_option("--task", train->task, "bAbI dialog task 1..5 (files from --data)");
-  t->add_option("--data", train->data, "bAbI dialog folder (default $METADIAL_BABI_DIR or ../shared/data/babi-dialog)");
-  t->add_option("--train", train->train, "training dialogues");
-  t->add_option("--dev", train->dev, "validation dialogues");
-  t->add_option("--test", train->test, "test dialogues");
-  t->add_option("--candidates", train->candidates, "candidate responses");
-  t->add_option("--epochs", train->epochs, "epochs (default 10)");
-  t->add_option("--lr", train->lr, "Adam learning rate (default 0.01)");
-  t->add_option("--memory", train->memory, "memory slots (default 50)");
-  t->add_option("--batch", train->batch, "batch size (default 32)");
-  t->add_option("--seed", train->seed, "seed");
-  t->add_option("--out", train->out, "model file to write");
-  t->add_flag("--json", train->json, "one JSON line");
-  auto eval = std::make_shared<Memn2nEvalArgs>();
-  auto* e = m->add_subcommand("eval", "per-response accuracy of a trained model on a dialogue file");
-  e->add_option("--model", eval->model, "model file from `memn2n train --out`")->required();
-  e->add_option("--test", eval->test, "dialogues to evaluate")->required();
-  e->add_flag("--json", eval->json, "one JSON line");
-  Memn2nCommand c;
-  c.app = m;
-  c.run = [t, train, eval](std::ostream& out) {
-    if (t->parsed()) return run_memn2n_train(*train, out);
-    return run_memn2n_eval(*eval, out);
-  };
-  return c;
+void declare_memn2n_train(CLI::App& t, Memn2nTrainArgs& a) {
+  t.add_option("--task", a.task, "bAbI dialog task 1..5 (files from --data)");
+  t.add_option("--data", a.data, "bAbI dialog folder (default: babi-dialog/ in $METADIAL_DATA, else in ~/.local/share/metadial)");
+  t.add_option("--train", a.train, "training dialogues");
+  t.add_option("--dev", a.dev, "validation dialogues");
+  t.add_option("--test", a.test, "test dialogues");
+  t.add_option("--candidates", a.candidates, "candidate responses");
+  t.add_option("--epochs", a.epochs, "epochs (default 10)");
+  t.add_option("--lr", a.lr, "Adam learning rate (default 0.01)");
+  t.add_option("--memory", a.memory, "memory slots (default 50)");
+  t.add_option("--batch", a.batch, "batch size (default 32)");
+  t.add_option("--seed", a.seed, "seed");
+  t.add_option("--out", a.out, "model file to write");
+  t.add_flag("--json", a.json, "one JSON line");
+}
+
+void declare_memn2n_eval(CLI::App& e, Memn2nEvalArgs& a) {
+  e.add_option("--model", a.model, "model file from `memn2n train --out`")->required();
+  e.add_option("--test", a.test, "dialogues to evaluate")->required();
+  e.add_flag("--json", a.json, "one JSON line");
 }
 
 }  // namespace metadial::cli

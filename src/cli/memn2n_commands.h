@@ -42,14 +42,8 @@ struct Memn2nEvalArgs {
 int run_memn2n_train(const Memn2nTrainArgs& args, std::ostream& out);
 int run_memn2n_eval(const Memn2nEvalArgs& args, std::ostream& out);
 
-/// The `memn2n` subcommand registered on an app (see DialogCommand).
-struct Memn2nCommand {
-  CLI::App* app = nullptr;
-  std::function<int(std::ostream&)> run;
-  bool selected() const { return app && app->parsed(); }
-};
-
-/// Adds `memn2n` (train / eval) to `app`.
-Memn2nCommand add_memn2n_command(CLI::App& app);
+/// Flags of `memn2n train` and `memn2n eval`.
+void declare_memn2n_train(CLI::App& command, Memn2nTrainArgs& args);
+void declare_memn2n_eval(CLI::App& command, Memn2nEvalArgs& args);
 
 }  // namespace metadial::cli

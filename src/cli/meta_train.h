@@ -1,6 +1,6 @@
 // `metadial meta-train ...`: meta-training learned optimizers across many tasks. One function
-// pair per method: add_meta_train_<method>_command() declares the sub-subcommand and its flags
-// on the `meta-train` parent, run_meta_train_<method>() runs it (callable from tests).
+// pair per method: declare_meta_train_<method>() declares its flags, run_meta_train_<method>()
+// runs it (callable from tests); main names the sub-subcommand.
 #pragma once
 
 #include <cstdint>
@@ -35,8 +35,8 @@ struct MetaTrainHyprlArgs {
   int threads = 1;                     ///< --threads (LibTorch intra-op threads)
 };
 
-/// Declares `hyprl` under the `meta-train` parent; returns the new subcommand.
-CLI::App* add_meta_train_hyprl_command(CLI::App& meta_train, MetaTrainHyprlArgs& args);
+/// Declares the flags of `meta-train hyprl` on `command`.
+void declare_meta_train_hyprl(CLI::App& command, MetaTrainHyprlArgs& args);
 
 /// Runs `metadial meta-train hyprl`: trains, reports progress (stderr) and held-out regret
 /// (out), writes the model and a JSON card beside it. Returns the exit code (0). Throws

@@ -8,8 +8,11 @@
 #include <fmt/format.h>
 
 #include "cli/meta_train.h"
+#include "cli/command.h"
 #include "metadial/core/error.h"
+#include "metadial/core/file.h"
 #include "metadial/core/progress.h"
+#include "metadial/nn/threads.h"
 #include "metadial/objective/tabular.h"
 #include "metadial/optim/hyprl/trainer.h"
 
@@ -40,8 +43,8 @@ struct Split {
 
 }  // namespace
 
-CLI::App* add_meta_train_hyprl_command(CLI::App& meta_train, MetaTrainHyprlArgs& a) {
-  auto* c = meta_train.add_subcommand("hyprl", "meta-train a Hyp-RL policy (DQN over grid configurations)");
+void declare_meta_train_hyprl(CLI::App& command, MetaTrainHyprlArgs& a) {
+  CLI::App* c = &command;
   c->add_option("--metadata", a.metadata, "benchmark folder: one meta-data file per data set")->required();
   c->add_option("--layout", a.layout, "layout descriptor (default: layout.toml in the folder, else the SVM layout)");
   c->add_option("--holdout", a.holdout, "data sets held out of training and evaluated on (comma-separated)")
@@ -59,7 +62,6 @@ CLI::App* add_meta_train_hyprl_command(CLI::App& meta_train, MetaTrainHyprlArgs&
   c->add_option("--hidden", a.lstm_hidden, "LSTM state size")->capture_default_str();
   c->add_flag("--no-meta-features", a.no_meta_features, "train a policy that reads no meta-features");
   c->add_option("--threads", a.threads, "LibTorch threads")->capture_default_str();
-  return c;
 }
 
 int run_meta_train_hyprl(const MetaTrainHyprlArgs& args, std::ostream& out) {
@@ -78,10 +80,11 @@ int run_meta_train_hyprl(const MetaTrainHyprlArgs& args, std::ostream& out) {
   o.reward = optim::hyprl::reward_from_string(args.reward);
   o.eval_every = args.eval_every;
   o.seed = args.seed;
-  o.threads = args.threads;
   o.policy.lstm_hidden = args.lstm_hidden;
   o.policy.use_meta_features = !args.no_meta_features;
   o.validate();
+  MD_CHECK(args.threads >= 1, "--threads must be >= 1, got ", args.threads);
+  nn::set_torch_threads(args.threads);  // --threads: the command owns the process (the trainer never sets it)
 
   std::vector<Split> splits;
   const size_t n = b.datasets.size();
@@ -140,9 +143,10 @@ int run_meta_train_hyprl(const MetaTrainHyprlArgs& args, std::ostream& out) {
     card["model"] = s.model;
     card["created_by"] = "metadial meta-train hyprl";
     card["split"] = s.label;
+    card["command"] = command_line().empty() ? "(run from C++)" : command_line();
     policy.set_card(card);
     policy.save(s.model);
-    std::ofstream(card_path(s.model)) << card.dump(2) << "\n";
+    write_file_atomically(card_path(s.model), card.dump(2) + "\n");
     out << fmt::format("[{}] wrote {} and {} ({:.1f} s of training)\n", s.label, s.model, card_path(s.model),
                        card.value("train_seconds", 0.0));
   }

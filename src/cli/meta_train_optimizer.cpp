@@ -4,84 +4,69 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
-#include <fstream>
 
 #include <fmt/format.h>
 
+#include "cli/command.h"
 #include "metadial/core/error.h"
+#include "metadial/core/file.h"
 #include "metadial/core/progress.h"
 #include "metadial/meta/optimizer_trainer.h"
+#include "metadial/nn/threads.h"
 
 namespace metadial::cli {
 
-CLI::App* add_meta_train_optimizer_command(CLI::App& meta_train, MetaTrainOptimizerArgs& a) {
-  auto* c = meta_train.add_subcommand("optimizer", "meta-train the two-level LSTM black-box optimizer on GP-prior functions");
-  c->add_option("--dims", a.dims, "dimension d of the unit cube")->capture_default_str();
-  c->add_option("--horizon", a.horizon, "steps per episode T")->capture_default_str();
-  c->add_option("--loss", a.loss, "optimizee loss: min | sum | oi | ei")->capture_default_str();
-  c->add_option("--method", a.method,
-                "meta-gradient: reinforce (both levels) | gradient (Chen et al.: backprop through the unrolled "
-                "episode, losses min|sum|oi; with --fidelities > 1 the fidelity level by REINFORCE)")
+void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
+  meta::TrainerOptions& o = a.options;
+  c.add_option("--dims", o.model.dim, "dimension d of the unit cube")->capture_default_str();
+  c.add_option("--horizon", o.horizon, "steps per episode T")->capture_default_str();
+  c.add_option_function<std::string>(
+       "--loss", [&o](const std::string& v) { o.loss = meta::loss_from_string(v); },
+       "optimizee loss: min | sum | oi | ei")
+      ->default_str("oi");
+  c.add_option_function<std::string>(
+       "--method", [&o](const std::string& v) { o.method = meta::method_from_string(v); },
+       "meta-gradient: reinforce (both levels) | gradient (Chen et al.: backprop through the unrolled "
+       "episode, losses min|sum|oi; with --fidelities > 1 the fidelity level by REINFORCE)")
+      ->default_str("reinforce");
+  c.add_flag("--detach-inputs", o.detach_inputs,
+             "--method gradient: no gradient through the network's inputs (x, y of the previous step)");
+  c.add_flag("--deterministic", a.deterministic,
+             "--method gradient: deterministic proposals x_t = sigmoid(mu_t) as Chen et al. (default: reparameterized "
+             "samples)");
+  c.add_option("--fidelities", o.model.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
+  c.add_option("--budget", o.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
+  c.add_option("--lambda", o.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();
+  c.add_option("--low-correlation", o.fidelity.low_correlation, "correlation of the cheapest fidelity with the target")
       ->capture_default_str();
-  c->add_flag("--detach-inputs", a.detach_inputs,
-              "--method gradient: no gradient through the network's inputs (x, y of the previous step)");
-  c->add_flag("--deterministic", a.deterministic,
-              "--method gradient: deterministic proposals x_t = sigmoid(mu_t) as Chen et al. (default: reparameterized "
-              "samples)");
-  c->add_option("--fidelities", a.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
-  c->add_option("--budget", a.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
-  c->add_option("--lambda", a.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();
-  c->add_option("--low-correlation", a.low_correlation, "correlation of the cheapest fidelity with the target")
+  c.add_option("--seed", o.seed, "random seed")->capture_default_str();
+  c.add_option("--out", a.out, "model file to write, e.g. models/lstm-d2.pt (card: models/lstm-d2.json)")->required();
+  c.add_option("--iterations", o.iterations, "updates (batches of episodes)")->capture_default_str();
+  c.add_option("--batch", o.batch, "episodes per update")->capture_default_str();
+  c.add_option("--rollouts", o.rollouts_per_function,
+               "REINFORCE: episodes per sampled function (divides --batch); > 1: the baseline averages the "
+               "other episodes on the same function")
       ->capture_default_str();
-  c->add_option("--seed", a.seed, "random seed")->capture_default_str();
-  c->add_option("--out", a.out, "model file to write, e.g. models/lstm-d2.pt (card: models/lstm-d2.json)")->required();
-  c->add_option("--iterations", a.iterations, "updates (batches of episodes)")->capture_default_str();
-  c->add_option("--batch", a.batch, "episodes per update")->capture_default_str();
-  c->add_option("--rollouts", a.rollouts,
-                "REINFORCE: episodes per sampled function (divides --batch); > 1: the baseline averages the "
-                "other episodes on the same function")
-      ->capture_default_str();
-  c->add_option("--lr", a.learning_rate, "Adam learning rate")->capture_default_str();
-  c->add_option("--entropy", a.entropy, "entropy bonus weight")->capture_default_str();
-  c->add_option("--hidden", a.hidden, "first-level LSTM size")->capture_default_str();
-  c->add_option("--eval-every", a.eval_every, "updates between held-out validations")->capture_default_str();
-  c->add_option("--validation", a.validation, "held-out functions")->capture_default_str();
-  c->add_option("--time-limit", a.time_limit, "stop after this many seconds (0: none)")->capture_default_str();
-  c->add_option("--init", a.init,
-                "continue from this model file (same --dims, --fidelities, --hidden); the card keeps its path");
-  c->add_option("--threads", a.threads, "LibTorch threads")->capture_default_str();
-  return c;
+  c.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  c.add_option("--entropy", o.entropy, "entropy bonus weight")->capture_default_str();
+  c.add_option("--hidden", o.model.hidden, "first-level LSTM size")->capture_default_str();
+  c.add_option("--eval-every", o.eval_every, "updates between held-out validations")->capture_default_str();
+  c.add_option("--validation", o.n_validation, "held-out functions")->capture_default_str();
+  c.add_option("--time-limit", o.time_limit_s, "stop after this many seconds (0: none)")->capture_default_str();
+  c.add_option("--init", o.init,
+               "continue from this model file (same --dims, --fidelities, --hidden); the card keeps its path");
+  c.add_option("--threads", a.threads, "LibTorch threads")->capture_default_str();
 }
 
 int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out) {
   MD_CHECK(!a.out.empty(), "--out PATH is required (e.g. models/lstm-d2.pt)");
+  meta::TrainerOptions o = a.options;
   MD_CHECK(a.threads >= 1, "--threads must be >= 1, got ", a.threads);
-  meta::TrainerOptions o;
-  o.loss = meta::loss_from_string(a.loss);
-  o.method = meta::method_from_string(a.method);
-  o.detach_inputs = a.detach_inputs;
   MD_CHECK(!a.deterministic || o.method == meta::Method::kGradient,
            "--deterministic needs --method gradient (REINFORCE needs a stochastic policy)");
   o.reparameterize = !a.deterministic;
-  o.model.dim = a.dims;
-  o.model.fidelities = a.fidelities;
-  o.model.hidden = a.hidden;
-  o.horizon = a.horizon;
-  o.batch = a.batch;
-  o.rollouts_per_function = a.rollouts;
-  o.iterations = a.iterations;
-  o.learning_rate = a.learning_rate;
-  o.entropy = a.entropy;
-  o.lambda = a.lambda;
-  o.budget = a.budget;
-  o.fidelity.low_correlation = a.low_correlation;
-  o.eval_every = a.eval_every;
-  o.n_validation = a.validation;
-  o.seed = a.seed;
-  o.time_limit_s = a.time_limit;
-  o.init = a.init;
-  o.threads = a.threads;
   o.finalize();
+  nn::set_torch_threads(a.threads);  // --threads: the command owns the process (the trainer never sets it)
 
   out << fmt::format("meta-train optimizer ({}): d={} M={} horizon {} loss {} batch {} iterations {}{} seed {}\n",
                      to_string(o.method), o.model.dim,
@@ -108,27 +93,15 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   nlohmann::json card = model.card();
   card["model"] = a.out;
   card["created_by"] = "metadial meta-train optimizer";
-  std::string cmd =
-      fmt::format("metadial meta-train optimizer --dims {} --horizon {} --loss {} --method {} --fidelities {}", a.dims,
-                  a.horizon, a.loss, a.method, a.fidelities);
-  if (a.fidelities > 1) cmd += fmt::format(" --budget {} --lambda {} --low-correlation {}", a.budget, a.lambda, a.low_correlation);
-  cmd += fmt::format(" --seed {} --iterations {} --batch {} --lr {} --entropy {} --hidden {} --eval-every {} --validation {}",
-                     a.seed, a.iterations, a.batch, a.learning_rate, a.entropy, a.hidden, a.eval_every, a.validation);
-  if (a.detach_inputs) cmd += " --detach-inputs";
-  if (a.deterministic) cmd += " --deterministic";
-  if (a.rollouts > 1) cmd += fmt::format(" --rollouts {}", a.rollouts);
-  if (a.time_limit > 0) cmd += fmt::format(" --time-limit {}", a.time_limit);
-  if (!a.init.empty()) cmd += " --init " + a.init;
-  cmd += " --out " + a.out;
-  card["command"] = cmd;
+  card["command"] = command_line().empty() ? "(run from C++)" : command_line();
   model.set_card(card);
   model.save(a.out);
   const std::string card_path = fs::path(a.out).replace_extension(".json").string();
-  std::ofstream(card_path) << card.dump(2) << "\n";
+  write_file_atomically(card_path, card.dump(2) + "\n");
   const auto& v = card["validation"];
   out << fmt::format("wrote {} ({} bytes) and {}: held-out regret {:.4f} ({} {:.4f}) after {:.1f} s\n", a.out,
                      fs::file_size(a.out), card_path, v["regret"].get<double>(),
-                     a.init.empty() ? "untrained" : "at the start", v["initial_regret"].get<double>(),
+                     o.init.empty() ? "untrained" : "at the start", v["initial_regret"].get<double>(),
                      card["train_seconds"].get<double>());
   return 0;
 }

@@ -4,143 +4,67 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/dialog/ontology.h"
 
 namespace metadial::cli {
 namespace {
 
-[[noreturn]] void fail(const std::string& file, const toml::node* n, const std::string& msg) {
-  if (n) throw ConfigError(fmt::format("{}:{}: {}", file, n->source().begin.line, msg));
-  throw ConfigError(fmt::format("{}: {}", file, msg));
-}
-
-// Reads one table's keys, rejecting unknown ones.
-class Reader {
- public:
-  Reader(std::string file, const toml::table* t, std::string where, std::set<std::string> known)
-      : file_(std::move(file)), t_(t), where_(std::move(where)) {
-    if (!t_) return;
-    for (const auto& [k, v] : *t_) {
-      const std::string key(k.str());
-      if (!known.count(key)) {
-        std::string list;
-        for (const auto& s : known) list += (list.empty() ? "" : ", ") + s;
-        fail(file_, &v, fmt::format("{} has no key '{}' (known: {})", where_, key, list));
-      }
-    }
-  }
-  const toml::node* node(const std::string& key) const { return t_ ? t_->get(key) : nullptr; }
-  std::optional<double> number(const std::string& key) const {
-    const auto* n = node(key);
-    if (!n) return std::nullopt;
-    if (auto i = n->value_exact<int64_t>()) return static_cast<double>(*i);
-    if (auto d = n->value_exact<double>()) return *d;
-    fail(file_, n, fmt::format("{} {} must be a number", where_, key));
-  }
-  std::optional<int64_t> integer(const std::string& key) const {
-    const auto* n = node(key);
-    if (!n) return std::nullopt;
-    if (auto i = n->value_exact<int64_t>()) return *i;
-    fail(file_, n, fmt::format("{} {} must be an integer", where_, key));
-  }
-  std::optional<std::string> str(const std::string& key) const {
-    const auto* n = node(key);
-    if (!n) return std::nullopt;
-    if (auto s = n->value_exact<std::string>()) return *s;
-    fail(file_, n, fmt::format("{} {} must be a string", where_, key));
-  }
-  std::optional<bool> boolean(const std::string& key) const {
-    const auto* n = node(key);
-    if (!n) return std::nullopt;
-    if (auto b = n->value_exact<bool>()) return *b;
-    fail(file_, n, fmt::format("{} {} must be true or false", where_, key));
-  }
-  // Runs f, turning an InvalidArgument into "FILE:LINE: message" at key's line.
-  template <typename F>
-  void checked(const std::string& key, F f) const {
-    try {
-      f();
-    } catch (const InvalidArgument& e) {
-      fail(file_, node(key), e.what());
-    }
-  }
-
- private:
-  std::string file_;
-  const toml::table* t_;
-  std::string where_;
-};
-
-const toml::table* table(const std::string& file, const toml::table& root, const std::string& name) {
-  const auto* n = root.get(name);
-  if (!n) return nullptr;
-  if (!n->is_table()) fail(file, n, fmt::format("'{}' must be a table ([{}])", name, name));
-  return n->as_table();
-}
-
 // [target] of type "image".
-void parse_image_target(const std::string& name, const toml::table* target, OnlineConfig& c) {
-  Reader tr(name, target, "[target]",
-            {"type", "data", "name", "train", "validation", "test", "split_seed", "hidden", "defaults"});
-  c.data.dir = tr.str("data").value_or(c.data.dir);
-  c.target.name = tr.str("name").value_or(std::filesystem::path(c.data.dir).filename().string());
+void parse_image_target(const config::Table& root, OnlineConfig& c) {
+  const config::Table tr = root.table_or_empty("target");
+  tr.expect_keys({"type", "data", "name", "train", "validation", "test", "split_seed", "hidden", "defaults"});
+  c.data.dir = tr.string("data").value_or(c.data.dir);
+  c.target.name = tr.string("name").value_or(std::filesystem::path(c.data.dir).filename().string());
   c.data.train = tr.integer("train").value_or(c.data.train);
   c.data.validation = tr.integer("validation").value_or(c.data.validation);
   c.data.test = tr.integer("test").value_or(c.data.test);
   c.data.split_seed = static_cast<uint64_t>(tr.integer("split_seed").value_or(0));
   c.target.hidden = tr.integer("hidden").value_or(c.target.hidden);
-  if (target) {
-    const toml::table* d = table(name, *target, "defaults");
-    Reader dr(name, d, "[target.defaults]", {"learning_rate", "momentum", "weight_decay", "dropout", "batch_size"});
-    if (d) {
-      for (const auto& [k, v] : *d) c.target.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
-    }
+  if (root.contains("target")) {
+    const config::Table dr = tr.table_or_empty("defaults");
+    dr.expect_keys({"learning_rate", "momentum", "weight_decay", "dropout", "batch_size"});
+    for (const auto& k : dr.keys()) c.target.defaults[k] = *dr.number(k);
     tr.checked("defaults", [&] { c.target.validate(); });
   }
 }
 
 // [target] of type "dqn_dialog".
-void parse_dqn_target(const std::string& name, const toml::table* target, OnlineConfig& c) {
-  Reader tr(name, target, "[target]",
-            {"type", "name", "env", "domain", "validation", "test", "eval_seed", "dqn", "defaults"});
-  c.dqn.name = tr.str("name").value_or(c.dqn.name);
-  c.dqn.env = tr.str("env").value_or(c.dqn.env);
-  c.domain = tr.str("domain").value_or(c.domain);
+void parse_dqn_target(const config::Table& root, OnlineConfig& c) {
+  const config::Table tr = root.table_or_empty("target");
+  tr.expect_keys({"type", "name", "env", "domain", "validation", "test", "eval_seed", "dqn", "defaults"});
+  c.dqn.name = tr.string("name").value_or(c.dqn.name);
+  c.dqn.env = tr.string("env").value_or(c.dqn.env);
+  c.domain = tr.string("domain").value_or(c.domain);
   c.dqn.validation_dialogues = static_cast<int>(tr.integer("validation").value_or(c.dqn.validation_dialogues));
   c.dqn.test_dialogues = static_cast<int>(tr.integer("test").value_or(c.dqn.test_dialogues));
   c.dqn.eval_seed = static_cast<uint64_t>(tr.integer("eval_seed").value_or(0));
   tr.checked("domain", [&] { dialog::Ontology::builtin(c.domain); });
-  if (const toml::table* q = table(name, *target, "dqn")) {
-    for (const auto& [k, v] : *q) {
-      const std::string key(k.str());
+  if (const auto q = tr.table("dqn")) {
+    for (const auto& key : q->keys()) {
       if (key == "lr" || key.rfind("epsilon", 0) == 0) {
-        fail(name, &v, fmt::format("[target.dqn] {}: the learning rate and exploration are the online "
-                                   "hyperparameters; set them in [target.defaults] (learning_rate, epsilon) "
-                                   "and [hyperparameters]", key));
+        q->fail_at(key, fmt::format("[target.dqn] {}: the learning rate and exploration are the online "
+                                    "hyperparameters; set them in [target.defaults] (learning_rate, epsilon) "
+                                    "and [hyperparameters]", key));
       }
-      double x = 0.0;
-      if (auto i = v.value_exact<int64_t>()) x = static_cast<double>(*i);
-      else if (auto f = v.value_exact<double>()) x = *f;
-      else if (auto b = v.value_exact<bool>()) x = *b ? 1.0 : 0.0;
-      else fail(name, &v, fmt::format("[target.dqn] {} must be a number", key));
+      // DQN settings are numbers; a boolean one (double_dqn, ...) reads as 1 or 0.
+      const auto b = q->json().at(key).is_boolean() ? q->boolean(key) : std::nullopt;
+      const double x = b ? (*b ? 1.0 : 0.0) : *q->number(key);
       try {
         c.dqn.dqn.set(key, x);
       } catch (const InvalidArgument& e) {
-        fail(name, &v, fmt::format("[target.dqn] {}", e.what()));
+        q->fail_at(key, fmt::format("[target.dqn] {}", e.what()));
       }
     }
   }
-  if (const toml::table* d = table(name, *target, "defaults")) {
-    Reader dr(name, d, "[target.defaults]", {"learning_rate", "epsilon"});
-    for (const auto& [k, v] : *d) c.dqn.defaults[std::string(k.str())] = *dr.number(std::string(k.str()));
+  if (const auto d = tr.table("defaults")) {
+    d->expect_keys({"learning_rate", "epsilon"});
+    for (const auto& k : d->keys()) c.dqn.defaults[k] = *d->number(k);
   }
   tr.checked("env", [&] { c.dqn.validate(); });
 }
@@ -151,33 +75,26 @@ std::string default_out(const std::string& config) {
 
 }  // namespace
 
-OnlineConfig parse_online_config(const std::string& text, const std::string& name) {
+namespace {
+
+OnlineConfig online_config_from(const config::Table& root) {
   OnlineConfig c;
-  c.file = name;
-  toml::table root;
-  try {
-    root = toml::parse(text, name);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(fmt::format("{}:{}: {}", name, e.source().begin.line, e.description()));
-  }
-  Reader top(name, &root, "the top level", {"target", "run", "hyperparameters", "controller", "cosine", "pbt"});
+  c.file = root.file();
+  root.expect_keys({"target", "run", "hyperparameters", "controller", "cosine", "pbt"});
 
-  const toml::table* target = table(name, root, "target");
-  if (const auto* ty = target ? target->get("type") : nullptr) {
-    const auto v = ty->value_exact<std::string>();
-    if (!v || (*v != "image" && *v != "dqn_dialog")) {
-      fail(name, ty, "[target] type must be \"image\" or \"dqn_dialog\"");
-    }
-    c.target_type = *v;
+  const config::Table target = root.table_or_empty("target");
+  if (const auto type = target.string("type")) {
+    if (*type != "image" && *type != "dqn_dialog") target.invalid("type", "must be \"image\" or \"dqn_dialog\"");
+    c.target_type = *type;
   }
-  if (c.target_type == "dqn_dialog") parse_dqn_target(name, target, c);
-  else parse_image_target(name, target, c);
+  if (c.target_type == "dqn_dialog") parse_dqn_target(root, c);
+  else parse_image_target(root, c);
 
-  Reader rr(name, table(name, root, "run"), "[run]", {"method", "steps", "interval", "seed"});
-  c.method = rr.str("method").value_or(c.method);
+  const config::Table rr = root.table_or_empty("run");
+  rr.expect_keys({"method", "steps", "interval", "seed"});
+  c.method = rr.string("method").value_or(c.method);
   if (c.method != "controller" && c.method != "fixed" && c.method != "cosine" && c.method != "pbt") {
-    fail(name, rr.node("method"),
-         fmt::format("[run] method '{}' is unknown (expected controller, fixed, cosine or pbt)", c.method));
+    rr.invalid("method", fmt::format("'{}' is unknown (expected controller, fixed, cosine or pbt)", c.method));
   }
   c.run.total_steps = rr.integer("steps").value_or(c.run.total_steps);
   c.run.interval = rr.integer("interval").value_or(c.run.interval);
@@ -190,38 +107,29 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
     for (const auto& [k, v] : dqn ? c.dqn.defaults : c.target.defaults) a.push_back(k);
     return a;
   }();
-  if (const toml::table* h = table(name, root, "hyperparameters")) {
-    for (const auto& [k, v] : *h) {
-      const std::string key(k.str());
-      const auto* arr = v.as_array();
-      if (!arr) fail(name, &v, fmt::format("[hyperparameters] {} must be a list of numbers", key));
-      std::vector<double> values;
-      for (const auto& e : *arr) {
-        if (auto i = e.value_exact<int64_t>()) values.push_back(static_cast<double>(*i));
-        else if (auto d = e.value_exact<double>()) values.push_back(*d);
-        else fail(name, &e, fmt::format("[hyperparameters] {}: choices must be numbers", key));
+  const config::Table h = root.table_or_empty("hyperparameters");
+  for (const auto& key : h.keys()) {
+    const std::vector<double> values = *h.numbers(key);
+    try {
+      c.choices.add(key, values);
+      c.choices.check_accepted(accepted, c.target_name());
+      online::Tuple probe;
+      for (double x : values) {
+        probe[key] = x;
+        if (dqn) online::check_dqn_tuple(probe);
+        else online::check_image_tuple(probe);
       }
-      try {
-        c.choices.add(key, values);
-        c.choices.check_accepted(accepted, c.target_name());
-        online::Tuple probe;
-        for (double x : values) {
-          probe[key] = x;
-          if (dqn) online::check_dqn_tuple(probe);
-          else online::check_image_tuple(probe);
-        }
-      } catch (const InvalidArgument& e) {
-        fail(name, &v, fmt::format("[hyperparameters] {}", e.what()));
-      }
+    } catch (const InvalidArgument& e) {
+      h.fail_at(key, fmt::format("[hyperparameters] {}", e.what()));
     }
   }
   if ((c.method == "controller" || c.method == "pbt") && c.choices.empty()) {
-    fail(name, nullptr, "[hyperparameters] is empty: the " + c.method + " method needs at least one NAME = [choices]");
+    h.fail("[hyperparameters] is empty: the " + c.method + " method needs at least one NAME = [choices]");
   }
 
-  Reader cr(name, table(name, root, "controller"), "[controller]",
-            {"hidden", "learning_rate", "entropy_weight", "baseline_decay", "normalize_advantage", "prior", "seed", "load",
-             "greedy", "greedy_after", "reward"});
+  const config::Table cr = root.table_or_empty("controller");
+  cr.expect_keys({"hidden", "learning_rate", "entropy_weight", "baseline_decay", "normalize_advantage", "prior", "seed",
+                  "load", "greedy", "greedy_after", "reward"});
   c.controller.hidden = static_cast<int>(cr.integer("hidden").value_or(c.controller.hidden));
   c.controller.learning_rate = cr.number("learning_rate").value_or(c.controller.learning_rate);
   c.controller.entropy_weight = cr.number("entropy_weight").value_or(c.controller.entropy_weight);
@@ -229,29 +137,35 @@ OnlineConfig parse_online_config(const std::string& text, const std::string& nam
   c.controller.normalize_advantage = cr.boolean("normalize_advantage").value_or(c.controller.normalize_advantage);
   c.controller.seed = static_cast<uint64_t>(cr.integer("seed").value_or(0));
   c.controller.prior = cr.number("prior").value_or(c.controller.prior);
-  c.controller_load = cr.str("load").value_or("");
+  c.controller_load = cr.string("load").value_or("");
   c.greedy = cr.boolean("greedy").value_or(!c.controller_load.empty());
   c.greedy_after = cr.number("greedy_after").value_or(c.greedy_after);
-  if (!(c.greedy_after >= 0 && c.greedy_after <= 1)) {
-    fail(name, cr.node("greedy_after"), "[controller] greedy_after must be in [0, 1]");
-  }
-  if (auto rw = cr.str("reward")) cr.checked("reward", [&] { c.reward = online::reward_from_string(*rw); });
+  if (!(c.greedy_after >= 0 && c.greedy_after <= 1)) cr.invalid("greedy_after", "must be in [0, 1]");
+  if (auto rw = cr.string("reward")) cr.checked("reward", [&] { c.reward = online::reward_from_string(*rw); });
   cr.checked("hidden", [&] { c.controller.validate(); });
 
-  Reader co(name, table(name, root, "cosine"), "[cosine]", {"lr_max", "lr_min"});
+  const config::Table co = root.table_or_empty("cosine");
+  co.expect_keys({"lr_max", "lr_min"});
   c.cosine_lr_max = co.number("lr_max").value_or(c.cosine_lr_max);
   c.cosine_lr_min = co.number("lr_min").value_or(c.cosine_lr_min);
   if (!(c.cosine_lr_min >= 0 && c.cosine_lr_max > c.cosine_lr_min)) {
-    fail(name, co.node("lr_max"), "[cosine] needs 0 <= lr_min < lr_max");
+    co.fail_at("lr_max", "[cosine] needs 0 <= lr_min < lr_max");
   }
 
-  Reader pr(name, table(name, root, "pbt"), "[pbt]", {"population", "quantile", "resample_probability", "seed"});
+  const config::Table pr = root.table_or_empty("pbt");
+  pr.expect_keys({"population", "quantile", "resample_probability", "seed"});
   c.pbt.population = static_cast<int>(pr.integer("population").value_or(c.pbt.population));
   c.pbt.quantile = pr.number("quantile").value_or(c.pbt.quantile);
   c.pbt.resample_probability = pr.number("resample_probability").value_or(c.pbt.resample_probability);
   c.pbt.seed = static_cast<uint64_t>(pr.integer("seed").value_or(0));
   pr.checked("population", [&] { c.pbt.validate(); });
   return c;
+}
+
+}  // namespace
+
+OnlineConfig parse_online_config(const std::string& text, const std::string& name) {
+  return online_config_from(config::parse_toml(text, name));
 }
 
 std::unique_ptr<online::Target> make_online_target(const OnlineConfig& c) {
@@ -261,13 +175,7 @@ std::unique_ptr<online::Target> make_online_target(const OnlineConfig& c) {
   return std::make_unique<online::ImageClassifierTarget>(online::ImageData::load(c.data), c.target);
 }
 
-OnlineConfig load_online_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw ConfigError(fmt::format("{}: cannot read the config file", path));
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return parse_online_config(ss.str(), path);
-}
+OnlineConfig load_online_config(const std::string& path) { return online_config_from(config::load_toml(path)); }
 
 std::pair<std::string, std::string> write_schedule_files(const online::RunResult& r, const std::string& dir) {
   std::filesystem::create_directories(dir);
@@ -389,30 +297,20 @@ int run_online_meta_train(const OnlineMetaTrainArgs& a, std::ostream& out) {
   return 0;
 }
 
-OnlineCommand add_online_command(CLI::App& app) {
-  auto run_args = std::make_shared<OnlineRunArgs>();
-  auto mt_args = std::make_shared<OnlineMetaTrainArgs>();
-  OnlineCommand cmd;
-  cmd.app = app.add_subcommand("online", "train a network while the meta-RL controller sets its hyperparameters");
-  cmd.app->require_subcommand(1);
-  auto* r = cmd.app->add_subcommand("run", "one training under the controller or a baseline, from a TOML config");
-  r->add_option("config", run_args->config, "config file (TOML)")->required()->check(CLI::ExistingFile);
-  r->add_option("--method", run_args->method, "controller | fixed | cosine | pbt (overrides [run] method)");
-  r->add_option("--seed", run_args->seed, "the target's seed (overrides [run] seed)");
-  r->add_option("--out", run_args->out, "folder for schedule.csv / schedule.svg (default online-<config name>)");
-  r->add_flag("--json", run_args->json, "print one JSON summary");
-  auto* m = cmd.app->add_subcommand("meta-train", "meta-train the controller over several runs and save it");
-  m->add_option("config", mt_args->config, "config file (TOML)")->required()->check(CLI::ExistingFile);
-  m->add_option("--runs", mt_args->runs, "training runs")->capture_default_str();
-  m->add_option("--save", mt_args->save, "where to write the controller")->required();
-  m->add_option("--seed", mt_args->seed, "base seed of the runs (overrides [run] seed)");
-  m->add_flag("--json", mt_args->json, "print one JSON summary");
-  cmd.run = [r, m, run_args, mt_args](std::ostream& out) {
-    if (r->parsed()) return run_online_run(*run_args, out);
-    if (m->parsed()) return run_online_meta_train(*mt_args, out);
-    return 2;
-  };
-  return cmd;
+void declare_online_run(CLI::App& r, OnlineRunArgs& a) {
+  r.add_option("config", a.config, "config file (TOML)")->required()->check(CLI::ExistingFile);
+  r.add_option("--method", a.method, "controller | fixed | cosine | pbt (overrides [run] method)");
+  r.add_option("--seed", a.seed, "the target's seed (overrides [run] seed)");
+  r.add_option("--out", a.out, "folder for schedule.csv / schedule.svg (default online-<config name>)");
+  r.add_flag("--json", a.json, "print one JSON summary");
+}
+
+void declare_online_meta_train(CLI::App& m, OnlineMetaTrainArgs& a) {
+  m.add_option("config", a.config, "config file (TOML)")->required()->check(CLI::ExistingFile);
+  m.add_option("--runs", a.runs, "training runs")->capture_default_str();
+  m.add_option("--save", a.save, "where to write the controller")->required();
+  m.add_option("--seed", a.seed, "base seed of the runs (overrides [run] seed)");
+  m.add_flag("--json", a.json, "print one JSON summary");
 }
 
 }  // namespace metadial::cli

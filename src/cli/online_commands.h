@@ -99,14 +99,8 @@ int run_online_meta_train(const OnlineMetaTrainArgs& args, std::ostream& out);
 /// returns the paths written (the plot's empty when gnuplot is absent or fails).
 std::pair<std::string, std::string> write_schedule_files(const online::RunResult& r, const std::string& dir);
 
-/// The `online` subcommand registered on an app (see DialogCommand).
-struct OnlineCommand {
-  CLI::App* app = nullptr;
-  std::function<int(std::ostream&)> run;
-  bool selected() const { return app && app->parsed(); }
-};
-
-/// Adds `online` (run / meta-train) to `app`.
-OnlineCommand add_online_command(CLI::App& app);
+/// Flags of `online run` and `online meta-train`.
+void declare_online_run(CLI::App& command, OnlineRunArgs& args);
+void declare_online_meta_train(CLI::App& command, OnlineMetaTrainArgs& args);
 
 }  // namespace metadial::cli

@@ -1,15 +1,12 @@
 #include "cli/transfer_commands.h"
 
 #include <cmath>
-#include <fstream>
 #include <memory>
-#include <set>
-#include <sstream>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
-#include <toml++/toml.h>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/transfer/dialog.h"
@@ -19,52 +16,6 @@ namespace metadial::cli {
 namespace {
 
 using namespace transfer;
-
-// Reads one table of the config, checking that every key is known and every value has its type.
-class Section {
- public:
-  Section(std::string file, const toml::table* t, std::string name, std::set<std::string> known)
-      : file_(std::move(file)), t_(t), name_(std::move(name)) {
-    if (t_ == nullptr) return;
-    for (const auto& [k, v] : *t_) {
-      const std::string key(k.str());
-      if (!known.count(key)) {
-        std::string list;
-        for (const auto& n : known) list += (list.empty() ? "" : ", ") + n;
-        fail(v, fmt::format("unknown key '{}' in {} (known: {})", key, name_, list));
-      }
-    }
-  }
-  [[noreturn]] void fail(const toml::node& n, const std::string& msg) const {
-    throw ConfigError(detail::concat(file_, ":", n.source().begin.line, ": ", msg));
-  }
-  template <typename T>
-  bool get(const char* key, T& out) const {
-    if (t_ == nullptr) return false;
-    const toml::node* n = t_->get(key);
-    if (n == nullptr) return false;
-    if constexpr (std::is_same_v<T, bool>) {
-      if (!n->is_boolean()) fail(*n, fmt::format("{}.{} must be true or false", name_, key));
-      out = n->as_boolean()->get();
-    } else if constexpr (std::is_same_v<T, std::string>) {
-      if (!n->is_string()) fail(*n, fmt::format("{}.{} must be a string", name_, key));
-      out = n->as_string()->get();
-    } else if constexpr (std::is_floating_point_v<T>) {
-      if (!n->is_number()) fail(*n, fmt::format("{}.{} must be a number", name_, key));
-      out = n->value<double>().value();
-    } else {
-      if (!n->is_integer()) fail(*n, fmt::format("{}.{} must be an integer", name_, key));
-      out = static_cast<T>(n->as_integer()->get());
-    }
-    return true;
-  }
-  const toml::node* node(const char* key) const { return t_ ? t_->get(key) : nullptr; }
-
- private:
-  std::string file_;
-  const toml::table* t_;
-  std::string name_;
-};
 
 struct RunOut {
   uint64_t seed = 0;
@@ -76,70 +27,42 @@ struct RunOut {
 }  // namespace
 
 int run_transfer(const TransferRunArgs& a, std::ostream& out) {
-  std::ifstream in(a.config);
-  if (!in) throw ConfigError(detail::concat(a.config, ": cannot read the config file (does it exist?)"));
-  std::stringstream text;
-  text << in.rdbuf();
-  toml::table root;
-  try {
-    root = toml::parse(text.str(), a.config);
-  } catch (const toml::parse_error& e) {
-    throw ConfigError(detail::concat(a.config, ":", e.source().begin.line, ": ", e.description()));
-  }
-  const std::set<std::string> sections{"experiment", "trainer", "noisy_images", "dialog"};
-  for (const auto& [k, v] : root) {
-    if (!sections.count(std::string(k.str())) || !v.is_table()) {
-      throw ConfigError(detail::concat(a.config, ":", v.source().begin.line, ": unknown top-level entry '", k.str(),
-                                       "' (expected the tables [experiment], [trainer], [noisy_images], [dialog])"));
-    }
-  }
-  const Section ex(a.config, root["experiment"].as_table(), "[experiment]", {"kind", "method", "seeds", "auxiliary"});
-  std::string kind;
-  if (!ex.get("kind", kind)) throw ConfigError(detail::concat(a.config, ": [experiment] kind is required (\"noisy-images\" or \"dialog\")"));
+  const config::Table root = config::load_toml(a.config);
+  root.expect_keys({"experiment", "trainer", "noisy_images", "dialog"});
+  const config::Table ex = root.table_or_empty("experiment");
+  ex.expect_keys({"kind", "method", "seeds", "auxiliary"});
+  const std::string kind = ex.require_string("kind", "\"noisy-images\" or \"dialog\"");
   if (kind != "noisy-images" && kind != "dialog")
-    ex.fail(*ex.node("kind"), fmt::format("[experiment] kind '{}' is unknown (expected \"noisy-images\" or \"dialog\")", kind));
-  std::string method_name = "learned";
-  ex.get("method", method_name);
-  Method method{};
-  try {
-    method = parse_method(method_name);
-  } catch (const InvalidArgument& e) {
-    ex.fail(*ex.node("method"), e.what());
-  }
-  bool auxiliary = kind == "dialog";
-  ex.get("auxiliary", auxiliary);
+    ex.invalid("kind", fmt::format("'{}' is unknown (expected \"noisy-images\" or \"dialog\")", kind));
+  const std::string method_name = ex.string("method").value_or("learned");
+  const Method method = ex.checked("method", [&] { return parse_method(method_name); });
+  const bool auxiliary = ex.boolean("auxiliary").value_or(kind == "dialog");
   std::vector<uint64_t> seeds{0};
-  if (const toml::node* s = ex.node("seeds")) {
-    const toml::array* arr = s->as_array();
-    if (arr == nullptr || arr->empty()) ex.fail(*s, "[experiment] seeds must be a non-empty array of integers");
+  if (const auto s = ex.integers("seeds")) {
+    if (s->empty()) ex.invalid("seeds", "must be a non-empty array of integers");
     seeds.clear();
-    for (const auto& v : *arr) {
-      if (!v.is_integer() || v.as_integer()->get() < 0) ex.fail(v, "[experiment] seeds must be non-negative integers");
-      seeds.push_back(static_cast<uint64_t>(v.as_integer()->get()));
+    for (int64_t v : *s) {
+      if (v < 0) ex.invalid("seeds", "must be non-negative integers");
+      seeds.push_back(static_cast<uint64_t>(v));
     }
   }
 
   // Trainer settings start from the experiment's defaults.
   TrainerOptions t = kind == "dialog" ? DialogTransferOptions().trainer() : NoisyImagesOptions().trainer();
-  const Section tr(a.config, root["trainer"].as_table(), "[trainer]",
-                   {"iterations", "batch_size", "primary_step", "meta_updates", "simulated_steps", "model_lr",
-                    "weight_lr", "simulated_lr", "adam_eps", "eval_every", "pretrain_iterations"});
-  {
-    int64_t i = 0;
-    double d = 0;
-    bool b = false;
-    if (tr.get("iterations", i)) t.iterations(i);
-    if (tr.get("batch_size", i)) t.batch_size(i);
-    if (tr.get("primary_step", b)) t.primary_step(b);
-    if (tr.get("meta_updates", i)) t.meta_updates(i);
-    if (tr.get("simulated_steps", i)) t.simulated_steps(i);
-    if (tr.get("model_lr", d)) t.model_lr(d);
-    if (tr.get("weight_lr", d)) t.weight_lr(d);
-    if (tr.get("simulated_lr", d)) t.simulated_lr(d);
-    if (tr.get("adam_eps", d)) t.adam_eps(d);
-    if (tr.get("eval_every", i)) t.eval_every(i);
-    if (tr.get("pretrain_iterations", i)) t.pretrain_iterations(i);
-  }
+  const config::Table tr = root.table_or_empty("trainer");
+  tr.expect_keys({"iterations", "batch_size", "primary_step", "meta_updates", "simulated_steps", "model_lr",
+                  "weight_lr", "simulated_lr", "adam_eps", "eval_every", "pretrain_iterations"});
+  if (auto i = tr.integer("iterations")) t.iterations(*i);
+  if (auto i = tr.integer("batch_size")) t.batch_size(*i);
+  if (auto b = tr.boolean("primary_step")) t.primary_step(*b);
+  if (auto i = tr.integer("meta_updates")) t.meta_updates(*i);
+  if (auto i = tr.integer("simulated_steps")) t.simulated_steps(*i);
+  if (auto d = tr.number("model_lr")) t.model_lr(*d);
+  if (auto d = tr.number("weight_lr")) t.weight_lr(*d);
+  if (auto d = tr.number("simulated_lr")) t.simulated_lr(*d);
+  if (auto d = tr.number("adam_eps")) t.adam_eps(*d);
+  if (auto i = tr.integer("eval_every")) t.eval_every(*i);
+  if (auto i = tr.integer("pretrain_iterations")) t.pretrain_iterations(*i);
   t = with_method(t, method, auxiliary);
   try {
     t.validate();
@@ -149,33 +72,24 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
 
   std::vector<RunOut> runs;
   if (kind == "noisy-images") {
-    if (root.contains("dialog")) throw ConfigError(detail::concat(a.config, ": [dialog] does not apply to kind \"noisy-images\""));
-    const Section ni(a.config, root["noisy_images"].as_table(), "[noisy_images]",
-                     {"data", "prefix", "train", "validation", "test", "corruption", "wrong_fraction", "split_seed"});
-    std::string dir, prefix = "t10k", corruption = "shift";
-    int64_t n_train = 6000, n_val = 2000, n_test = 2000;
-    double wrong = 0.75;
-    uint64_t split_seed = 0;
-    if (!ni.get("data", dir)) throw ConfigError(detail::concat(a.config, ": [noisy_images] data (the IDX folder) is required"));
-    ni.get("prefix", prefix);
-    ni.get("train", n_train);
-    ni.get("validation", n_val);
-    ni.get("test", n_test);
-    ni.get("corruption", corruption);
-    ni.get("wrong_fraction", wrong);
-    ni.get("split_seed", split_seed);
+    if (root.contains("dialog")) root.fail_at("dialog", "[dialog] does not apply to kind \"noisy-images\"");
+    const config::Table ni = root.table_or_empty("noisy_images");
+    ni.expect_keys({"data", "prefix", "train", "validation", "test", "corruption", "wrong_fraction", "split_seed"});
+    const std::string dir = ni.require_string("data", "the IDX folder");
+    const std::string prefix = ni.string("prefix").value_or("t10k");
+    const int64_t n_train = ni.integer("train").value_or(6000);
+    const int64_t n_val = ni.integer("validation").value_or(2000);
+    const int64_t n_test = ni.integer("test").value_or(2000);
+    const std::string corruption = ni.string("corruption").value_or("shift");
+    const double wrong = ni.number("wrong_fraction").value_or(0.75);
+    const auto split_seed = static_cast<uint64_t>(ni.integer("split_seed").value_or(0));
     NoisyImagesOptions o;
-    try {
-      o.corruption(parse_corruption(corruption)).wrong_fraction(wrong);
-    } catch (const InvalidArgument& e) {
-      ni.fail(*ni.node("corruption"), e.what());
-    }
+    ni.checked("corruption", [&] { o.corruption(parse_corruption(corruption)).wrong_fraction(wrong); });
     const IdxImages all = load_mnist_format(dir, prefix);
     MD_CHECK_AS(ConfigError, n_train >= 1 && n_val >= 1 && n_test >= 1 && n_train + n_val + n_test <= all.count,
                 a.config, ": [noisy_images] train + validation + test = ", n_train + n_val + n_test,
                 " must be positive sizes summing to at most the ", all.count, " images of ", dir);
     const ImageSplit split = split_images(all, n_train, n_val, n_test, split_seed);
-    use_one_torch_thread();
     for (uint64_t s : seeds) {
       NoisyImagesOptions oo = o;
       const int64_t every = t.eval_every();
@@ -189,24 +103,21 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
       runs.push_back(ro);
     }
   } else {
-    if (root.contains("noisy_images"))
-      throw ConfigError(detail::concat(a.config, ": [noisy_images] does not apply to kind \"dialog\""));
-    const Section dg(a.config, root["dialog"].as_table(), "[dialog]",
-                     {"primary_train", "primary_validation", "primary_test", "related_train", "primary_dialogs",
-                      "related_dialogs", "test_dialogs", "memory_size", "embedding", "hops"});
+    if (root.contains("noisy_images")) root.fail_at("noisy_images", "[noisy_images] does not apply to kind \"dialog\"");
+    const config::Table dg = root.table_or_empty("dialog");
+    dg.expect_keys({"primary_train", "primary_validation", "primary_test", "related_train", "primary_dialogs",
+                    "related_dialogs", "test_dialogs", "memory_size", "embedding", "hops"});
     DialogTransferOptions o;
-    std::string s;
-    int64_t i = 0;
-    if (dg.get("primary_train", s)) o.primary_train(s);
-    if (dg.get("primary_validation", s)) o.primary_validation(s);
-    if (dg.get("primary_test", s)) o.primary_test(s);
-    if (dg.get("related_train", s)) o.related_train(s);
-    if (dg.get("primary_dialogs", i)) o.primary_dialogs(i);
-    if (dg.get("related_dialogs", i)) o.related_dialogs(i);
-    if (dg.get("test_dialogs", i)) o.test_dialogs(i);
-    if (dg.get("memory_size", i)) o.memory_size(i);
-    if (dg.get("embedding", i)) o.embedding(i);
-    if (dg.get("hops", i)) o.hops(i);
+    if (auto s = dg.string("primary_train")) o.primary_train(*s);
+    if (auto s = dg.string("primary_validation")) o.primary_validation(*s);
+    if (auto s = dg.string("primary_test")) o.primary_test(*s);
+    if (auto s = dg.string("related_train")) o.related_train(*s);
+    if (auto i = dg.integer("primary_dialogs")) o.primary_dialogs(*i);
+    if (auto i = dg.integer("related_dialogs")) o.related_dialogs(*i);
+    if (auto i = dg.integer("test_dialogs")) o.test_dialogs(*i);
+    if (auto i = dg.integer("memory_size")) o.memory_size(*i);
+    if (auto i = dg.integer("embedding")) o.embedding(*i);
+    if (auto i = dg.integer("hops")) o.hops(*i);
     o.trainer(t);
     try {
       o.validate();
@@ -214,7 +125,6 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
       throw ConfigError(detail::concat(a.config, ": [dialog] ", e.what()));
     }
     const DialogTransferData data(o);
-    use_one_torch_thread();
     for (uint64_t sd : seeds) {
       DialogTransferOptions oo = o;
       oo.trainer(TrainerOptions(t).seed(derive_seed(sd, {77}))).seed(sd);
@@ -258,17 +168,9 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
   return 0;
 }
 
-TransferCommand add_transfer_command(CLI::App& app) {
-  auto* tc = app.add_subcommand("transfer", "meta-weighted transfer from related-task data (seed paper 001)");
-  tc->require_subcommand(1);
-  auto args = std::make_shared<TransferRunArgs>();
-  auto* r = tc->add_subcommand("run", "run one experiment from a TOML config");
-  r->add_option("config", args->config, "config file (TOML)")->required();
-  r->add_flag("--json", args->json, "one JSON line");
-  TransferCommand c;
-  c.app = tc;
-  c.run = [args](std::ostream& out) { return run_transfer(*args, out); };
-  return c;
+void declare_transfer_run(CLI::App& r, TransferRunArgs& a) {
+  r.add_option("config", a.config, "config file (TOML)")->required();
+  r.add_flag("--json", a.json, "one JSON line");
 }
 
 }  // namespace metadial::cli

@@ -30,14 +30,7 @@ struct TransferRunArgs {
 
 int run_transfer(const TransferRunArgs& args, std::ostream& out);
 
-/// The `transfer` subcommand registered on an app (see DialogCommand).
-struct TransferCommand {
-  CLI::App* app = nullptr;
-  std::function<int(std::ostream&)> run;
-  bool selected() const { return app && app->parsed(); }
-};
-
-/// Adds `transfer run` to `app`.
-TransferCommand add_transfer_command(CLI::App& app);
+/// Flags of `transfer run`.
+void declare_transfer_run(CLI::App& command, TransferRunArgs& args);
 
 }  // namespace metadial::cli

@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metadial/core/error.h"
 #include "metadial/space/search_space.h"
 
 namespace metadial::cli {
@@ -54,5 +55,10 @@ TuneConfig load_tune_config(const std::string& path);
 
 /// Same, from a string (`name` is used in messages).
 TuneConfig parse_tune_config(const std::string& text, const std::string& name);
+
+/// An objective's refusal of its [objective] options (InvalidArgument's message `what`) as the
+/// config's error: "FILE:LINE: [objective] what" (without a second "[objective]" when `what`
+/// already names the table, as the config reader's messages do).
+ConfigError objective_error(const TuneConfig& cfg, const std::string& what);
 
 }  // namespace metadial::cli

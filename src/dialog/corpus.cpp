@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
+#include "metadial/core/file.h"
 
 namespace metadial::dialog {
 namespace {
@@ -234,10 +235,7 @@ std::string to_corpus_json(const std::vector<CorpusDialogue>& dialogues, bool pr
 }
 
 void save_corpus(const std::string& path, const std::vector<CorpusDialogue>& dialogues) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw StorageError(detail::concat("corpus '", path, "': cannot be written"));
-  out << to_corpus_json(dialogues);
-  if (!out) throw StorageError(detail::concat("corpus '", path, "': write failed"));
+  write_file_atomically(path, to_corpus_json(dialogues));
 }
 
 std::vector<std::string> tokenize(std::string_view text) {

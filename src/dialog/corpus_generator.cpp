@@ -73,7 +73,7 @@ CorpusGenerator::CorpusGenerator(std::shared_ptr<const Domain> domain, CorpusOpt
 
 CorpusDialogue CorpusGenerator::generate(uint64_t seed, const std::string& id, bool* success) {
   const Ontology& o = domain_->ontology();
-  Rng text_rng(derive_seed(seed, {0x6e6c67ULL}));
+  Rng text_rng(derive_seed(seed, {stream("nlg")}));
   CorpusDialogue d;
   d.dialogue_id = id;
   std::vector<std::string> state(static_cast<size_t>(o.num_informable()));

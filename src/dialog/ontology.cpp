@@ -1,189 +1,163 @@
 #include "metadial/dialog/ontology.h"
 
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
 #include "dialog/builtin_ontologies.h"
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
 namespace metadial::dialog {
 namespace {
 
-using Json = nlohmann::json;
-
-[[noreturn]] void fail(const std::string& source, const std::string& key, const std::string& what) {
-  throw DataError(detail::concat("ontology '", source, "': key '", key, "' ", what));
-}
-
-void check_keys(const Json& obj, const std::set<std::string>& allowed, const std::string& source,
-                const std::string& where) {
-  for (const auto& [k, v] : obj.items()) {
-    if (!allowed.contains(k)) {
-      std::string list;
-      for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
-      fail(source, where.empty() ? k : where + "." + k, "is unknown (expected one of: " + list + ")");
-    }
-  }
-}
-
-std::string get_string(const Json& obj, const std::string& name, const std::string& source,
-                       const std::string& where, bool required, std::string fallback = {}) {
-  const std::string key = where.empty() ? name : where + "." + name;
-  auto it = obj.find(name);
-  if (it == obj.end()) {
-    if (required) fail(source, key, "is missing (expected a string)");
-    return fallback;
-  }
-  if (!it->is_string()) fail(source, key, "must be a string");
-  std::string s = it->get<std::string>();
-  if (required && s.empty()) fail(source, key, "must not be empty");
-  return s;
-}
-
-bool get_bool(const Json& obj, const std::string& name, const std::string& source, const std::string& where,
-              bool fallback) {
-  auto it = obj.find(name);
-  if (it == obj.end()) return fallback;
-  if (!it->is_boolean()) fail(source, where + "." + name, "must be true or false");
-  return it->get<bool>();
-}
-
-std::vector<std::string> get_string_list(const Json& j, const std::string& source, const std::string& key,
-                                         bool unique) {
-  if (!j.is_array() || j.empty()) fail(source, key, "must be a non-empty array of strings");
-  std::vector<std::string> out;
+// Checks a list of strings read from key `key` of `t`: not empty, no empty string, and (with
+// `unique`) no string twice. `what` names the list in messages ("[entity] name_parts[1]").
+void check_list(const config::Table& t, const std::string& key, const std::string& what,
+                const std::vector<std::string>& list, bool unique) {
+  if (list.empty()) t.fail_at(key, what + " must be a non-empty array of strings");
   std::set<std::string> seen;
-  for (const auto& e : j) {
-    if (!e.is_string() || e.get<std::string>().empty()) fail(source, key, "must be a non-empty array of non-empty strings");
-    std::string s = e.get<std::string>();
-    if (unique && !seen.insert(s).second) fail(source, key, "lists '" + s + "' twice");
-    out.push_back(std::move(s));
+  for (const auto& s : list) {
+    if (s.empty()) t.fail_at(key, what + " must not hold an empty string");
+    if (unique && !seen.insert(s).second) t.fail_at(key, what + " lists '" + s + "' twice");
   }
-  return out;
+}
+
+std::vector<std::string> string_list(const config::Table& t, const std::string& key, bool unique) {
+  const auto list = t.strings(key);
+  if (!list) t.missing(key, "a non-empty array of strings");
+  check_list(t, key, t.label(key), *list, unique);
+  return *list;
+}
+
+std::string non_empty_string(const config::Table& t, const std::string& key) {
+  std::string s = t.require_string(key);
+  if (s.empty()) t.invalid(key, "must not be empty");
+  return s;
 }
 
 }  // namespace
 
 Ontology Ontology::parse(std::string_view json_text, const std::string& source) {
-  Json root;
-  try {
-    root = Json::parse(json_text.begin(), json_text.end());
-  } catch (const Json::parse_error& e) {
-    throw DataError(detail::concat("ontology '", source, "': not valid JSON (", e.what(), ")"));
-  }
-  if (!root.is_object()) throw DataError(detail::concat("ontology '", source, "': the top level must be a JSON object"));
-  check_keys(root, {"domain", "description", "entity", "slots", "requestable", "system_requestable"}, source, "");
+  // An ontology is data: its errors are DataErrors, worded by the config reader ("FILE:LINE: ...").
+  return config::rethrow_as<DataError>([&] {
+    const config::Table root = config::parse_json(json_text, source);
+    root.expect_keys({"domain", "description", "entity", "slots", "requestable", "system_requestable"});
 
-  Ontology o;
-  o.source_ = source;
-  o.domain_ = get_string(root, "domain", source, "", true);
-  o.description_ = get_string(root, "description", source, "", false);
+    Ontology o;
+    o.source_ = source;
+    o.domain_ = non_empty_string(root, "domain");
+    o.description_ = root.string("description").value_or("");
 
-  auto ent = root.find("entity");
-  if (ent == root.end() || !ent->is_object()) fail(source, "entity", "is missing or not an object (expected {\"slot\": ..., \"name_parts\": [...]})");
-  check_keys(*ent, {"slot", "name_parts"}, source, "entity");
-  Slot entity_slot;
-  entity_slot.name = get_string(*ent, "slot", source, "entity", true);
-  auto parts = ent->find("name_parts");
-  if (parts == ent->end() || !parts->is_array() || parts->empty()) {
-    fail(source, "entity.name_parts", "must be a non-empty array of non-empty string arrays");
-  }
-  for (size_t p = 0; p < parts->size(); ++p) {
-    o.name_parts_.push_back(get_string_list((*parts)[p], source, detail::concat("entity.name_parts[", p, "]"), true));
-  }
-  o.slots_.push_back(std::move(entity_slot));
-
-  auto slots = root.find("slots");
-  if (slots == root.end() || !slots->is_array() || slots->empty()) fail(source, "slots", "must be a non-empty array of slot objects");
-  for (size_t k = 0; k < slots->size(); ++k) {
-    const Json& js = (*slots)[k];
-    const std::string where = detail::concat("slots[", k, "]");
-    if (!js.is_object()) fail(source, where, "must be an object");
-    check_keys(js, {"name", "informable", "in_kb", "required", "kb_skew", "values", "pattern"}, source, where);
-    Slot s;
-    s.name = get_string(js, "name", source, where, true);
-    for (const auto& other : o.slots_) {
-      if (other.name == s.name) fail(source, where + ".name", "repeats the slot name '" + s.name + "'");
-    }
-    s.informable = get_bool(js, "informable", source, where, false);
-    s.in_kb = get_bool(js, "in_kb", source, where, true);
-    s.required = get_bool(js, "required", source, where, false);
-    if (auto it = js.find("kb_skew"); it != js.end()) {
-      if (!it->is_number() || it->get<double>() < 0.0 || it->get<double>() > 10.0) {
-        fail(source, where + ".kb_skew", "must be a number in [0, 10]");
+    const config::Table ent = root.require_table("entity", "{\"slot\": ..., \"name_parts\": [[...], ...]}");
+    ent.expect_keys({"slot", "name_parts"});
+    Slot entity_slot;
+    entity_slot.name = non_empty_string(ent, "slot");
+    const nlohmann::json* parts = ent.find("name_parts");
+    if (parts == nullptr) ent.missing("name_parts", "a non-empty array of non-empty string arrays");
+    if (!parts->is_array() || parts->empty()) ent.invalid("name_parts", "must be a non-empty array of non-empty string arrays");
+    for (size_t p = 0; p < parts->size(); ++p) {
+      const std::string what = detail::concat(ent.label("name_parts"), "[", p, "]");
+      const nlohmann::json& list = (*parts)[p];
+      std::vector<std::string> names;
+      bool ok = list.is_array();
+      for (const auto& e : ok ? list : nlohmann::json::array()) {
+        ok = ok && e.is_string();
+        if (ok) names.push_back(e.get<std::string>());
       }
-      s.kb_skew = it->get<double>();
+      if (!ok) ent.fail_at("name_parts", what + " must be an array of strings");
+      check_list(ent, "name_parts", what, names, true);
+      o.name_parts_.push_back(std::move(names));
     }
-    if (s.informable) {
-      auto v = js.find("values");
-      if (v == js.end()) fail(source, where + ".values", "is missing (an informable slot needs its list of values)");
-      s.values = get_string_list(*v, source, where + ".values", true);
-      for (const auto& value : s.values) {
-        if (value == "dontcare" || value == "none") fail(source, where + ".values", "uses the reserved value '" + value + "'");
+    o.slots_.push_back(std::move(entity_slot));
+
+    if (!root.contains("slots")) root.missing("slots", "a non-empty array of slot objects");
+    const std::vector<config::Table> slots = root.tables("slots");
+    if (slots.empty()) root.invalid("slots", "must be a non-empty array of slot objects");
+    for (const config::Table& js : slots) {
+      js.expect_keys({"name", "informable", "in_kb", "required", "kb_skew", "values", "pattern"});
+      Slot s;
+      s.name = non_empty_string(js, "name");
+      for (const auto& other : o.slots_) {
+        if (other.name == s.name) js.invalid("name", "repeats the slot name '" + s.name + "'");
       }
-      if (static_cast<int>(s.values.size()) > kMaxValues) fail(source, where + ".values", detail::concat("has more than ", kMaxValues, " values"));
-      if (js.contains("pattern")) fail(source, where + ".pattern", "is for non-informable attributes only");
-    } else {
-      if (js.contains("values")) fail(source, where + ".values", "is set but the slot is not informable (add \"informable\": true)");
-      if (!s.in_kb || s.required) fail(source, where, "sets in_kb/required but is not informable");
-      s.pattern = get_string(js, "pattern", source, where, false, "#####");
+      s.informable = js.boolean("informable").value_or(false);
+      s.in_kb = js.boolean("in_kb").value_or(true);
+      s.required = js.boolean("required").value_or(false);
+      if (const auto skew = js.number("kb_skew")) {
+        if (*skew < 0.0 || *skew > 10.0) js.invalid("kb_skew", "must be a number in [0, 10]");
+        s.kb_skew = *skew;
+      }
+      if (s.informable) {
+        if (!js.contains("values")) js.missing("values", "an informable slot needs its list of values");
+        s.values = string_list(js, "values", true);
+        for (const auto& value : s.values) {
+          if (value == "dontcare" || value == "none") js.invalid("values", "uses the reserved value '" + value + "'");
+        }
+        if (static_cast<int>(s.values.size()) > kMaxValues) {
+          js.invalid("values", detail::concat("has more than ", kMaxValues, " values"));
+        }
+        if (js.contains("pattern")) js.invalid("pattern", "is for non-informable attributes only");
+      } else {
+        if (js.contains("values")) js.invalid("values", "is set but the slot is not informable (add \"informable\": true)");
+        if (!s.in_kb || s.required) js.fail(js.section() + " sets in_kb/required but is not informable");
+        s.pattern = js.string("pattern").value_or("#####");
+      }
+      o.slots_.push_back(std::move(s));
     }
-    o.slots_.push_back(std::move(s));
-  }
 
-  const int n = o.num_slots();
-  o.informable_index_.assign(static_cast<size_t>(n), -1);
-  o.requestable_index_.assign(static_cast<size_t>(n), -1);
-  for (int id = 0; id < n; ++id) {
-    if (o.slots_[static_cast<size_t>(id)].informable) {
-      o.informable_index_[static_cast<size_t>(id)] = static_cast<int>(o.informable_.size());
-      o.informable_.push_back(id);
-    }
-  }
-  if (o.informable_.empty()) fail(source, "slots", "has no informable slot");
-  if (o.num_informable() > kMaxInformable) fail(source, "slots", detail::concat("has more than ", kMaxInformable, " informable slots"));
-  bool any_kb = false;
-  for (int id : o.informable_) any_kb = any_kb || o.slot(id).in_kb;
-  if (!any_kb) fail(source, "slots", "has no informable slot with in_kb true (the database needs a column)");
-
-  auto find_slot = [&](const std::string& name, const std::string& key) {
+    const int n = o.num_slots();
+    o.informable_index_.assign(static_cast<size_t>(n), -1);
+    o.requestable_index_.assign(static_cast<size_t>(n), -1);
     for (int id = 0; id < n; ++id) {
-      if (o.slots_[static_cast<size_t>(id)].name == name) return id;
+      if (o.slots_[static_cast<size_t>(id)].informable) {
+        o.informable_index_[static_cast<size_t>(id)] = static_cast<int>(o.informable_.size());
+        o.informable_.push_back(id);
+      }
     }
-    fail(source, key, "names the unknown slot '" + name + "'");
-  };
-
-  auto req = root.find("requestable");
-  if (req == root.end()) fail(source, "requestable", "is missing (expected an array of slot names)");
-  for (const auto& name : get_string_list(*req, source, "requestable", true)) {
-    const int id = find_slot(name, "requestable");
-    if (o.slot(id).informable && !o.slot(id).in_kb) fail(source, "requestable", "lists '" + name + "', which is not a database column");
-    o.requestable_index_[static_cast<size_t>(id)] = static_cast<int>(o.requestable_.size());
-    o.requestable_.push_back(id);
-  }
-  if (o.num_requestable() > kMaxRequestable) fail(source, "requestable", detail::concat("has more than ", kMaxRequestable, " slots"));
-
-  if (auto sreq = root.find("system_requestable"); sreq != root.end()) {
-    for (const auto& name : get_string_list(*sreq, source, "system_requestable", true)) {
-      const int id = find_slot(name, "system_requestable");
-      if (!o.slot(id).informable) fail(source, "system_requestable", "lists '" + name + "', which is not informable");
-      o.system_requestable_.push_back(o.informable_index(id));
+    if (o.informable_.empty()) root.invalid("slots", "has no informable slot");
+    if (o.num_informable() > kMaxInformable) {
+      root.invalid("slots", detail::concat("has more than ", kMaxInformable, " informable slots"));
     }
-  } else {
-    for (int i = 0; i < o.num_informable(); ++i) o.system_requestable_.push_back(i);
-  }
-  return o;
+    bool any_kb = false;
+    for (int id : o.informable_) any_kb = any_kb || o.slot(id).in_kb;
+    if (!any_kb) root.invalid("slots", "has no informable slot with in_kb true (the database needs a column)");
+
+    auto find_slot = [&](const std::string& name, const std::string& key) {
+      for (int id = 0; id < n; ++id) {
+        if (o.slots_[static_cast<size_t>(id)].name == name) return id;
+      }
+      root.invalid(key, "names the unknown slot '" + name + "'");
+    };
+
+    if (!root.contains("requestable")) root.missing("requestable", "an array of slot names");
+    for (const auto& name : string_list(root, "requestable", true)) {
+      const int id = find_slot(name, "requestable");
+      if (o.slot(id).informable && !o.slot(id).in_kb) {
+        root.invalid("requestable", "lists '" + name + "', which is not a database column");
+      }
+      o.requestable_index_[static_cast<size_t>(id)] = static_cast<int>(o.requestable_.size());
+      o.requestable_.push_back(id);
+    }
+    if (o.num_requestable() > kMaxRequestable) {
+      root.invalid("requestable", detail::concat("has more than ", kMaxRequestable, " slots"));
+    }
+
+    if (root.contains("system_requestable")) {
+      for (const auto& name : string_list(root, "system_requestable", true)) {
+        const int id = find_slot(name, "system_requestable");
+        if (!o.slot(id).informable) root.invalid("system_requestable", "lists '" + name + "', which is not informable");
+        o.system_requestable_.push_back(o.informable_index(id));
+      }
+    } else {
+      for (int i = 0; i < o.num_informable(); ++i) o.system_requestable_.push_back(i);
+    }
+    return o;
+  });
 }
 
 Ontology Ontology::load(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DataError(detail::concat("ontology '", path, "': cannot open the file"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  return parse(buf.str(), path);
+  return parse(config::rethrow_as<DataError>([&] { return config::read_file(path); }), path);
 }
 
 std::string_view Ontology::builtin_text(std::string_view name) {

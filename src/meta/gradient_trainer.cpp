@@ -7,9 +7,11 @@
 #include <algorithm>
 #include <cmath>
 #include <optional>
+#include <span>
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/core/returns.h"
 #include "metadial/meta/optimizer_trainer.h"
 #include "meta/detail/trainer_common.h"
 #include "optim/learned/detail/network.h"
@@ -264,13 +266,12 @@ std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::ve
   std::vector<double> G(Bs * Ts);
   double mean_loss = 0.0, mean_cost = 0.0;
   for (size_t b = 0; b < Bs; ++b) {
-    double acc = 0.0;
+    const std::span<double> g(G.data() + b * Ts, Ts);  // rewards, then their reward-to-go in place
     for (size_t t = Ts; t-- > 0;) {
-      const double rew = -(lam * lp[b * Ts + t] + (1.0 - lam) * r.lc[b * Ts + t]);
-      acc = rew + o.gamma * acc;
-      G[b * Ts + t] = acc;
-      mean_loss -= rew;
+      g[t] = -(lam * lp[b * Ts + t] + (1.0 - lam) * r.lc[b * Ts + t]);
+      mean_loss -= g[t];
     }
+    reward_to_go(g, o.gamma, g);
     mean_cost += r.spent[b];
   }
   std::vector<float> adv = loo_advantages(G, Bs, Ts, Bs);
@@ -286,40 +287,20 @@ std::pair<double, double> hybrid_backward(LearnedOptimizer& model, const std::ve
 
 // ---- GradientTrainer ---------------------------------------------------------------------------
 
-struct GradientTrainer::Impl {
-  explicit Impl(TrainerOptions opts)
-      : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
-    torch::set_num_threads(o.threads);  // (finalize() refused --loss ei for this method)
-    if (!o.init.empty()) load_initial_weights(model, o.init);
-    if (!o.reparameterize) {
-      // Deterministic proposals: the log-sd half of the head is unused in training; pin it at the
-      // minimum so that every consumer's sampling is the mean (it receives no gradient after this).
-      torch::NoGradGuard ng;
-      auto& head = model.impl().net->head1;
-      head->weight.slice(0, o.model.dim).zero_();
-      head->bias.slice(0, o.model.dim).fill_(detail::kMinLogSd);
-    }
-    adam = std::make_unique<torch::optim::Adam>(model.impl().net->parameters(),
-                                                torch::optim::AdamOptions(o.learning_rate));
+GradientTrainer::GradientTrainer(TrainerOptions options) : Trainer(std::move(options)) {
+  State& s = *state_;
+  if (!s.o.reparameterize) {
+    // Deterministic proposals: the log-sd half of the head is unused in training; pin it at the
+    // minimum so that every consumer's sampling is the mean (it receives no gradient after this).
+    torch::NoGradGuard ng;
+    auto& head = s.model.impl().net->head1;
+    head->weight.slice(0, s.o.model.dim).zero_();
+    head->bias.slice(0, s.o.model.dim).fill_(detail::kMinLogSd);
   }
-  TrainerOptions o;
-  LearnedOptimizer model;
-  Rng rng;
-  std::unique_ptr<torch::optim::Adam> adam;
-  GradientNorms norms;
-  int iteration = 0;
-};
-
-GradientTrainer::GradientTrainer(TrainerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-GradientTrainer::~GradientTrainer() = default;
-GradientTrainer::GradientTrainer(GradientTrainer&&) noexcept = default;
-GradientTrainer& GradientTrainer::operator=(GradientTrainer&&) noexcept = default;
-const GradientNorms& GradientTrainer::last_gradient_norms() const { return impl_->norms; }
-const TrainerOptions& GradientTrainer::options() const { return impl_->o; }
-LearnedOptimizer& GradientTrainer::model() { return impl_->model; }
+}
 
 TrainingProgress GradientTrainer::step() {
-  Impl& s = *impl_;
+  State& s = *state_;
   const TrainerOptions& o = s.o;
   auto& net = s.model.impl().net;
   net->train();

@@ -5,9 +5,11 @@
 #include <chrono>
 #include <cmath>
 #include <numbers>
+#include <span>
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/core/returns.h"
 #include "metadial/optim/acquisition.h"
 #include "metadial/optim/gp.h"
 #include "meta/detail/trainer_common.h"
@@ -92,7 +94,6 @@ void TrainerOptions::finalize() {
   MD_CHECK(lambda >= 0 && lambda <= 1, "lambda must be in [0, 1], got ", lambda);
   MD_CHECK(budget >= 0, "budget must be >= 0 (0: no budget, eq. 6), got ", budget);
   MD_CHECK(eval_every >= 0 && n_validation >= 1, "eval_every must be >= 0 and n_validation >= 1");
-  MD_CHECK(threads >= 1, "threads must be >= 1, got ", threads);
   MD_CHECK(rollouts_per_function >= 1 && batch % rollouts_per_function == 0,
            "rollouts per function must divide the batch (", batch, "), got ", rollouts_per_function);
   MD_CHECK(method == Method::kReinforce || rollouts_per_function == 1,
@@ -230,32 +231,26 @@ torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng) {
   return out;
 }
 
-struct ReinforceTrainer::Impl {
-  explicit Impl(TrainerOptions opts)
-      : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {
-    torch::set_num_threads(o.threads);
-    if (!o.init.empty()) load_initial_weights(model, o.init);
-    adam = std::make_unique<torch::optim::Adam>(model.impl().net->parameters(),
-                                                torch::optim::AdamOptions(o.learning_rate));
-  }
-  TrainerOptions o;
-  LearnedOptimizer model;
-  Rng rng;
-  std::unique_ptr<torch::optim::Adam> adam;
-  GradientNorms norms;
-  int iteration = 0;
-};
+Trainer::Trainer(TrainerOptions options) : state_(std::make_unique<State>(std::move(options))) {
+  State& s = *state_;
+  if (!s.o.init.empty()) load_initial_weights(s.model, s.o.init);
+  s.adam = std::make_unique<torch::optim::Adam>(s.model.impl().net->parameters(),
+                                                torch::optim::AdamOptions(s.o.learning_rate));
+}
+Trainer::~Trainer() = default;
+const GradientNorms& Trainer::last_gradient_norms() const { return state_->norms; }
+const TrainerOptions& Trainer::options() const { return state_->o; }
+LearnedOptimizer& Trainer::model() { return state_->model; }
 
-ReinforceTrainer::ReinforceTrainer(TrainerOptions options) : impl_(std::make_unique<Impl>(std::move(options))) {}
-ReinforceTrainer::~ReinforceTrainer() = default;
-ReinforceTrainer::ReinforceTrainer(ReinforceTrainer&&) noexcept = default;
-ReinforceTrainer& ReinforceTrainer::operator=(ReinforceTrainer&&) noexcept = default;
-const GradientNorms& ReinforceTrainer::last_gradient_norms() const { return impl_->norms; }
-const TrainerOptions& ReinforceTrainer::options() const { return impl_->o; }
-LearnedOptimizer& ReinforceTrainer::model() { return impl_->model; }
+std::unique_ptr<Trainer> make_trainer(TrainerOptions options) {
+  if (options.method == Method::kGradient) return std::make_unique<GradientTrainer>(std::move(options));
+  return std::make_unique<ReinforceTrainer>(std::move(options));
+}
+
+ReinforceTrainer::ReinforceTrainer(TrainerOptions options) : Trainer(std::move(options)) {}
 
 TrainingProgress ReinforceTrainer::step() {
-  Impl& s = *impl_;
+  State& s = *state_;
   const TrainerOptions& o = s.o;
   const int B = o.batch, T = o.horizon, d = o.model.dim, M = o.model.fidelities;
   const auto Bs = static_cast<size_t>(B), Ts = static_cast<size_t>(T), ds = static_cast<size_t>(d);
@@ -365,13 +360,12 @@ TrainingProgress ReinforceTrainer::step() {
   std::vector<double> G(Bs * Ts);
   double mean_loss = 0.0, mean_cost = 0.0;
   for (size_t b = 0; b < Bs; ++b) {
-    double acc = 0.0;
+    const std::span<double> g(G.data() + b * Ts, Ts);  // rewards, then their reward-to-go in place
     for (size_t t = Ts; t-- > 0;) {
-      const double r = -(lam * lo[b * Ts + t] + (M > 1 ? (1.0 - lam) * lc[b * Ts + t] : 0.0));
-      acc = r + o.gamma * acc;
-      G[b * Ts + t] = acc;
-      mean_loss -= r;
+      g[t] = -(lam * lo[b * Ts + t] + (M > 1 ? (1.0 - lam) * lc[b * Ts + t] : 0.0));
+      mean_loss -= g[t];
     }
+    reward_to_go(g, o.gamma, g);
     mean_cost += spent[b];
   }
   mean_loss /= B;
@@ -402,16 +396,10 @@ TrainingProgress ReinforceTrainer::step() {
 }
 
 LearnedOptimizer train(TrainerOptions options, const std::function<void(const TrainingProgress&)>& on_progress) {
-  std::unique_ptr<ReinforceTrainer> reinforce;
-  std::unique_ptr<GradientTrainer> gradient;
-  if (options.method == Method::kGradient) {
-    gradient = std::make_unique<GradientTrainer>(std::move(options));
-  } else {
-    reinforce = std::make_unique<ReinforceTrainer>(std::move(options));
-  }
-  const TrainerOptions& o = gradient ? gradient->options() : reinforce->options();
-  LearnedOptimizer& trained = gradient ? gradient->model() : reinforce->model();
-  auto update = [&] { return gradient ? gradient->step() : reinforce->step(); };
+  const std::unique_ptr<Trainer> trainer = make_trainer(std::move(options));
+  const TrainerOptions& o = trainer->options();
+  LearnedOptimizer& trained = trainer->model();
+  auto update = [&] { return trainer->step(); };
   const auto held_out = held_out_functions(o, o.n_validation, derive_seed(o.seed, {3}));
   const uint64_t val_seed = derive_seed(o.seed, {4});
   const auto t0 = std::chrono::steady_clock::now();

@@ -10,6 +10,7 @@
 #include <fmt/ranges.h>
 
 #include "metadial/core/error.h"
+#include "metadial/core/file.h"
 #include "metadial/core/hash.h"
 
 namespace metadial::nn {
@@ -36,18 +37,9 @@ void save_model_file(const std::string& path, const ModelFileKind& kind, nlohman
   header["parameter_bytes"] = bytes.size();
   header["parameter_checksum"] = checksum(bytes);
   const std::string h = header.dump();
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "'");
-    out << kind.magic << " " << kind.version << "\n" << h.size() << "\n" << h << "\n";
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    MD_CHECK_AS(StorageError, out.good(), "cannot write model file '", tmp, "' (disk full?)");
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  MD_CHECK_AS(StorageError, !ec, "cannot write model file '", path, "' (rename from '", tmp, "': ", ec.message(), ")");
+  std::ostringstream file;
+  file << kind.magic << " " << kind.version << "\n" << h.size() << "\n" << h << "\n" << bytes;
+  write_file_atomically(path, file.str());
 }
 
 ModelFile load_model_file(const std::string& path, const ModelFileKind& kind) {

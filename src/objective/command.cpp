@@ -24,6 +24,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
 extern char** environ;  // NOLINT: POSIX
@@ -614,59 +615,36 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
 // ---- Options from JSON ----------------------------------------------------------------------
 
 CommandOptions command_options_from_json(const nlohmann::json& j) {
-  static const std::set<std::string> known = {"command",    "timeout_s", "log_dir", "working_dir",
-                                              "fidelities", "env",       "cost"};
-  MD_CHECK(j.is_object(), "command objective: options must be a table, got ", j.dump());
-  for (const auto& [key, _] : j.items()) {
-    MD_CHECK(known.count(key) > 0, "command objective: unknown option '", key, "' (known: ", join(known), ")");
-  }
-  CommandOptions o;
-  MD_CHECK(j.contains("command"), "command objective: option 'command' is missing (e.g. command = [\"./train.sh\", ",
-           "\"--lr\", \"{lr}\"])");
-  const auto& cmd = j["command"];
-  MD_CHECK(cmd.is_array() && !cmd.empty(), "command objective: 'command' must be a non-empty array of strings, got ",
-           cmd.dump());
-  for (const auto& a : cmd) {
-    MD_CHECK(a.is_string(), "command objective: 'command' must hold strings, got ", a.dump());
-    o.argv.push_back(a.get<std::string>());
-  }
-  if (j.contains("timeout_s")) {
-    MD_CHECK(j["timeout_s"].is_number(), "command objective: 'timeout_s' must be a number of seconds, got ",
-             j["timeout_s"].dump());
-    o.timeout_s = j["timeout_s"].get<double>();
-  }
-  for (const char* key : {"log_dir", "working_dir"}) {
-    if (!j.contains(key)) continue;
-    MD_CHECK(j[key].is_string(), "command objective: '", key, "' must be a string, got ", j[key].dump());
-    (std::string(key) == "log_dir" ? o.log_dir : o.working_dir) = j[key].get<std::string>();
-  }
-  if (j.contains("fidelities")) {
-    const auto& f = j["fidelities"];
-    MD_CHECK(f.is_array() && !f.empty(),
-             "command objective: 'fidelities' must be a non-empty array of {name, cost}, got ", f.dump());
-    o.fidelities.clear();
-    for (const auto& e : f) {
-      MD_CHECK(e.is_object() && e.contains("name") && e["name"].is_string() && e.contains("cost") &&
-                   e["cost"].is_number() && e.size() == 2,
-               "command objective: each fidelity must be {name = \"...\", cost = <number>}, got ", e.dump());
-      o.fidelities.push_back(Fidelity{e["name"].get<std::string>(), e["cost"].get<double>()});
+  // Options come through the API: unknown keys, wrong types and bad values are InvalidArgument,
+  // worded by the config reader.
+  return config::rethrow_as<InvalidArgument>([&] {
+    const config::Table t = config::Table::from_json(j, "command objective", "[objective]");
+    t.expect_keys({"command", "timeout_s", "log_dir", "working_dir", "fidelities", "env", "cost"});
+    CommandOptions o;
+    if (!t.contains("command")) t.missing("command", "e.g. command = [\"./train.sh\", \"--lr\", \"{lr}\"]");
+    o.argv = *t.strings("command");
+    if (o.argv.empty()) t.invalid("command", "must be a non-empty array of strings");
+    if (const auto x = t.number("timeout_s")) o.timeout_s = *x;
+    if (const auto s = t.string("log_dir")) o.log_dir = *s;
+    if (const auto s = t.string("working_dir")) o.working_dir = *s;
+    if (t.contains("fidelities")) {
+      const std::vector<config::Table> fidelities = t.tables("fidelities");
+      if (fidelities.empty()) t.invalid("fidelities", "must be a non-empty array of {name = \"...\", cost = <number>}");
+      o.fidelities.clear();
+      for (const config::Table& f : fidelities) {
+        f.expect_keys({"name", "cost"});
+        o.fidelities.push_back(Fidelity{f.require_string("name"), f.require_number("cost")});
+      }
     }
-  }
-  if (j.contains("env")) {
-    const auto& e = j["env"];
-    MD_CHECK(e.is_object(), "command objective: 'env' must be a table of strings, got ", e.dump());
-    for (const auto& [k, v] : e.items()) {
-      MD_CHECK(v.is_string(), "command objective: env '", k, "' must be a string, got ", v.dump());
-      o.env[k] = v.get<std::string>();
+    if (const auto env = t.table("env")) {
+      for (const auto& k : env->keys()) o.env[k] = *env->string(k);
     }
-  }
-  if (j.contains("cost")) {
-    const auto& c = j["cost"];
-    MD_CHECK(c.is_string() && (c == "fidelity" || c == "time"),
-             "command objective: 'cost' must be \"fidelity\" or \"time\", got ", c.dump());
-    o.cost = c == "time" ? CommandCost::time : CommandCost::fidelity;
-  }
-  return o;
+    if (const auto c = t.string("cost")) {
+      if (*c != "fidelity" && *c != "time") t.invalid("cost", "must be \"fidelity\" or \"time\", got \"" + *c + "\"");
+      o.cost = *c == "time" ? CommandCost::time : CommandCost::fidelity;
+    }
+    return o;
+  });
 }
 
 void register_command_objective(ObjectiveRegistry& registry) {

@@ -12,8 +12,8 @@
 #include <sstream>
 
 #include <fmt/format.h>
-#include <toml++/toml.h>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/core/hash.h"
 
@@ -53,30 +53,6 @@ std::string values_text(std::span<const double> v) {
 }
 
 // ---- descriptor -------------------------------------------------------------------------------
-
-int line_of(const toml::node& n) { return static_cast<int>(n.source().begin.line); }
-
-[[noreturn]] void layout_fail(const std::string& file, int line, const std::string& msg) {
-  throw DataError(detail::concat(file, ":", line, ": ", msg));
-}
-
-void check_keys(const std::string& file, const toml::table& t, const std::set<std::string>& known,
-                const std::string& where) {
-  for (const auto& [k, v] : t) {
-    if (!known.count(std::string(k.str()))) {
-      layout_fail(file, line_of(v),
-                  detail::concat("unknown key '", k.str(), "' in ", where, " (expected one of: ",
-                                 join(std::vector<std::string>(known.begin(), known.end())), ")"));
-    }
-  }
-}
-
-std::string toml_string(const std::string& file, const toml::table& t, const std::string& key, std::string fallback) {
-  const toml::node* n = t.get(key);
-  if (!n) return fallback;
-  if (!n->is_string()) layout_fail(file, line_of(*n), key + " must be a string");
-  return *n->value<std::string>();
-}
 
 // ---- data files -------------------------------------------------------------------------------
 
@@ -225,64 +201,45 @@ std::string TabularLayout::describe() const {
 }
 
 TabularLayout TabularLayout::from_file(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw DataError(detail::concat(path, ": cannot read the layout descriptor"));
-  std::stringstream buf;
-  buf << in.rdbuf();
-  toml::table root;
-  try {
-    root = toml::parse(buf.str(), path);
-  } catch (const toml::parse_error& e) {
-    layout_fail(path, static_cast<int>(e.source().begin.line), std::string(e.description()));
-  }
-  check_keys(path, root, {"model", "response", "maximize", "meta_features", "hyperparameter"}, "the layout");
-  TabularLayout l;
-  l.hyperparameters.clear();
-  l.model = toml_string(path, root, "model", "tabular");
-  l.response = toml_string(path, root, "response", "response");
-  if (const toml::node* n = root.get("maximize")) {
-    if (!n->is_boolean()) layout_fail(path, line_of(*n), "maximize must be true or false");
-    l.maximize = *n->value<bool>();
-  }
-  if (const toml::node* n = root.get("meta_features")) {
-    if (!n->is_integer() || *n->value<int64_t>() < 0 || *n->value<int64_t>() > 100000) {
-      layout_fail(path, line_of(*n), "meta_features must be an integer >= 0 (the number of meta-feature columns)");
+  // A layout descriptor is part of the data: its errors are DataErrors, worded by the config reader.
+  return config::rethrow_as<DataError>([&] {
+    const config::Table root = config::load_toml(path);
+    root.expect_keys({"model", "response", "maximize", "meta_features", "hyperparameter"});
+    TabularLayout l;
+    l.hyperparameters.clear();
+    l.model = root.string("model").value_or("tabular");
+    l.response = root.string("response").value_or("response");
+    l.maximize = root.boolean("maximize").value_or(l.maximize);
+    const int64_t n_meta = root.integer("meta_features").value_or(0);
+    if (n_meta < 0 || n_meta > 100000) {
+      root.invalid("meta_features", "must be an integer >= 0 (the number of meta-feature columns)");
     }
-    l.n_meta_features = static_cast<int>(*n->value<int64_t>());
-  } else {
-    l.n_meta_features = 0;
-  }
-  const toml::node* hps = root.get("hyperparameter");
-  if (!hps || !hps->is_array_of_tables()) {
-    layout_fail(path, hps ? line_of(*hps) : 1,
-                "the layout needs [[hyperparameter]] tables, one per hyperparameter, in column order");
-  }
-  for (const auto& node : *hps->as_array()) {
-    const toml::table& t = *node.as_table();
-    check_keys(path, t, {"name", "choices", "scale"}, "[[hyperparameter]]");
-    TabularHyperparameter h;
-    h.name = toml_string(path, t, "name", "");
-    if (h.name.empty()) layout_fail(path, line_of(t), "[[hyperparameter]] needs a name");
-    if (const toml::node* c = t.get("choices")) {
-      if (!c->is_array()) layout_fail(path, line_of(*c), "choices must be an array of strings");
-      for (const auto& x : *c->as_array()) {
-        if (!x.is_string()) layout_fail(path, line_of(*c), "choices must be an array of strings");
-        h.choices.push_back(*x.value<std::string>());
+    l.n_meta_features = static_cast<int>(n_meta);
+    const std::vector<config::Table> hps = root.tables("hyperparameter");
+    if (hps.empty()) {
+      root.fail_at("hyperparameter",
+                   "the layout needs [[hyperparameter]] tables, one per hyperparameter, in column order");
+    }
+    for (const config::Table& t : hps) {
+      t.expect_keys({"name", "choices", "scale"});
+      TabularHyperparameter h;
+      h.name = t.string("name").value_or("");
+      if (h.name.empty()) t.missing("name", "a non-empty string");
+      h.choices = t.strings("choices").value_or(std::vector<std::string>{});
+      const std::string scale = t.string("scale").value_or("linear");
+      if (scale != "linear" && scale != "log10") {
+        t.invalid("scale", "must be \"linear\" or \"log10\", got \"" + scale + "\"");
       }
+      h.log10 = scale == "log10";
+      l.hyperparameters.push_back(std::move(h));
     }
-    const std::string scale = toml_string(path, t, "scale", "linear");
-    if (scale != "linear" && scale != "log10") {
-      layout_fail(path, line_of(*t.get("scale")), "scale must be \"linear\" or \"log10\", got \"" + scale + "\"");
+    try {
+      l.validate();
+    } catch (const InvalidArgument& e) {
+      root.fail(e.what());
     }
-    h.log10 = scale == "log10";
-    l.hyperparameters.push_back(std::move(h));
-  }
-  try {
-    l.validate();
-  } catch (const InvalidArgument& e) {
-    layout_fail(path, 1, e.what());
-  }
-  return l;
+    return l;
+  });
 }
 
 nlohmann::json TabularLayout::to_json() const {

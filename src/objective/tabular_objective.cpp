@@ -1,7 +1,7 @@
 // The tabular objective: a configuration's response looked up in a data set's table.
 #include <filesystem>
-#include <set>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/objective/registry.h"
 #include "metadial/objective/tabular.h"
@@ -23,17 +23,13 @@ Evaluation TabularObjective::evaluate(const space::Config& config, int fidelity,
 std::string TabularObjective::name() const { return "tabular:" + grid_->layout().model + "/" + dataset_.name; }
 
 std::unique_ptr<TabularObjective> make_tabular_objective(const nlohmann::json& options) {
-  const std::set<std::string> known = {"metadata", "dataset", "layout"};
-  MD_CHECK(options.is_object(), "objective 'tabular': options must be a table, got ", options.dump());
-  for (const auto& [key, _] : options.items()) {
-    MD_CHECK(known.count(key), "objective 'tabular': unknown option '", key, "' (known: dataset, layout, metadata)");
-  }
-  auto str = [&](const char* key) -> std::optional<std::string> {
-    if (!options.contains(key)) return std::nullopt;
-    MD_CHECK(options.at(key).is_string(), "objective 'tabular': option '", key, "' must be a string, got ",
-             options.at(key).dump());
-    return options.at(key).get<std::string>();
-  };
+  // Options come through the API: unknown keys and wrong types are InvalidArgument, worded by the config reader.
+  const config::Table t = config::rethrow_as<InvalidArgument>([&] {
+    config::Table table = config::Table::from_json(options, "objective 'tabular'", "[objective]");
+    table.expect_keys({"metadata", "dataset", "layout"});
+    return table;
+  });
+  auto str = [&](const char* key) { return config::rethrow_as<InvalidArgument>([&] { return t.string(key); }); };
   const auto metadata = str("metadata");
   MD_CHECK(metadata.has_value(), "objective 'tabular' needs metadata = \"PATH\" (a data-set file of a benchmark such as "
                                  "../shared/data/hpo-metadata/svm/A9A, or the folder together with dataset = \"NAME\")");

@@ -7,6 +7,7 @@
 #include <set>
 #include <utility>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
 namespace metadial::objective {
@@ -301,50 +302,38 @@ std::vector<std::string> test_function_names() {
 
 namespace {
 
-void check_keys(const std::string& function, const nlohmann::json& options, const std::set<std::string>& known) {
-  MD_CHECK(options.is_null() || options.is_object(), function, ": options must be a table/object, got ",
-           options.dump());
-  if (options.is_null()) return;
-  for (const auto& [key, _] : options.items()) {
-    if (known.count(key) > 0) continue;
-    std::string list;
-    for (const auto& k : known) list += (list.empty() ? "" : ", ") + k;
-    throw InvalidArgument(
-        detail::concat(function, ": unknown option '", key, "' (known: ", list.empty() ? "none" : list, ")"));
-  }
+// The options of a test function, read as the [objective] table named after it: unknown keys and
+// wrong types are InvalidArgument (options come through the API), worded by the config reader.
+config::Table options_table(const std::string& function, const nlohmann::json& options,
+                            const std::vector<std::string>& known) {
+  return config::rethrow_as<InvalidArgument>([&] {
+    config::Table t = config::Table::from_json(options, function, "[objective]");
+    t.expect_keys(known);
+    return t;
+  });
 }
 
 MultiFidelityOptions parse_mf_options(const std::string& function, const nlohmann::json& options) {
-  check_keys(function, options, {"costs", "fidelities"});
-  std::optional<int> n;
-  if (!options.is_null() && options.contains("fidelities")) {
-    const auto& j = options["fidelities"];
-    MD_CHECK(j.is_number_integer(), function, ": option 'fidelities' must be an integer (2..", kMaxFidelities,
-             "), got ", j.dump());
-    n = j.get<int>();
-  }
-  MultiFidelityOptions out = MultiFidelityOptions::with_fidelities(n.value_or(2));
-  if (!options.is_null() && options.contains("costs")) {
-    const auto& j = options["costs"];
-    MD_CHECK(j.is_array(), function, ": option 'costs' must be an array of numbers, cheapest first, got ", j.dump());
-    out.costs.clear();
-    for (const auto& c : j) {
-      MD_CHECK(c.is_number(), function, ": option 'costs' must hold numbers, got ", c.dump());
-      out.costs.push_back(c.get<double>());
+  const config::Table t = options_table(function, options, {"costs", "fidelities"});
+  return config::rethrow_as<InvalidArgument>([&] {
+    const std::optional<int64_t> n = t.integer("fidelities");
+    MultiFidelityOptions out = MultiFidelityOptions::with_fidelities(static_cast<int>(n.value_or(2)));
+    if (const auto costs = t.numbers("costs")) {
+      out.costs = *costs;
+      MD_CHECK(!n || static_cast<size_t>(*n) == out.costs.size(), function, ": [objective] fidelities = ", *n,
+               " but costs lists ", out.costs.size(), " costs");
+      MD_CHECK(out.costs.size() <= static_cast<size_t>(kMaxFidelities), function, ": at most ", kMaxFidelities,
+               " fidelities, got ", out.costs.size(), " costs");
     }
-    MD_CHECK(!n || static_cast<size_t>(*n) == out.costs.size(), function, ": option 'fidelities' = ", *n,
-             " but 'costs' lists ", out.costs.size(), " costs");
-    MD_CHECK(out.costs.size() <= static_cast<size_t>(kMaxFidelities), function, ": at most ", kMaxFidelities,
-             " fidelities, got ", out.costs.size(), " costs");
-  }
-  return out;
+    return out;
+  });
 }
 
 }  // namespace
 
 std::unique_ptr<TestFunction> make_test_function(const std::string& name, const nlohmann::json& options) {
   if (name == "branin" || name == "currin" || name == "gramacy_lee" || name == "hartmann3" || name == "hartmann6") {
-    check_keys(name, options, {});
+    options_table(name, options, {});
     if (name == "branin") return std::make_unique<Branin>();
     if (name == "currin") return std::make_unique<Currin>();
     if (name == "gramacy_lee") return std::make_unique<GramacyLee>();

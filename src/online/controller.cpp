@@ -8,6 +8,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/init.h"
 #include "metadial/online/reinforce.h"
 
 namespace metadial::online {
@@ -91,8 +92,10 @@ struct Controller::Impl {
       : space(std::move(s)), options(o), rng(derive_seed(o.seed, {0xC7})) {
     options.validate();
     MD_CHECK(!space.empty(), "the controller needs at least one hyperparameter");
-    torch::manual_seed(derive_seed(options.seed, {0xC8}));
-    net = Net(input_size(), options.hidden, space);
+    // Initial weights from the seed alone; torch's global generator is neither read nor moved.
+    net = nn::build_module([&] { return Net(input_size(), options.hidden, space); });
+    Rng init(derive_seed(options.seed, {0xC8}));
+    nn::reset_parameters(net, init);
     optimizer = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(options.learning_rate));
     begin({});
   }

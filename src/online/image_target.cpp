@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 #include <numeric>
 
 #include <torch/torch.h>
@@ -31,10 +30,7 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> p(static_cast<size_t>(n));
   std::iota(p.begin(), p.end(), 0);
   Rng rng(seed);
-  for (size_t i = p.size(); i > 1; --i) {
-    const auto j = std::min(static_cast<size_t>(uniform01(rng) * static_cast<double>(i)), i - 1);
-    std::swap(p[i - 1], p[j]);
-  }
+  shuffle(p, rng);
   return p;
 }
 
@@ -184,9 +180,6 @@ struct ImageClassifierTarget::Impl {
 
 ImageClassifierTarget::ImageClassifierTarget(std::shared_ptr<const ImageData> data, ImageClassifierOptions options)
     : impl_(std::make_unique<Impl>()) {
-  // Small networks: intra-op threads only add overhead (parallelism comes from runs, not ops).
-  static std::once_flag once;
-  std::call_once(once, [] { torch::set_num_threads(1); });
   MD_CHECK(data != nullptr, "image target: no data");
   options.validate();
   impl_->data = std::move(data);

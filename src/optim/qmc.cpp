@@ -88,18 +88,12 @@ std::vector<double> SobolSequence::point(uint64_t index) const {
   return x;
 }
 
-size_t uniform_index(Rng& rng, size_t n) {
-  MD_ASSERT(n >= 1);
-  const auto i = static_cast<size_t>(uniform01(rng) * static_cast<double>(n));
-  return std::min(i, n - 1);
-}
-
 std::vector<double> latin_hypercube(size_t n, size_t dim, Rng& rng) {
   std::vector<double> out(n * dim);
   std::vector<size_t> perm(n);
   for (size_t j = 0; j < dim; ++j) {
     for (size_t i = 0; i < n; ++i) perm[i] = i;
-    for (size_t i = n; i > 1; --i) std::swap(perm[i - 1], perm[uniform_index(rng, i)]);  // Fisher-Yates
+    shuffle(perm, rng);
     for (size_t i = 0; i < n; ++i) {
       out[i * dim + j] = (static_cast<double>(perm[i]) + uniform01(rng)) / static_cast<double>(n);
     }

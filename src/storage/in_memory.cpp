@@ -15,13 +15,21 @@ InMemoryStorage::StudyEntry& InMemoryStorage::study_locked(int64_t study_id) {
 }
 
 InMemoryStorage::TrialEntry& InMemoryStorage::trial_locked(int64_t trial_id) {
-  MD_CHECK_AS(StorageError, trial_id >= 1 && trial_id <= static_cast<int64_t>(trials_.size()), "no trial with id ",
-              trial_id, " in the in-memory storage");
-  return trials_[static_cast<size_t>(trial_id - 1)];
+  auto it = trials_.find(trial_id);
+  MD_CHECK_AS(StorageError, it != trials_.end(), "no trial with id ", trial_id, " in the in-memory storage");
+  return it->second;
 }
 
 std::string InMemoryStorage::describe_locked(const TrialEntry& t) const {
   return detail::describe_trial(t.record.number, studies_.at(t.study_id).record.name);
+}
+
+int64_t InMemoryStorage::study_id_locked(const std::string& name) const {
+  auto it = study_ids_.find(name);
+  if (it != study_ids_.end()) return it->second;
+  std::vector<std::string> stored;
+  for (const auto& [id, s] : studies_) stored.push_back(s.record.name);
+  throw StorageError(detail::no_study_message(name, "the in-memory storage", stored));
 }
 
 StudyRecord InMemoryStorage::create_or_load_study(const std::string& name, study::Direction direction,
@@ -30,7 +38,7 @@ StudyRecord InMemoryStorage::create_or_load_study(const std::string& name, study
   std::lock_guard lock(mu_);
   if (auto it = study_ids_.find(name); it != study_ids_.end()) return studies_.at(it->second).record;
   StudyRecord r;
-  r.id = static_cast<int64_t>(studies_.size()) + 1;
+  r.id = next_study_id_++;
   r.name = name;
   r.direction = direction;
   r.space = space;
@@ -56,19 +64,52 @@ std::vector<StudyRecord> InMemoryStorage::list_studies() {
   return out;
 }
 
+int64_t InMemoryStorage::delete_study(const std::string& name, IfRunning if_running) {
+  detail::check_study_name(name);
+  std::lock_guard lock(mu_);
+  const int64_t id = study_id_locked(name);
+  const StudyEntry& s = studies_.at(id);
+  if (if_running == IfRunning::kRefuse) {
+    std::vector<int64_t> running;
+    for (int64_t trial_id : s.trial_ids) {
+      const FrozenTrial& t = trials_.at(trial_id).record;
+      if (t.state == TrialState::kRunning) running.push_back(t.number);
+    }
+    MD_CHECK_AS(StorageError, running.empty(), detail::running_trials_message(name, running));
+  }
+  const auto n = static_cast<int64_t>(s.trial_ids.size());
+  for (int64_t trial_id : s.trial_ids) trials_.erase(trial_id);
+  studies_.erase(id);
+  study_ids_.erase(name);
+  return n;
+}
+
+StudyRecord InMemoryStorage::rename_study(const std::string& from, const std::string& to) {
+  detail::check_rename(from, to);
+  std::lock_guard lock(mu_);
+  const int64_t id = study_id_locked(from);
+  MD_CHECK_AS(StorageError, !study_ids_.contains(to),
+              detail::rename_target_exists_message(from, to, "the in-memory storage"));
+  StudyRecord& r = studies_.at(id).record;
+  r.name = to;
+  study_ids_.erase(from);
+  study_ids_.emplace(to, id);
+  return r;
+}
+
 FrozenTrial InMemoryStorage::create_trial(int64_t study_id, const std::string& worker) {
   std::lock_guard lock(mu_);
   StudyEntry& s = study_locked(study_id);
   TrialEntry t;
   t.study_id = study_id;
-  t.record.id = static_cast<int64_t>(trials_.size()) + 1;
+  t.record.id = next_trial_id_++;
   t.record.number = static_cast<int64_t>(s.trial_ids.size());
   t.record.state = TrialState::kRunning;
   t.record.worker = worker;
   t.record.started_at = study::now_unix_seconds();
   t.record.heartbeat_at = t.record.started_at;
   s.trial_ids.push_back(t.record.id);
-  trials_.push_back(t);
+  trials_.emplace(t.record.id, t);
   return t.record;
 }
 
@@ -121,7 +162,7 @@ std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
   const StudyEntry& s = study_locked(study_id);
   std::vector<FrozenTrial> out;
   out.reserve(s.trial_ids.size());
-  for (int64_t id : s.trial_ids) out.push_back(trials_[static_cast<size_t>(id - 1)].record);
+  for (int64_t id : s.trial_ids) out.push_back(trials_.at(id).record);
   return out;
 }
 

@@ -267,7 +267,12 @@ FileKind classify(const Db& db, const Identity& id) {
 }
 
 void Db::open() {
-  const int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
+  if (!options_.create) {
+    std::error_code ec;
+    MD_CHECK_AS(StorageError, std::filesystem::exists(path_, ec), "no SQLite storage at '", path_,
+                "': the file does not exist (check the path)");
+  }
+  const int flags = SQLITE_OPEN_READWRITE | (options_.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string err = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -393,6 +398,23 @@ std::optional<StudyRecord> find_study_locked(Db& db, const std::string& name) {
   return read_study(db, s);
 }
 
+std::string describe_storage(const Db& db) { return concat("SQLite storage '", db.path(), "'"); }
+
+/// The study of that name; StorageError naming the stored studies if there is none.
+StudyRecord load_study_locked(Db& db, const std::string& name) {
+  if (auto found = find_study_locked(db, name)) return *found;
+  std::vector<std::string> stored;
+  Stmt s(db, "SELECT name FROM studies ORDER BY id");
+  while (s.step()) stored.push_back(s.get_text(0));
+  throw StorageError(detail::no_study_message(name, describe_storage(db), stored));
+}
+
+// The next id of a table: above every id it holds and above the floor delete_study left in
+// `meta`, so that the ids of a deleted study and its trials are never handed out again.
+#define MD_NEXT_ID_SQL(table, floor_key)                                                        \
+  "(SELECT MAX(COALESCE((SELECT MAX(id) FROM " table "), 0), "                                   \
+  "COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = '" floor_key "'), 0)) + 1)"
+
 }  // namespace
 
 struct SqliteStorage::Impl {
@@ -431,7 +453,8 @@ StudyRecord SqliteStorage::create_or_load_study(const std::string& name, study::
   r.space = space;
   r.attrs = attrs;
   r.created_at = study::now_unix_seconds();
-  Stmt s(db, "INSERT INTO studies (name, direction, space, attrs, created_at) VALUES (?, ?, ?, ?, ?)");
+  Stmt s(db, "INSERT INTO studies (id, name, direction, space, attrs, created_at) VALUES ("
+             MD_NEXT_ID_SQL("studies", "study_id_floor") ", ?, ?, ?, ?, ?)");
   s.bind_text(1, name).bind_text(2, study::to_string(direction)).bind_text(3, space_json);
   s.bind_text(4, attrs_json).bind_double(5, r.created_at).run();
   r.id = sqlite3_last_insert_rowid(db.handle());
@@ -455,6 +478,62 @@ std::vector<StudyRecord> SqliteStorage::list_studies() {
   return out;
 }
 
+int64_t SqliteStorage::delete_study(const std::string& name, IfRunning if_running) {
+  detail::check_study_name(name);
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("delete_study");
+  Transaction tx(db, /*write=*/true);
+  const StudyRecord record = load_study_locked(db, name);
+  if (if_running == IfRunning::kRefuse) {
+    std::vector<int64_t> running;
+    Stmt s(db, "SELECT number FROM trials WHERE study_id = ? AND state = 'running' ORDER BY number");
+    s.bind_int(1, record.id);
+    while (s.step()) running.push_back(s.get_int(0));
+    MD_CHECK_AS(StorageError, running.empty(), detail::running_trials_message(name, running));
+  }
+  int64_t n = 0;
+  {
+    Stmt s(db, "SELECT COUNT(*) FROM trials WHERE study_id = ?");
+    s.bind_int(1, record.id);
+    MD_ASSERT(s.step());
+    n = s.get_int(0);
+  }
+  // Keep the highest ids as floors before the rows that hold them go (see MD_NEXT_ID_SQL).
+  for (const char* sql : {"INSERT INTO meta (key, value) SELECT 'study_id_floor', MAX(id) FROM studies WHERE true "
+                          "ON CONFLICT (key) DO UPDATE SET value = "
+                          "MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))",
+                          "INSERT INTO meta (key, value) SELECT 'trial_id_floor', COALESCE(MAX(id), 0) FROM trials "
+                          "WHERE true ON CONFLICT (key) DO UPDATE SET value = "
+                          "MAX(CAST(value AS INTEGER), CAST(excluded.value AS INTEGER))"}) {
+    db.exec(sql);
+  }
+  for (const char* sql : {"DELETE FROM intermediate_values WHERE trial_id IN (SELECT id FROM trials WHERE study_id = ?)",
+                          "DELETE FROM trials WHERE study_id = ?", "DELETE FROM studies WHERE id = ?"}) {
+    Stmt s(db, sql);
+    s.bind_int(1, record.id).run();
+  }
+  tx.commit();
+  return n;
+}
+
+StudyRecord SqliteStorage::rename_study(const std::string& from, const std::string& to) {
+  detail::check_rename(from, to);
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("rename_study");
+  Transaction tx(db, /*write=*/true);
+  StudyRecord record = load_study_locked(db, from);
+  MD_CHECK_AS(StorageError, !find_study_locked(db, to).has_value(),
+              detail::rename_target_exists_message(from, to, describe_storage(db)));
+  Stmt s(db, "UPDATE studies SET name = ? WHERE id = ?");
+  s.bind_text(1, to).bind_int(2, record.id).run();
+  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  tx.commit();
+  record.name = to;
+  return record;
+}
+
 FrozenTrial SqliteStorage::create_trial(int64_t study_id, const std::string& worker) {
   std::lock_guard lock(impl_->mu);
   Db& db = impl_->db;
@@ -474,8 +553,8 @@ FrozenTrial SqliteStorage::create_trial(int64_t study_id, const std::string& wor
   t.worker = worker;
   t.started_at = study::now_unix_seconds();
   t.heartbeat_at = t.started_at;
-  Stmt s(db, "INSERT INTO trials (study_id, number, state, worker, started_at, heartbeat_at) "
-             "VALUES (?, ?, 'running', ?, ?, ?)");
+  Stmt s(db, "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at) "
+             "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?)");
   s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, worker).bind_double(4, t.started_at);
   s.bind_double(5, t.heartbeat_at).run();
   t.id = sqlite3_last_insert_rowid(db.handle());
@@ -594,5 +673,7 @@ FrozenTrial SqliteStorage::trial(int64_t trial_id) {
   tx.commit();
   return t;
 }
+
+#undef MD_NEXT_ID_SQL
 
 }  // namespace metadial::storage

@@ -1,10 +1,12 @@
 #include "metadial/train/dialogue_objective.h"
 
 #include <cmath>
+#include <optional>
 #include <set>
 
 #include <fmt/format.h>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
 namespace metadial::train {
@@ -17,75 +19,54 @@ const std::vector<std::string>& known_keys() {
   return keys;
 }
 
-std::string joined(const std::vector<std::string>& v) {
-  std::string s;
-  for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
-  return s;
+constexpr int64_t kMaxCount = 100000000;
+
+// A count in [lo, kMaxCount]; `fallback` when absent.
+int read_count(const config::Table& t, const char* key, int lo, int fallback) {
+  const std::optional<int64_t> x = t.integer(key);
+  if (!x) return fallback;
+  if (*x < lo) t.invalid(key, detail::concat("must be >= ", lo, ", got ", *x));
+  if (*x > kMaxCount) t.invalid(key, detail::concat("must be <= ", kMaxCount, ", got ", *x));
+  return static_cast<int>(*x);
 }
 
-int get_int(const nlohmann::json& v, const std::string& key, int lo) {
-  MD_CHECK(v.is_number_integer(), "dqn-dialogue option '", key, "' must be an integer (got ", v.dump(), ")");
-  const auto x = v.get<int64_t>();
-  MD_CHECK(x >= lo && x <= 100000000, "dqn-dialogue option '", key, "' = ", x, " must be >= ", lo);
-  return static_cast<int>(x);
-}
-
-std::string get_string(const nlohmann::json& v, const std::string& key) {
-  MD_CHECK(v.is_string(), "dqn-dialogue option '", key, "' must be a string (got ", v.dump(), ")");
-  return v.get<std::string>();
-}
-
-uint64_t get_seed(const nlohmann::json& v, const std::string& key) {
-  MD_CHECK(v.is_number_integer() && v.get<int64_t>() >= 0, "dqn-dialogue option '", key,
-           "' must be a non-negative integer (got ", v.dump(), ")");
-  return v.get<uint64_t>();
+// A seed: a non-negative integer; `fallback` when absent.
+uint64_t read_seed(const config::Table& t, const char* key, uint64_t fallback) {
+  const std::optional<int64_t> x = t.integer(key);
+  if (!x) return fallback;
+  if (*x < 0) t.invalid(key, detail::concat("must be >= 0, got ", *x));
+  return static_cast<uint64_t>(*x);
 }
 
 }  // namespace
 
 DialogueObjectiveOptions DialogueObjectiveOptions::from_json(const nlohmann::json& j) {
-  DialogueObjectiveOptions o;
-  if (j.is_null()) return o;
-  MD_CHECK(j.is_object(), "dqn-dialogue options must be a table");
-  for (const auto& [key, v] : j.items()) {
-    if (key == "env") {
-      o.env = get_string(v, key);
-    } else if (key == "domain") {
-      o.domain = get_string(v, key);
-    } else if (key == "ontology") {
-      o.ontology = get_string(v, key);
-    } else if (key == "kb_entities") {
-      o.kb_entities = get_int(v, key, 1);
-    } else if (key == "kb_seed") {
-      o.kb_seed = get_seed(v, key);
-    } else if (key == "dialogues") {
-      o.dialogues = get_int(v, key, 1);
-    } else if (key == "seeds") {
-      o.seeds = get_int(v, key, 1);
-    } else if (key == "threads") {
-      o.threads = get_int(v, key, 1);
-    } else if (key == "test_dialogues") {
-      o.test_dialogues = get_int(v, key, 1);
-    } else if (key == "metric") {
-      o.metric = get_string(v, key);
-    } else if (key == "seed") {
-      o.seed = get_seed(v, key);
-    } else if (key == "fidelities") {
-      MD_CHECK(v.is_array() && !v.empty(), "dqn-dialogue option 'fidelities' must be a non-empty array of fractions "
-               "of the training dialogues, e.g. [0.25, 1.0] (got ", v.dump(), ")");
-      o.fidelities.clear();
-      for (const auto& f : v) {
-        MD_CHECK(f.is_number(), "dqn-dialogue option 'fidelities': ", f.dump(), " is not a number");
-        o.fidelities.push_back(f.get<double>());
+  // Options come through the API (the config's [objective] table minus `function`): unknown keys,
+  // wrong types and values out of range are InvalidArgument, worded by the config reader.
+  DialogueObjectiveOptions o = config::rethrow_as<InvalidArgument>([&] {
+    const config::Table t = config::Table::from_json(j, "dqn-dialogue", "[objective]");
+    t.expect_keys(known_keys());
+    DialogueObjectiveOptions r;
+    r.env = t.string("env").value_or(r.env);
+    r.domain = t.string("domain").value_or(r.domain);
+    r.ontology = t.string("ontology").value_or(r.ontology);
+    r.kb_entities = read_count(t, "kb_entities", 1, r.kb_entities);
+    r.kb_seed = read_seed(t, "kb_seed", r.kb_seed);
+    r.dialogues = read_count(t, "dialogues", 1, r.dialogues);
+    r.seeds = read_count(t, "seeds", 1, r.seeds);
+    r.threads = read_count(t, "threads", 1, r.threads);
+    r.test_dialogues = read_count(t, "test_dialogues", 1, r.test_dialogues);
+    r.metric = t.string("metric").value_or(r.metric);
+    r.seed = read_seed(t, "seed", r.seed);
+    if (auto f = t.numbers("fidelities")) {
+      if (f->empty()) {
+        t.invalid("fidelities", "must be a non-empty array of fractions of the training dialogues, e.g. [0.25, 1.0]");
       }
-    } else if (key == "dqn") {
-      MD_CHECK(v.is_object(), "dqn-dialogue option 'dqn' must be a table of DQN hyperparameters ([objective.dqn])");
-      o.dqn = agents::dqn::DqnOptions::from_json(v);
-    } else {
-      throw InvalidArgument(
-          detail::concat("dqn-dialogue: unknown option '", key, "' (known: ", joined(known_keys()), ")"));
+      r.fidelities = std::move(*f);
     }
-  }
+    if (const auto dqn = t.table("dqn")) r.dqn = agents::dqn::DqnOptions::from_table(*dqn);  // [objective.dqn]
+    return r;
+  });
   o.validate();
   return o;
 }

@@ -4,6 +4,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/core/returns.h"
 
 namespace metadial::train {
 namespace {
@@ -12,7 +13,7 @@ agents::e2e::InteractiveOptions eval_options(const agents::e2e::InteractiveOptio
   agents::e2e::InteractiveOptions o = base;
   o.dialogues = dialogues;
   o.sample = false;
-  o.seed = derive_seed(base.seed, {0x6576616cULL});  // fixed evaluation dialogues, apart from training ones
+  o.seed = derive_seed(base.seed, {stream("eval")});  // fixed evaluation dialogues, apart from training ones
   return o;
 }
 
@@ -29,16 +30,6 @@ void E2eReinforceOptions::validate() const {
            dialogues, ", batch ", batch, ", eval_every ", eval_every, ", eval_dialogues ", eval_dialogues);
   MD_CHECK(gamma >= 0.0 && gamma <= 1.0, "reinforce options: gamma ", gamma, " not in [0, 1]");
   MD_CHECK(learning_rate > 0.0, "reinforce options: learning_rate ", learning_rate, " must be > 0");
-}
-
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma) {
-  std::vector<double> g(rewards.size(), 0.0);
-  double acc = 0.0;
-  for (size_t k = rewards.size(); k-- > 0;) {
-    acc = rewards[k] + gamma * acc;
-    g[k] = acc;
-  }
-  return g;
 }
 
 namespace {
@@ -86,7 +77,7 @@ std::vector<E2eCurvePoint> run_imitation(agents::e2e::E2eAgent& agent, const std
                                          const std::function<void(const E2eCurvePoint&)>& on_point) {
   o.validate();
   return interactive_loop(
-      agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, 0x696cULL,
+      agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, stream("il"),
       [&](std::vector<agents::e2e::Episode>& batch) { agent.train_on_teaching(batch, corpus, o.passes); }, on_point);
 }
 
@@ -98,7 +89,7 @@ std::vector<E2eCurvePoint> run_reinforce(agents::e2e::E2eAgent& agent, const E2e
     for (const auto& ep : batch) {
       std::vector<double> r(ep.actions.size(), -o.turn_penalty);
       if (!r.empty() && ep.success) r.back() += o.success_reward;
-      const auto g = discounted_returns(r, o.gamma);
+      const auto g = reward_to_go(r, o.gamma);
       returns.insert(returns.end(), g.begin(), g.end());
     }
     if (returns.empty()) return;
@@ -106,7 +97,7 @@ std::vector<E2eCurvePoint> run_reinforce(agents::e2e::E2eAgent& agent, const E2e
     for (double& g : returns) g -= mean;
     agent.reinforce_step(batch, returns, o.end_to_end, o.learning_rate);
   };
-  return interactive_loop(agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, 0x726cULL, update,
+  return interactive_loop(agent, o.interaction, o.dialogues, o.batch, o.eval_every, o.eval_dialogues, stream("rl"), update,
                           on_point);
 }
 

@@ -4,7 +4,6 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <mutex>
 #include <numeric>
 
 #include "metadial/core/error.h"
@@ -38,10 +37,7 @@ std::vector<int64_t> permutation(int64_t n, uint64_t seed) {
   std::vector<int64_t> p(static_cast<size_t>(n));
   std::iota(p.begin(), p.end(), 0);
   Rng rng(seed);
-  for (size_t i = p.size(); i > 1; --i) {
-    const auto j = std::min(static_cast<size_t>(uniform01(rng) * static_cast<double>(i)), i - 1);
-    std::swap(p[i - 1], p[j]);
-  }
+  shuffle(p, rng);
   return p;
 }
 
@@ -205,18 +201,6 @@ NoisyImagesResult run_noisy_images(const ImageSplit& data, const NoisyImagesOpti
   res.test_accuracy = trainer.accuracy(test);
   res.total_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t_start).count();
   return res;
-}
-
-void use_one_torch_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] {
-    torch::set_num_threads(1);
-    try {
-      torch::set_num_interop_threads(1);
-    } catch (const std::exception&) {
-      // Already fixed by earlier inter-op work: harmless, the experiments use none.
-    }
-  });
 }
 
 }  // namespace metadial::transfer

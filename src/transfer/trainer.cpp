@@ -18,11 +18,7 @@ BatchSampler::BatchSampler(int64_t n, uint64_t seed) : rng_(seed) {
 }
 
 void BatchSampler::shuffle() {
-  // Fisher-Yates with metadial's portable uniform01: the same order on every standard library.
-  for (size_t i = order_.size() - 1; i > 0; --i) {
-    const auto j = static_cast<size_t>(uniform01(rng_) * static_cast<double>(i + 1));
-    std::swap(order_[i], order_[std::min(j, i)]);
-  }
+  metadial::shuffle(order_, rng_);  // portable: the same order on every standard library
   pos_ = 0;
 }
 

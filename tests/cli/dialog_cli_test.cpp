@@ -170,7 +170,7 @@ TEST_F(DialogCli, ConfigErrorsOfTheDqnObjectiveNameTheFileAndKey) {
   std::string cfg2 = kSmallStudy;
   cfg2.replace(cfg2.find("dialogues = 100"), 15, "episodes = 100");
   write("bad_option.toml", cfg2);
-  expect_user_error("tune bad_option.toml --storage memory", "unknown option 'episodes'");
+  expect_user_error("tune bad_option.toml --storage memory", "unknown key 'episodes' in [objective] (expected one of: ");
   write("branin.toml", "[objective]\nfunction = \"branin\"\n");
   expect_user_error("dialog compare branin.toml --storage memory", "needs [objective] function = \"dqn-dialogue\"");
   write("small.toml", kSmallStudy);

@@ -23,15 +23,16 @@ std::string trim(std::string s) {
   return s;
 }
 
-// Expects DataError whose message names `source` and `key`.
-void expect_data_error(const std::string& json, const std::string& key) {
+// Expects a one-line DataError "bad.json:1: ..." that contains `what` (the table, key and problem).
+void expect_data_error(const std::string& json, const std::string& what) {
   try {
     Ontology::parse(json, "bad.json");
-    FAIL() << "expected DataError for key " << key;
+    FAIL() << "expected DataError: " << what;
   } catch (const DataError& e) {
     const std::string msg = e.what();
-    EXPECT_NE(msg.find("bad.json"), std::string::npos) << msg;
-    EXPECT_NE(msg.find("'" + key + "'"), std::string::npos) << msg;
+    EXPECT_EQ(msg.rfind("bad.json:1: ", 0), 0u) << msg;
+    EXPECT_NE(msg.find(what), std::string::npos) << msg;
+    EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
   }
 }
 
@@ -102,25 +103,39 @@ TEST(Ontology, MalformedFilesNameTheFileAndTheKey) {
   }
   const std::string entity = R"("entity": {"slot": "name", "name_parts": [["x"]]})";
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true}], "requestable": ["name"]})",
-                    "slots[0].values");
+                    "[slots[0]] needs values");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": []}], "requestable": ["name"]})",
-                    "slots[0].values");
+                    "[slots[0]] values must be a non-empty array of strings");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x", "x"]}], "requestable": ["name"]})",
-                    "slots[0].values");
+                    "[slots[0]] values lists 'x' twice");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"], "colour": 1}], "requestable": ["name"]})",
-                    "slots[0].colour");
+                    "unknown key 'colour' in [slots[0]]");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["b"]})",
-                    "requestable");
+                    "requestable names the unknown slot 'b'");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}]})",
-                    "requestable");
+                    "the top level needs requestable");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "informable": "yes", "values": ["x"]}], "requestable": ["name"]})",
-                    "slots[0].informable");
+                    "[slots[0]] informable must be a boolean, got a string");
   expect_data_error(R"({"domain": 3, )" + entity + R"(, "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["name"]})",
-                    "domain");
+                    "domain must be a string, got an integer");
   expect_data_error(R"({"domain": "d", "slots": [{"name": "a", "informable": true, "values": ["x"]}], "requestable": ["name"]})",
-                    "entity");
+                    "the top level needs entity");
   expect_data_error(R"({"domain": "d", )" + entity + R"(, "slots": [{"name": "a", "pattern": "#"}], "requestable": ["name"]})",
-                    "slots");  // no informable slot
+                    "slots has no informable slot");
+}
+
+TEST(Ontology, ErrorsGiveTheLineOfTheKey) {
+  const std::string text =
+      "{\n  \"domain\": \"d\",\n  \"entity\": {\"slot\": \"name\", \"name_parts\": [[\"x\"]]},\n  \"slots\": [\n"
+      "    {\"name\": \"a\", \"informable\": true,\n     \"values\": [\"x\"], \"colour\": 1}\n  ],\n"
+      "  \"requestable\": [\"name\"]\n}\n";
+  try {
+    Ontology::parse(text, "o.json");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_STREQ(e.what(), "o.json:6: unknown key 'colour' in [slots[0]] (expected one of: in_kb, informable, "
+                           "kb_skew, name, pattern, required, values)");
+  }
 }
 
 TEST(Ontology, UnreadableFileIsADataErrorNamingThePath) {

@@ -420,7 +420,7 @@ TEST(CommandOptionsJson, ReadsEveryKeyAndRejectsUnknownOnes) {
     command_options_from_json({{"command", {"x"}}, {"timeout", 5}});
     FAIL();
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unknown option 'timeout'"));
+    EXPECT_THAT(e.what(), HasSubstr("command objective: unknown key 'timeout' in [objective]"));
     EXPECT_THAT(e.what(), HasSubstr("timeout_s"));
   }
   EXPECT_THROW(command_options_from_json(nlohmann::json::object()), InvalidArgument);

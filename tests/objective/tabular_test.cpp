@@ -281,7 +281,7 @@ TEST(TabularLoader, BadDescriptorNamesItsLine) {
   const std::string f = dir.write("layout.toml", "model = \"x\"\nmeta_feature = 3\n[[hyperparameter]]\nname = \"a\"\n");
   EXPECT_THAT(error_of([&] { TabularLayout::from_file(f); }), HasSubstr(f + ":2: unknown key 'meta_feature'"));
   dir.write("layout.toml", "model = \"x\"\n[[hyperparameter]]\nname = \"a\"\nscale = \"log2\"\n");
-  EXPECT_THAT(error_of([&] { TabularLayout::from_file(f); }), HasSubstr(f + ":4: scale must be"));
+  EXPECT_THAT(error_of([&] { TabularLayout::from_file(f); }), HasSubstr(f + ":4: [[hyperparameter]] scale must be"));
   dir.write("layout.toml", "model = \"x\"\n");
   EXPECT_THAT(error_of([&] { TabularLayout::from_file(f); }), HasSubstr("needs [[hyperparameter]] tables"));
 }

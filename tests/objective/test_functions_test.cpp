@@ -300,14 +300,14 @@ TEST(TestFunctions, RejectsUnknownOptionsNamingTheKnownOnes) {
     make_test_function("branin_mf", {{"cost", {1, 10}}});
     FAIL() << "unknown key accepted";
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unknown option 'cost'"));
-    EXPECT_THAT(e.what(), HasSubstr("known: costs, fidelities"));
+    EXPECT_THAT(e.what(), HasSubstr("branin_mf: unknown key 'cost' in [objective]"));
+    EXPECT_THAT(e.what(), HasSubstr("(expected one of: costs, fidelities)"));
   }
   try {
     make_test_function("branin", {{"costs", {1, 10}}});
     FAIL() << "option accepted by a single-fidelity function";
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("unknown option 'costs' (known: none)"));
+    EXPECT_THAT(e.what(), HasSubstr("unknown key 'costs' in [objective] (it takes no keys)"));
   }
   EXPECT_NO_THROW(make_test_function("branin", nlohmann::json::object()));
   EXPECT_THROW(make_test_function("currin_mf", {{"fidelities", 3}}), InvalidArgument);
@@ -341,7 +341,7 @@ TEST(ObjectiveRegistry, RegisterBuiltinsAddsEveryTestFunction) {
     registry.create("branin", {{"noise", 0.1}});
     FAIL();
   } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("branin: unknown option 'noise'"));
+    EXPECT_THAT(e.what(), HasSubstr("branin: unknown key 'noise'"));
   }
   EXPECT_THROW(registry.create("nope"), InvalidArgument);
 }

@@ -9,14 +9,13 @@
 #include "metadial/core/error.h"
 #include "metadial/online/controller.h"
 #include "metadial/online/reinforce.h"
+#include "support/torch_state.h"
 
 namespace metadial::online {
 namespace {
 
-class Online : public ::testing::Test {
- protected:
-  void SetUp() override { torch::set_num_threads(1); }
-};
+// One intra-op thread: set for the binary by tests/support/torch_test_environment.cpp.
+class Online : public ::testing::Test {};
 using ControllerTest = Online;
 using Reinforce = Online;
 
@@ -78,6 +77,25 @@ TEST_F(ControllerTest, SameSeedSameScheduleOtherSeedOther) {
   };
   EXPECT_EQ(schedule(5), schedule(5));
   EXPECT_NE(schedule(5), schedule(6));
+}
+
+// Initial weights come from the controller's seed alone: construction neither reseeds nor draws
+// from torch's global generator, and what the global generator holds does not matter.
+TEST_F(ControllerTest, InitialWeightsComeFromTheSeedAndLeaveTorchsGeneratorAlone) {
+  const TargetStats stats{.output_mean = 0.1, .output_std = 1.0, .entropy = 1.5, .max_prob = 0.4, .recent_loss = 2.0};
+  auto first_probabilities = [&](uint64_t seed) {
+    Controller c(toy_space(), {.hidden = 8, .seed = seed});
+    c.act(stats, 0.5);
+    return c.probabilities();
+  };
+  torch::manual_seed(1);
+  const auto a = first_probabilities(5);
+  torch::manual_seed(2);
+  const torch::Tensor state = metadial::testing::global_generator_state();
+  const auto b = first_probabilities(5);
+  EXPECT_TRUE(torch::equal(state, metadial::testing::global_generator_state()));
+  EXPECT_EQ(a, b);
+  EXPECT_NE(a, first_probabilities(6));
 }
 
 TEST_F(ControllerTest, SavedAndLoadedControllerActsTheSame) {

@@ -18,10 +18,8 @@ std::shared_ptr<const ImageData> mnist() {
   return d;
 }
 
-class ImageTarget : public ::testing::Test {
- protected:
-  void SetUp() override { torch::set_num_threads(1); }
-};
+// One intra-op thread, as the experiments run: set for the binary by tests/support/torch_test_environment.cpp.
+class ImageTarget : public ::testing::Test {};
 
 TEST_F(ImageTarget, SplitsTestOnlyFolderThreeWays) {
   auto d = mnist();

@@ -117,7 +117,7 @@ TEST_F(OnlineCli, UnknownKeyAndMissingDataAreOneLineExit2) {
   write("c.toml", kBase + "[run2]\nx = 1\n");
   Result r = run("online run c.toml");
   EXPECT_EQ(r.code, 2);
-  EXPECT_NE(r.err.find("no key 'run2'"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("unknown key 'run2' in the top level"), std::string::npos) << r.err;
   std::string text = kBase + "[hyperparameters]\nlearning_rate = [0.01]\n";
   text.replace(text.find("data = \""), 8, "data = \"/nonexistent");
   write("d.toml", text);

@@ -152,7 +152,7 @@ TEST(LatinHypercube, SameSeedSameDesign) {
 TEST(UniformIndex, CoversTheRangeAndStaysInside) {
   Rng rng(1);
   std::vector<int> count(7, 0);
-  for (int i = 0; i < 7000; ++i) ++count[uniform_index(rng, 7)];
+  for (int i = 0; i < 7000; ++i) ++count[uniform_below(rng, 7)];
   for (int c : count) EXPECT_NEAR(c, 1000, 150);
 }
 

@@ -175,7 +175,7 @@ TYPED_TEST(SamplerSuite, RejectsUnknownOption) {
     registry.create(TypeParam::kName, {{"n_inital", 3}});
     FAIL() << "no exception";
   } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("unknown option 'n_inital'"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("unknown key 'n_inital' in [sampler]"), std::string::npos) << e.what();
     EXPECT_NE(std::string(e.what()).find(std::string("sampler '") + TypeParam::kName + "'"), std::string::npos);
   }
 }
@@ -194,8 +194,8 @@ TEST(SamplerRegistry, UnknownOptionMessageListsKnownOptions) {
     FAIL() << "no exception";
   } catch (const InvalidArgument& e) {
     EXPECT_EQ(std::string(e.what()),
-              "sampler 'gp': unknown option 'n_inital' (known: acquisition, constant_liar, init, n_candidates, "
-              "n_initial, n_local, n_restarts)");
+              "sampler 'gp': unknown key 'n_inital' in [sampler] (expected one of: acquisition, constant_liar, init, "
+              "n_candidates, n_initial, n_local, n_restarts)");
   }
 }
 

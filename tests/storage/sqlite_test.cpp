@@ -354,6 +354,119 @@ TEST(SqliteStorage, ReportsABusyDatabaseAndLosesNoNumber) {
   EXPECT_EQ(st.create_trial(s, "w").number, 0);
 }
 
+TEST(SqliteStorage, DeleteAndRenameSurviveReopening) {
+  TempDb file;
+  StudyRecord a;
+  StudyRecord gone;
+  std::vector<FrozenTrial> a_trials;
+  int64_t max_trial_id = 0;
+  {
+    SqliteStorage st(file.str());
+    a = st.create_or_load_study("a", Direction::kMaximize, nlohmann::json::array(), {{"seed", 5}});
+    st.create_or_load_study("b", Direction::kMinimize, nlohmann::json::array(), {});
+    gone = st.create_or_load_study("gone", Direction::kMinimize, nlohmann::json::array(), {});
+    for (int i = 0; i < 2; ++i) {
+      const FrozenTrial t = st.create_trial(a.id, "w");
+      st.report_intermediate(t.id, 0, 1.0 + i);
+      st.finish_trial(t.id, TrialState::kComplete, 1.0 * i, 0, "");
+    }
+    for (int i = 0; i < 3; ++i) {
+      const FrozenTrial t = st.create_trial(gone.id, "w");
+      st.report_intermediate(t.id, 0, 1.0);
+      st.report_intermediate(t.id, 1, 2.0);
+      st.finish_trial(t.id, TrialState::kComplete, 1.0, 0, "");
+      max_trial_id = t.id;
+    }
+    EXPECT_EQ(st.delete_study("gone", IfRunning::kRefuse), 3);
+    EXPECT_EQ(st.rename_study("a", "renamed").id, a.id);
+    a_trials = st.trials(a.id);
+  }
+  // Nothing of the deleted study is left in the file.
+  const std::string gone_id = std::to_string(gone.id);
+  EXPECT_EQ(raw_query(file.str(), "SELECT COUNT(*) FROM trials WHERE study_id = " + gone_id), "0");
+  EXPECT_EQ(raw_query(file.str(), "SELECT COUNT(*) FROM intermediate_values"), "2");  // a's two trials
+  EXPECT_EQ(raw_query(file.str(), "SELECT COUNT(*) FROM studies"), "2");
+
+  SqliteStorage st(file.str());
+  const auto all = st.list_studies();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "renamed");
+  EXPECT_EQ(all[0].id, a.id);
+  EXPECT_EQ(all[0].attrs, a.attrs);
+  EXPECT_EQ(all[1].name, "b");
+  EXPECT_FALSE(st.find_study("a").has_value());
+  EXPECT_FALSE(st.find_study("gone").has_value());
+  const auto read = st.trials(a.id);
+  ASSERT_EQ(read.size(), a_trials.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(read[i].id, a_trials[i].id);
+    EXPECT_EQ(read[i].number, a_trials[i].number);
+    EXPECT_EQ(read[i].value, a_trials[i].value);
+    EXPECT_EQ(read[i].intermediate, a_trials[i].intermediate);
+  }
+  // The deleted study held the highest ids; after the reopen they are still not handed out.
+  const StudyRecord fresh = st.create_or_load_study("gone", Direction::kMinimize, nlohmann::json::array(), {});
+  EXPECT_GT(fresh.id, gone.id);
+  EXPECT_GT(st.create_trial(fresh.id, "w").id, max_trial_id);
+  EXPECT_EQ(st.create_trial(a.id, "w").number, 2);
+}
+
+TEST(SqliteStorage, DeleteIsOneTransaction) {
+  TempDb file;
+  SqliteStorage st(file.str());
+  const int64_t s = st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  for (int i = 0; i < 3; ++i) {
+    const FrozenTrial t = st.create_trial(s, "w");
+    st.report_intermediate(t.id, 0, 1.0);
+    st.finish_trial(t.id, TrialState::kComplete, 1.0, 0, "");
+  }
+  // Make the last statement of the delete (the study row) fail, after the trials went.
+  raw_exec(file.str(), "CREATE TRIGGER keep_studies BEFORE DELETE ON studies BEGIN SELECT RAISE(ABORT, 'kept'); END");
+  const std::string msg = storage_error_of([&] { st.delete_study("s", IfRunning::kRefuse); });
+  EXPECT_TRUE(contains(msg, "delete_study failed")) << msg;
+  EXPECT_TRUE(contains(msg, "kept")) << msg;
+  ASSERT_TRUE(st.find_study("s").has_value());
+  const auto trials = st.trials(s);
+  ASSERT_EQ(trials.size(), 3u);
+  for (const FrozenTrial& t : trials) EXPECT_EQ(t.intermediate.size(), 1u);
+  EXPECT_EQ(raw_query(file.str(), "SELECT COUNT(*) FROM meta WHERE key LIKE '%floor'"), "0");
+
+  raw_exec(file.str(), "DROP TRIGGER keep_studies");
+  EXPECT_EQ(st.delete_study("s", IfRunning::kRefuse), 3);
+  EXPECT_TRUE(st.list_studies().empty());
+}
+
+TEST(SqliteStorage, ADeleteWaitingForAnotherWriterChangesNothing) {
+  TempDb file;
+  SqliteStorage st(file.str(), SqliteOptions{.busy_timeout_ms = 50});
+  const int64_t s = st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  st.finish_trial(st.create_trial(s, "w").id, TrialState::kComplete, 1.0, 0, "");
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open(file.str().c_str(), &other), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);  // holds the write lock
+  std::string msg = storage_error_of([&] { st.delete_study("s", IfRunning::kRefuse); });
+  EXPECT_TRUE(contains(msg, "delete_study")) << msg;
+  EXPECT_TRUE(contains(msg, "busy timeout of 50 ms")) << msg;
+  msg = storage_error_of([&] { st.rename_study("s", "t"); });
+  EXPECT_TRUE(contains(msg, "rename_study")) << msg;
+  ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
+  sqlite3_close(other);
+  ASSERT_TRUE(st.find_study("s").has_value());
+  EXPECT_EQ(st.trials(s).size(), 1u);
+}
+
+TEST(SqliteStorage, WithoutCreateRefusesAMissingFileAndCreatesNothing) {
+  TempDb file;
+  const std::string msg = storage_error_of([&] { SqliteStorage st(file.str(), SqliteOptions{.create = false}); });
+  EXPECT_TRUE(contains(msg, "no SQLite storage at '" + file.str() + "'")) << msg;
+  EXPECT_TRUE(contains(msg, "does not exist")) << msg;
+  EXPECT_FALSE(std::filesystem::exists(file.str()));
+  EXPECT_FALSE(file.has_side_files());
+  { SqliteStorage create(file.str()); }
+  SqliteStorage existing(file.str(), SqliteOptions{.create = false});
+  EXPECT_TRUE(existing.list_studies().empty());
+}
+
 TEST(OpenStorage, OpensMemoryAndSqliteByUrl) {
   auto memory = open_storage("memory");
   EXPECT_NE(dynamic_cast<InMemoryStorage*>(memory.get()), nullptr);
@@ -376,6 +489,15 @@ TEST(OpenStorage, RejectsUnknownUrls) {
   EXPECT_THROW(open_storage("Memory"), InvalidArgument);
   EXPECT_THROW(open_storage("sqlite:"), InvalidArgument);
   EXPECT_THROW(open_storage("/tmp/x.db"), InvalidArgument);
+}
+
+TEST(OpenStorage, ExistingModeRefusesAMissingSqliteFile) {
+  TempDb file;
+  EXPECT_THROW(open_storage("sqlite:" + file.str(), OpenMode::kExisting), StorageError);
+  EXPECT_FALSE(std::filesystem::exists(file.str()));
+  open_storage("sqlite:" + file.str());  // kCreate, the default
+  EXPECT_NE(open_storage("sqlite:" + file.str(), OpenMode::kExisting), nullptr);
+  EXPECT_NE(open_storage("memory", OpenMode::kExisting), nullptr);
 }
 
 }  // namespace

@@ -9,6 +9,8 @@
 #include <cmath>
 #include <cstring>
 #include <limits>
+#include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <thread>
@@ -406,6 +408,222 @@ TYPED_TEST(StorageContract, ConcurrentThreadsGetDistinctGapFreeNumbers) {
   EXPECT_EQ(ids.size(), all.size());
   EXPECT_TRUE(this->storage_->trials(other).empty());
   EXPECT_EQ(this->storage_->create_trial(other, "w").number, 0);
+}
+
+// --- Housekeeping: delete_study, rename_study ---
+
+template <typename Fn>
+std::string invalid_argument_of(Fn&& fn) {
+  try {
+    fn();
+  } catch (const InvalidArgument& e) {
+    return e.what();
+  }
+  return "<no InvalidArgument>";
+}
+
+TYPED_TEST(StorageContract, DeleteStudyRemovesItsTrialsAndFreesTheName) {
+  auto& st = *this->storage_;
+  const int64_t a = this->make_study("a");
+  const int64_t b = this->make_study("b");
+  std::set<int64_t> a_trials;
+  for (int i = 0; i < 3; ++i) {
+    const FrozenTrial t = st.create_trial(a, "w");
+    st.set_trial_params(t.id, {{"x", 0.5 * i}}, 0);
+    st.report_intermediate(t.id, 0, 1.0 + i);
+    st.finish_trial(t.id, i == 2 ? TrialState::kFailed : TrialState::kComplete,
+                    i == 2 ? std::nullopt : std::optional<double>(i), 0.0, i == 2 ? "boom" : "");
+    a_trials.insert(t.id);
+  }
+  const FrozenTrial kept = st.create_trial(b, "w");
+  st.report_intermediate(kept.id, 3, 9.0);
+  st.finish_trial(kept.id, TrialState::kComplete, 9.0, 1.0, "");
+
+  EXPECT_EQ(st.delete_study("a", IfRunning::kRefuse), 3);
+  EXPECT_FALSE(st.find_study("a").has_value());
+  const auto left = st.list_studies();
+  ASSERT_EQ(left.size(), 1u);
+  EXPECT_EQ(left[0].name, "b");
+  for (int64_t id : a_trials) {
+    const std::string msg = storage_error_of([&] { st.trial(id); });
+    EXPECT_NE(msg.find("no trial with id " + std::to_string(id)), std::string::npos) << msg;
+  }
+  EXPECT_THROW(st.trials(a), StorageError);
+  EXPECT_THROW(st.create_trial(a, "w"), StorageError);
+  // The other study is untouched.
+  const auto b_trials = st.trials(b);
+  ASSERT_EQ(b_trials.size(), 1u);
+  EXPECT_EQ(b_trials[0].value, 9.0);
+  EXPECT_EQ(b_trials[0].intermediate, (std::map<int64_t, double>{{3, 9.0}}));
+
+  // The name is free: a new, empty study with its own settings.
+  const StudyRecord again =
+      st.create_or_load_study("a", Direction::kMaximize, nlohmann::json::array(), {{"note", "new"}});
+  EXPECT_NE(again.id, a);
+  EXPECT_EQ(again.direction, Direction::kMaximize);
+  EXPECT_EQ(again.attrs["note"], "new");
+  EXPECT_TRUE(st.trials(again.id).empty());
+  const FrozenTrial first = st.create_trial(again.id, "w");
+  EXPECT_EQ(first.number, 0);
+  EXPECT_FALSE(a_trials.contains(first.id));
+  EXPECT_EQ(st.delete_study("a", IfRunning::kDelete), 1);
+  EXPECT_EQ(st.list_studies().size(), 1u);
+}
+
+TYPED_TEST(StorageContract, IdsOfADeletedStudyAreNeverHandedOutAgain) {
+  auto& st = *this->storage_;
+  const int64_t keep = this->make_study("keep");
+  st.create_trial(keep, "w");
+  // The deleted study holds the highest study id and the highest trial ids.
+  const int64_t gone = this->make_study("gone");
+  const FrozenTrial t1 = st.create_trial(gone, "w");
+  const FrozenTrial t2 = st.create_trial(gone, "w");
+  st.finish_trial(t1.id, TrialState::kComplete, 1.0, 0, "");
+  st.finish_trial(t2.id, TrialState::kComplete, 2.0, 0, "");
+  EXPECT_EQ(st.delete_study("gone", IfRunning::kRefuse), 2);
+
+  const int64_t fresh = this->make_study("fresh");
+  EXPECT_GT(fresh, gone);
+  const FrozenTrial t3 = st.create_trial(fresh, "w");
+  const FrozenTrial t4 = st.create_trial(keep, "w");
+  EXPECT_GT(t3.id, t2.id);
+  EXPECT_GT(t4.id, t2.id);
+  // A worker still holding the old ids gets an error, not someone else's study or trial.
+  EXPECT_THROW(st.create_trial(gone, "w"), StorageError);
+  EXPECT_THROW(st.finish_trial(t2.id, TrialState::kComplete, 1.0, 0, ""), StorageError);
+  EXPECT_EQ(st.trials(fresh).size(), 1u);
+}
+
+TYPED_TEST(StorageContract, DeleteOfAMissingStudyNamesTheStoredStudies) {
+  auto& st = *this->storage_;
+  std::string msg = storage_error_of([&] { st.delete_study("gamma", IfRunning::kRefuse); });
+  EXPECT_NE(msg.find("no study 'gamma'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("holds no studies"), std::string::npos) << msg;
+
+  this->make_study("alpha");
+  this->make_study("beta");
+  msg = storage_error_of([&] { st.delete_study("gamma", IfRunning::kDelete); });
+  EXPECT_NE(msg.find("no study 'gamma'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("alpha, beta"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find('\n'), std::string::npos) << msg;
+  EXPECT_THROW(st.delete_study("", IfRunning::kDelete), InvalidArgument);
+  EXPECT_EQ(st.list_studies().size(), 2u);
+}
+
+TYPED_TEST(StorageContract, DeleteRefusesRunningTrialsUnlessForced) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study("busy");
+  const FrozenTrial done = st.create_trial(s, "w");
+  st.finish_trial(done.id, TrialState::kComplete, 1.0, 0, "");
+  const FrozenTrial running = st.create_trial(s, "w");
+  st.report_intermediate(running.id, 0, 2.0);
+
+  const std::string msg = storage_error_of([&] { st.delete_study("busy", IfRunning::kRefuse); });
+  EXPECT_NE(msg.find("refusing to delete study 'busy'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("1 trial is still running (number 1)"), std::string::npos) << msg;
+  // Nothing was deleted.
+  ASSERT_TRUE(st.find_study("busy").has_value());
+  EXPECT_EQ(st.trials(s).size(), 2u);
+  EXPECT_EQ(st.trial(running.id).intermediate.size(), 1u);
+
+  EXPECT_EQ(st.delete_study("busy", IfRunning::kDelete), 2);
+  EXPECT_FALSE(st.find_study("busy").has_value());
+  // The worker of the running trial learns on its next call.
+  EXPECT_THROW(st.report_intermediate(running.id, 1, 3.0), StorageError);
+  EXPECT_THROW(st.finish_trial(running.id, TrialState::kComplete, 1.0, 0, ""), StorageError);
+}
+
+TYPED_TEST(StorageContract, RenameKeepsIdTrialsNumbersAndAttrs) {
+  auto& st = *this->storage_;
+  const nlohmann::json space = nlohmann::json::parse(R"([{"name":"x","type":"float","low":0,"high":1}])");
+  const nlohmann::json attrs = {{"sampler", "gp"}, {"seed", 11}};
+  const StudyRecord before = st.create_or_load_study("old", Direction::kMaximize, space, attrs);
+  for (int i = 0; i < 3; ++i) {
+    const FrozenTrial t = st.create_trial(before.id, "w" + std::to_string(i));
+    st.set_trial_params(t.id, {{"x", 0.25 * i}}, 1);
+    st.report_intermediate(t.id, 0, 0.5 * i);
+    st.finish_trial(t.id, TrialState::kComplete, 1.0 * i, 0.5, "");
+  }
+  const auto trials_before = st.trials(before.id);
+
+  const StudyRecord renamed = st.rename_study("old", "new");
+  EXPECT_EQ(renamed.id, before.id);
+  EXPECT_EQ(renamed.name, "new");
+  EXPECT_EQ(renamed.direction, Direction::kMaximize);
+  EXPECT_EQ(renamed.space, space);
+  EXPECT_EQ(renamed.attrs, attrs);
+  EXPECT_EQ(renamed.created_at, before.created_at);
+  EXPECT_FALSE(st.find_study("old").has_value());
+  const auto found = st.find_study("new");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(found->id, before.id);
+  EXPECT_EQ(found->attrs, attrs);
+  ASSERT_EQ(st.list_studies().size(), 1u);
+  EXPECT_EQ(st.list_studies()[0].name, "new");
+
+  const auto trials_after = st.trials(before.id);
+  ASSERT_EQ(trials_after.size(), trials_before.size());
+  for (size_t i = 0; i < trials_after.size(); ++i) {
+    EXPECT_EQ(trials_after[i].id, trials_before[i].id);
+    EXPECT_EQ(trials_after[i].number, trials_before[i].number);
+    EXPECT_EQ(trials_after[i].params, trials_before[i].params);
+    EXPECT_EQ(trials_after[i].value, trials_before[i].value);
+    EXPECT_EQ(trials_after[i].intermediate, trials_before[i].intermediate);
+    EXPECT_EQ(trials_after[i].worker, trials_before[i].worker);
+  }
+  // Numbering goes on; messages use the new name; the old name is free.
+  const FrozenTrial next = st.create_trial(before.id, "w");
+  EXPECT_EQ(next.number, 3);
+  st.finish_trial(next.id, TrialState::kComplete, 1.0, 0, "");
+  const std::string msg = storage_error_of([&] { st.heartbeat(next.id); });
+  EXPECT_NE(msg.find("trial 3 of study 'new'"), std::string::npos) << msg;
+  const StudyRecord fresh = st.create_or_load_study("old", Direction::kMinimize, nlohmann::json::array(), {});
+  EXPECT_NE(fresh.id, before.id);
+  EXPECT_TRUE(st.trials(fresh.id).empty());
+}
+
+TYPED_TEST(StorageContract, RenameRefusesATakenNameOrAMissingStudyAndChangesNothing) {
+  auto& st = *this->storage_;
+  const int64_t a = this->make_study("a");
+  const int64_t b = this->make_study("b");
+  st.create_trial(a, "w");
+  st.create_trial(b, "w");
+  st.create_trial(b, "w");
+
+  std::string msg = storage_error_of([&] { st.rename_study("a", "b"); });
+  EXPECT_NE(msg.find("cannot rename study 'a' to 'b'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("'b' already exists"), std::string::npos) << msg;
+  msg = storage_error_of([&] { st.rename_study("zzz", "c"); });
+  EXPECT_NE(msg.find("no study 'zzz'"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("a, b"), std::string::npos) << msg;
+  msg = invalid_argument_of([&] { st.rename_study("a", ""); });
+  EXPECT_NE(msg.find("empty"), std::string::npos) << msg;
+  EXPECT_THROW(st.rename_study("", "c"), InvalidArgument);
+  msg = invalid_argument_of([&] { st.rename_study("a", "a"); });
+  EXPECT_NE(msg.find("to itself"), std::string::npos) << msg;
+
+  const auto all = st.list_studies();
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].name, "a");
+  EXPECT_EQ(all[0].id, a);
+  EXPECT_EQ(all[1].name, "b");
+  EXPECT_EQ(all[1].id, b);
+  EXPECT_EQ(st.trials(a).size(), 1u);
+  EXPECT_EQ(st.trials(b).size(), 2u);
+  EXPECT_FALSE(st.find_study("c").has_value());
+}
+
+TYPED_TEST(StorageContract, RenameWhileATrialRunsKeepsTheWorkerWriting) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study("before");
+  const FrozenTrial t = st.create_trial(s, "w");
+  st.rename_study("before", "after");
+  st.report_intermediate(t.id, 0, 1.5);
+  st.finish_trial(t.id, TrialState::kComplete, 1.5, 0, "");
+  EXPECT_EQ(st.create_trial(s, "w").number, 1);
+  const auto found = st.find_study("after");
+  ASSERT_TRUE(found.has_value());
+  EXPECT_EQ(st.trials(found->id).at(0).value, 1.5);
 }
 
 }  // namespace

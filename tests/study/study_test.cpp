@@ -299,6 +299,52 @@ TEST(Optimize, TrialsOfADeadWorkerAreMarkedFailed) {
   EXPECT_EQ(storage.trial(alive.id).state, TrialState::kRunning);
 }
 
+TEST(Optimize, AThrowingProgressCallbackStopsTheRunAndReachesTheCaller) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 2;
+  OptimizeOptions o;
+  o.n_trials = 20;
+  o.jobs = 3;
+  std::atomic<int> calls{0};
+  o.on_trial_finished = [&](const Progress&) {
+    if (++calls == 2) throw std::runtime_error("progress display broke");
+  };
+  // Before the runner guarded it, this terminated the process from a worker thread.
+  try {
+    optimize(study, f, sampler, o);
+    FAIL() << "optimize() should rethrow the callback's error";
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "progress display broke");
+  }
+  // The trials that finished are stored, and no trial is left running.
+  int64_t complete = 0;
+  for (const auto& t : study.trials()) {
+    EXPECT_NE(t.state, TrialState::kRunning) << "trial " << t.number;
+    if (t.state == TrialState::kComplete) ++complete;
+  }
+  EXPECT_GE(complete, 2);
+  EXPECT_LT(complete, 20);
+}
+
+TEST(Optimize, RunningTrialsSendHeartbeatsWhileTheyRun) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 250;  // reports nothing: only the heartbeat thread can touch heartbeat_at
+  OptimizeOptions o;
+  o.n_trials = 1;
+  o.heartbeat_interval_s = 0.05;
+  o.heartbeat_timeout_s = 10;
+  optimize(study, f, sampler, o);
+  const auto t = study.trials().at(0);
+  // Started, then at least one heartbeat well after the start while it ran.
+  EXPECT_GT(t.heartbeat_at, t.started_at + 0.04);
+}
+
 TEST(Optimize, RejectsOptionsWithoutABudgetOrWithZeroJobs) {
   OptimizeOptions o;
   EXPECT_THROW(o.validate(), InvalidArgument);

@@ -64,14 +64,49 @@ TEST(DialogueObjectiveOptions, DefaultsFollowThePaper) {
 
 TEST(DialogueObjectiveOptions, RejectsBadOptionsWithOneLineNamingTheKey) {
   auto err = [](const nlohmann::json& j) { return error_of([&] { DialogueObjectiveOptions::from_json(j); }); };
-  EXPECT_THAT(err({{"episodes", 10}}), HasSubstr("unknown option 'episodes' (known: env, domain"));
+  EXPECT_THAT(err({{"episodes", 10}}),
+              HasSubstr("dqn-dialogue: unknown key 'episodes' in [objective] (expected one of: dialogues, domain, dqn, "
+                        "env, fidelities, kb_entities, kb_seed, metric, ontology, seed, seeds, test_dialogues, threads)"));
   EXPECT_THAT(err({{"env", "env7"}}), HasSubstr("env7"));
   EXPECT_THAT(err({{"metric", "turns"}}), HasSubstr("'metric' = 'turns' must be 'success' or 'reward'"));
   EXPECT_THAT(err({{"fidelities", {1.0, 0.5}}}), HasSubstr("must increase"));
   EXPECT_THAT(err({{"fidelities", {0.0, 1.0}}}), HasSubstr("in (0, 1]"));
-  EXPECT_THAT(err({{"dialogues", 2.5}}), HasSubstr("'dialogues' must be an integer"));
-  EXPECT_THAT(err({{"seeds", 0}}), HasSubstr("'seeds' = 0 must be >= 1"));
-  EXPECT_THAT(err({{"dqn", {{"depth", 3}}}}), HasSubstr("unknown DQN hyperparameter 'depth'"));
+  EXPECT_THAT(err({{"dialogues", 2.5}}), HasSubstr("dqn-dialogue: [objective] dialogues must be an integer, got a float"));
+  EXPECT_THAT(err({{"seeds", 0}}), HasSubstr("dqn-dialogue: [objective] seeds must be >= 1, got 0"));
+  EXPECT_THAT(err({{"dqn", {{"depth", 3}}}}),
+              HasSubstr("dqn-dialogue: unknown key 'depth' in [objective.dqn] (expected one of: batch_size, double_q,"));
+  EXPECT_THAT(err({{"env", 1}}), HasSubstr("dqn-dialogue: [objective] env must be a string, got an integer"));
+  EXPECT_THAT(err({{"seed", -1}}), HasSubstr("dqn-dialogue: [objective] seed must be >= 0, got -1"));
+  EXPECT_THAT(err({{"fidelities", nlohmann::json::array()}}), HasSubstr("[objective] fidelities must be a non-empty array"));
+  EXPECT_THAT(err({{"dqn", 3}}), HasSubstr("dqn-dialogue: [objective] dqn must be a table, got an integer"));
+  EXPECT_THAT(err({{"dqn", {{"h1", 2.5}}}}), HasSubstr("dqn-dialogue: [objective.dqn] h1 must be an integer, got a float"));
+  EXPECT_THAT(err({{"dqn", {{"lr", "fast"}}}}), HasSubstr("dqn-dialogue: [objective.dqn] lr must be a number, got a string"));
+  EXPECT_THAT(err({{"dqn", {{"h1", 0}}}}), HasSubstr("dqn-dialogue: DQN hyperparameter 'h1' = 0 must be in [1, 100000]"));
+  EXPECT_THROW(DialogueObjectiveOptions::from_json({{"dqn", {{"h1", 2.5}}}}), InvalidArgument);
+}
+
+TEST(DialogueObjectiveOptions, ReadsEveryKeyAndTheDqnTable) {
+  const auto o = DialogueObjectiveOptions::from_json(
+      {{"env", "env2"}, {"domain", "movie"}, {"kb_entities", 7}, {"kb_seed", 3}, {"dialogues", 200}, {"seeds", 4},
+       {"threads", 1}, {"test_dialogues", 50}, {"metric", "reward"}, {"fidelities", {0.5, 1}}, {"seed", 9},
+       {"dqn", {{"h1", 32}, {"gamma", 1}, {"double_q", true}, {"huber", 1}}}});
+  EXPECT_EQ(o.env, "env2");
+  EXPECT_EQ(o.domain, "movie");
+  EXPECT_EQ(o.kb_entities, 7);
+  EXPECT_EQ(o.kb_seed, 3U);
+  EXPECT_EQ(o.dialogues, 200);
+  EXPECT_EQ(o.seeds, 4);
+  EXPECT_EQ(o.threads, 1);
+  EXPECT_EQ(o.test_dialogues, 50);
+  EXPECT_EQ(o.metric, "reward");
+  EXPECT_EQ(o.fidelities, (std::vector<double>{0.5, 1.0}));
+  EXPECT_EQ(o.seed, 9U);
+  EXPECT_EQ(o.dqn.h1, 32);
+  EXPECT_DOUBLE_EQ(o.dqn.gamma, 1.0);
+  EXPECT_TRUE(o.dqn.double_q);
+  EXPECT_TRUE(o.dqn.huber);
+  EXPECT_EQ(o.dqn.h2, 100);
+  EXPECT_EQ(DialogueObjectiveOptions::from_json(nullptr).dialogues, 4000);
 }
 
 TEST(DqnDialogueObjective, CheckSpaceAcceptsThePapersSpaceAndRejectsOthers) {

@@ -56,13 +56,6 @@ struct Fixture {
   }
 };
 
-TEST(DiscountedReturns, MatchHandComputedValues) {
-  // r = (-1, -1, 14), gamma 0.5: G2 = 14, G1 = -1 + 7 = 6, G0 = -1 + 3 = 2.
-  EXPECT_EQ(discounted_returns({-1.0, -1.0, 14.0}, 0.5), (std::vector<double>{2.0, 6.0, 14.0}));
-  EXPECT_EQ(discounted_returns({-1.0, -1.0}, 1.0), (std::vector<double>{-2.0, -1.0}));
-  EXPECT_TRUE(discounted_returns({}, 0.9).empty());
-}
-
 TEST(ReinforceStep, PositiveAdvantageRaisesTheTakenActionsAndPolicyOnlyLeavesTheTracker) {
   Fixture f(1);
   const auto eps = f.episodes(4, /*sample=*/true);

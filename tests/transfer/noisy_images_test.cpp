@@ -100,7 +100,6 @@ TEST(LoadMnistFormat, MissingDirectoryIsADataErrorNamingTheFiles) {
 }
 
 NoisyImagesResult run(Weighting w, Corruption c = Corruption::kShift) {
-  torch::set_num_threads(1);
   ImageSplit data{synthetic_images(1000, 1), synthetic_images(300, 2), synthetic_images(300, 3)};
   NoisyImagesOptions o;
   o.trainer(TrainerOptions()

@@ -12,12 +12,8 @@
 namespace metadial::transfer {
 namespace {
 
-// Every test here runs on one intra-op thread, as the experiments do.
-class OneThread : public ::testing::Environment {
- public:
-  void SetUp() override { torch::set_num_threads(1); }
-};
-const auto* const kOneThread = ::testing::AddGlobalTestEnvironment(new OneThread);
+// Every test here runs on one intra-op thread, as the experiments do (set for the binary by
+// tests/support/torch_test_environment.cpp).
 
 torch::Tensor randn(std::vector<int64_t> shape, Rng& rng, torch::Dtype dtype = torch::kDouble) {
   int64_t n = 1;

@@ -43,7 +43,7 @@ class Policy {
 /// Uniformly random among the allowed actions: the floor any learned policy must beat.
 class RandomPolicy final : public Policy {
  public:
-  explicit RandomPolicy(uint64_t seed) : rng_(derive_seed(seed, {0x72616e64ULL})) {}
+  explicit RandomPolicy(uint64_t seed) : rng_(derive_seed(seed, {stream("rand")})) {}
   std::string name() const override { return "random"; }
   int act(const PolicyInput& input) override;
 

@@ -3,9 +3,14 @@
 // whatever ran before it: this is what lets a sampler rebuild its state from the history alone.
 #pragma once
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <initializer_list>
 #include <random>
+#include <span>
+#include <string_view>
+#include <utility>
 
 namespace metadial {
 
@@ -18,6 +23,16 @@ constexpr uint64_t splitmix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
   x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
   return x ^ (x >> 31);
+}
+
+/// The key of the sub-stream named `name` (1 to 8 ASCII characters packed big-endian, so
+/// stream("eval") == 0x6576616c): `derive_seed(seed, {stream("eval")})` reads as what it is and
+/// gives the same seed as the bare hex tag it replaces. A longer or empty name does not compile.
+consteval uint64_t stream(std::string_view name) {
+  if (name.empty() || name.size() > 8) throw "stream(): the name must have 1 to 8 characters";
+  uint64_t key = 0;
+  for (char c : name) key = (key << 8) | static_cast<unsigned char>(c);
+  return key;
 }
 
 /// A seed for a sub-stream identified by `keys`, derived from `seed`.
@@ -33,5 +48,25 @@ inline double uniform01(Rng& rng) { return static_cast<double>(rng() >> 11) * 0x
 
 /// Standard normal by Box-Muller on uniform01 (portable across standard libraries).
 double standard_normal(Rng& rng);
+
+/// Uniform index in [0, n) for n >= 1: floor(uniform01 * n) (portable; one draw).
+inline size_t uniform_below(Rng& rng, size_t n) {
+  return std::min(static_cast<size_t>(uniform01(rng) * static_cast<double>(n)), n - 1);
+}
+
+/// Fisher-Yates shuffle in place: for i = n-1 down to 1, swap items[i] with items[uniform_below(rng,
+/// i + 1)]. Portable (std::shuffle's draws are implementation-defined): the same order with every
+/// standard library. The one shuffle of metadial.
+template <typename T>
+void shuffle(std::span<T> items, Rng& rng) {
+  for (size_t i = items.size(); i > 1; --i) std::swap(items[i - 1], items[uniform_below(rng, i)]);
+}
+
+/// shuffle() of a whole container (std::vector, std::array, ...).
+template <typename Container>
+  requires requires(Container& c) { std::span(c); }
+void shuffle(Container& items, Rng& rng) {
+  shuffle(std::span(items), rng);
+}
 
 }  // namespace metadial

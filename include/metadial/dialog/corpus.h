@@ -79,7 +79,7 @@ std::vector<CorpusDialogue> parse_corpus(std::string_view json_text, const std::
 std::vector<CorpusDialogue> load_corpus(const std::string& path);
 /// Serializes to the sim-M schema (parse_corpus(to_corpus_json(d)) == d).
 std::string to_corpus_json(const std::vector<CorpusDialogue>& dialogues, bool pretty = false);
-/// Writes a corpus file; StorageError if it cannot be written.
+/// Writes a corpus file atomically (temp file + rename); StorageError if it cannot be written.
 void save_corpus(const std::string& path, const std::vector<CorpusDialogue>& dialogues);
 
 /// Tokenizer shared by the generator, the agent and chat: lower-cases, splits on white space

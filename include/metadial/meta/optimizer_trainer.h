@@ -101,7 +101,6 @@ struct TrainerOptions {
   double time_limit_s = 0.0;           ///< stop after this many seconds (0: none)
   std::string init;                    ///< model file to start from (continue training); empty: random
   bool keep_best = true;               ///< return the weights of the best validation
-  int threads = 1;                     ///< LibTorch intra-op threads (1: fastest for these sizes)
 
   /// Fills the derived fields (prior.dim, costs, cost_scale) and validates; throws InvalidArgument.
   void finalize();
@@ -147,24 +146,45 @@ Trajectory run_model(const LearnedOptimizer& model, const MultiFidelityFunction&
 ValidationResult validate(const LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions,
                           int steps, uint64_t seed);
 
-/// REINFORCE meta-trainer (Method::kReinforce; options.method is not read). Move-only.
-class ReinforceTrainer {
+/// A meta-trainer of the learned optimizer: it owns the model being trained, its Adam optimizer
+/// and its random stream; step() makes one update on a fresh batch of functions. The two
+/// methods are ReinforceTrainer and GradientTrainer; make_trainer() picks by options.method.
+class Trainer {
  public:
-  explicit ReinforceTrainer(TrainerOptions options);
-  ~ReinforceTrainer();
-  ReinforceTrainer(ReinforceTrainer&&) noexcept;
-  ReinforceTrainer& operator=(ReinforceTrainer&&) noexcept;
+  virtual ~Trainer();
+  Trainer(const Trainer&) = delete;
+  Trainer& operator=(const Trainer&) = delete;
 
   /// One update on a fresh batch of functions.
-  TrainingProgress step();
+  virtual TrainingProgress step() = 0;
   const GradientNorms& last_gradient_norms() const;
   const TrainerOptions& options() const;
   LearnedOptimizer& model();
 
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
+ protected:
+  /// Finalizes the options, builds the model from options.seed (and options.init) and Adam.
+  explicit Trainer(TrainerOptions options);
+  struct State;  // options, model, rng, Adam, norms, iteration: src/meta/detail/trainer_common.h
+  std::unique_ptr<State> state_;
 };
+
+/// REINFORCE meta-trainer (Method::kReinforce; options.method is not read).
+class ReinforceTrainer final : public Trainer {
+ public:
+  explicit ReinforceTrainer(TrainerOptions options);
+  TrainingProgress step() override;
+};
+
+/// Gradient-based meta-trainer (Method::kGradient): the pathwise gradient through the unrolled
+/// episode (surrogate = unrolled_loss below); with M > 1 fidelities the hybrid.
+class GradientTrainer final : public Trainer {
+ public:
+  explicit GradientTrainer(TrainerOptions options);
+  TrainingProgress step() override;
+};
+
+/// The trainer of options.method.
+std::unique_ptr<Trainer> make_trainer(TrainerOptions options);
 
 /// Chen et al.'s unrolled loss of `model` on the targets of `functions` over `horizon` steps
 /// (see the header comment; mean over functions, divided by T), computed in the dtype of the
@@ -174,25 +194,6 @@ class ReinforceTrainer {
 /// Andrychowicz et al. 2016 drop second derivatives). Single-fidelity models; loss min, sum or oi.
 double unrolled_loss(LearnedOptimizer& model, const std::vector<MultiFidelityFunction>& functions, Loss loss,
                      int horizon, uint64_t noise_seed, bool reparameterize, bool backward, bool detach_inputs = false);
-
-/// Gradient-based meta-trainer (Method::kGradient). Move-only.
-class GradientTrainer {
- public:
-  explicit GradientTrainer(TrainerOptions options);
-  ~GradientTrainer();
-  GradientTrainer(GradientTrainer&&) noexcept;
-  GradientTrainer& operator=(GradientTrainer&&) noexcept;
-
-  /// One update on a fresh batch of functions (surrogate = the unrolled loss).
-  TrainingProgress step();
-  const GradientNorms& last_gradient_norms() const;
-  const TrainerOptions& options() const;
-  LearnedOptimizer& model();
-
- private:
-  struct Impl;
-  std::unique_ptr<Impl> impl_;
-};
 
 /// Trains with options.method for options.iterations updates (or until time_limit_s), validating every eval_every
 /// on options.n_validation held-out functions; calls on_progress after each update. The card of

@@ -38,16 +38,17 @@
 #include <vector>
 
 #include "metadial/agents/dqn/options.h"
+#include "metadial/core/random.h"
 #include "metadial/dialog/domain.h"
 #include "metadial/online/target.h"
 
 namespace metadial::online {
 
 /// Sub-streams of the seeds (see the top of this file).
-inline constexpr uint64_t kDqnPolicyStream = 0x706f6cULL;      // "pol"
-inline constexpr uint64_t kDqnTrainStream = 0x747261696eULL;   // "train"
-inline constexpr uint64_t kDqnValidationStream = 0x76616cULL;  // "val"
-inline constexpr uint64_t kDqnTestStream = 0x74657374ULL;      // "test"
+inline constexpr uint64_t kDqnPolicyStream = stream("pol");
+inline constexpr uint64_t kDqnTrainStream = stream("train");
+inline constexpr uint64_t kDqnValidationStream = stream("val");
+inline constexpr uint64_t kDqnTestStream = stream("test");
 
 /// Options of DqnDialogTarget.
 struct DqnDialogOptions {

@@ -47,7 +47,4 @@ class SobolSequence {
 /// of the n cells [i/n, (i+1)/n) holds exactly one point, placed uniformly inside it.
 std::vector<double> latin_hypercube(size_t n, size_t dim, Rng& rng);
 
-/// A uniform index in {0, ..., n-1} (n >= 1), the same on every standard library.
-size_t uniform_index(Rng& rng, size_t n);
-
 }  // namespace metadial::optim

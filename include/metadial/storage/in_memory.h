@@ -29,6 +29,8 @@ class InMemoryStorage final : public Storage {
                                    const nlohmann::json& space, const nlohmann::json& attrs) override;
   std::optional<StudyRecord> find_study(const std::string& name) override;
   std::vector<StudyRecord> list_studies() override;
+  int64_t delete_study(const std::string& name, IfRunning if_running) override;
+  StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
   study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
@@ -54,11 +56,15 @@ class InMemoryStorage final : public Storage {
   StudyEntry& study_locked(int64_t study_id);
   TrialEntry& trial_locked(int64_t trial_id);
   std::string describe_locked(const TrialEntry& t) const;
+  /// The id of the study of that name; StorageError naming the stored studies if there is none.
+  int64_t study_id_locked(const std::string& name) const;
 
   std::mutex mu_;
-  std::map<int64_t, StudyEntry> studies_;      ///< by id, ids 1, 2, ...
-  std::map<std::string, int64_t> study_ids_;   ///< name -> id
-  std::vector<TrialEntry> trials_;             ///< trial id i lives at index i - 1
+  std::map<int64_t, StudyEntry> studies_;     ///< by id
+  std::map<std::string, int64_t> study_ids_;  ///< name -> id
+  std::map<int64_t, TrialEntry> trials_;      ///< by id
+  int64_t next_study_id_ = 1;                 ///< ids 1, 2, ...; never reused after delete_study
+  int64_t next_trial_id_ = 1;
 };
 
 }  // namespace metadial::storage

@@ -8,6 +8,12 @@
 //    fsyncs the WAL on every commit in this mode, so a change survives a crash of the process
 //    and of the machine once the call returns (NORMAL would only survive a process crash;
 //    SqliteOptions::durable = false chooses it where speed matters more).
+//  - Ids: a study's or trial's id is its rowid. delete_study records the highest ids it has seen
+//    in the `meta` table (study_id_floor, trial_id_floor) and inserts pick ids above them, so
+//    the ids of a deleted study are not handed out again even if it held the highest ones.
+//  - Housekeeping: delete_study and rename_study each run in one BEGIN IMMEDIATE transaction;
+//    delete removes intermediate values, trials and the study row explicitly (not relying on
+//    ON DELETE CASCADE, which needs PRAGMA foreign_keys on every connection).
 //  - Numbering: create_trial runs BEGIN IMMEDIATE (the file's single write lock), reads
 //    max(number) + 1 of the study and inserts, so numbers are gap-free across processes;
 //    UNIQUE(study_id, number) makes a duplicate impossible even if that were wrong.
@@ -52,6 +58,9 @@ struct SqliteOptions {
   /// loss. false: synchronous=NORMAL, a commit survives a crash of the process but the last
   /// ones may be lost on power loss; commits are then much cheaper (see bench/storage).
   bool durable = true;
+  /// true (default): a path that does not exist becomes a new database. false: it is a
+  /// StorageError naming the path (for commands that only read or change existing studies).
+  bool create = true;
 };
 
 /// Trials in one SQLite file; see the top of this header for the guarantees.
@@ -74,6 +83,8 @@ class SqliteStorage final : public Storage {
                                    const nlohmann::json& space, const nlohmann::json& attrs) override;
   std::optional<StudyRecord> find_study(const std::string& name) override;
   std::vector<StudyRecord> list_studies() override;
+  int64_t delete_study(const std::string& name, IfRunning if_running) override;
+  StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
   study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;

@@ -21,6 +21,8 @@ TrialState trial_state_from_string(const std::string& s);
 enum class Direction { kMinimize, kMaximize };
 const char* to_string(Direction d);
 Direction direction_from_string(const std::string& s);
+/// True if value a is better than b in direction d (strictly).
+inline bool better(Direction d, double a, double b) { return d == Direction::kMinimize ? a < b : a > b; }
 
 /// A read-only snapshot of one trial.
 struct FrozenTrial {

@@ -55,8 +55,10 @@ struct DialogueObjectiveOptions {
   uint64_t seed = 0;
   agents::dqn::DqnOptions dqn;  ///< fixed hyperparameters, overridden by a trial's configuration
 
-  /// From the config's [objective] table (minus `function`). InvalidArgument naming the key
-  /// at fault: unknown key (listing the known ones), wrong type, or value out of range.
+  /// From the config's [objective] table (minus `function`), read by the config reader (DQN
+  /// hyperparameters from [objective.dqn]). InvalidArgument naming the key at fault, worded as for
+  /// every table: "dqn-dialogue: unknown key 'k' in [objective] (expected one of: ...)",
+  /// "dqn-dialogue: [objective] seeds must be an integer, got a float", or a value out of range.
   static DialogueObjectiveOptions from_json(const nlohmann::json& j);
   void validate() const;
   /// Training dialogues at fidelity `f` (round(fraction * dialogues), at least 1).

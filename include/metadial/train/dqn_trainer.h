@@ -18,6 +18,7 @@
 
 #include "metadial/agents/dqn/dqn_policy.h"
 #include "metadial/agents/evaluate.h"
+#include "metadial/core/random.h"
 #include "metadial/dialog/domain.h"
 #include "metadial/dialog/env.h"
 
@@ -57,10 +58,10 @@ struct TrainResult {
 };
 
 /// Sub-stream keys of a run seed.
-inline constexpr uint64_t kTrainStream = 0x747261696eULL;  // "train"
-inline constexpr uint64_t kPolicyStream = 0x706f6cULL;     // "pol"
-inline constexpr uint64_t kEvalStream = 0x6576616cULL;     // "eval"
-inline constexpr uint64_t kTestStream = 0x74657374ULL;     // "test"
+inline constexpr uint64_t kTrainStream = stream("train");
+inline constexpr uint64_t kPolicyStream = stream("pol");
+inline constexpr uint64_t kEvalStream = stream("eval");
+inline constexpr uint64_t kTestStream = stream("test");
 
 /// Trains `policy` on `env` for options.dialogues dialogues. `on_point` sees each curve point
 /// as it is made; `cancel` (checked between dialogues) stops the run early.

@@ -54,9 +54,6 @@ struct E2eReinforceOptions {
   void validate() const;
 };
 
-/// Discounted returns G_k = sum_t gamma^t r_{k+t}.
-std::vector<double> discounted_returns(const std::vector<double>& rewards, double gamma);
-
 /// Algorithm 1, lines 2-7. `corpus` is the supervised corpus D the corrected dialogues join.
 std::vector<E2eCurvePoint> run_imitation(agents::e2e::E2eAgent& agent, const std::vector<dialog::CorpusDialogue>& corpus,
                                          const E2eImitationOptions& options,

@@ -112,14 +112,10 @@ struct NoisyImagesResult {
 };
 
 /// One run: builds the primary (clean train split) and related (corrupted train split, flag,
-/// oracle weight) data sets, trains, selects on validation, tests. Uses the calling thread only
-/// (call torch::set_num_threads(1) / metadial::transfer::use_one_torch_thread() first for the
-/// paper's single-core setting). Throws InvalidArgument for bad options or images of another
-/// size than the splits agree on.
+/// oracle weight) data sets, trains, selects on validation, tests. Uses the calling thread and
+/// LibTorch's intra-op threads (the paper's single-core setting: the program calls
+/// metadial::nn::set_torch_threads(1) once, from main). Throws InvalidArgument for bad options or
+/// images of another size than the splits agree on.
 NoisyImagesResult run_noisy_images(const ImageSplit& data, const NoisyImagesOptions& options);
-
-/// Sets LibTorch's intra-op (and inter-op, when still possible) thread count to 1: the networks
-/// here are small, parallelism comes from running seeds on threads.
-void use_one_torch_thread();
 
 }  // namespace metadial::transfer

@@ -3,12 +3,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 
 #include <nlohmann/json.hpp>
 #include <torch/torch.h>
 
 #include "metadial/core/error.h"
+#include "metadial/core/random.h"
 #include "metadial/nn/matmul.h"
 #include "metadial/nn/model_file.h"
 
@@ -20,15 +20,10 @@ constexpr nn::ModelFileKind kModelFile{"METADIAL-DQN", kFormatVersion, "model", 
                                        "`metadial dialog train --out`"};
 constexpr const char* kArchitecture = "mlp2-relu";
 // Sub-streams of the policy seed.
-constexpr uint64_t kInitStream = 0x696e6974ULL;     // "init"
-constexpr uint64_t kExploreStream = 0x65787072ULL;  // "expr"
-constexpr uint64_t kReplayStream = 0x7265706cULL;   // "repl"
+constexpr uint64_t kInitStream = stream("init");
+constexpr uint64_t kExploreStream = stream("expr");
+constexpr uint64_t kReplayStream = stream("repl");
 constexpr float kMaskedQ = -1.0e30F;
-
-void torch_single_thread() {
-  static std::once_flag once;
-  std::call_once(once, [] { torch::set_num_threads(1); });
-}
 
 // Layer shapes (out, in) of the Q-network.
 std::vector<std::pair<int, int>> layer_shapes(int obs, int na, const DqnOptions& o) {
@@ -230,7 +225,6 @@ DqnPolicy::DqnPolicy(int observation_size, int num_actions, const DqnOptions& op
   MD_CHECK(observation_size >= 1, "DQN: observation size ", observation_size, " must be >= 1");
   MD_CHECK(num_actions >= 1, "DQN: number of actions ", num_actions, " must be >= 1");
   options.validate();
-  torch_single_thread();
   impl_ = std::make_unique<Impl>(observation_size, num_actions, options, seed,
                                  init_parameters(observation_size, num_actions, options, seed));
   impl_->info.seed = seed;
@@ -431,7 +425,6 @@ DqnPolicy DqnPolicy::load(const std::string& path) {
                 "'", path, "': layer ", l + 1, " has shape ", params[2 * l].sizes(), " but the header's architecture (",
                 obs, " -> ", options.h1, " -> ", options.h2, " -> ", na, ") needs [", w[0], ", ", w[1], "]");
   }
-  torch_single_thread();
   for (auto& p : params) p = p.contiguous().clone();
   auto impl = std::make_unique<Impl>(obs, na, options, info.seed, std::move(params));
   impl->info = info;

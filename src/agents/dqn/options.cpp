@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
 namespace metadial::agents::dqn {
@@ -196,21 +197,31 @@ nlohmann::json DqnOptions::to_json() const {
   return j;
 }
 
-DqnOptions DqnOptions::from_json(const nlohmann::json& j) {
-  MD_CHECK(j.is_object(), "DQN hyperparameters: expected a JSON object, got ", j.type_name());
+DqnOptions DqnOptions::from_table(const config::Table& t) {
+  t.expect_keys(names());
   DqnOptions o;
-  for (const auto& [key, v] : j.items()) {
-    if (v.is_boolean()) {
-      o.set(key, v.get<bool>() ? 1.0 : 0.0);
-    } else if (v.is_number()) {
-      o.set(key, v.get<double>());
-    } else if (v.is_string()) {
-      o.set(key, std::string_view(v.get_ref<const std::string&>()));
+  for (const auto& d : kFields) {
+    if (!t.contains(d.name)) continue;
+    double x = 0.0;
+    if (std::holds_alternative<int DqnOptions::*>(d.field)) {
+      const int64_t v = *t.integer(d.name);
+      if (v <= -2000000000 || v >= 2000000000) t.invalid(d.name, detail::concat("is too large (got ", v, ")"));
+      x = static_cast<double>(v);
+    } else if (std::holds_alternative<double DqnOptions::*>(d.field)) {
+      x = *t.number(d.name);
+    } else if (t.find(d.name)->is_number_integer()) {
+      x = static_cast<double>(*t.integer(d.name));  // a flag written 0 / 1; set() rejects other integers
     } else {
-      throw InvalidArgument(detail::concat("DQN hyperparameter '", key, "': expected a number, got ", v.type_name()));
+      x = *t.boolean(d.name) ? 1.0 : 0.0;
     }
+    t.checked(d.name, [&] { o.set(d.name, x); });  // range: "DQN hyperparameter 'h1' = 0 must be in [1, 100000]"
   }
   return o;
+}
+
+DqnOptions DqnOptions::from_json(const nlohmann::json& j) {
+  return config::rethrow_as<InvalidArgument>(
+      [&] { return from_table(config::Table::from_json(j, "DQN hyperparameters", "[dqn]")); });
 }
 
 }  // namespace metadial::agents::dqn

@@ -16,6 +16,7 @@
 #include "metadial/dialog/corpus_generator.h"
 #include "metadial/dialog/domain.h"
 #include "metadial/dialog/goal.h"
+#include "metadial/nn/init.h"
 #include "metadial/nn/model_file.h"
 
 namespace metadial::agents::e2e {
@@ -49,7 +50,10 @@ struct E2eAgent::Impl {
   dialog::KbOptions kb_options;
 
   Impl(std::shared_ptr<const dialog::Domain> d, Featurizer f, const AgentOptions& o)
-      : domain(std::move(d)), options(validated(o)), feat(std::move(f)), rng(derive_seed(o.tracker.seed, {0x706f6cULL})) {
+      : domain(std::move(d)),
+        options(validated(o)),
+        feat(std::move(f)),
+        rng(derive_seed(o.tracker.seed, {stream("pol")})) {
     MD_CHECK(domain != nullptr, "e2e agent: null domain");
     const dialog::CorpusOntology& ontology = feat.ontology();
     const dialog::Ontology& onto = domain->ontology();
@@ -60,10 +64,12 @@ struct E2eAgent::Impl {
       for (const auto& v : ontology.values[s]) (void)onto.value_id(id, v);  // throws naming the value
       slot_ids.push_back(id);
     }
-    at::set_num_threads(1);
-    torch::manual_seed(derive_seed(o.tracker.seed, {0x696e6974ULL}));
-    tracker = TrackerNet(feat.sizes(), options.tracker);
-    policy = PolicyNet(feat.sizes(), options.tracker.dialog_hidden, options.policy_hidden);
+    // Initial weights from the seed alone; torch's global generator is neither read nor moved.
+    Rng init(derive_seed(o.tracker.seed, {stream("init")}));
+    nn::build_module([&] {
+      tracker = TrackerNet(feat.sizes(), options.tracker, init);
+      policy = PolicyNet(feat.sizes(), options.tracker.dialog_hidden, options.policy_hidden, init);
+    });
     feat.set_kb_summary([this](const std::vector<std::string>& state) { return summary(state); });
     std::vector<torch::Tensor> params = tracker->parameters();
     for (const auto& p : policy->parameters()) params.push_back(p);
@@ -113,7 +119,7 @@ struct E2eAgent::Impl {
     std::vector<size_t> order(data.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     if (learn) {
-      for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+      shuffle(order, rng);
     }
     set_train(learn);
     double total = 0.0;

@@ -2,7 +2,10 @@
 
 #include <algorithm>
 
+#include <ATen/CPUGeneratorImpl.h>
+
 #include "metadial/core/error.h"
+#include "metadial/nn/init.h"
 
 namespace metadial::agents::e2e {
 namespace {
@@ -290,7 +293,7 @@ Batch make_batch(const std::vector<const EncodedDialogue*>& dialogues, const Siz
   return b;
 }
 
-TrackerNetImpl::TrackerNetImpl(const Sizes& sizes, const TrackerOptions& o) : utter_hidden(o.utter_hidden) {
+TrackerNetImpl::TrackerNetImpl(const Sizes& sizes, const TrackerOptions& o, Rng& init) : utter_hidden(o.utter_hidden) {
   embed = register_module("embed", torch::nn::Embedding(sizes.vocab, o.word_dim));
   const int in = o.word_dim + sizes.slots;
   fwd = register_module("fwd", torch::nn::LSTM(torch::nn::LSTMOptions(in, o.utter_hidden).batch_first(true)));
@@ -298,7 +301,11 @@ TrackerNetImpl::TrackerNetImpl(const Sizes& sizes, const TrackerOptions& o) : ut
   act = register_module("act", torch::nn::Linear(sizes.acts, o.act_dim));
   dialog = register_module(
       "dialog", torch::nn::LSTM(torch::nn::LSTMOptions(2 * o.utter_hidden + o.act_dim, o.dialog_hidden).batch_first(true)));
-  drop = register_module("drop", torch::nn::Dropout(o.dropout));
+  nn::reset_parameters(embed, init);
+  nn::reset_parameters(fwd, init);
+  nn::reset_parameters(bwd, init);
+  nn::reset_parameters(act, init);
+  nn::reset_parameters(dialog, init);
   for (int s = 0; s < sizes.slots; ++s) {
     const std::string tag = std::to_string(s);
     hidden.push_back(register_module("hidden" + tag, torch::nn::Linear(o.dialog_hidden, o.slot_hidden)));
@@ -306,6 +313,9 @@ TrackerNetImpl::TrackerNetImpl(const Sizes& sizes, const TrackerOptions& o) : ut
         "project" + tag, torch::nn::Linear(torch::nn::LinearOptions(kMentionFeatures, o.slot_hidden).bias(false))));
     direct.push_back(
         register_module("direct" + tag, torch::nn::Linear(torch::nn::LinearOptions(kMentionFeatures, 1).bias(false))));
+    nn::reset_parameters(hidden.back(), init);
+    nn::reset_parameters(project.back(), init);
+    nn::reset_parameters(direct.back(), init);
     if (!o.mention_features) {
       torch::NoGradGuard ng;
       project.back()->weight.zero_();
@@ -316,18 +326,24 @@ TrackerNetImpl::TrackerNetImpl(const Sizes& sizes, const TrackerOptions& o) : ut
     // Output rows: "none" random like a linear layer, values zero (an unseen value starts
     // neutral and is scored by its mentions).
     torch::Tensor rows = torch::zeros({sizes.classes[static_cast<size_t>(s)], o.slot_hidden});
-    if (!o.mention_features) {
-      rows.uniform_(-0.1, 0.1);
-    } else {
-      rows.slice(0, 0, 1).uniform_(-0.1, 0.1);
-    }
+    nn::uniform_(o.mention_features ? rows.slice(0, 0, 1) : rows, 0.1, init);
     out_rows.push_back(register_parameter("out" + tag, rows));
   }
+  dropout_p = o.dropout;
+  dropout_gen = at::make_generator<at::CPUGeneratorImpl>(init());
+}
+
+torch::Tensor TrackerNetImpl::dropout(const torch::Tensor& x) {
+  if (!is_training() || dropout_p == 0.0) return x;
+  // As at::dropout: a Bernoulli(1 - p) mask scaled by 1 / (1 - p), from our own generator.
+  torch::Tensor noise = torch::empty_like(x).bernoulli_(1.0 - dropout_p, dropout_gen);
+  noise.div_(1.0 - dropout_p);
+  return x * noise;
 }
 
 TrackerOutput TrackerNetImpl::forward(const Batch& b) {
   auto encode = [&](torch::nn::LSTM& lstm, const torch::Tensor& words, const torch::Tensor& tags) {
-    torch::Tensor x = drop(torch::cat({embed(words), tags}, 2));
+    torch::Tensor x = dropout(torch::cat({embed(words), tags}, 2));
     torch::Tensor out = std::get<0>(lstm->forward(x));  // N x L x H
     torch::Tensor idx = b.last.view({-1, 1, 1}).expand({-1, 1, utter_hidden});
     return out.gather(1, idx).squeeze(1);
@@ -337,7 +353,7 @@ TrackerOutput TrackerNetImpl::forward(const Batch& b) {
   torch::Tensor padded = torch::cat({x, torch::zeros({1, x.size(1)})}, 0);       // N+1 x D
   torch::Tensor seq = padded.index_select(0, b.dlg_index).view({b.batch, b.max_turns, -1});
   torch::Tensor s = std::get<0>(dialog->forward(seq)).reshape({b.batch * b.max_turns, -1}).index_select(0, b.flat_pos);
-  s = drop(s);
+  s = dropout(s);
   TrackerOutput out;
   out.state = s;
   for (size_t m = 0; m < hidden.size(); ++m) {
@@ -376,11 +392,12 @@ torch::Tensor equation4_loss(const std::vector<torch::Tensor>& slot_logits, cons
   return l;
 }
 
-PolicyNetImpl::PolicyNetImpl(const Sizes& sizes, int dialog_hidden, int hidden) {
+PolicyNetImpl::PolicyNetImpl(const Sizes& sizes, int dialog_hidden, int hidden, Rng& init) {
   int v = 0;
   for (int c : sizes.classes) v += c;
   fc1 = register_module("fc1", torch::nn::Linear(dialog_hidden + v + kKbFeatures, hidden));
   fc2 = register_module("fc2", torch::nn::Linear(hidden, std::max(sizes.actions, 1)));
+  nn::reset_parameters(*this, init);
 }
 
 torch::Tensor PolicyNetImpl::forward(const TrackerOutput& t, const torch::Tensor& kb, bool detach_tracker) {

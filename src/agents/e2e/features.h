@@ -127,15 +127,21 @@ struct TrackerOutput {
   std::vector<torch::Tensor> slot_logits;  ///< per slot: N x classes
 };
 
-/// Encoder + dialogue LSTM + slot heads.
+/// Encoder + dialogue LSTM + slot heads. Initial weights are drawn from `init` (LibTorch's default
+/// distributions, nn::reset_parameters), and so is the seed of the dropout masks: nothing comes from
+/// torch's global generator. Construct it inside nn::build_module().
 struct TrackerNetImpl : torch::nn::Module {
-  TrackerNetImpl(const Sizes& sizes, const TrackerOptions& options);
+  TrackerNetImpl(const Sizes& sizes, const TrackerOptions& options, Rng& init);
   TrackerOutput forward(const Batch& b);
+  /// Inverted dropout (as torch::nn::Dropout) in training mode, the identity otherwise; the mask
+  /// is drawn from dropout_gen.
+  torch::Tensor dropout(const torch::Tensor& x);
 
   torch::nn::Embedding embed{nullptr};
   torch::nn::LSTM fwd{nullptr}, bwd{nullptr}, dialog{nullptr};
   torch::nn::Linear act{nullptr};
-  torch::nn::Dropout drop{nullptr};
+  double dropout_p = 0.0;
+  at::Generator dropout_gen;
   std::vector<torch::nn::Linear> hidden, project, direct;
   std::vector<torch::Tensor> out_rows;
   int utter_hidden = 0;
@@ -153,8 +159,9 @@ torch::Tensor equation4_loss(const std::vector<torch::Tensor>& slot_logits, cons
                              const std::vector<double>& lambda_slots, double lambda_action);
 
 /// Policy network (equation 3): one hidden layer over [s_k, v_k, E_k], softmax over actions.
+/// Initial weights are drawn from `init`.
 struct PolicyNetImpl : torch::nn::Module {
-  PolicyNetImpl(const Sizes& sizes, int dialog_hidden, int hidden);
+  PolicyNetImpl(const Sizes& sizes, int dialog_hidden, int hidden, Rng& init);
   /// Action logits; `detach_tracker` stops gradients into the tracker (policy-only training).
   torch::Tensor forward(const TrackerOutput& t, const torch::Tensor& kb, bool detach_tracker);
   torch::nn::Linear fc1{nullptr}, fc2{nullptr};

@@ -9,6 +9,7 @@
 #include "agents/e2e/features.h"
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/init.h"
 
 namespace metadial::agents::e2e {
 
@@ -33,11 +34,11 @@ struct StateTracker::Impl {
 
   Impl(const dialog::CorpusOntology& ontology, const std::vector<dialog::CorpusDialogue>& train_data,
        const TrackerOptions& o)
-      : options(o), feat(ontology, train_data), rng(derive_seed(o.seed, {0x647374ULL})) {
+      : options(o), feat(ontology, train_data), rng(derive_seed(o.seed, {stream("dst")})) {
     options.validate();
-    at::set_num_threads(1);
-    torch::manual_seed(derive_seed(o.seed, {0x696e6974ULL}));
-    net = TrackerNet(feat.sizes(), options);
+    // Initial weights from the seed alone; torch's global generator is neither read nor moved.
+    Rng init(derive_seed(o.seed, {stream("init")}));
+    net = nn::build_module([&] { return TrackerNet(feat.sizes(), options, init); });
     adam = std::make_unique<torch::optim::Adam>(net->parameters(), torch::optim::AdamOptions(options.learning_rate));
   }
 
@@ -53,7 +54,7 @@ struct StateTracker::Impl {
     std::vector<size_t> order(data.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     if (learn) {
-      for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+      shuffle(order, rng);
       net->train();
     } else {
       net->eval();

@@ -236,10 +236,7 @@ FitResult fit(MemN2N& model, const EncodedExamples& train, const EncodedExamples
   std::vector<torch::Tensor> best;
   const auto params = model.parameters();
   for (int64_t epoch = 1; epoch <= options.epochs; ++epoch) {
-    for (size_t i = order.size() - 1; i > 0; --i) {
-      const auto j = static_cast<size_t>(uniform01(rng) * static_cast<double>(i + 1));
-      std::swap(order[i], order[std::min(j, i)]);
-    }
+    shuffle(order, rng);
     double loss_sum = 0;
     int64_t batches = 0;
     for (int64_t s = 0; s < train.size(); s += options.batch_size) {

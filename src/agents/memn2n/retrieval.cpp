@@ -99,7 +99,6 @@ Loaded load_model(const std::string& path) {
 
 RetrievalTrainReport train_retrieval(const RetrievalTrainOptions& o,
                                      const std::function<void(int64_t, double, double)>& on_epoch) {
-  at::set_num_threads(1);
   const RetrievalData d = load_retrieval_data(o.train, o.validation, o.test, o.candidates, o.memory_size);
   MemN2NOptions mo;
   mo.vocab_size = d.vocab.size();
@@ -130,7 +129,6 @@ RetrievalTrainReport train_retrieval(const RetrievalTrainOptions& o,
 }
 
 RetrievalEvalReport evaluate_retrieval(const std::string& model_file, const std::string& dialogs) {
-  at::set_num_threads(1);
   Loaded m = load_model(model_file);
   const auto ex = make_examples(read_dialogs(dialogs));
   const EncodedExamples e = encode(ex, m.vocab, m.candidates, m.memory_size, m.sentence_size);

@@ -4,17 +4,31 @@
 
 #include <cmath>
 #include <cstddef>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include <torch/torch.h>
 
 #include "metadial/core/random.h"
+#include "metadial/meta/optimizer_trainer.h"
 #include "metadial/optim/learned/model.h"
 
 namespace metadial::meta {
 
 using optim::learned::LearnedOptimizer;
+
+/// The state every meta-trainer owns (Trainer::State).
+struct Trainer::State {
+  explicit State(TrainerOptions opts)
+      : o((opts.finalize(), std::move(opts))), model(o.model, derive_seed(o.seed, {1})), rng(derive_seed(o.seed, {2})) {}
+  TrainerOptions o;
+  LearnedOptimizer model;
+  Rng rng;
+  std::unique_ptr<torch::optim::Adam> adam;
+  GradientNorms norms;
+  int iteration = 0;
+};
 
 /// Overwrites `model`'s weights with those of the model file `path` (TrainerOptions::init).
 /// InvalidArgument, one line naming the file, if it cannot be read or its dimension, fidelities

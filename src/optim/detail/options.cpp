@@ -1,6 +1,7 @@
 #include "optim/detail/options.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "metadial/core/error.h"
 
@@ -13,52 +14,67 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
+config::Table make_table(const std::string& sampler, const SamplerOptions& options,
+                         const std::vector<std::string>& known) {
+  return config::rethrow_as<InvalidArgument>([&] {
+    config::Table t = config::Table::from_json(options, "sampler '" + sampler + "'", "[sampler]");
+    t.expect_keys(known);
+    return t;
+  });
+}
+
 }  // namespace
 
-OptionReader::OptionReader(std::string sampler, const SamplerOptions& options, std::vector<std::string> known)
-    : sampler_(std::move(sampler)), options_(options) {
-  MD_CHECK(options.is_object() || options.is_null(), "sampler '", sampler_,
-           "': options must be a table of key = value, got ", options.dump());
-  if (options.is_null()) return;
-  std::sort(known.begin(), known.end());
-  for (const auto& [key, _] : options.items()) {
-    if (std::find(known.begin(), known.end(), key) == known.end()) {
-      throw InvalidArgument(metadial::detail::concat("sampler '", sampler_, "': unknown option '", key, "' (known: ",
-                                                     known.empty() ? std::string("none") : join(known), ")"));
-    }
-  }
+OptionReader::OptionReader(const std::string& sampler, const SamplerOptions& options,
+                           const std::vector<std::string>& known)
+    : table_(make_table(sampler, options, known)) {}
+
+void OptionReader::invalid(const std::string& key, const std::string& what) const {
+  config::rethrow_as<InvalidArgument>([&] { table_.invalid(key, what); });
+  throw InvalidArgument(what);  // not reached: invalid() always throws
 }
 
 int64_t OptionReader::integer(const std::string& key, int64_t fallback, int64_t min, int64_t max) const {
-  if (!options_.is_object() || !options_.contains(key)) return fallback;
-  const auto& v = options_.at(key);
-  MD_CHECK(v.is_number_integer(), "sampler '", sampler_, "': option '", key, "' must be an integer, got ", v.dump());
-  const bool is_unsigned = v.is_number_unsigned();
-  MD_CHECK(!is_unsigned || v.get<uint64_t>() <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()), "sampler '",
-           sampler_, "': option '", key, "' is too large (got ", v.dump(), ")");
-  const auto x = v.get<int64_t>();
+  const auto v = config::rethrow_as<InvalidArgument>([&] { return table_.integer(key); });
+  if (!v) return fallback;
   if (max == std::numeric_limits<int64_t>::max()) {
-    MD_CHECK(x >= min, "sampler '", sampler_, "': option '", key, "' must be >= ", min, ", got ", x);
+    if (*v < min) invalid(key, metadial::detail::concat("must be >= ", min, ", got ", *v));
+  } else if (*v < min || *v > max) {
+    invalid(key, metadial::detail::concat("must be in [", min, ", ", max, "], got ", *v));
   }
-  MD_CHECK(x >= min && x <= max, "sampler '", sampler_, "': option '", key, "' must be in [", min, ", ", max, "], got ",
-           x);
-  return x;
+  return *v;
 }
 
 bool OptionReader::boolean(const std::string& key, bool fallback) const {
-  if (!options_.is_object() || !options_.contains(key)) return fallback;
-  const auto& v = options_.at(key);
-  MD_CHECK(v.is_boolean(), "sampler '", sampler_, "': option '", key, "' must be true or false, got ", v.dump());
-  return v.get<bool>();
+  return config::rethrow_as<InvalidArgument>([&] { return table_.boolean(key); }).value_or(fallback);
 }
 
 std::string OptionReader::choice(const std::string& key, const std::string& fallback,
                                  const std::vector<std::string>& allowed) const {
-  if (!options_.is_object() || !options_.contains(key)) return fallback;
-  const auto& v = options_.at(key);
-  const bool ok = v.is_string() && std::find(allowed.begin(), allowed.end(), v.get<std::string>()) != allowed.end();
-  MD_CHECK(ok, "sampler '", sampler_, "': option '", key, "' must be one of ", join(allowed), ", got ", v.dump());
-  return v.get<std::string>();
+  const auto v = config::rethrow_as<InvalidArgument>([&] { return table_.string(key); });
+  if (!v) return fallback;
+  if (std::find(allowed.begin(), allowed.end(), *v) == allowed.end()) {
+    invalid(key, metadial::detail::concat("must be one of ", join(allowed), ", got \"", *v, "\""));
+  }
+  return *v;
+}
+
+std::optional<std::string> OptionReader::string(const std::string& key) const {
+  return config::rethrow_as<InvalidArgument>([&] { return table_.string(key); });
+}
+
+std::string OptionReader::require_string(const std::string& key, const std::string& hint) const {
+  return config::rethrow_as<InvalidArgument>([&] { return table_.require_string(key, hint); });
+}
+
+std::optional<std::vector<double>> OptionReader::numbers(const std::string& key) const {
+  const auto v = config::rethrow_as<InvalidArgument>([&] { return table_.numbers(key); });
+  if (v) {
+    for (double x : *v) {
+      if (!std::isfinite(x)) invalid(key, metadial::detail::concat("must hold finite numbers, got ", x));
+    }
+  }
+  return v;
 }
 
 }  // namespace metadial::optim::detail

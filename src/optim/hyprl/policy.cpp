@@ -7,6 +7,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/init.h"
 #include "optim/hyprl/detail/network.h"
 
 namespace metadial::optim::hyprl {
@@ -46,28 +47,6 @@ void copy_parameters(const QNet& from, QNet& to) {
   for (auto& p : dst) p.value().copy_(src[p.key()]);
 }
 
-namespace {
-
-// PyTorch's default initialization (uniform in +-1/sqrt(fan_in); LSTM: +-1/sqrt(hidden)), drawn
-// from metadial's portable generator so that a seed gives the same network everywhere.
-void init_parameters(QNet& net, uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  Rng rng(seed);
-  const NetDims& d = net->dims;
-  for (auto& p : net->named_parameters()) {
-    const std::string& name = p.key();
-    double fan_in = static_cast<double>(d.hidden);
-    if (name.rfind("fc1", 0) == 0) fan_in = static_cast<double>(d.hidden + d.meta);
-    if (name.rfind("fc2", 0) == 0) fan_in = static_cast<double>(d.head_hidden);
-    const double bound = 1.0 / std::sqrt(fan_in);
-    torch::Tensor t = p.value();
-    std::vector<float> values(static_cast<size_t>(t.numel()));
-    for (auto& v : values) v = static_cast<float>((2.0 * uniform01(rng) - 1.0) * bound);
-    t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat32));
-  }
-}
-
-}  // namespace
 }  // namespace detail
 
 // ---- PolicyOptions ----------------------------------------------------------------------------
@@ -116,7 +95,7 @@ Policy::Impl::Impl(objective::TabularGrid g, int n_meta_features, PolicyOptions 
   d.hidden = options.lstm_hidden;
   d.head_hidden = options.head_hidden;
   d.actions = rows;
-  net = detail::QNet(d);
+  net = nn::build_module([&] { return detail::QNet(d); });  // weights: reset_parameters or load
 }
 
 torch::Tensor Policy::Impl::meta_tensor(std::span<const double> meta) const {
@@ -152,7 +131,10 @@ torch::Tensor Policy::Impl::encode(std::span<const Observation> history, const t
 
 Policy::Policy(objective::TabularGrid grid, int n_meta_features, PolicyOptions options, uint64_t seed)
     : impl_(std::make_unique<Impl>(std::move(grid), n_meta_features, options)) {
-  detail::init_parameters(impl_->net, seed);
+  // PyTorch's default initialization, drawn from metadial's portable generator: a seed gives the
+  // same network everywhere, and torch's global generator is not touched.
+  Rng rng(seed);
+  nn::reset_parameters(impl_->net, rng);
 }
 
 Policy::Policy(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}

@@ -8,6 +8,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/hyprl/warm_start.h"
+#include "optim/detail/options.h"
 
 namespace metadial::optim::hyprl {
 namespace {
@@ -30,36 +31,20 @@ size_t random_row(uint64_t seed, size_t n) {
 
 HyprlSamplerOptions HyprlSamplerOptions::from_json(const SamplerOptions& options,
                                                    const objective::TabularLayout& layout) {
-  MD_CHECK(options.is_object(), "sampler 'hyprl': options must be a table, got ", options.dump());
-  for (const auto& [key, _] : options.items()) {
-    MD_CHECK(key == "model" || key == "meta_features" || key == "first", "sampler 'hyprl': unknown option '", key,
-             "' (known: first, meta_features, model)");
-  }
+  const optim::detail::OptionReader reader("hyprl", options, {"model", "meta_features", "first"});
   HyprlSamplerOptions o;
-  MD_CHECK(options.contains("model") && options.at("model").is_string(),
-           "sampler 'hyprl' needs model = \"PATH\" in [sampler] (a model written by `metadial meta-train hyprl`)");
-  o.model = options.at("model").get<std::string>();
-  if (options.contains("meta_features")) {
-    const auto& m = options.at("meta_features");
-    if (m.is_string()) {
-      const objective::TabularBenchmark b = objective::load_tabular_file(m.get<std::string>(), layout);
+  o.model = reader.require_string("model", "the path of a model written by `metadial meta-train hyprl`");
+  if (const nlohmann::json* m = reader.find("meta_features")) {
+    if (m->is_string()) {
+      const objective::TabularBenchmark b = objective::load_tabular_file(*reader.string("meta_features"), layout);
       o.meta_features = b.datasets.front().meta_features;
+    } else if (m->is_array()) {
+      o.meta_features = *reader.numbers("meta_features");
     } else {
-      MD_CHECK(m.is_array(), "sampler 'hyprl': meta_features must be an array of numbers or the path of a meta-data "
-                             "file, got ", m.dump());
-      for (const auto& v : m) {
-        MD_CHECK(v.is_number() && std::isfinite(v.get<double>()), "sampler 'hyprl': meta_features must hold numbers, got ",
-                 v.dump());
-        o.meta_features.push_back(v.get<double>());
-      }
+      reader.invalid("meta_features", "must be an array of numbers or the path of a meta-data file, got " + m->dump());
     }
   }
-  if (options.contains("first")) {
-    const auto& f = options.at("first");
-    MD_CHECK(f.is_string() && (f.get<std::string>() == "policy" || f.get<std::string>() == "random"),
-             "sampler 'hyprl': first must be \"policy\" or \"random\", got ", f.dump());
-    o.random_first = f.get<std::string>() == "random";
-  }
+  o.random_first = reader.choice("first", "policy", {"policy", "random"}) == "random";
   return o;
 }
 
@@ -78,11 +63,11 @@ HyprlSampler::HyprlSampler(std::shared_ptr<const Policy> policy, std::vector<dou
 }
 
 std::unique_ptr<Sampler> HyprlSampler::create(const SamplerOptions& options) {
-  MD_CHECK(options.is_object() && options.contains("model") && options.at("model").is_string(),
-           "sampler 'hyprl' needs model = \"PATH\" in [sampler] (a model written by `metadial meta-train hyprl`)");
-  // Small networks run fastest on one intra-op thread (DESIGN.md); parallelism comes from trials.
-  torch::set_num_threads(1);
-  auto policy = std::make_shared<const Policy>(Policy::load(options.at("model").get<std::string>()));
+  // Every option is checked before the model is loaded, except a meta_features file: reading it
+  // needs the layout of the model's grid (from_json below).
+  const std::string model = optim::detail::OptionReader("hyprl", options, {"model", "meta_features", "first"})
+                                .require_string("model", "the path of a model written by `metadial meta-train hyprl`");
+  auto policy = std::make_shared<const Policy>(Policy::load(model));
   HyprlSamplerOptions o = HyprlSamplerOptions::from_json(options, policy->grid().layout());
   auto s = std::make_unique<HyprlSampler>(std::move(policy), std::move(o.meta_features), o.random_first);
   s->source_ = "'" + o.model + "'";

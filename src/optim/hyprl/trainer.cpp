@@ -10,6 +10,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/init.h"
 #include "optim/hyprl/detail/network.h"
 
 namespace metadial::optim::hyprl {
@@ -17,10 +18,6 @@ namespace {
 
 using objective::TabularBenchmark;
 using objective::TabularDataset;
-
-size_t uniform_index(Rng& rng, size_t n) {
-  return std::min(n - 1, static_cast<size_t>(uniform01(rng) * static_cast<double>(n)));
-}
 
 // What the trainer precomputes per data set.
 struct Table {
@@ -177,7 +174,6 @@ void TrainerOptions::validate() const {
   MD_CHECK(target_update_every >= 1, "Hyp-RL: target_update_every must be >= 1, got ", target_update_every);
   MD_CHECK(grad_clip > 0.0, "Hyp-RL: grad_clip must be > 0, got ", grad_clip);
   MD_CHECK(eval_every >= 0, "Hyp-RL: eval_every must be >= 0, got ", eval_every);
-  MD_CHECK(threads >= 1, "Hyp-RL: threads must be >= 1, got ", threads);
   policy.validate();
 }
 
@@ -256,8 +252,8 @@ std::vector<std::vector<size_t>> make_folds(size_t n, int k, uint64_t seed) {
   MD_CHECK(k >= 2 && static_cast<size_t>(k) <= n, "folds must be in [2, ", n, "] (the number of data sets), got ", k);
   std::vector<size_t> idx(n);
   std::iota(idx.begin(), idx.end(), 0);
-  Rng rng(derive_seed(seed, {0x666f6c6473ULL}));  // "folds"
-  for (size_t i = n - 1; i > 0; --i) std::swap(idx[i], idx[uniform_index(rng, i + 1)]);
+  Rng rng(derive_seed(seed, {stream("folds")}));
+  shuffle(idx, rng);
   std::vector<std::vector<size_t>> folds(static_cast<size_t>(k));
   for (size_t i = 0; i < n; ++i) folds[i % static_cast<size_t>(k)].push_back(idx[i]);
   for (auto& f : folds) std::sort(f.begin(), f.end());
@@ -280,14 +276,13 @@ Policy train(const TabularBenchmark& b, std::span<const size_t> train_sets, std:
   }
   MD_CHECK(static_cast<size_t>(options.horizon) <= b.grid->size(), "Hyp-RL: horizon ", options.horizon,
            " exceeds the grid's ", b.grid->size(), " configurations");
-  torch::set_num_threads(options.threads);
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
 
   const int n_meta = static_cast<int>(b.datasets.front().meta_features.size());
   Policy policy(*b.grid, n_meta, options.policy, derive_seed(options.seed, {1}));
   Policy::Impl& impl = policy.impl();
-  detail::QNet target(impl.net->dims);
+  detail::QNet target = nn::build_module([&] { return detail::QNet(impl.net->dims); });
   detail::copy_parameters(impl.net, target);
   torch::optim::Adam adam(impl.net->parameters(), torch::optim::AdamOptions(options.learning_rate));
   Rng rng(derive_seed(options.seed, {2}));
@@ -315,7 +310,7 @@ Policy train(const TabularBenchmark& b, std::span<const size_t> train_sets, std:
     std::vector<const Episode*> batch;
     std::vector<const Table*> btables;
     for (int64_t i = 0; i < nb; ++i) {
-      batch.push_back(&buffer[uniform_index(rng, buffer.size())]);
+      batch.push_back(&buffer[uniform_below(rng, buffer.size())]);
       btables.push_back(&tables[batch.back()->table]);
     }
     std::vector<int64_t> rows(static_cast<size_t>(t_len * nb));
@@ -390,14 +385,14 @@ Policy train(const TabularBenchmark& b, std::span<const size_t> train_sets, std:
     std::vector<size_t> which(static_cast<size_t>(n));
     std::vector<const Table*> ptrs;
     for (auto& w : which) {
-      w = uniform_index(rng, tables.size());
+      w = uniform_below(rng, tables.size());
       ptrs.push_back(&tables[w]);
     }
     const Rollout r = play(impl, ptrs, horizon,
                            [&](int k, int64_t greedy, const std::vector<int64_t>& so_far) -> int64_t {
                              if (k == 0 || uniform01(rng) < eps) {
                                while (true) {  // a random untried row (horizon <= rows)
-                                 const auto row = static_cast<int64_t>(uniform_index(rng, static_cast<size_t>(n_actions)));
+                                 const auto row = static_cast<int64_t>(uniform_below(rng, static_cast<size_t>(n_actions)));
                                  if (std::find(so_far.begin(), so_far.end(), row) == so_far.end()) return row;
                                }
                              }

@@ -7,6 +7,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/init.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::optim::learned {
@@ -98,35 +99,6 @@ void CellWeights::head(std::span<const float> h, std::span<float> out_v) const {
   for (size_t r = 0; r < static_cast<size_t>(out); ++r) out_v[r] = head_b[r] + dot(head_w.data() + r * H, h.data(), H);
 }
 
-namespace {
-
-// PyTorch's default initialization (uniform in +-1/sqrt(fan_in); LSTM cells: +-1/sqrt(hidden)),
-// drawn from metadial's portable generator so that a seed gives the same network everywhere.
-void init_parameters(Net& net, uint64_t seed) {
-  torch::NoGradGuard no_grad;
-  Rng rng(seed);
-  for (auto& p : net->named_parameters()) {
-    const std::string& name = p.key();
-    torch::Tensor t = p.value();
-    double fan_in = 1.0;
-    if (name.rfind("cell", 0) == 0) {
-      fan_in = static_cast<double>(t.size(0) / 4);
-    } else {
-      fan_in = static_cast<double>(name.find("weight") != std::string::npos ? t.size(1) : 0);
-      if (fan_in == 0) {
-        // A head's bias: fan-in is the width of the head's weight.
-        const std::string prefix = name.substr(0, name.find('.'));
-        fan_in = static_cast<double>(net->named_parameters()[prefix + ".weight"].size(1));
-      }
-    }
-    const double bound = 1.0 / std::sqrt(fan_in);
-    std::vector<float> values(static_cast<size_t>(t.numel()));
-    for (auto& v : values) v = static_cast<float>((2.0 * uniform01(rng) - 1.0) * bound);
-    t.copy_(torch::from_blob(values.data(), t.sizes(), torch::kFloat32));
-  }
-}
-
-}  // namespace
 }  // namespace detail
 
 // ---- ModelOptions --------------------------------------------------------------------------------
@@ -179,12 +151,15 @@ double squash(double u) { return 1.0 / (1.0 + std::exp(-u)); }
 
 LearnedOptimizer::Impl::Impl(ModelOptions o) : options(std::move(o)) {
   options.validate();
-  net = detail::Net(options);
+  net = nn::build_module([&] { return detail::Net(options); });  // weights: reset_parameters or load
 }
 
 LearnedOptimizer::LearnedOptimizer(ModelOptions options, uint64_t seed)
     : impl_(std::make_unique<Impl>(std::move(options))) {
-  detail::init_parameters(impl_->net, seed);
+  // PyTorch's default initialization, drawn from metadial's portable generator: a seed gives the
+  // same network everywhere, and torch's global generator is not touched.
+  Rng rng(seed);
+  nn::reset_parameters(impl_->net, rng);
   refresh_inference_weights();
 }
 

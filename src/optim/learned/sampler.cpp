@@ -8,6 +8,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "optim/detail/options.h"
 
 namespace metadial::optim::learned {
 
@@ -22,20 +23,10 @@ LstmSampler::LstmSampler(std::shared_ptr<const LearnedOptimizer> model, bool mul
 
 std::unique_ptr<Sampler> LstmSampler::create(const SamplerOptions& options, bool multi_fidelity) {
   const char* name = multi_fidelity ? "lstm-mf" : "lstm";
-  MD_CHECK(options.is_object(), "sampler '", name, "': options must be a table, got ", options.dump());
-  for (const auto& [key, _] : options.items()) {
-    MD_CHECK(key == "model" || key == "greedy", "sampler '", name, "': unknown option '", key, "' (known: greedy, model)");
-  }
-  MD_CHECK(options.contains("model") && options.at("model").is_string(), "sampler '", name,
-           "' needs model = \"PATH\" in [sampler] (a model written by `metadial meta-train optimizer`)");
-  bool greedy = false;
-  if (options.contains("greedy")) {
-    MD_CHECK(options.at("greedy").is_boolean(), "sampler '", name, "': greedy must be true or false, got ",
-             options.at("greedy").dump());
-    greedy = options.at("greedy").get<bool>();
-  }
-  torch::set_num_threads(1);
-  const std::string path = options.at("model").get<std::string>();
+  const optim::detail::OptionReader reader(name, options, {"model", "greedy"});
+  const std::string path =
+      reader.require_string("model", "the path of a model written by `metadial meta-train optimizer`");
+  const bool greedy = reader.boolean("greedy", false);
   auto model = std::make_shared<const LearnedOptimizer>(LearnedOptimizer::load(path));
   return std::make_unique<LstmSampler>(std::move(model), multi_fidelity, greedy, "'" + path + "'");
 }

@@ -40,6 +40,39 @@ void check_finish(study::TrialState state, const std::optional<double>& value, d
   MD_CHECK(std::isfinite(cost) && cost >= 0.0, "trial cost is ", cost, "; it must be finite and >= 0");
 }
 
+void check_rename(const std::string& from, const std::string& to) {
+  MD_CHECK(!from.empty(), "the study to rename needs a name (got an empty one)");
+  MD_CHECK(!to.empty(), "cannot rename study '", from, "' to an empty name");
+  MD_CHECK(from != to, "cannot rename study '", from, "' to itself; give a different new name");
+}
+
+std::string no_study_message(const std::string& name, const std::string& where, const std::vector<std::string>& stored) {
+  if (stored.empty()) return concat("no study '", name, "' in ", where, " (it holds no studies)");
+  constexpr size_t kShown = 10;
+  std::string names;
+  for (size_t i = 0; i < stored.size() && i < kShown; ++i) names += (i ? ", " : "") + stored[i];
+  if (stored.size() > kShown) names += concat(" and ", stored.size() - kShown, " more");
+  return concat("no study '", name, "' in ", where, " (it holds ", names, ")");
+}
+
+std::string rename_target_exists_message(const std::string& from, const std::string& to, const std::string& where) {
+  return concat("cannot rename study '", from, "' to '", to, "': a study named '", to, "' already exists in ", where,
+                "; choose another name or delete that study first");
+}
+
+std::string running_trials_message(const std::string& name, const std::vector<int64_t>& running_numbers) {
+  constexpr size_t kShown = 10;
+  std::string numbers;
+  for (size_t i = 0; i < running_numbers.size() && i < kShown; ++i) {
+    numbers += (i ? ", " : "") + std::to_string(running_numbers[i]);
+  }
+  if (running_numbers.size() > kShown) numbers += ", ...";
+  return concat("refusing to delete study '", name, "': ", running_numbers.size(),
+                running_numbers.size() == 1 ? " trial is" : " trials are", " still running (number",
+                running_numbers.size() == 1 ? " " : "s ", numbers,
+                "), so a worker may be using it; stop its workers, or force the delete if they are gone");
+}
+
 std::string describe_trial(int64_t number, const std::string& study_name) {
   return concat("trial ", number, " of study '", study_name, "'");
 }

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "metadial/space/search_space.h"
 #include "metadial/study/trial.h"
@@ -20,6 +21,15 @@ void check_intermediate(int64_t step, double value);
 /// A finishing state (not running); complete needs a value, failed has none; values finite;
 /// cost finite and >= 0. Throws InvalidArgument.
 void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
+
+/// from and to non-empty and different; throws InvalidArgument.
+void check_rename(const std::string& from, const std::string& to);
+
+/// The StorageError messages of delete_study / rename_study. `where` names the storage
+/// ("SQLite storage 'runs.db'"); `stored` are the names of the studies it holds.
+std::string no_study_message(const std::string& name, const std::string& where, const std::vector<std::string>& stored);
+std::string rename_target_exists_message(const std::string& from, const std::string& to, const std::string& where);
+std::string running_trials_message(const std::string& name, const std::vector<int64_t>& running_numbers);
 
 /// "trial 12 of study 'tune'".
 std::string describe_trial(int64_t number, const std::string& study_name);

@@ -153,6 +153,35 @@ TEST(DqnOptions, JsonRoundTripAndUnknownKeysRejected) {
   EXPECT_THROW(DqnOptions::from_json(nlohmann::json{{"h1", "many"}}), InvalidArgument);
 }
 
+TEST(DqnOptions, FromJsonWordsErrorsLikeEveryConfigTable) {
+  auto err = [](const nlohmann::json& j) {
+    try {
+      DqnOptions::from_json(j);
+    } catch (const InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_THAT(err({{"h3", 1}}), HasSubstr("DQN hyperparameters: unknown key 'h3' in [dqn] (expected one of: batch_size, "
+                                          "double_q, epsilon, epsilon_decay_dialogues, epsilon_end, gamma, h1, h2, "
+                                          "huber, learn_start, lr, replay_capacity, reward_scale, tau, train_frequency, "
+                                          "train_iters)"));
+  EXPECT_EQ(err({{"h1", 12.5}}), "DQN hyperparameters: [dqn] h1 must be an integer, got a float");
+  EXPECT_EQ(err({{"h1", "128"}}), "DQN hyperparameters: [dqn] h1 must be an integer, got a string");
+  EXPECT_EQ(err({{"lr", true}}), "DQN hyperparameters: [dqn] lr must be a number, got a boolean");
+  EXPECT_EQ(err({{"huber", 0.5}}), "DQN hyperparameters: [dqn] huber must be a boolean, got a float");
+  EXPECT_THAT(err({{"huber", 2}}), HasSubstr("DQN hyperparameter 'huber' is a flag: 0 or 1 (got 2)"));
+  EXPECT_THAT(err({{"epsilon", 1.5}}), HasSubstr("DQN hyperparameter 'epsilon' = 1.5 must be in [0, 1]"));
+  EXPECT_THAT(err(nlohmann::json::array()), HasSubstr("DQN hyperparameters: [dqn] must be a table"));
+  // Integers where numbers are expected, and flags as booleans or 0 / 1.
+  const DqnOptions o = DqnOptions::from_json({{"lr", 1}, {"double_q", true}, {"huber", 1}, {"h2", 64}});
+  EXPECT_DOUBLE_EQ(o.lr, 1.0);
+  EXPECT_TRUE(o.double_q);
+  EXPECT_TRUE(o.huber);
+  EXPECT_EQ(o.h2, 64);
+  EXPECT_EQ(o.h1, 300);
+}
+
 // ---- Replay buffer ----
 
 TEST(ReplayBuffer, OverwritesTheOldestTransitionWhenFull) {

@@ -17,6 +17,7 @@
 #include "metadial/optim/hyprl/trainer.h"
 #include "metadial/optim/hyprl/warm_start.h"
 #include "metadial/optim/random_sampler.h"
+#include "support/torch_state.h"
 
 namespace metadial::optim::hyprl {
 namespace {
@@ -136,8 +137,12 @@ TEST(HyprlPolicy, QValuesMaskTriedRowsAndChooseSkipsThem) {
   also.push_back(33);
   EXPECT_EQ(p.choose(h, meta, also), std::nullopt);
   EXPECT_THROW(p.q_values(h, std::vector<double>{}), InvalidArgument);
-  // Same seed, same network; another seed, another one.
+  // Same seed, same network; another seed, another one. Building one leaves torch's global
+  // generator as it was (and what it holds does not matter).
+  torch::manual_seed(11);
+  const torch::Tensor state = metadial::testing::global_generator_state();
   const Policy same(*toy_grid(), 1, PolicyOptions{}, 3), other(*toy_grid(), 1, PolicyOptions{}, 4);
+  EXPECT_TRUE(torch::equal(state, metadial::testing::global_generator_state()));
   EXPECT_EQ(same.q_values(h, meta), q);
   EXPECT_NE(other.q_values(h, meta), q);
 }
@@ -389,6 +394,22 @@ TEST(WarmStart, BestOnAverageByHandAndProposedFirst) {
   EXPECT_EQ(b.grid->row_of(s0.config), 1u);
   h.push_back(complete(0, s0.config, 0.1));
   EXPECT_EQ(b.grid->row_of(s.suggest(context(sp, 1), h).config), 0u);
+}
+
+TEST(HyprlSampler, OptionErrorsUseTheConfigReadersWordingBeforeLoadingTheModel) {
+  SamplerRegistry registry;
+  register_hyprl_sampler(registry);
+  auto error_of = [&](const nlohmann::json& options) -> std::string {
+    try {
+      registry.create("hyprl", options);
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "(no InvalidArgument)";
+  };
+  EXPECT_EQ(error_of({{"model", "/nonexistent/x.pt"}, {"frist", "random"}}),
+            "sampler 'hyprl': unknown key 'frist' in [sampler] (expected one of: first, meta_features, model)");
+  EXPECT_EQ(error_of({{"model", 3}}), "sampler 'hyprl': [sampler] model must be a string, got an integer");
 }
 
 }  // namespace

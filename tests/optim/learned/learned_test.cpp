@@ -11,6 +11,7 @@
 #include "metadial/optim/learned/model.h"
 #include "metadial/meta/optimizer_trainer.h"
 #include "optim/learned/detail/network.h"
+#include "support/torch_state.h"
 
 namespace metadial::optim::learned {
 namespace {
@@ -59,6 +60,35 @@ TEST(LearnedOptimizer, ReinforceGradientsReachBothLstmsAndHeads) {
     ASSERT_TRUE(net->cell2->weight_ih.grad().defined());
     EXPECT_GT(net->cell2->weight_ih.grad().abs().sum().item<double>(), 0.0) << to_string(loss);
   }
+}
+
+// Initial weights come from the seed alone: building a model neither reads nor moves torch's
+// global generator.
+TEST(LearnedOptimizer, InitialWeightsComeFromTheSeedAndLeaveTorchsGeneratorAlone) {
+  TrainerOptions o = small_options(2, 2);
+  o.finalize();  // fills the model's costs
+  const ModelOptions mo = o.model;
+  auto weights = [&](uint64_t seed) {
+    const LearnedOptimizer m(mo, seed);
+    std::vector<torch::Tensor> w;
+    for (const auto& p : m.impl().net->parameters()) w.push_back(p.detach().clone());
+    return w;
+  };
+  auto same = [](const std::vector<torch::Tensor>& a, const std::vector<torch::Tensor>& b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+      if (!torch::equal(a[i], b[i])) return false;
+    }
+    return true;
+  };
+  torch::manual_seed(1);
+  const auto a = weights(5);
+  torch::manual_seed(2);
+  const torch::Tensor state = metadial::testing::global_generator_state();
+  const auto b = weights(5);
+  EXPECT_TRUE(torch::equal(state, metadial::testing::global_generator_state()));
+  EXPECT_TRUE(same(a, b));
+  EXPECT_FALSE(same(a, weights(6)));
 }
 
 TEST(LearnedOptimizer, SingleFidelityModelHasNoSecondLevel) {

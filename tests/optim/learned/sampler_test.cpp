@@ -138,6 +138,25 @@ TEST(LstmSampler, RefusesMismatchedModelsWithOneLine) {
   EXPECT_THROW(reg.create("lstm-mf", {{"model", "/nonexistent/x.pt"}}), InvalidArgument);
 }
 
+TEST(LstmSampler, OptionErrorsUseTheConfigReadersWording) {
+  SamplerRegistry reg;
+  register_learned_samplers(reg);
+  auto error_of = [&](const std::string& name, const nlohmann::json& options) -> std::string {
+    try {
+      reg.create(name, options);
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "(no InvalidArgument)";
+  };
+  EXPECT_EQ(error_of("lstm", {{"model", "x.pt"}, {"temperature", 1}}),
+            "sampler 'lstm': unknown key 'temperature' in [sampler] (expected one of: greedy, model)");
+  EXPECT_EQ(error_of("lstm-mf", {{"model", "x.pt"}, {"greedy", 1}}),
+            "sampler 'lstm-mf': [sampler] greedy must be a boolean, got an integer");
+  EXPECT_EQ(error_of("lstm", nlohmann::json::object()),
+            "sampler 'lstm': [sampler] needs model (the path of a model written by `metadial meta-train optimizer`)");
+}
+
 // ---- the real binary ---------------------------------------------------------------------------
 
 struct Result {

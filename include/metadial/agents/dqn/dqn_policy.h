@@ -18,7 +18,8 @@
 // parameters. load() rejects with one DataError line a file that is not a model, a truncated
 // one, or one whose parameters do not fit the architecture its header states.
 //
-// Not thread-safe: one policy per thread. torch intra-op threads are set to 1.
+// Not thread-safe: one policy per thread. LibTorch's thread count is the program's to set
+// (nn::set_torch_threads(1) suits these small networks).
 #pragma once
 
 #include <cstdint>

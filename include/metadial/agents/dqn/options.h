@@ -29,6 +29,10 @@
 
 #include "metadial/space/search_space.h"
 
+namespace metadial::config {
+class Table;
+}  // namespace metadial::config
+
 namespace metadial::agents::dqn {
 
 /// DQN hyperparameters. Defaults are PyDial's benchmark settings.
@@ -78,7 +82,14 @@ struct DqnOptions {
 
   /// {"h1": 300, ...}, every field.
   nlohmann::json to_json() const;
-  /// Defaults overridden by the keys of `j`; InvalidArgument on an unknown key or bad value.
+  /// Defaults overridden by the keys of table `t` (e.g. [objective.dqn]), read by the config reader:
+  /// integer hyperparameters take integers, the others numbers, double_q and huber a boolean (or
+  /// 0 / 1). A ConfigError naming the table and key for an unknown key ("unknown key 'k' in
+  /// [objective.dqn] (expected one of: ...)"), a wrong type ("[objective.dqn] h1 must be an
+  /// integer, got a float") or a value out of its range. No cross-field check (validate() does that).
+  static DqnOptions from_table(const config::Table& t);
+  /// The same for an in-memory object (a model file's header), read as table [dqn] of source
+  /// "DQN hyperparameters"; every error is an InvalidArgument.
   static DqnOptions from_json(const nlohmann::json& j);
   bool operator==(const DqnOptions&) const = default;
 };

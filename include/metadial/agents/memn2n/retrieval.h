@@ -34,7 +34,7 @@ struct RetrievalTrainReport {
 
 /// Reads the files, trains (fit()), selects on validation, tests, writes the model file.
 /// `on_epoch(epoch, train_loss, validation_accuracy)` after each epoch. Uses the calling thread
-/// and sets LibTorch to one intra-op thread.
+/// and LibTorch's intra-op threads, which the program sets (nn::set_torch_threads(1) suits it).
 RetrievalTrainReport train_retrieval(const RetrievalTrainOptions& options,
                                      const std::function<void(int64_t, double, double)>& on_epoch = {});
 

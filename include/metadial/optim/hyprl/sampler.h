@@ -42,8 +42,9 @@ class HyprlSampler final : public Sampler {
  public:
   /// Throws InvalidArgument when the meta-features do not match what the policy reads.
   HyprlSampler(std::shared_ptr<const Policy> policy, std::vector<double> meta_features, bool random_first = false);
-  /// Loads the model named in the options (the factory registered as "hyprl"). Sets LibTorch's
-  /// intra-op threads to 1 (the network is small; a study parallelizes over trials instead).
+  /// Loads the model named in the options (the factory registered as "hyprl"). Leaves LibTorch's
+  /// thread count alone: the program sets it (nn::set_torch_threads; 1 suits this small network,
+  /// a study parallelizes over trials instead).
   static std::unique_ptr<Sampler> create(const SamplerOptions& options);
 
   Suggestion suggest(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) override;

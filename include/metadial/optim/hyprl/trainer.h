@@ -57,7 +57,6 @@ struct TrainerOptions {
   Reward reward = Reward::kResponse;
   double grad_clip = 10.0;           ///< max gradient norm
   int eval_every = 2000;             ///< episodes between held-out evaluations (0: only at the end)
-  int threads = 1;                   ///< LibTorch intra-op threads (1 suits these small networks)
   uint64_t seed = 0;
   PolicyOptions policy;
 

@@ -1,0 +1,99 @@
+#include "cli/study_commands.h"
+
+#include <CLI/CLI.hpp>
+
+#include <memory>
+#include <vector>
+
+#include "metadial/core/error.h"
+#include "metadial/storage/storage.h"
+
+namespace metadial::cli {
+namespace {
+
+using ::metadial::detail::concat;
+
+std::string count_trials(int64_t n) { return concat(n, n == 1 ? " trial" : " trials"); }
+
+/// The study of that name; StorageError naming the studies the storage holds if there is none.
+storage::StudyRecord existing_study(storage::Storage& storage, const std::string& name, const std::string& url) {
+  if (auto found = storage.find_study(name)) return *found;
+  std::string names;
+  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + s.name;
+  throw StorageError(concat("no study '", name, "' in storage '", url, "' (",
+                            names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
+}
+
+}  // namespace
+
+int run_study_delete(const StudyDeleteArgs& args, std::ostream& out) {
+  MD_CHECK(!args.name.empty(), "study delete needs the name of a study (got an empty one)");
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
+  // Look first, so that a refusal says what would have gone.
+  const storage::StudyRecord found = existing_study(*storage, args.name, args.storage);
+  int64_t n = 0;
+  int64_t running = 0;
+  for (const auto& t : storage->trials(found.id)) {
+    ++n;
+    if (t.state == study::TrialState::kRunning) ++running;
+  }
+  const std::string running_note =
+      running > 0 && !args.force
+          ? concat(count_trials(running), running == 1 ? " is" : " are",
+                   " still running, so a worker may be using it: stop its workers, or add --force if they are gone")
+          : "";
+  MD_CHECK(args.yes, "not deleting study '", args.name, "' (", count_trials(n), ") from ", args.storage,
+           " without --yes: deleting cannot be undone; add --yes to delete it",
+           running_note.empty() ? "" : " (" + running_note + ")");
+  MD_CHECK_AS(StorageError, running_note.empty(), "refusing to delete study '", args.name, "': ", running_note);
+  // The storage checks again, atomically: a worker may have started a trial since.
+  const int64_t deleted =
+      storage->delete_study(args.name, args.force ? storage::IfRunning::kDelete : storage::IfRunning::kRefuse);
+  out << "deleted study '" << args.name << "' (" << count_trials(deleted) << ") from " << args.storage << "\n";
+  return 0;
+}
+
+int run_study_rename(const StudyRenameArgs& args, std::ostream& out) {
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
+  const storage::StudyRecord renamed = storage->rename_study(args.from, args.to);
+  const auto n = static_cast<int64_t>(storage->trials(renamed.id).size());
+  out << "renamed study '" << args.from << "' to '" << args.to << "' (" << count_trials(n) << ") in " << args.storage
+      << "\n";
+  return 0;
+}
+
+void declare_study_delete(CLI::App& app, StudyDeleteArgs& args) {
+  app.add_option("name", args.name, "the study to delete")->required();
+  app.add_option("--storage", args.storage, "memory | sqlite:PATH")->capture_default_str();
+  app.add_flag("--yes", args.yes, "really delete (it cannot be undone); without it nothing is deleted");
+  app.add_flag("--force", args.force,
+               "delete even if trials are still running (only when their workers are gone: a worker still "
+               "running gets an error on its next write)");
+}
+
+void declare_study_rename(CLI::App& app, StudyRenameArgs& args) {
+  app.add_option("old", args.from, "the study's current name")->required();
+  app.add_option("new", args.to, "its new name (must not be taken)")->required();
+  app.add_option("--storage", args.storage, "memory | sqlite:PATH")->capture_default_str();
+}
+
+CLI::App* StudyCommand::add_to(CLI::App& parent) {
+  CLI::App* app = parent.add_subcommand("study", "delete or rename a stored study");
+  app->require_subcommand(1);
+  delete_app_ = app->add_subcommand(
+      "delete", "delete a study with all its trials (needs --yes; refuses a study with running trials unless --force)");
+  declare_study_delete(*delete_app_, delete_args_);
+  rename_app_ = app->add_subcommand(
+      "rename", "rename a study, keeping its trials (running workers keep writing to it under the new name)");
+  declare_study_rename(*rename_app_, rename_args_);
+  return app;
+}
+
+int StudyCommand::run(std::ostream& out) {
+  if (delete_app_ != nullptr && delete_app_->parsed()) return run_study_delete(delete_args_, out);
+  if (rename_app_ != nullptr && rename_app_->parsed()) return run_study_rename(rename_args_, out);
+  MD_ASSERT(false, "`study` ran without delete or rename");
+  return 2;
+}
+
+}  // namespace metadial::cli

@@ -1,0 +1,72 @@
+// The shared random helpers (stream names, shuffle) and the reward-to-go.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <numeric>
+#include <vector>
+
+#include "metadial/core/random.h"
+#include "metadial/core/returns.h"
+
+namespace metadial {
+namespace {
+
+TEST(Stream, NamesPackToTheHexTagsTheyReplace) {
+  static_assert(stream("eval") == 0x6576616cULL);
+  static_assert(stream("init") == 0x696e6974ULL);
+  static_assert(stream("folds") == 0x666f6c6473ULL);
+  static_assert(stream("rl") == 0x726cULL);
+  static_assert(stream("12345678") == 0x3132333435363738ULL);
+  EXPECT_EQ(derive_seed(7, {stream("eval")}), derive_seed(7, {0x6576616cULL}));
+  EXPECT_NE(derive_seed(7, {stream("eval")}), derive_seed(7, {stream("test")}));
+}
+
+TEST(Shuffle, IsAPermutationSameSeedSameOrderOtherSeedOther) {
+  auto shuffled = [](uint64_t seed) {
+    std::vector<int> v(50);
+    std::iota(v.begin(), v.end(), 0);
+    Rng rng(seed);
+    shuffle(v, rng);
+    return v;
+  };
+  std::vector<int> sorted = shuffled(1);
+  std::sort(sorted.begin(), sorted.end());
+  std::vector<int> identity(50);
+  std::iota(identity.begin(), identity.end(), 0);
+  EXPECT_EQ(sorted, identity);
+  EXPECT_EQ(shuffled(1), shuffled(1));
+  EXPECT_NE(shuffled(1), shuffled(2));
+  EXPECT_NE(shuffled(1), identity);
+}
+
+// The draw sequence is part of the contract (data splits and batch orders of earlier runs stay
+// the same): Fisher-Yates from the back, j = floor(uniform01 * (i + 1)).
+TEST(Shuffle, DrawsFromTheBackOneUniformPerSwap) {
+  std::vector<int> v{0, 1, 2, 3, 4, 5, 6};
+  std::vector<int> want = v;
+  Rng rng(3), ref(3);
+  shuffle(v, rng);
+  for (size_t i = want.size() - 1; i > 0; --i) {
+    const auto j = std::min(static_cast<size_t>(uniform01(ref) * static_cast<double>(i + 1)), i);
+    std::swap(want[i], want[j]);
+  }
+  EXPECT_EQ(v, want);
+  EXPECT_EQ(rng(), ref());  // and no more draws than that
+  std::vector<int> empty, one{4};
+  shuffle(empty, rng);
+  shuffle(one, rng);
+  EXPECT_EQ(one, std::vector<int>{4});
+}
+
+TEST(RewardToGo, MatchesHandComputedValues) {
+  // r = (-1, -1, 14), gamma 0.5: G2 = 14, G1 = -1 + 7 = 6, G0 = -1 + 3 = 2.
+  EXPECT_EQ(reward_to_go(std::vector<double>{-1.0, -1.0, 14.0}, 0.5), (std::vector<double>{2.0, 6.0, 14.0}));
+  EXPECT_EQ(reward_to_go(std::vector<double>{-1.0, -1.0}, 1.0), (std::vector<double>{-2.0, -1.0}));
+  EXPECT_TRUE(reward_to_go(std::vector<double>{}, 0.9).empty());
+  std::vector<double> in_place{1.0, 2.0, 4.0};  // gamma 0.5: (1 + 2 * 0.5 + 4 * 0.25, 2 + 2, 4)
+  reward_to_go(in_place, 0.5, in_place);
+  EXPECT_EQ(in_place, (std::vector<double>{3.0, 4.0, 4.0}));
+}
+
+}  // namespace
+}  // namespace metadial
