@@ -6,7 +6,7 @@
 //   memn2n eval  --model model.pt --test F [--json]
 //
 // --task N reads DIR/dialog-babi-taskN-*-{trn,dev,tst}.txt and DIR/dialog-babi-candidates.txt
-// (DIR: --data, $METADIAL_BABI_DIR, else ../shared/data/babi-dialog). A model file holds the
+// (DIR: --data, else babi-dialog/ in the data folder, core/data.h). A model file holds the
 // parameters, vocabulary and candidates. Bad input (malformed line, a response missing from the
 // candidates, a file that is not a memn2n model) throws DataError / InvalidArgument with one line.
 #pragma once
