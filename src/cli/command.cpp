@@ -12,12 +12,21 @@ std::string& command_line_storage() {
   return line;
 }
 
-// The exit code for an error: 2 for what the user can fix (bad config, argument, storage,
-// data), 1 for a failure at run time.
-int exit_code_of(const Error& e) {
+// Prints one line for an error and returns its exit code: 2 for what the user can fix (bad
+// config, argument, storage, data), 1 for a failure at run time.
+int report(const Error& e, std::ostream& err) {
+  err << "metadial: " << e.what() << "\n";
   const bool user_error = dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const InvalidArgument*>(&e) ||
                           dynamic_cast<const StorageError*>(&e) || dynamic_cast<const DataError*>(&e);
   return user_error ? 2 : 1;
+}
+
+// The command whose subcommand (apps[i] for commands[i]) was parsed; nullptr if none.
+Command* parsed_command(const Commands& commands, const std::vector<CLI::App*>& apps) {
+  for (size_t i = 0; i < commands.size(); ++i) {
+    if (apps[i]->parsed()) return commands[i].get();
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -34,19 +43,16 @@ CLI::App* CommandGroup::add_to(CLI::App& parent) {
 }
 
 int CommandGroup::run(std::ostream& out) {
-  for (size_t i = 0; i < children_.size(); ++i) {
-    if (apps_[i]->parsed()) return children_[i]->run(out);
-  }
-  MD_ASSERT(false, "command group '", name_, "' ran without a parsed child");
-  return 2;
+  Command* child = parsed_command(children_, apps_);
+  MD_ASSERT(child != nullptr, "command group '", name_, "' ran without a parsed child");
+  return child->run(out);
 }
 
 int run_guarded(Command& command, std::ostream& out, std::ostream& err) {
   try {
     return command.run(out);
   } catch (const Error& e) {
-    err << "metadial: " << e.what() << "\n";
-    return exit_code_of(e);
+    return report(e, err);
   } catch (const std::exception& e) {
     err << "metadial: unexpected error: " << e.what() << "\n";
     return 1;
@@ -66,8 +72,7 @@ int run_program(CLI::App& app, Commands& commands, int argc, const char* const* 
     err << "metadial: " << e.what() << " (see metadial --help)\n";
     return 2;
   } catch (const Error& e) {  // a flag's value refused by the library while parsing
-    err << "metadial: " << e.what() << "\n";
-    return exit_code_of(e);
+    return report(e, err);
   }
   std::string& line = command_line_storage();
   line = "metadial";
@@ -75,10 +80,9 @@ int run_program(CLI::App& app, Commands& commands, int argc, const char* const* 
     const std::string a = argv[i];
     line += a.find_first_of(" \t'\"") == std::string::npos ? " " + a : " '" + a + "'";
   }
-  for (size_t i = 0; i < commands.size(); ++i) {
-    if (apps[i]->parsed()) return run_guarded(*commands[i], out, err);
-  }
-  return 2;
+  Command* command = parsed_command(commands, apps);  // require_subcommand(1): one was parsed
+  MD_ASSERT(command != nullptr, "no command was parsed");
+  return run_guarded(*command, out, err);
 }
 
 const std::string& command_line() { return command_line_storage(); }

@@ -89,11 +89,6 @@ study::Study pick_study(storage::Storage& storage, const std::optional<std::stri
   throw InvalidArgument("storage '" + url + "' holds several studies (" + names + "); choose one with --study NAME");
 }
 
-// A storage that must already exist (a missing SQLite file is one StorageError line).
-std::unique_ptr<storage::Storage> open_for_reading(const std::string& url) {
-  return storage::open_storage(url, storage::OpenMode::kExisting);
-}
-
 std::string study_name_from_path(const std::string& path) {
   std::string stem = std::filesystem::path(path).stem().string();
   return stem.empty() ? "study" : stem;
@@ -273,7 +268,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
 }
 
 int run_trials(const ReadArgs& args, std::ostream& out) {
-  auto storage = open_for_reading(args.storage);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
   auto study = pick_study(*storage, args.study, args.storage);
   const auto trials = study.trials();
   std::vector<std::string> header = {"number", "state", "value", "fidelity", "cost", "seconds"};
@@ -307,7 +302,7 @@ int run_trials(const ReadArgs& args, std::ostream& out) {
 }
 
 int run_best(const ReadArgs& args, std::ostream& out) {
-  auto storage = open_for_reading(args.storage);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
   auto study = pick_study(*storage, args.study, args.storage);
   auto best = study.best_trial();
   if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
@@ -328,7 +323,7 @@ int run_best(const ReadArgs& args, std::ostream& out) {
 }
 
 int run_studies(const ReadArgs& args, std::ostream& out) {
-  auto storage = open_for_reading(args.storage);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : storage->list_studies()) {
     auto st = study::Study::load(*storage, s.name);

@@ -33,7 +33,7 @@ Commands make_commands() {
   c.push_back(command<ReadArgs>("trials", "list the trials of a stored study", declare_trials, run_trials));
   c.push_back(command<ReadArgs>("best", "show the best trial of a stored study", declare_best, run_best));
   c.push_back(command<ReadArgs>("studies", "list the studies in a storage", declare_studies, run_studies));
-  c.push_back(std::make_unique<StudyCommand>());
+  c.push_back(make_study_command());
 #if METADIAL_WITH_TORCH
   c.push_back(group(
       "meta-train", "meta-train a learned optimizer across many tasks",

@@ -77,23 +77,16 @@ void declare_study_rename(CLI::App& app, StudyRenameArgs& args) {
   app.add_option("--storage", args.storage, "memory | sqlite:PATH")->capture_default_str();
 }
 
-CLI::App* StudyCommand::add_to(CLI::App& parent) {
-  CLI::App* app = parent.add_subcommand("study", "delete or rename a stored study");
-  app->require_subcommand(1);
-  delete_app_ = app->add_subcommand(
-      "delete", "delete a study with all its trials (needs --yes; refuses a study with running trials unless --force)");
-  declare_study_delete(*delete_app_, delete_args_);
-  rename_app_ = app->add_subcommand(
-      "rename", "rename a study, keeping its trials (running workers keep writing to it under the new name)");
-  declare_study_rename(*rename_app_, rename_args_);
-  return app;
-}
-
-int StudyCommand::run(std::ostream& out) {
-  if (delete_app_ != nullptr && delete_app_->parsed()) return run_study_delete(delete_args_, out);
-  if (rename_app_ != nullptr && rename_app_->parsed()) return run_study_rename(rename_args_, out);
-  MD_ASSERT(false, "`study` ran without delete or rename");
-  return 2;
+std::unique_ptr<Command> make_study_command() {
+  return group("study", "delete or rename a stored study",
+               command<StudyDeleteArgs>("delete",
+                                        "delete a study with all its trials (needs --yes; refuses a study with "
+                                        "running trials unless --force)",
+                                        declare_study_delete, run_study_delete),
+               command<StudyRenameArgs>("rename",
+                                        "rename a study, keeping its trials (running workers keep writing to it "
+                                        "under the new name)",
+                                        declare_study_rename, run_study_rename));
 }
 
 }  // namespace metadial::cli

@@ -15,6 +15,7 @@
 // no --yes) are thrown as InvalidArgument / StorageError: one line, exit 2.
 #pragma once
 
+#include <memory>
 #include <ostream>
 #include <string>
 
@@ -48,17 +49,7 @@ int run_study_delete(const StudyDeleteArgs& args, std::ostream& out);
 /// `metadial study rename OLD NEW ...`; returns 0, prints one line.
 int run_study_rename(const StudyRenameArgs& args, std::ostream& out);
 
-/// `metadial study delete|rename`.
-class StudyCommand final : public Command {
- public:
-  CLI::App* add_to(CLI::App& parent) override;
-  int run(std::ostream& out) override;
-
- private:
-  StudyDeleteArgs delete_args_;
-  StudyRenameArgs rename_args_;
-  CLI::App* delete_app_ = nullptr;
-  CLI::App* rename_app_ = nullptr;
-};
+/// `metadial study delete|rename`: a CommandGroup of the two.
+std::unique_ptr<Command> make_study_command();
 
 }  // namespace metadial::cli

@@ -128,8 +128,7 @@ TuneConfig parse_tune_config(const std::string& text, const std::string& name) {
 TuneConfig load_tune_config(const std::string& path) { return from_table(config::load_toml(path)); }
 
 ConfigError objective_error(const TuneConfig& cfg, const std::string& what) {
-  const bool named = what.find("[objective") != std::string::npos;
-  return ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": ", named ? "" : "[objective] ", what));
+  return ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": ", what));
 }
 
 }  // namespace metadial::cli

@@ -56,9 +56,9 @@ TuneConfig load_tune_config(const std::string& path);
 /// Same, from a string (`name` is used in messages).
 TuneConfig parse_tune_config(const std::string& text, const std::string& name);
 
-/// An objective's refusal of its [objective] options (InvalidArgument's message `what`) as the
-/// config's error: "FILE:LINE: [objective] what" (without a second "[objective]" when `what`
-/// already names the table, as the config reader's messages do).
+/// An objective's refusal of its [objective] table (InvalidArgument's message `what`, which names
+/// the objective and the key: the config reader's wording) as the config's error:
+/// "FILE:LINE: what", LINE being the [objective] table's.
 ConfigError objective_error(const TuneConfig& cfg, const std::string& what);
 
 }  // namespace metadial::cli

@@ -48,12 +48,12 @@ class StudyCommandTest : public ::testing::Test {
   /// Parses "study ..." as the program would and runs the command; returns what it printed.
   /// Throws what run() throws; a parse error fails the test.
   std::string run(const std::string& command_line) {
-    StudyCommand command;
+    const auto command = make_study_command();
     CLI::App app{"metadial"};
-    command.add_to(app);
+    command->add_to(app);
     app.parse(command_line, /*program_name_included=*/false);
     std::ostringstream out;
-    EXPECT_EQ(command.run(out), 0);
+    EXPECT_EQ(command->run(out), 0);
     return out.str();
   }
 
@@ -104,12 +104,12 @@ TEST_F(StudyCommandTest, DeleteWithoutYesRefusesAndDeletesNothing) {
 
 TEST_F(StudyCommandTest, AUserErrorExitsWith2AndOneLine) {
   make_study("x", 1);
-  StudyCommand command;
+  const auto command = make_study_command();
   CLI::App app{"metadial"};
-  command.add_to(app);
+  command->add_to(app);
   app.parse("study delete x --storage " + url_, false);
   std::ostringstream out, err;
-  EXPECT_EQ(run_guarded(command, out, err), 2);
+  EXPECT_EQ(run_guarded(*command, out, err), 2);
   EXPECT_EQ(out.str(), "");
   const std::string line = err.str();
   EXPECT_EQ(line.rfind("metadial: not deleting study 'x' (1 trial)", 0), 0u) << line;
@@ -210,9 +210,9 @@ TEST_F(StudyCommandTest, RenameOntoATakenNameIsRefusedAndChangesNothing) {
 
 TEST_F(StudyCommandTest, TheCommandLineNeedsASubcommandAndItsNames) {
   for (const char* line : {"study", "study delete", "study rename a", "study frobnicate x"}) {
-    StudyCommand command;
+    const auto command = make_study_command();
     CLI::App app{"metadial"};
-    command.add_to(app);
+    command->add_to(app);
     EXPECT_THROW(app.parse(line, false), CLI::ParseError) << line;
   }
 }
