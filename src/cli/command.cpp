@@ -1,8 +1,11 @@
 #include "cli/command.h"
 
 #include <iostream>
+#include <string>
+#include <string_view>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 
 namespace metadial::cli {
 namespace {
@@ -15,7 +18,10 @@ std::string& command_line_storage() {
 // Prints one line for an error and returns its exit code: 2 for what the user can fix (bad
 // config, argument, storage, data), 1 for a failure at run time.
 int report(const Error& e, std::ostream& err) {
-  err << "metadial: " << e.what() << "\n";
+  // A message that quotes a stored name or a file's text may hold control characters: escaped, it
+  // stays one line and cannot drive the terminal.
+  const std::string_view what = e.what();
+  err << "metadial: " << (text::has_control_character(what) ? text::escape_controls(what) : std::string(what)) << "\n";
   const bool user_error = dynamic_cast<const ConfigError*>(&e) || dynamic_cast<const InvalidArgument*>(&e) ||
                           dynamic_cast<const StorageError*>(&e) || dynamic_cast<const DataError*>(&e);
   return user_error ? 2 : 1;

@@ -10,11 +10,13 @@
 #include <iomanip>
 #include <limits>
 #include <sstream>
+#include <utility>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
+#include "metadial/core/interrupt.h"
 #include "metadial/core/progress.h"
 #include "metadial/objective/registry.h"
 #include "metadial/objective/tabular.h"
@@ -37,8 +39,19 @@ using study::TrialState;
 
 std::string fmt_value(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : "-"; }
 
-// A plain text table with left-aligned columns.
-std::string render_table(const std::vector<std::string>& header, const std::vector<std::vector<std::string>>& rows) {
+// Every cell as printable(cell): names, values and failure reasons come from users and programs.
+std::vector<std::vector<std::string>> printable_rows(std::vector<std::vector<std::string>> rows) {
+  for (auto& r : rows) {
+    for (auto& cell : r) cell = printable(cell);
+  }
+  return rows;
+}
+
+// A plain text table with left-aligned columns (cells made printable).
+std::string render_table(const std::vector<std::string>& header_in,
+                         const std::vector<std::vector<std::string>>& rows_in) {
+  const std::vector<std::string> header = printable_rows({header_in}).front();
+  const std::vector<std::vector<std::string>> rows = printable_rows(rows_in);
   std::vector<size_t> w(header.size());
   for (size_t i = 0; i < header.size(); ++i) w[i] = header[i].size();
   for (const auto& r : rows) {
@@ -62,8 +75,9 @@ std::string render_table(const std::vector<std::string>& header, const std::vect
   return out.str();
 }
 
-// "key    value" lines, keys padded to one width.
-std::string render_pairs(const std::vector<std::vector<std::string>>& rows) {
+// "key    value" lines, keys padded to one width (made printable).
+std::string render_pairs(const std::vector<std::vector<std::string>>& rows_in) {
+  const std::vector<std::vector<std::string>> rows = printable_rows(rows_in);
   size_t w = 0;
   for (const auto& r : rows) w = std::max(w, r[0].size());
   std::string out;
@@ -83,10 +97,13 @@ study::Study pick_study(storage::Storage& storage, const std::optional<std::stri
   if (name) return study::Study::load(storage, *name);
   auto all = storage.list_studies();
   if (all.size() == 1) return study::Study::load(storage, all.front().name);
-  if (all.empty()) throw InvalidArgument("storage '" + url + "' holds no study yet (run `metadial tune` first)");
+  if (all.empty()) {
+    throw InvalidArgument("storage '" + printable(storage::mask_password(url)) + "' holds no study yet (run `metadial tune` first)");
+  }
   std::string names;
-  for (const auto& s : all) names += (names.empty() ? "" : ", ") + s.name;
-  throw InvalidArgument("storage '" + url + "' holds several studies (" + names + "); choose one with --study NAME");
+  for (const auto& s : all) names += (names.empty() ? "" : ", ") + printable(s.name);
+  throw InvalidArgument("storage '" + printable(storage::mask_password(url)) + "' holds several studies (" + names +
+                        "); choose one with --study NAME");
 }
 
 std::string study_name_from_path(const std::string& path) {
@@ -96,6 +113,59 @@ std::string study_name_from_path(const std::string& path) {
 
 nlohmann::json best_params_json(const std::optional<FrozenTrial>& best) {
   return best ? space::to_json(best->params) : nlohmann::json(nullptr);
+}
+
+// Applies the flags of `tune` over its config. Each flag is checked against the same range as its
+// [study] key (tune_config.h), naming the flag; the integer ones already while parsing (declare_tune),
+// again here for callers that fill TuneArgs themselves.
+void apply_tune_flags(const TuneArgs& args, TuneConfig& cfg) {
+  auto integer = [](const IntSetting& setting, auto v) {
+    MD_CHECK(std::cmp_greater_equal(v, setting.min) && std::cmp_less_equal(v, setting.max), setting.flag, " ",
+             setting.range(), " (got ", v, ")");
+    return static_cast<int64_t>(v);
+  };
+  if (args.sampler) cfg.sampler = *args.sampler;
+  if (args.trials) cfg.trials = integer(kTrialsSetting, *args.trials);
+  if (args.jobs) cfg.jobs = static_cast<int>(integer(kJobsSetting, *args.jobs));
+  if (args.seed) cfg.seed = static_cast<uint64_t>(integer(kSeedSetting, *args.seed));
+  if (args.max_cost) {
+    kMaxCostSetting.check_flag(*args.max_cost);
+    cfg.max_cost = *args.max_cost;
+  }
+  if (args.max_wall_s) {
+    kMaxWallSetting.check_flag(*args.max_wall_s);
+    cfg.max_wall_s = *args.max_wall_s;
+  }
+  if (args.heartbeat_interval_s) {
+    kHeartbeatIntervalSetting.check_flag(*args.heartbeat_interval_s);
+    cfg.heartbeat_interval_s = *args.heartbeat_interval_s;
+  }
+  if (args.heartbeat_timeout_s) {
+    kHeartbeatTimeoutSetting.check_flag(*args.heartbeat_timeout_s);
+    cfg.heartbeat_timeout_s = *args.heartbeat_timeout_s;
+  }
+  if (!(cfg.heartbeat_timeout_s > cfg.heartbeat_interval_s)) {
+    // A config's own pair was checked when it was read: a flag made them cross.
+    MD_CHECK(!args.heartbeat_timeout_s, kHeartbeatTimeoutSetting.flag, " ", cfg.heartbeat_timeout_s,
+             " must exceed the heartbeat interval (", cfg.heartbeat_interval_s, " s)");
+    throw InvalidArgument(detail::concat(kHeartbeatIntervalSetting.flag, " ", cfg.heartbeat_interval_s,
+                                         " must be below the heartbeat timeout (", cfg.heartbeat_timeout_s, " s)"));
+  }
+}
+
+// A CLI11 check that parses an integer flag's text itself, so that an out-of-range value is
+// refused in one line naming the flag (InvalidArgument, exit 2) instead of being clamped or
+// wrapped by the conversion to the flag's type.
+CLI::Validator integer_in(const IntSetting& setting) {
+  const std::string hint = setting.max == std::numeric_limits<int64_t>::max()
+                               ? detail::concat(">= ", setting.min)
+                               : detail::concat(setting.min, "..", setting.max);
+  return CLI::Validator(
+      [&setting](std::string& text) {
+        setting.parse_flag(text);
+        return std::string();
+      },
+      hint);
 }
 
 }  // namespace
@@ -119,19 +189,23 @@ std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg) {
 
 void declare_tune(CLI::App& c, TuneArgs& a) {
   c.add_option("config", a.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
-  c.add_option("--storage", a.storage, "memory | sqlite:PATH (default sqlite:metadial.db)");
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
   c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | lstm | lstm-mf | hyprl (overrides [study] sampler)");
-  c.add_option("--trials", a.trials, "complete trials the study should reach");
-  c.add_option("--jobs", a.jobs, "trials evaluated in parallel");
-  c.add_option("--seed", a.seed, "random seed");
+  c.add_option("--trials", a.trials, "complete trials the study should reach")->check(integer_in(kTrialsSetting));
+  c.add_option("--jobs", a.jobs, "trials evaluated in parallel")->check(integer_in(kJobsSetting));
+  c.add_option("--seed", a.seed, "random seed")->check(integer_in(kSeedSetting));
   c.add_option("--max-cost", a.max_cost, "total cost budget of the study");
   c.add_option("--max-wall", a.max_wall_s, "wall-time budget of this run, seconds");
+  c.add_option("--heartbeat-interval", a.heartbeat_interval_s,
+               "seconds between the heartbeats of this run's running trials (default 5)");
+  c.add_option("--heartbeat-timeout", a.heartbeat_timeout_s,
+               "seconds of silence after which another worker's running trial is failed (default 120)");
   c.add_flag("--json", a.json, "print one JSON summary as the last line of stdout");
 }
 
 void declare_studies(CLI::App& c, ReadArgs& a) {
-  c.add_option("--storage", a.storage, "memory | sqlite:PATH")->capture_default_str();
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB")->capture_default_str();
 }
 
 void declare_trials(CLI::App& c, ReadArgs& a) {
@@ -148,18 +222,7 @@ void declare_best(CLI::App& c, ReadArgs& a) {
 
 int run_tune(const TuneArgs& args, std::ostream& out) {
   TuneConfig cfg = load_tune_config(args.config_path);
-  if (args.sampler) cfg.sampler = *args.sampler;
-  if (args.trials) {
-    MD_CHECK(*args.trials >= 0, "--trials must be >= 0 (got ", *args.trials, ")");
-    cfg.trials = *args.trials;
-  }
-  if (args.jobs) {
-    MD_CHECK(*args.jobs >= 1, "--jobs must be >= 1 (got ", *args.jobs, ")");
-    cfg.jobs = *args.jobs;
-  }
-  if (args.seed) cfg.seed = *args.seed;
-  if (args.max_cost) cfg.max_cost = *args.max_cost;
-  if (args.max_wall_s) cfg.max_wall_s = *args.max_wall_s;
+  apply_tune_flags(args, cfg);
   const std::string url = args.storage.value_or(cfg.storage.value_or(kDefaultStorage));
   const std::string name = args.study.value_or(cfg.study_name.value_or(study_name_from_path(cfg.file)));
 
@@ -196,15 +259,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
       cfg.direction ? study::direction_from_string(*cfg.direction)
                     : (objective->minimize() ? study::Direction::kMinimize : study::Direction::kMaximize);
 
-  study::OptimizeOptions opts;
-  opts.n_trials = cfg.trials;
-  opts.jobs = cfg.jobs;
-  opts.seed = cfg.seed;
-  opts.max_consecutive_failures = cfg.max_consecutive_failures;
-  if (cfg.max_cost) opts.max_cost = *cfg.max_cost;
-  if (cfg.max_wall_s) opts.max_wall_s = *cfg.max_wall_s;
-  if (cfg.trial_timeout_s) opts.trial_timeout_s = *cfg.trial_timeout_s;
-  opts.validate();
+  study::OptimizeOptions opts = optimize_options(cfg);
 
   auto storage = storage::open_storage(url);
   nlohmann::json attrs = {{"sampler", cfg.sampler},
@@ -213,7 +268,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
                           {"config", std::filesystem::absolute(cfg.file).string()}};
   auto study = study::Study::create_or_load(*storage, name, space, direction, attrs);
 
-  ProgressDisplay progress("tune " + name, cfg.trials);
+  ProgressDisplay progress("tune " + printable(name), cfg.trials);
   const auto known = objective->known_optimum();
   opts.on_trial_finished = [&](const study::Progress& p) {
     std::string status = "best " + fmt_value(p.best_value);
@@ -225,13 +280,14 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
   progress.finish();
 
   std::vector<std::vector<std::string>> rows = {
-      {"study", name + "  (" + url + ")"},
+      {"study", name + "  (" + storage::mask_password(url) + ")"},
       {"sampler", cfg.sampler},
       {"objective", objective->name()},
-      {"trials", fmt::format("{} complete, {} pruned, {} failed ({} run now{})", r.n_complete, r.n_pruned,
-                             r.n_failed, r.n_run,
-                             r.n_recovered ? fmt::format(", {} abandoned marked failed", r.n_recovered) : "")},
-      {"stopped", to_string(r.stop_reason)},
+      {"trials", fmt::format("{} complete, {} pruned, {} failed ({} run now{})", r.n_complete, r.n_pruned, r.n_failed,
+                             r.n_run, r.n_recovered ? fmt::format(", {} abandoned marked failed", r.n_recovered) : "")},
+      {"stopped", r.stop_reason == study::StopReason::kInterrupted
+                      ? std::string("interrupted by ") + interrupt::signal_name(interrupt::requested())
+                      : std::string(to_string(r.stop_reason))},
       {"best value", r.best ? fmt_value(r.best->value) + fmt::format("  (trial {})", r.best->number) : "-"},
   };
   if (known && r.best) rows.push_back({"simple regret", fmt::format("{:.6g}", *r.best->value - *known)});
@@ -242,7 +298,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
 
   if (args.json) {
     nlohmann::json j = {{"study", name},
-                        {"storage", url},
+                        {"storage", storage::mask_password(url)},
                         {"sampler", cfg.sampler},
                         {"objective", objective->name()},
                         {"n_trials", r.n_complete + r.n_pruned + r.n_failed},
@@ -261,14 +317,16 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
   }
   out.flush();
   if (r.stop_reason == study::StopReason::kFailures) {
-    throw Error(detail::concat("study '", name, "' stopped after ", cfg.max_consecutive_failures,
-                               " failed trials in a row; last: ", r.last_failure));
+    throw Error(detail::concat("study '", printable(name), "' stopped after ", cfg.max_consecutive_failures,
+                               " failed trials in a row; last: ", printable(r.last_failure)));
   }
+  // Stopped by Ctrl-C / SIGTERM / SIGHUP: the summary above, then 128 + the signal.
+  if (r.stop_reason == study::StopReason::kInterrupted && interrupt::exit_code() != 0) return interrupt::exit_code();
   return 0;
 }
 
 int run_trials(const ReadArgs& args, std::ostream& out) {
-  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
   auto study = pick_study(*storage, args.study, args.storage);
   const auto trials = study.trials();
   std::vector<std::string> header = {"number", "state", "value", "fidelity", "cost", "seconds"};
@@ -295,17 +353,18 @@ int run_trials(const ReadArgs& args, std::ostream& out) {
     line(header);
     for (const auto& r : rows) line(r);
   } else {
-    out << "study " << study.name() << " (" << to_string(study.direction()) << "), " << trials.size() << " trials\n";
+    out << "study " << printable(study.name()) << " (" << to_string(study.direction()) << "), " << trials.size()
+        << " trials\n";
     out << render_table(header, rows);
   }
   return 0;
 }
 
 int run_best(const ReadArgs& args, std::ostream& out) {
-  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
   auto study = pick_study(*storage, args.study, args.storage);
   auto best = study.best_trial();
-  if (!best) throw InvalidArgument("study '" + study.name() + "' has no complete trial yet");
+  if (!best) throw InvalidArgument("study '" + printable(study.name()) + "' has no complete trial yet");
   if (args.json) {
     out << nlohmann::json{{"study", study.name()},
                           {"best_trial", best->number},
@@ -316,14 +375,15 @@ int run_best(const ReadArgs& args, std::ostream& out) {
         << "\n";
     return 0;
   }
-  out << "study " << study.name() << ": best trial " << best->number << ", value " << fmt::format("{:.10g}", *best->value)
-      << "\n";
-  for (const auto& [k, v] : best->params) out << "  " << k << " = " << space::to_string(v) << "\n";
+  out << "study " << printable(study.name()) << ": best trial " << best->number << ", value "
+      << fmt::format("{:.10g}", *best->value) << "\n";
+  for (const auto& [k, v] : best->params)
+    out << "  " << printable(k) << " = " << printable(space::to_string(v)) << "\n";
   return 0;
 }
 
 int run_studies(const ReadArgs& args, std::ostream& out) {
-  auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : storage->list_studies()) {
     auto st = study::Study::load(*storage, s.name);

@@ -6,8 +6,10 @@
 #include <optional>
 #include <ostream>
 #include <string>
+#include <string_view>
 
 #include "cli/tune_config.h"
+#include "metadial/core/text.h"
 #include "metadial/objective/objective.h"
 
 namespace CLI {
@@ -29,12 +31,15 @@ struct TuneArgs {
   std::optional<uint64_t> seed;
   std::optional<double> max_cost;
   std::optional<double> max_wall_s;
+  std::optional<double> heartbeat_interval_s;
+  std::optional<double> heartbeat_timeout_s;
   bool json = false;
 };
 
 /// Flags of `metadial tune`.
 void declare_tune(CLI::App& command, TuneArgs& args);
-/// `metadial tune`: returns the process exit code (0 ok, 1 the study stopped on failures).
+/// `metadial tune`: returns the process exit code (0 ok, 1 the study stopped on failures,
+/// interrupt::exit_code() -- 130, 143, 129 -- when a signal stopped it; the summary is printed).
 /// Throws ConfigError / InvalidArgument / StorageError for user errors (exit 2 in main).
 int run_tune(const TuneArgs& args, std::ostream& out);
 
@@ -56,6 +61,12 @@ int run_trials(const ReadArgs& args, std::ostream& out);
 int run_best(const ReadArgs& args, std::ostream& out);
 /// `metadial studies`: the studies in a storage.
 int run_studies(const ReadArgs& args, std::ostream& out);
+
+/// `s` as it may be printed to a terminal: control characters (escape sequences, newlines) written
+/// as \x1b, \n, ..., backslashes doubled (text::escape_controls). Every name and value that
+/// `tune`, `studies`, `trials`, `best` and `study` print in text goes through it; JSON and CSV
+/// output keep the stored bytes (they are quoted by their formats).
+inline std::string printable(std::string_view s) { return text::escape_controls(s); }
 
 /// Builds the objective a config describes (a built-in function or an external command).
 std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg);

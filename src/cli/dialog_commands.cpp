@@ -231,7 +231,7 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   const std::string url = a.storage.value_or(cfg.storage.value_or(kDefaultStorage));
   std::string stem = std::filesystem::path(cfg.file).stem().string();
   const std::string name = a.study.value_or(cfg.study_name.value_or(stem.empty() ? "study" : stem));
-  auto storage = storage::open_storage(url, storage::OpenMode::kExisting);
+  auto storage = storage::open_storage(url, storage::OpenMode::kReadOnly);
   const auto study = study::Study::load(*storage, name);
   const int target = static_cast<int>(opts.fidelities.size()) - 1;
   const auto best = study.best_trial(target);
@@ -376,7 +376,7 @@ void declare_dialog_show(CLI::App& s, DialogShowArgs& a) {
 
 void declare_dialog_compare(CLI::App& c, DialogCompareArgs& a) {
   c.add_option("config", a.config, "the study's config file (TOML)")->required()->check(CLI::ExistingFile);
-  c.add_option("--storage", a.storage, "memory | sqlite:PATH (default: the config's, else sqlite:metadial.db)");
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default: the config's, else sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
   c.add_option("--versus", a.versus, "a second study in the same storage (e.g. GP-BO at the same cost) whose best is retrained too");
   c.add_option("--seeds", a.seeds, "independent trainings per configuration (default: the config's)");

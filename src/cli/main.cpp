@@ -2,13 +2,16 @@
 //
 // Exit codes: 0 success; 1 a run that failed at run time (e.g. a study stopped on repeated
 // trial failures); 2 a user error (bad flag, bad config, unusable storage, bad data or model
-// file), with one line on stderr naming what is wrong and where.
+// file), with one line on stderr naming what is wrong and where; 130 / 143 / 129 `tune` stopped by
+// SIGINT / SIGTERM / SIGHUP.
 #include <CLI/CLI.hpp>
 
 #include <iostream>
+#include <string_view>
 
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "cli/storage_commands.h"
 #include "cli/study_commands.h"
 #if METADIAL_WITH_TORCH
 #include "cli/dialog_commands.h"
@@ -21,6 +24,7 @@
 #include "metadial/nn/threads.h"
 #endif
 #include "cli/version.h"
+#include "metadial/core/interrupt.h"
 
 namespace {
 
@@ -34,6 +38,7 @@ Commands make_commands() {
   c.push_back(command<ReadArgs>("best", "show the best trial of a stored study", declare_best, run_best));
   c.push_back(command<ReadArgs>("studies", "list the studies in a storage", declare_studies, run_studies));
   c.push_back(make_study_command());
+  c.push_back(make_storage_command());
 #if METADIAL_WITH_TORCH
   c.push_back(group(
       "meta-train", "meta-train a learned optimizer across many tasks",
@@ -97,5 +102,9 @@ int main(int argc, char** argv) {
   CLI::App app{"metadial: learning to learn task-oriented dialogue agents"};
   app.set_version_flag("--version", std::string("metadial ") + version());
   Commands commands = make_commands();
+  // `tune` stops cleanly on Ctrl-C, SIGTERM and SIGHUP (its trials' programs stopped, the trials
+  // failed as interrupted, exit 128 + the signal). The other commands do not look at the flag:
+  // they keep the default action of these signals, so that they still stop at once.
+  if (argc > 1 && std::string_view(argv[1]) == "tune") metadial::interrupt::install();
   return run_program(app, commands, argc, argv, std::cout, std::cerr);
 }

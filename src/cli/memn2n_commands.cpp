@@ -4,10 +4,12 @@
 #include <filesystem>
 #include <memory>
 #include <sstream>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "metadial/agents/memn2n/babi.h"
 #include "metadial/agents/memn2n/retrieval.h"
 #include "metadial/core/data.h"
 #include "metadial/core/error.h"
@@ -22,6 +24,47 @@ const char* kTaskFiles[] = {"task1-API-calls", "task2-API-refine", "task3-option
 
 // --data is the bAbI dialog folder itself; without it, babi-dialog/ in the data folder.
 std::string babi_dir(const std::string& flag) { return flag.empty() ? data_set_dir("babi-dialog") : flag; }
+
+// What a dialogue file holds, for the summary printed before training or scoring: counts and
+// what the reader changed (empty user sides read as <SILENCE>, overlong sentences cut).
+struct FileSummary {
+  std::string role, path;
+  DialogReadStats stats;
+};
+
+FileSummary summarize(const std::string& role, const std::string& path) {
+  FileSummary f{role, path, {}};
+  (void)read_dialogs(path, -1, &f.stats);
+  return f;
+}
+
+// "1 dialogue", "2 dialogues".
+std::string counted(int64_t n, const char* thing) { return fmt::format("{} {}{}", n, thing, n == 1 ? "" : "s"); }
+
+std::string describe(const FileSummary& f) {
+  const DialogReadStats& s = f.stats;
+  std::string line = fmt::format("{} {}: {}, {}", f.role, f.path, counted(s.dialogs, "dialogue"), counted(s.responses, "response"));
+  if (s.silent_turns > 0) line += fmt::format("; {} read as {}", counted(s.silent_turns, "empty user side"), kSilence);
+  if (s.long_sentences > 0) {
+    line += fmt::format("; {} of more than {} words cut to {} first {} (longest {} words, first at {}:{})",
+                        counted(s.long_sentences, "sentence"), kMaxSentenceWords, s.long_sentences == 1 ? "its" : "their",
+                        kMaxSentenceWords, s.longest_sentence, f.path, s.first_long_line);
+  }
+  return line + "\n";
+}
+
+nlohmann::json to_json(const FileSummary& f) {
+  return {{"file", f.path},
+          {"dialogues", f.stats.dialogs},
+          {"responses", f.stats.responses},
+          {"silent_turns", f.stats.silent_turns},
+          {"cut_sentences", f.stats.long_sentences}};
+}
+
+void check_memory(int memory) {
+  MD_CHECK(memory >= 1 && memory <= kMaxMemorySize, "--memory ", memory, " must be in [1, ", kMaxMemorySize,
+           "] (memory slots: the last utterances a response is chosen from; the references use 50)");
+}
 
 }  // namespace
 
@@ -43,6 +86,13 @@ int run_memn2n_train(const Memn2nTrainArgs& a, std::ostream& out) {
   }
   MD_CHECK(!o.train.empty() && !o.validation.empty() && !o.candidates.empty(),
            "memn2n train needs --task N, or --train, --dev and --candidates files");
+  check_memory(a.memory);
+  std::vector<FileSummary> files{summarize("train", o.train), summarize("dev", o.validation)};
+  if (!o.test.empty()) files.push_back(summarize("test", o.test));
+  if (!a.json) {
+    for (const auto& f : files) out << describe(f);
+    out.flush();
+  }
   o.epochs = a.epochs;
   o.learning_rate = a.lr;
   o.memory_size = a.memory;
@@ -57,6 +107,9 @@ int run_memn2n_train(const Memn2nTrainArgs& a, std::ostream& out) {
                      {"best_validation", r.best_validation}, {"best_epoch", r.best_epoch},
                      {"vocab_size", r.vocab_size},         {"candidates", r.candidates},
                      {"seconds", r.seconds}};
+    nlohmann::json read = nlohmann::json::object();
+    for (const auto& f : files) read[f.role] = to_json(f);
+    j["files"] = std::move(read);
     if (r.test_accuracy >= 0) {
       j["test_accuracy"] = r.test_accuracy;
       j["test_examples"] = r.test_examples;
@@ -72,10 +125,17 @@ int run_memn2n_train(const Memn2nTrainArgs& a, std::ostream& out) {
 }
 
 int run_memn2n_eval(const Memn2nEvalArgs& a, std::ostream& out) {
+  // A file without any response is refused (make_examples): 0 % of 0 responses is no result.
+  const FileSummary f = summarize("test", a.test);
   const RetrievalEvalReport r = evaluate_retrieval(a.model, a.test);
   if (a.json) {
-    out << nlohmann::json{{"test_accuracy", r.accuracy}, {"responses", r.responses}}.dump() << "\n";
+    out << nlohmann::json{{"test_accuracy", r.accuracy}, {"responses", r.responses}, {"silent_turns", f.stats.silent_turns}}
+               .dump()
+        << "\n";
   } else {
+    if (f.stats.silent_turns > 0) {
+      out << fmt::format("{}: {} read as {}\n", a.test, counted(f.stats.silent_turns, "empty user side"), kSilence);
+    }
     out << fmt::format("test {:.2f} % ({} responses)\n", 100 * r.accuracy, r.responses);
   }
   return 0;
@@ -90,7 +150,7 @@ void declare_memn2n_train(CLI::App& t, Memn2nTrainArgs& a) {
   t.add_option("--candidates", a.candidates, "candidate responses");
   t.add_option("--epochs", a.epochs, "epochs (default 10)");
   t.add_option("--lr", a.lr, "Adam learning rate (default 0.01)");
-  t.add_option("--memory", a.memory, "memory slots (default 50)");
+  t.add_option("--memory", a.memory, "memory slots (default 50, at most 1000)");
   t.add_option("--batch", a.batch, "batch size (default 32)");
   t.add_option("--seed", a.seed, "seed");
   t.add_option("--out", a.out, "model file to write");

@@ -7,8 +7,11 @@
 //
 // --task N reads DIR/dialog-babi-taskN-*-{trn,dev,tst}.txt and DIR/dialog-babi-candidates.txt
 // (DIR: --data, else babi-dialog/ in the data folder, core/data.h). A model file holds the
-// parameters, vocabulary and candidates. Bad input (malformed line, a response missing from the
-// candidates, a file that is not a memn2n model) throws DataError / InvalidArgument with one line.
+// parameters, vocabulary and candidates. `train` first prints one line per file: dialogues,
+// responses, empty user sides read as <SILENCE>, sentences cut to kMaxSentenceWords (babi.h).
+// Bad input (malformed line, a file without any response, a response missing from the
+// candidates, --memory outside [1, kMaxMemorySize], a file that is not a memn2n model) throws
+// DataError / InvalidArgument with one line.
 #pragma once
 
 #include <cstdint>

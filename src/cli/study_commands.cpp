@@ -19,8 +19,8 @@ std::string count_trials(int64_t n) { return concat(n, n == 1 ? " trial" : " tri
 storage::StudyRecord existing_study(storage::Storage& storage, const std::string& name, const std::string& url) {
   if (auto found = storage.find_study(name)) return *found;
   std::string names;
-  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + s.name;
-  throw StorageError(concat("no study '", name, "' in storage '", url, "' (",
+  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + printable(s.name);
+  throw StorageError(concat("no study '", printable(name), "' in storage '", printable(storage::mask_password(url)), "' (",
                             names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
 }
 
@@ -42,14 +42,16 @@ int run_study_delete(const StudyDeleteArgs& args, std::ostream& out) {
           ? concat(count_trials(running), running == 1 ? " is" : " are",
                    " still running, so a worker may be using it: stop its workers, or add --force if they are gone")
           : "";
-  MD_CHECK(args.yes, "not deleting study '", args.name, "' (", count_trials(n), ") from ", args.storage,
-           " without --yes: deleting cannot be undone; add --yes to delete it",
+  MD_CHECK(args.yes, "not deleting study '", printable(args.name), "' (", count_trials(n), ") from ",
+           printable(storage::mask_password(args.storage)), " without --yes: deleting cannot be undone; add --yes to delete it",
            running_note.empty() ? "" : " (" + running_note + ")");
-  MD_CHECK_AS(StorageError, running_note.empty(), "refusing to delete study '", args.name, "': ", running_note);
+  MD_CHECK_AS(StorageError, running_note.empty(), "refusing to delete study '", printable(args.name),
+              "': ", running_note);
   // The storage checks again, atomically: a worker may have started a trial since.
   const int64_t deleted =
       storage->delete_study(args.name, args.force ? storage::IfRunning::kDelete : storage::IfRunning::kRefuse);
-  out << "deleted study '" << args.name << "' (" << count_trials(deleted) << ") from " << args.storage << "\n";
+  out << "deleted study '" << printable(args.name) << "' (" << count_trials(deleted) << ") from "
+      << printable(storage::mask_password(args.storage)) << "\n";
   return 0;
 }
 
@@ -57,14 +59,14 @@ int run_study_rename(const StudyRenameArgs& args, std::ostream& out) {
   auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
   const storage::StudyRecord renamed = storage->rename_study(args.from, args.to);
   const auto n = static_cast<int64_t>(storage->trials(renamed.id).size());
-  out << "renamed study '" << args.from << "' to '" << args.to << "' (" << count_trials(n) << ") in " << args.storage
-      << "\n";
+  out << "renamed study '" << printable(args.from) << "' to '" << printable(args.to) << "' (" << count_trials(n)
+      << ") in " << printable(storage::mask_password(args.storage)) << "\n";
   return 0;
 }
 
 void declare_study_delete(CLI::App& app, StudyDeleteArgs& args) {
   app.add_option("name", args.name, "the study to delete")->required();
-  app.add_option("--storage", args.storage, "memory | sqlite:PATH")->capture_default_str();
+  app.add_option("--storage", args.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB")->capture_default_str();
   app.add_flag("--yes", args.yes, "really delete (it cannot be undone); without it nothing is deleted");
   app.add_flag("--force", args.force,
                "delete even if trials are still running (only when their workers are gone: a worker still "
@@ -74,7 +76,7 @@ void declare_study_delete(CLI::App& app, StudyDeleteArgs& args) {
 void declare_study_rename(CLI::App& app, StudyRenameArgs& args) {
   app.add_option("old", args.from, "the study's current name")->required();
   app.add_option("new", args.to, "its new name (must not be taken)")->required();
-  app.add_option("--storage", args.storage, "memory | sqlite:PATH")->capture_default_str();
+  app.add_option("--storage", args.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB")->capture_default_str();
 }
 
 std::unique_ptr<Command> make_study_command() {

@@ -1,5 +1,8 @@
 #include "cli/tune_config.h"
 
+#include <charconv>
+#include <system_error>
+
 #include "metadial/core/config.h"
 #include "metadial/core/error.h"
 
@@ -50,34 +53,43 @@ TuneConfig from_table(const config::Table& root) {
 
   if (const auto r = root.table("study")) {
     r->expect_keys({"name", "sampler", "trials", "seed", "jobs", "direction", "max_cost", "max_wall_s",
-                    "trial_timeout_s", "max_consecutive_failures", "storage"});
+                    "trial_timeout_s", "max_consecutive_failures", "heartbeat_interval_s", "heartbeat_timeout_s",
+                    "storage"});
     cfg.study_name = r->string("name");
     cfg.sampler = r->string("sampler").value_or(cfg.sampler);
-    cfg.trials = r->integer("trials").value_or(cfg.trials);
-    if (cfg.trials < 0) r->invalid("trials", "must be >= 0");
-    if (auto s = r->integer("seed")) {
-      if (*s < 0) r->invalid("seed", "must be >= 0");
-      cfg.seed = static_cast<uint64_t>(*s);
-    }
-    if (auto j = r->integer("jobs")) {
-      if (*j < 1 || *j > 1024) r->invalid("jobs", "must be between 1 and 1024");
-      cfg.jobs = static_cast<int>(*j);
-    }
+    // An integer in its range, else one line naming the key (never truncated before the check).
+    auto integer = [&](const IntSetting& setting) {
+      const auto v = r->integer(setting.key);
+      if (v && !setting.allows(*v)) r->invalid(setting.key, setting.range());
+      return v;
+    };
+    cfg.trials = integer(kTrialsSetting).value_or(cfg.trials);
+    if (auto s = integer(kSeedSetting)) cfg.seed = static_cast<uint64_t>(*s);
+    if (auto j = integer(kJobsSetting)) cfg.jobs = static_cast<int>(*j);
     cfg.direction = r->string("direction");
     if (cfg.direction && *cfg.direction != "minimize" && *cfg.direction != "maximize") {
       r->invalid("direction", "must be \"minimize\" or \"maximize\"");
     }
-    auto positive = [&](const char* key) {
-      auto v = r->number(key);
-      if (v && !(*v > 0)) r->invalid(key, "must be > 0");
+    auto positive = [&](const PositiveSetting& setting) {
+      auto v = r->number(setting.key);
+      if (v && !setting.allows(*v)) r->invalid(setting.key, setting.range());
       return v;
     };
-    cfg.max_cost = positive("max_cost");
-    cfg.max_wall_s = positive("max_wall_s");
-    cfg.trial_timeout_s = positive("trial_timeout_s");
-    if (auto k = r->integer("max_consecutive_failures")) {
-      if (*k < 1) r->invalid("max_consecutive_failures", "must be >= 1");
-      cfg.max_consecutive_failures = static_cast<int>(*k);
+    cfg.max_cost = positive(kMaxCostSetting);
+    cfg.max_wall_s = positive(kMaxWallSetting);
+    cfg.trial_timeout_s = positive(kTrialTimeoutSetting);
+    if (auto k = integer(kMaxConsecutiveFailuresSetting)) cfg.max_consecutive_failures = static_cast<int>(*k);
+    const auto interval = positive(kHeartbeatIntervalSetting);
+    const auto timeout = positive(kHeartbeatTimeoutSetting);
+    cfg.heartbeat_interval_s = interval.value_or(cfg.heartbeat_interval_s);
+    cfg.heartbeat_timeout_s = timeout.value_or(cfg.heartbeat_timeout_s);
+    if (!(cfg.heartbeat_timeout_s > cfg.heartbeat_interval_s)) {
+      if (timeout) {
+        r->invalid(kHeartbeatTimeoutSetting.key,
+                   detail::concat("must exceed heartbeat_interval_s (", cfg.heartbeat_interval_s, " s)"));
+      }
+      r->invalid(kHeartbeatIntervalSetting.key,
+                 detail::concat("must be below heartbeat_timeout_s (", cfg.heartbeat_timeout_s, " s, the default)"));
     }
     cfg.storage = r->string("storage");
   }
@@ -120,6 +132,46 @@ TuneConfig from_table(const config::Table& root) {
 }
 
 }  // namespace
+
+std::string IntSetting::range() const {
+  if (max == std::numeric_limits<int64_t>::max()) return detail::concat("must be >= ", min);
+  return detail::concat("must be between ", min, " and ", max);
+}
+
+int64_t IntSetting::parse_flag(std::string_view text) const {
+  std::string_view digits = text;
+  if (digits.size() > 1 && digits.front() == '+') digits.remove_prefix(1);
+  int64_t v = 0;
+  const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), v);
+  if (ec == std::errc::result_out_of_range) {  // past int64_t: say both ends
+    throw InvalidArgument(detail::concat(flag, " must be between ", min, " and ", max, " (got ", text, ")"));
+  }
+  MD_CHECK(ec == std::errc() && end == digits.data() + digits.size(), flag, " must be an integer (got '", text, "')");
+  MD_CHECK(allows(v), flag, " ", range(), " (got ", v, ")");
+  return v;
+}
+
+std::string PositiveSetting::range() const {
+  if (max == std::numeric_limits<double>::infinity()) return "must be > 0";
+  return detail::concat("must be > 0 and at most ", max);
+}
+
+void PositiveSetting::check_flag(double v) const { MD_CHECK(allows(v), flag, " ", range(), " (got ", v, ")"); }
+
+study::OptimizeOptions optimize_options(const TuneConfig& cfg) {
+  study::OptimizeOptions opts;
+  opts.n_trials = cfg.trials;
+  opts.jobs = cfg.jobs;
+  opts.seed = cfg.seed;
+  opts.max_consecutive_failures = cfg.max_consecutive_failures;
+  if (cfg.max_cost) opts.max_cost = *cfg.max_cost;
+  if (cfg.max_wall_s) opts.max_wall_s = *cfg.max_wall_s;
+  if (cfg.trial_timeout_s) opts.trial_timeout_s = *cfg.trial_timeout_s;
+  opts.heartbeat_interval_s = cfg.heartbeat_interval_s;
+  opts.heartbeat_timeout_s = cfg.heartbeat_timeout_s;
+  opts.validate();
+  return opts;
+}
 
 TuneConfig parse_tune_config(const std::string& text, const std::string& name) {
   return from_table(config::parse_toml(text, name));

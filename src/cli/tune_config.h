@@ -2,7 +2,8 @@
 // every error is one line "FILE:LINE: what is wrong (what would be right)".
 //
 //   [study]      name, sampler, trials, seed, jobs, direction, max_cost, max_wall_s,
-//                trial_timeout_s, max_consecutive_failures, storage
+//                trial_timeout_s, max_consecutive_failures, heartbeat_interval_s,
+//                heartbeat_timeout_s, storage
 //   [sampler]    options of the chosen sampler (passed through, checked by the sampler)
 //   [objective]  function = "branin" (+ its options)   or   command = [argv...] (+ timeout_s,
 //                log_dir, workdir, cost, fidelities, env)
@@ -10,15 +11,64 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
 #include "metadial/space/search_space.h"
+#include "metadial/study/study.h"
 
 namespace metadial::cli {
+
+/// Most trials evaluated in parallel (threads of one process): [study] jobs and --jobs.
+inline constexpr int64_t kMaxJobs = 1024;
+/// Longest heartbeat interval, seconds (a day): [study] heartbeat_interval_s, --heartbeat-interval.
+inline constexpr double kMaxHeartbeatIntervalS = 86400.0;
+
+/// An integer [study] setting and the `tune` flag that overrides it, with the one range both are
+/// checked against: a flag refuses exactly what the config refuses, with the same words.
+struct IntSetting {
+  const char* key;   ///< [study] key
+  const char* flag;  ///< flag of `tune`, or nullptr
+  int64_t min;
+  int64_t max;
+  /// "must be >= 0" or "must be between 1 and 1024".
+  std::string range() const;
+  bool allows(int64_t v) const { return v >= min && v <= max; }
+  /// The value of a flag's text: an integer in range, else InvalidArgument naming the flag
+  /// ("--jobs must be between 1 and 1024 (got 100000)"); never clamped or wrapped.
+  int64_t parse_flag(std::string_view text) const;
+};
+
+inline constexpr IntSetting kTrialsSetting{"trials", "--trials", 0, std::numeric_limits<int64_t>::max()};
+inline constexpr IntSetting kSeedSetting{"seed", "--seed", 0, std::numeric_limits<int64_t>::max()};
+inline constexpr IntSetting kJobsSetting{"jobs", "--jobs", 1, kMaxJobs};
+inline constexpr IntSetting kMaxConsecutiveFailuresSetting{"max_consecutive_failures", nullptr, 1,
+                                                           std::numeric_limits<int>::max()};
+
+/// A number of seconds or of cost units ([study] key and flag): > 0 (NaN refused), at most `max`.
+struct PositiveSetting {
+  const char* key;
+  const char* flag;
+  double max = std::numeric_limits<double>::infinity();
+  /// "must be > 0" or "must be > 0 and at most 86400".
+  std::string range() const;
+  bool allows(double v) const { return v > 0 && v <= max; }
+  /// Throws InvalidArgument "--max-cost must be > 0 (got -1)" unless allows(v).
+  void check_flag(double v) const;
+};
+
+inline constexpr PositiveSetting kMaxCostSetting{"max_cost", "--max-cost"};
+inline constexpr PositiveSetting kMaxWallSetting{"max_wall_s", "--max-wall"};
+inline constexpr PositiveSetting kTrialTimeoutSetting{"trial_timeout_s", nullptr};
+inline constexpr PositiveSetting kHeartbeatIntervalSetting{"heartbeat_interval_s", "--heartbeat-interval",
+                                                           kMaxHeartbeatIntervalS};
+/// Also: must exceed the heartbeat interval.
+inline constexpr PositiveSetting kHeartbeatTimeoutSetting{"heartbeat_timeout_s", "--heartbeat-timeout"};
 
 struct TuneConfig {
   std::string file;  ///< path of the config, for messages
@@ -33,7 +83,11 @@ struct TuneConfig {
   std::optional<double> max_cost;
   std::optional<double> max_wall_s;
   std::optional<double> trial_timeout_s;
-  int max_consecutive_failures = 10;
+  int max_consecutive_failures = study::OptimizeOptions{}.max_consecutive_failures;
+  /// How often this run's running trials are marked alive, and the silence after which another
+  /// worker's running trial is failed (defaults: study::OptimizeOptions's); timeout > interval.
+  double heartbeat_interval_s = study::OptimizeOptions{}.heartbeat_interval_s;
+  double heartbeat_timeout_s = study::OptimizeOptions{}.heartbeat_timeout_s;
   std::optional<std::string> storage;
 
   // [sampler]
@@ -55,6 +109,10 @@ TuneConfig load_tune_config(const std::string& path);
 
 /// Same, from a string (`name` is used in messages).
 TuneConfig parse_tune_config(const std::string& text, const std::string& name);
+
+/// The options optimize() runs a config's study with (budgets, jobs, seed, failures, trial
+/// timeout, heartbeats): the one mapping from [study] to study::OptimizeOptions, validated.
+study::OptimizeOptions optimize_options(const TuneConfig& cfg);
 
 /// An objective's refusal of its [objective] table (InvalidArgument's message `what`, which names
 /// the objective and the key: the config reader's wording) as the config's error:

@@ -210,7 +210,12 @@ std::vector<CorpusDialogue> load_corpus(const std::string& path) {
   if (!in) throw DataError(detail::concat("corpus '", path, "': cannot be read (missing file or no permission)"));
   std::ostringstream ss;
   ss << in.rdbuf();
-  return parse_corpus(ss.str(), path);
+  auto dialogues = parse_corpus(ss.str(), path);
+  // A file is read to train or score on: with no dialogue, a tracker would report 0 % of 0 turns.
+  if (dialogues.empty()) {
+    throw DataError(detail::concat("corpus '", path, "': no dialogues (expected a non-empty JSON list of dialogues)"));
+  }
+  return dialogues;
 }
 
 std::string to_corpus_json(const std::vector<CorpusDialogue>& dialogues, bool pretty) {

@@ -4,6 +4,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
 #include <sys/wait.h>
@@ -16,16 +17,18 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <set>
 #include <string_view>
 #include <system_error>
 #include <thread>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/config.h"
 #include "metadial/core/error.h"
+#include "metadial/core/interrupt.h"
+#include "metadial/core/text.h"
 
 extern char** environ;  // NOLINT: POSIX
 
@@ -99,6 +102,11 @@ class Fd {
   explicit Fd(int fd) : fd_(fd) {}
   Fd(const Fd&) = delete;
   Fd& operator=(const Fd&) = delete;
+  Fd(Fd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  Fd& operator=(Fd&& other) noexcept {
+    if (this != &other) reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
   ~Fd() { reset(); }
   int get() const { return fd_; }
   void reset(int fd = -1) {
@@ -115,6 +123,7 @@ class Fd {
 class Child {
  public:
   explicit Child(pid_t pid) : pid_(pid) {
+    group_.emplace(pid);
 #ifdef SYS_pidfd_open
     pidfd_ = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
 #endif
@@ -164,15 +173,17 @@ class Child {
     return true;
   }
 
-  /// SIGTERM to the group, SIGKILL 2 s later (or as soon as the leader is gone, for stragglers).
-  void terminate() {
+  /// SIGTERM to the group, SIGKILL `grace_s` later (or as soon as the leader is gone, for
+  /// stragglers).
+  void terminate(double grace_s = 2.0) {
     kill_group(SIGTERM);
-    wait_exit(2.0);
+    wait_exit(grace_s);
     kill_group(SIGKILL);
   }
 
   /// Reaps the child and returns its wait status.
   int reap() {
+    group_.reset();  // before the group id can be reused
     int status = 0;
     while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
     }
@@ -182,6 +193,7 @@ class Child {
 
  private:
   pid_t pid_;
+  std::optional<interrupt::ChildGroup> group_;  // stopped on Ctrl-C, SIGTERM, SIGHUP
   int pidfd_ = -1;
   bool exited_ = false;
   bool reaped_ = false;
@@ -203,12 +215,112 @@ struct SpawnAttr {
   SpawnAttr& operator=(const SpawnAttr&) = delete;
 };
 
+/// Writes all of `data` at the descriptor's offset; false on an error.
+bool write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = ::write(fd, data.data(), data.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+/// Creates a trial log without following or truncating what is already at `path`: an old log
+/// (a plain file with no other link) is removed and the log created anew with O_EXCL; a symbolic
+/// link, a hard-linked file or anything else there is refused and left as it is.
+int create_log(const std::string& path, const std::string& trial) {
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    const int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd >= 0) return fd;
+    if (errno != EEXIST) throw Error(detail::concat(trial, "cannot create the log '", path, "': ", errno_text(errno)));
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) != 0) continue;  // gone in between: try again
+    if (S_ISLNK(st.st_mode)) {
+      throw Error(
+          detail::concat(trial, "the log '", path,
+                         "' is a symbolic link; refusing to write through it (remove it, or use another log_dir)"));
+    }
+    if (!S_ISREG(st.st_mode) || st.st_nlink > 1) {
+      throw Error(detail::concat(trial, "the log '", path, "' exists and is ",
+                                 S_ISREG(st.st_mode) ? "a file with other hard links" : "not a plain file",
+                                 "; refusing to overwrite it (remove it, or use another log_dir)"));
+    }
+    // A log of an earlier run: unlinked, never truncated, so that nothing it shares is touched.
+    if (::unlink(path.c_str()) != 0 && errno != ENOENT) {
+      throw Error(detail::concat(trial, "cannot replace the old log '", path, "': ", errno_text(errno)));
+    }
+  }
+  throw Error(detail::concat(trial, "the log '", path, "' keeps reappearing; refusing to write it"));
+}
+
+/// A trial log that keeps at most `max_bytes` of output (0: no limit). Past the limit the file is
+/// rewritten with the last max_bytes / 2 bytes (from a line start where one is near; read back
+/// from the file, hence O_RDWR) after a line that says how much was dropped: each byte is copied
+/// about once more, amortized. A write error (disk full) ends the logging, not the trial.
+class LogFile {
+ public:
+  LogFile() = default;
+  LogFile(int fd, int64_t max_bytes) : fd_(fd), max_(static_cast<uint64_t>(max_bytes)) {}
+  bool is_open() const { return fd_.get() >= 0; }
+
+  void append(std::string_view chunk) {
+    if (!is_open() || failed_ || chunk.empty()) return;
+    if (max_ == 0 || body_ + chunk.size() <= max_) {
+      failed_ = !write_all(fd_.get(), chunk);
+      body_ += chunk.size();
+      return;
+    }
+    const uint64_t keep = std::max<uint64_t>(1, max_ / 2);
+    std::string tail;
+    if (chunk.size() >= keep) {
+      tail.assign(chunk.substr(chunk.size() - keep));
+    } else {
+      const uint64_t from_file = keep - chunk.size();  // <= body_, since body_ + chunk > max_ >= keep
+      tail.resize(from_file);
+      uint64_t got = 0;
+      while (got < from_file) {
+        const ssize_t n = ::pread(fd_.get(), tail.data() + got, from_file - got,
+                                  static_cast<off_t>(header_ + body_ - from_file + got));
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          failed_ = true;
+          return;
+        }
+        got += static_cast<uint64_t>(n);
+      }
+      tail.append(chunk);
+    }
+    dropped_ += body_ + chunk.size() - tail.size();
+    // Start at a line if one starts near the cut.
+    const size_t nl = std::string_view(tail).substr(0, 4096).find('\n');
+    if (nl != std::string::npos && nl + 1 < tail.size()) {
+      tail.erase(0, nl + 1);
+      dropped_ += nl + 1;
+    }
+    const std::string header = detail::concat("[metadial: log_max_bytes = ", max_, ": the first ", dropped_,
+                                              " bytes of this log were dropped; what follows is its tail]\n");
+    failed_ = ::ftruncate(fd_.get(), 0) != 0 || ::lseek(fd_.get(), 0, SEEK_SET) != 0 || !write_all(fd_.get(), header) ||
+              !write_all(fd_.get(), tail);
+    header_ = header.size();
+    body_ = tail.size();
+  }
+
+ private:
+  Fd fd_;
+  uint64_t max_ = 0;
+  uint64_t header_ = 0;   // bytes of the "dropped" line at the start of the file
+  uint64_t body_ = 0;     // bytes of output after it
+  uint64_t dropped_ = 0;  // bytes of output no longer in the file
+  bool failed_ = false;
+};
+
 /// One output stream of the child: its pipe, its log file, its unfinished last line.
 struct Stream {
   Fd fd;
   bool open = true;
   std::string partial;
-  std::ofstream log;
+  LogFile log;
 };
 
 constexpr size_t kMaxLine = 1 << 20;  // longer stdout lines are cut (they cannot be result lines)
@@ -253,10 +365,7 @@ class Session {
         break;
       }
       const std::string_view chunk(buf, static_cast<size_t>(n));
-      if (s.log.is_open()) {
-        s.log.write(chunk.data(), static_cast<std::streamsize>(chunk.size()));
-        s.log.flush();
-      }
+      s.log.append(chunk);
       if (is_stdout) {
         feed_stdout(chunk);
       } else {
@@ -322,7 +431,7 @@ class Session {
         step = parse_int(rest.substr(0, sp));
         value = parse_double(trim(rest.substr(sp)));
       }
-      MD_CHECK_AS(Error, step && value, prefix_, " printed a malformed line '", trim(line),
+      MD_CHECK_AS(Error, step && value, prefix_, " printed a malformed line '", text::valid_utf8(trim(line)),
                   "' (expected 'intermediate: <integer step> <number>')");
       reporter_.report(*step, *value);
     }
@@ -353,6 +462,29 @@ CommandObjective::CommandObjective(CommandOptions options, std::optional<space::
   for (const auto& [k, v] : options_.env) {
     MD_CHECK(!k.empty() && k.find('=') == std::string::npos && k.find('\0') == std::string::npos,
              "command objective: environment variable name '", k, "' must be non-empty and have no '='");
+  }
+  MD_CHECK(options_.log_max_bytes >= 0, "command objective: log_max_bytes = ", options_.log_max_bytes,
+           " must be >= 0 (0: no limit)");
+  // Folders are checked here, so that a bad one stops the study before its first trial rather
+  // than failing every trial.
+  namespace fs = std::filesystem;
+  if (!options_.working_dir.empty()) {
+    const std::string& dir = options_.working_dir;
+    std::error_code ec;
+    MD_CHECK(fs::is_directory(dir, ec), "command objective: working_dir '", dir,
+             "' is not a folder (does it exist?); set working_dir to an existing folder");
+    MD_CHECK(::access(dir.c_str(), X_OK) == 0, "command objective: working_dir '", dir,
+             "' cannot be entered: ", errno_text(errno));
+  }
+  if (!options_.log_dir.empty()) {
+    const std::string& dir = options_.log_dir;
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    MD_CHECK(!ec, "command objective: log_dir '", dir, "' cannot be created: ", ec.message(),
+             "; set log_dir to a folder you can write to");
+    MD_CHECK(fs::is_directory(dir, ec), "command objective: log_dir '", dir, "' is not a folder");
+    MD_CHECK(::access(dir.c_str(), W_OK | X_OK) == 0, "command objective: log_dir '", dir,
+             "' is not writable: ", errno_text(errno), "; set log_dir to a folder you can write to");
   }
 
   for (size_t a = 0; a < options_.argv.size(); ++a) {
@@ -446,20 +578,23 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
   const std::string trial = detail::concat("trial ", number, ": ");
   const std::string who = detail::concat(trial, "command '", program, "'");
 
+  if (const int sig = interrupt::requested()) {
+    throw Error(detail::concat(trial, "interrupted by ", interrupt::signal_name(sig), " before the command started (",
+                               program, ")"));
+  }
+
   // Logs.
   Session session(who, reporter);
   std::string err_log;
   if (!options_.log_dir.empty()) {
     std::error_code ec;
-    fs::create_directories(options_.log_dir, ec);
+    fs::create_directories(options_.log_dir, ec);  // made by the constructor; removed since?
     MD_CHECK_AS(Error, !ec, trial, "cannot create log folder '", options_.log_dir, "': ", ec.message());
     const fs::path base = fs::path(options_.log_dir) / detail::concat("trial-", number);
     const std::string out_log = base.string() + ".out";
     err_log = base.string() + ".err";
-    session.out.log.open(out_log, std::ios::binary | std::ios::trunc);
-    session.err.log.open(err_log, std::ios::binary | std::ios::trunc);
-    MD_CHECK_AS(Error, session.out.log.is_open() && session.err.log.is_open(), trial, "cannot write the logs '",
-                out_log, "' / '", err_log, "'");
+    session.out.log = LogFile(create_log(out_log, trial), options_.log_max_bytes);
+    session.err.log = LogFile(create_log(err_log, trial), options_.log_max_bytes);
   }
   const std::string log_suffix = err_log.empty() ? "" : "; log: " + err_log;
   if (!options_.working_dir.empty()) {
@@ -543,9 +678,15 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
   }
 
   bool timed_out = false;
+  bool interrupted = false;
   try {
     while (!child.exited()) {
-      int timeout_ms = -1;
+      if (interrupt::requested() != 0) {
+        interrupted = true;
+        break;
+      }
+      // At most 100 ms, so that an interrupt is noticed without a signal to this thread.
+      int timeout_ms = 100;
       if (deadline) {
         const auto now = Clock::now();
         if (now >= *deadline) {
@@ -553,12 +694,14 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
           break;
         }
         const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(*deadline - now).count() + 1;
-        timeout_ms = static_cast<int>(std::min<int64_t>(ms, 1 << 30));
+        timeout_ms = static_cast<int>(std::min<int64_t>(ms, timeout_ms));
       }
-      if (child.pidfd() < 0) timeout_ms = timeout_ms < 0 ? 20 : std::min(timeout_ms, 20);
+      if (child.pidfd() < 0) timeout_ms = std::min(timeout_ms, 20);
       session.pump(child.pidfd(), timeout_ms);
     }
-    if (timed_out) {
+    if (interrupted) {
+      child.terminate(interrupt::kGraceSeconds);
+    } else if (timed_out) {
       child.terminate();
     } else {
       child.kill_group(SIGKILL);  // whatever the program left running in its group
@@ -574,6 +717,13 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
   const int status = child.reap();
   const double wall = std::chrono::duration<double>(Clock::now() - start).count();
 
+  // Stopped on an interrupt (by evaluate() or by the interrupt watcher), unless it had finished.
+  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  if (const int sig = interrupt::requested(); sig != 0 && (interrupted || code != 0)) {
+    throw Error(detail::concat(trial, "interrupted by ", interrupt::signal_name(sig), " (command '", program,
+                               "' stopped)", log_suffix));
+  }
+
   if (timed_out) {
     if (limit_is_timeout) {
       throw Error(detail::concat(trial, "command timed out after ", limit, " s (", program, ")", log_suffix));
@@ -588,9 +738,8 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
     throw Error(detail::concat(who, " was killed by signal ", sig, " (SIG", abbrev ? abbrev : "?", ": ",
                                descr ? descr : "unknown", ")", log_suffix));
   }
-  const int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   if (code != 0) {
-    const std::string last = last_line(session.stderr_tail);
+    const std::string last = text::valid_utf8(last_line(session.stderr_tail));
     const std::string hint = code == 127 ? " (command not found)" : "";
     throw Error(detail::concat(who, " exited with status ", code, hint, last.empty() ? "" : ": ", last, log_suffix));
   }
@@ -600,13 +749,13 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
                        err_log.empty() ? "" : "; log: " + fs::path(err_log).replace_extension(".out").string()));
   }
   const std::optional<double> value = parse_double(*session.objective);
-  MD_CHECK_AS(Error, value.has_value(), who, " printed a non-numeric objective '", *session.objective,
+  MD_CHECK_AS(Error, value.has_value(), who, " printed a non-numeric objective '", text::valid_utf8(*session.objective),
               "' (expected 'objective: <number>')");
   double cost = options_.cost == CommandCost::time ? wall : options_.fidelities[static_cast<size_t>(fidelity)].cost;
   if (session.cost) {
     const std::optional<double> c = parse_double(*session.cost);
-    MD_CHECK_AS(Error, c && std::isfinite(*c) && *c >= 0.0, who, " printed a bad cost '", *session.cost,
-                "' (expected 'cost: <non-negative number>')");
+    MD_CHECK_AS(Error, c && std::isfinite(*c) && *c >= 0.0, who, " printed a bad cost '",
+                text::valid_utf8(*session.cost), "' (expected 'cost: <non-negative number>')");
     cost = *c;
   }
   return Evaluation{*value, cost};
@@ -619,13 +768,17 @@ CommandOptions command_options_from_json(const nlohmann::json& j) {
   // worded by the config reader.
   return config::rethrow_as<InvalidArgument>([&] {
     const config::Table t = config::Table::from_json(j, "command objective", "[objective]");
-    t.expect_keys({"command", "timeout_s", "log_dir", "working_dir", "fidelities", "env", "cost"});
+    t.expect_keys({"command", "timeout_s", "log_dir", "log_max_bytes", "working_dir", "fidelities", "env", "cost"});
     CommandOptions o;
     if (!t.contains("command")) t.missing("command", "e.g. command = [\"./train.sh\", \"--lr\", \"{lr}\"]");
     o.argv = *t.strings("command");
     if (o.argv.empty()) t.invalid("command", "must be a non-empty array of strings");
     if (const auto x = t.number("timeout_s")) o.timeout_s = *x;
     if (const auto s = t.string("log_dir")) o.log_dir = *s;
+    if (const auto n = t.integer("log_max_bytes")) {
+      if (*n < 0) t.invalid("log_max_bytes", "must be >= 0 (bytes of output kept per trial log; 0: no limit)");
+      o.log_max_bytes = *n;
+    }
     if (const auto s = t.string("working_dir")) o.working_dir = *s;
     if (t.contains("fidelities")) {
       const std::vector<config::Table> fidelities = t.tables("fidelities");

@@ -317,6 +317,9 @@ MultiFidelityOptions parse_mf_options(const std::string& function, const nlohman
   const config::Table t = options_table(function, options, {"costs", "fidelities"});
   return config::rethrow_as<InvalidArgument>([&] {
     const std::optional<int64_t> n = t.integer("fidelities");
+    // Checked as int64 before it is narrowed: 4294967298 must not wrap to 2.
+    MD_CHECK(!n || (*n >= 2 && *n <= kMaxFidelities), function, ": [objective] fidelities = ", *n, " must be in 2..",
+             kMaxFidelities);
     MultiFidelityOptions out = MultiFidelityOptions::with_fidelities(static_cast<int>(n.value_or(2)));
     if (const auto costs = t.numbers("costs")) {
       out.costs = *costs;

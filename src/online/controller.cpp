@@ -3,12 +3,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/nn/init.h"
+#include "metadial/nn/model_file.h"
 #include "metadial/online/reinforce.h"
 
 namespace metadial::online {
@@ -235,68 +237,118 @@ double Controller::learn(double reward) {
   return loss.item<double>();
 }
 
+namespace {
+
+constexpr nn::ModelFileKind kModelFile{"METADIAL-CONTROLLER", 1, "controller", "online controller",
+                                       "`metadial online meta-train CONFIG --save`"};
+
+// Adam keys its per-parameter state by the parameter's TensorImpl (as torch::optim::Adam::step does).
+std::string adam_key(const torch::Tensor& p) { return c10::guts::to_string(p.unsafeGetTensorImpl()); }
+
+}  // namespace
+
+// The file's tensors: the network's parameters in registration order, then, for every parameter
+// Adam has state for (header "adam": {"step": n} or null per parameter), its exp_avg and exp_avg_sq.
 void Controller::save(const std::string& path) const {
-  torch::serialize::OutputArchive archive;
-  impl_->net->save(archive);
   nlohmann::json choices = nlohmann::json::array();
   for (const auto& c : impl_->space.choices()) choices.push_back({{"name", c.name}, {"values", c.values}});
-  const nlohmann::json meta = {{"format", "metadial-online-controller"},
-                               {"version", 1},
-                               {"choices", choices},
-                               {"options", impl_->options.to_json()},
-                               {"baseline", impl_->baseline},
-                               {"has_baseline", impl_->has_baseline},
-                               {"sq", impl_->sq},
-                               {"updates", impl_->updates}};
-  archive.write("metadial_online", c10::IValue(meta.dump()));
-  torch::serialize::OutputArchive opt;
-  impl_->optimizer->save(opt);
-  archive.write("adam", opt);
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(detail::concat("cannot write the controller '", path,
-                                         "' (does its folder exist and is it writable?)"));
+  std::vector<torch::Tensor> tensors = impl_->net->parameters();
+  const size_t n_params = tensors.size();
+  nlohmann::json adam = nlohmann::json::array();
+  auto& state = impl_->optimizer->state();
+  for (size_t i = 0; i < n_params; ++i) {
+    const auto it = state.find(adam_key(tensors[i]));
+    if (it == state.end()) {
+      adam.push_back(nullptr);
+      continue;
+    }
+    const auto& s = static_cast<const torch::optim::AdamParamState&>(*it->second);
+    MD_ASSERT(!s.max_exp_avg_sq().defined(), "the controller's Adam runs without amsgrad");
+    adam.push_back({{"step", s.step()}});
+    tensors.push_back(s.exp_avg());
+    tensors.push_back(s.exp_avg_sq());
   }
+  const nlohmann::json header = {{"format", "metadial-online-controller"},
+                                 {"choices", choices},
+                                 {"options", impl_->options.to_json()},
+                                 {"baseline", impl_->baseline},
+                                 {"has_baseline", impl_->has_baseline},
+                                 {"sq", impl_->sq},
+                                 {"updates", impl_->updates},
+                                 {"adam", adam},
+                                 {"parameter_names", nn::parameter_names(*impl_->net)}};
+  nn::save_model_file(path, kModelFile, header, tensors);
 }
 
 Controller Controller::load(const std::string& path) {
   MD_CHECK(std::filesystem::is_regular_file(path), "no controller at '", path,
            "' (write one with `metadial online meta-train CONFIG --save ", path, "`)");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(detail::concat("'", path, "' is not a controller (not a LibTorch archive)"));
-  }
-  c10::IValue record;
-  if (!archive.try_read("metadial_online", record) || !record.isString()) {
-    throw InvalidArgument(detail::concat("'", path, "' is not a controller (no metadial_online record)"));
-  }
-  nlohmann::json meta;
+  const nn::ModelFile file = nn::load_model_file(path, kModelFile);
+  auto corrupt = [&](const std::string& what) {
+    return DataError(detail::concat("'", path, "': corrupt controller header (", what.substr(0, what.find('\n')), ")"));
+  };
+  const nlohmann::json& h = file.header;
   ChoiceSpace space;
   ControllerOptions options;
+  std::vector<std::optional<int64_t>> steps;
+  double baseline = 0.0, sq = 0.0;
+  bool has_baseline = false;
+  int64_t updates = 0;
   try {
-    meta = nlohmann::json::parse(record.toStringRef());
-    MD_CHECK(meta.value("format", "") == "metadial-online-controller" && meta.value("version", 0) == 1, "'", path,
-             "': unsupported controller format (this metadial reads version 1)");
-    for (const auto& c : meta.at("choices")) space.add(c.at("name").get<std::string>(), c.at("values").get<std::vector<double>>());
-    options = ControllerOptions::from_json(meta.at("options"));
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(detail::concat("'", path, "': malformed controller record (", e.what(), ")"));
+    MD_CHECK_AS(DataError, h.at("format") == "metadial-online-controller", "format ", h.at("format").dump());
+    for (const auto& c : h.at("choices")) space.add(c.at("name").get<std::string>(), c.at("values").get<std::vector<double>>());
+    MD_CHECK_AS(DataError, !space.empty(), "no choices");
+    options = ControllerOptions::from_json(h.at("options"));
+    for (const auto& a : h.at("adam")) {
+      steps.push_back(a.is_null() ? std::nullopt : std::optional<int64_t>(a.at("step").get<int64_t>()));
+    }
+    baseline = h.at("baseline").get<double>();
+    has_baseline = h.at("has_baseline").get<bool>();
+    sq = h.at("sq").get<double>();
+    updates = h.at("updates").get<int64_t>();
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
   }
+  // The network's size from the header (LSTM cell, one linear head per hyperparameter), compared
+  // with the file's before it is built.
+  const auto hidden = static_cast<double>(options.hidden);
+  const double in = kStatFeatures + 1 + static_cast<double>(space.total_choices());
+  double expected = 4 * hidden * (in + hidden) + 8 * hidden;
+  for (const auto& c : space.choices()) expected += static_cast<double>(c.values.size()) * (hidden + 1);
+  const size_t n_params = 4 + 2 * space.size();
+  double have = 0;
+  for (size_t i = 0; i < std::min(n_params, file.params.size()); ++i) have += static_cast<double>(file.params[i].numel());
+  MD_CHECK_AS(DataError, file.params.size() >= n_params && have == expected, "'", path, "': the file's ",
+              std::min(n_params, file.params.size()), " network tensors hold ", have,
+              " parameters, the controller its header describes has ", n_params, " holding ", expected);
   Controller out(std::move(space), options);
-  try {
-    out.impl_->net->load(archive);
-    torch::serialize::InputArchive opt;
-    if (archive.try_read("adam", opt)) out.impl_->optimizer->load(opt);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(detail::concat("'", path, "': the controller weights do not match the stored sizes"));
+  Impl& m = *out.impl_;
+  const size_t copied = nn::copy_parameters(path, kModelFile, file, *m.net);
+  MD_ASSERT(copied == n_params, "the controller's network has ", copied, " parameters, expected ", n_params);
+  const std::vector<torch::Tensor> params = m.net->parameters();
+  size_t with_state = 0;
+  for (const auto& s : steps) with_state += s.has_value();
+  MD_CHECK_AS(DataError, steps.size() == n_params && file.params.size() == n_params + 2 * with_state, "'", path,
+              "': the file holds ", file.params.size(), " tensors, its header describes ", n_params,
+              " parameters and Adam state for ", with_state, " of ", steps.size());
+  size_t k = n_params;
+  for (size_t i = 0; i < n_params; ++i) {
+    if (!steps[i]) continue;
+    const torch::Tensor& avg = file.params[k++];
+    const torch::Tensor& avg_sq = file.params[k++];
+    MD_CHECK_AS(DataError, *steps[i] >= 0 && avg.sizes() == params[i].sizes() && avg_sq.sizes() == params[i].sizes() &&
+                               avg.scalar_type() == torch::kFloat && avg_sq.scalar_type() == torch::kFloat,
+                "'", path, "': the Adam state of parameter ", i, " does not fit it");
+    auto s = std::make_unique<torch::optim::AdamParamState>();
+    s->step(*steps[i]);
+    s->exp_avg(avg.clone());
+    s->exp_avg_sq(avg_sq.clone());
+    m.optimizer->state()[adam_key(params[i])] = std::move(s);
   }
-  out.impl_->baseline = meta.value("baseline", 0.0);
-  out.impl_->has_baseline = meta.value("has_baseline", false);
-  out.impl_->sq = meta.value("sq", 0.0);
-  out.impl_->updates = meta.value("updates", int64_t{0});
+  m.baseline = baseline;
+  m.has_baseline = has_baseline;
+  m.sq = sq;
+  m.updates = updates;
   return out;
 }
 

@@ -57,6 +57,17 @@ Observations collect(const SamplerContext& ctx, std::span<const study::FrozenTri
   for (double& v : obs.y) {
     if (!std::isfinite(v)) v = std::isfinite(worst) ? worst : 0.0;
   }
+  // Losses near the largest double (an objective over a range like [-1e308, 1e308]) overflow the
+  // model's mean and variance, and its proposals became NaN or random: scale them by a power of
+  // two (exact) below kLargestLoss. Proposals do not depend on the loss's unit; ordinary losses
+  // are left untouched.
+  constexpr double kLargestLoss = 1e100;
+  double largest = 0.0;
+  for (double v : obs.y) largest = std::max(largest, std::abs(v));
+  if (largest > kLargestLoss) {
+    const int e = std::ilogb(largest);
+    for (double& v : obs.y) v = std::ldexp(v, -e);
+  }
   return obs;
 }
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <set>
 #include <sstream>
 
@@ -19,29 +20,80 @@ struct Overloaded : Ts... {
 
 double clamp01(double u) { return std::isfinite(u) ? std::clamp(u, 0.0, 1.0) : 0.0; }
 
-// Number of grid points of an int parameter.
-int64_t int_count(const IntParam& p) { return (p.high - p.low) / p.step + 1; }
+// Float parameters, linear: u = (x - low) / (high - low). A range wider than the largest double
+// ([-1e308, 1e308]) overflows high - low to inf; there both sides are halved first (exact but for
+// subnormals), so that every point of the cube stays a finite value inside the bounds.
+double float_encode(const FloatParam& p, double x) {
+  if (p.log) return (std::log(x) - std::log(p.low)) / (std::log(p.high) - std::log(p.low));
+  const double range = p.high - p.low;
+  if (std::isfinite(range)) return (x - p.low) / range;
+  return (x / 2 - p.low / 2) / (p.high / 2 - p.low / 2);
+}
+
+double float_decode(const FloatParam& p, double u) {
+  double v = 0;
+  if (p.log) {
+    v = std::exp(std::log(p.low) + u * (std::log(p.high) - std::log(p.low)));
+  } else if (const double range = p.high - p.low; std::isfinite(range)) {
+    v = p.low + u * range;
+  } else {
+    v = 2 * (p.low / 2 + u * (p.high / 2 - p.low / 2));
+  }
+  return std::clamp(v, p.low, p.high);
+}
+
+// Int parameters. Every difference of two values in [low, high] is taken in uint64_t, where it is
+// exact (high - low < 2^64) even when it overflows int64_t (a range of the whole int64_t).
+
+// (v - low) / step: the grid index of v, exact.
+uint64_t int_index(const IntParam& p, int64_t v) {
+  return (static_cast<uint64_t>(v) - static_cast<uint64_t>(p.low)) / static_cast<uint64_t>(p.step);
+}
+
+// Index of the last grid point: (high - low) / step, exact; the grid has int_last(p) + 1 points
+// (up to 2^64, which only a double holds).
+uint64_t int_last(const IntParam& p) { return int_index(p, p.high); }
+
+double int_count(const IntParam& p) { return static_cast<double>(int_last(p)) + 1.0; }
+
+// low + k * step for k <= int_last(p): in [low, high], computed modulo 2^64 (exact).
+int64_t int_at(const IntParam& p, uint64_t k) {
+  return static_cast<int64_t>(static_cast<uint64_t>(p.low) + k * static_cast<uint64_t>(p.step));
+}
+
+// The int64_t nearest to a finite or infinite double, saturated at the int64_t range.
+int64_t round_saturated(double v) {
+  constexpr double kTwo63 = 9223372036854775808.0;  // 2^63: the first double above INT64_MAX
+  if (!(v < kTwo63)) return std::numeric_limits<int64_t>::max();
+  if (!(v > -kTwo63)) return std::numeric_limits<int64_t>::min();
+  return static_cast<int64_t>(std::llround(v));
+}
 
 // Unit-cube coordinate of an int value (linear: centre of its cell; log: position of log(v)
-// within [log(low - 0.5), log(high + 0.5)] so every value owns an interval).
+// within [log(low - 0.5), log(high + 0.5)] so every value owns an interval). A grid of more than
+// 2^53 points is finer than a double resolves near 1: there neighbouring values can share a
+// coordinate, and decode gives one of them.
 double int_encode(const IntParam& p, int64_t v) {
   if (p.log) {
     const double lo = std::log(static_cast<double>(p.low) - 0.5), hi = std::log(static_cast<double>(p.high) + 0.5);
     return (std::log(static_cast<double>(v)) - lo) / (hi - lo);
   }
-  const int64_t k = (v - p.low) / p.step;
-  return (static_cast<double>(k) + 0.5) / static_cast<double>(int_count(p));
+  return (static_cast<double>(int_index(p, v)) + 0.5) / int_count(p);
 }
 
 int64_t int_decode(const IntParam& p, double u) {
   if (p.log) {
+    // The ends exactly: exp(log(high + 0.5)) is off by more than 0.5 once high is above ~1e14.
+    if (u <= 0) return p.low;
+    if (u >= 1) return p.high;
     const double lo = std::log(static_cast<double>(p.low) - 0.5), hi = std::log(static_cast<double>(p.high) + 0.5);
     const double v = std::exp(lo + u * (hi - lo));
-    return std::clamp(static_cast<int64_t>(std::llround(v)), p.low, p.high);
+    return std::clamp(round_saturated(v), p.low, p.high);
   }
-  const int64_t n = int_count(p);
-  const int64_t k = std::min(n - 1, static_cast<int64_t>(std::floor(u * static_cast<double>(n))));
-  return p.low + k * p.step;
+  const uint64_t last = int_last(p);
+  const double k = std::floor(u * int_count(p));  // in [0, 2^64]
+  // static_cast<double>(last) rounds to at most 2^64, so below it k converts exactly.
+  return int_at(p, k >= static_cast<double>(last) ? last : static_cast<uint64_t>(k));
 }
 
 }  // namespace
@@ -109,22 +161,22 @@ std::vector<double> SearchSpace::encode(const Config& config) const {
               }
               MD_CHECK(x >= p.low && x <= p.high, "parameter '", name, "': value ", x, " outside [", p.low, ", ",
                        p.high, "]");
-              return p.log ? (std::log(x) - std::log(p.low)) / (std::log(p.high) - std::log(p.low))
-                           : (x - p.low) / (p.high - p.low);
+              return float_encode(p, x);
             },
             [&](const IntParam& p) {
               int64_t x = 0;
               if (const auto* n = std::get_if<int64_t>(&v)) {
                 x = *n;
-              } else if (const auto* d = std::get_if<double>(&v); d && std::floor(*d) == *d) {
-                x = static_cast<int64_t>(*d);
+              } else if (const auto* d = std::get_if<double>(&v);
+                         d && std::floor(*d) == *d && *d >= -9223372036854775808.0 && *d < 9223372036854775808.0) {
+                x = static_cast<int64_t>(*d);  // an integral double within int64_t (else: not an integer here)
               } else {
                 throw InvalidArgument("parameter '" + name + "': expected an integer, got '" + to_string(v) + "'");
               }
               MD_CHECK(x >= p.low && x <= p.high, "parameter '", name, "': value ", x, " outside [", p.low, ", ",
                        p.high, "]");
-              MD_CHECK((x - p.low) % p.step == 0, "parameter '", name, "': value ", x, " is not on the grid ", p.low,
-                       " + k * ", p.step);
+              MD_CHECK(int_at(p, int_index(p, x)) == x, "parameter '", name, "': value ", x, " is not on the grid ",
+                       p.low, " + k * ", p.step);
               return int_encode(p, x);
             },
             [&](const CategoricalParam& p) {
@@ -149,12 +201,7 @@ Config SearchSpace::decode(std::span<const double> u) const {
     const double x = clamp01(u[i]);
     const auto& [name, dist] = params_[i];
     config[name] = std::visit(Overloaded{
-                                  [&](const FloatParam& p) -> Value {
-                                    const double v = p.log ? std::exp(std::log(p.low) + x * (std::log(p.high) -
-                                                                                             std::log(p.low)))
-                                                           : p.low + x * (p.high - p.low);
-                                    return std::clamp(v, p.low, p.high);
-                                  },
+                                  [&](const FloatParam& p) -> Value { return float_decode(p, x); },
                                   [&](const IntParam& p) -> Value { return int_decode(p, x); },
                                   [&](const CategoricalParam& p) -> Value {
                                     const auto k = static_cast<int64_t>(p.choices.size());
@@ -192,7 +239,11 @@ bool SearchSpace::is_discrete(size_t i) const { return !std::holds_alternative<F
 
 int64_t SearchSpace::cardinality(size_t i) const {
   const auto& d = params_.at(i).dist;
-  if (const auto* p = std::get_if<IntParam>(&d)) return int_count(*p);
+  if (const auto* p = std::get_if<IntParam>(&d)) {
+    const uint64_t last = int_last(*p);  // the grid has last + 1 points: saturate at INT64_MAX
+    return last >= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) ? std::numeric_limits<int64_t>::max()
+                                                                              : static_cast<int64_t>(last) + 1;
+  }
   if (const auto* c = std::get_if<CategoricalParam>(&d)) return static_cast<int64_t>(c->choices.size());
   return 0;
 }

@@ -1,6 +1,7 @@
 #include "metadial/storage/in_memory.h"
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 #include "storage/detail/checks.h"
 
 namespace metadial::storage {
@@ -37,6 +38,7 @@ StudyRecord InMemoryStorage::create_or_load_study(const std::string& name, study
   detail::check_study_name(name);
   std::lock_guard lock(mu_);
   if (auto it = study_ids_.find(name); it != study_ids_.end()) return studies_.at(it->second).record;
+  detail::check_new_study_name(name);
   StudyRecord r;
   r.id = next_study_id_++;
   r.name = name;
@@ -97,20 +99,40 @@ StudyRecord InMemoryStorage::rename_study(const std::string& from, const std::st
   return r;
 }
 
-FrozenTrial InMemoryStorage::create_trial(int64_t study_id, const std::string& worker) {
+TrialCounts InMemoryStorage::counts_locked(const StudyEntry& s) const {
+  TrialCounts c;
+  for (int64_t id : s.trial_ids) {
+    const FrozenTrial& t = trials_.at(id).record;
+    c.cost += t.cost;
+    switch (t.state) {
+      case TrialState::kRunning: ++c.running; break;
+      case TrialState::kComplete: ++c.complete; break;
+      case TrialState::kPruned: ++c.pruned; break;
+      case TrialState::kFailed: ++c.failed; break;
+    }
+  }
+  return c;
+}
+
+Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) {
   std::lock_guard lock(mu_);
   StudyEntry& s = study_locked(study_id);
+  Reservation r;
+  r.counts = counts_locked(s);
+  if (!detail::budget_allows(budget, r.counts)) return r;
   TrialEntry t;
   t.study_id = study_id;
   t.record.id = next_trial_id_++;
   t.record.number = static_cast<int64_t>(s.trial_ids.size());
   t.record.state = TrialState::kRunning;
-  t.record.worker = worker;
+  t.record.worker = text::valid_utf8(worker);
   t.record.started_at = study::now_unix_seconds();
   t.record.heartbeat_at = t.record.started_at;
+  t.seq = ++change_seq_;
   s.trial_ids.push_back(t.record.id);
   trials_.emplace(t.record.id, t);
-  return t.record;
+  r.trial = t.record;
+  return r;
 }
 
 void InMemoryStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {
@@ -123,6 +145,7 @@ void InMemoryStorage::set_trial_params(int64_t trial_id, const space::Config& pa
   t.record.params = params;
   t.record.fidelity = fidelity;
   t.params_set = true;
+  t.seq = ++change_seq_;
 }
 
 void InMemoryStorage::report_intermediate(int64_t trial_id, int64_t step, double value) {
@@ -133,6 +156,7 @@ void InMemoryStorage::report_intermediate(int64_t trial_id, int64_t step, double
               detail::report_finished_message(describe_locked(t), step, t.record.state));
   t.record.intermediate[step] = value;
   t.record.heartbeat_at = study::now_unix_seconds();
+  t.seq = ++change_seq_;
 }
 
 void InMemoryStorage::heartbeat(int64_t trial_id) {
@@ -153,8 +177,9 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   t.record.state = state;
   t.record.value = value;
   t.record.cost = cost;
-  t.record.fail_reason = fail_reason;
+  t.record.fail_reason = text::valid_utf8(fail_reason);
   t.record.finished_at = study::now_unix_seconds();
+  t.seq = ++change_seq_;
 }
 
 std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
@@ -164,6 +189,34 @@ std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
   out.reserve(s.trial_ids.size());
   for (int64_t id : s.trial_ids) out.push_back(trials_.at(id).record);
   return out;
+}
+
+std::vector<FrozenTrial> InMemoryStorage::running_trials(int64_t study_id) {
+  std::lock_guard lock(mu_);
+  std::vector<FrozenTrial> out;
+  for (int64_t id : study_locked(study_id).trial_ids) {
+    const FrozenTrial& t = trials_.at(id).record;
+    if (t.state != TrialState::kRunning) continue;
+    out.push_back(t);
+    out.back().intermediate.clear();
+  }
+  return out;
+}
+
+TrialCounts InMemoryStorage::count_trials(int64_t study_id) {
+  std::lock_guard lock(mu_);
+  return counts_locked(study_locked(study_id));
+}
+
+TrialChanges InMemoryStorage::trials_changed_since(int64_t study_id, int64_t cursor) {
+  std::lock_guard lock(mu_);
+  TrialChanges c;
+  for (int64_t id : study_locked(study_id).trial_ids) {
+    const TrialEntry& t = trials_.at(id);
+    if (t.seq > cursor) c.trials.push_back(t.record);
+  }
+  c.cursor = change_seq_;
+  return c;
 }
 
 FrozenTrial InMemoryStorage::trial(int64_t trial_id) {

@@ -2,6 +2,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/storage/in_memory.h"
+#include "metadial/storage/postgres.h"
 #include "metadial/storage/sqlite.h"
 #include "metadial/storage/storage.h"
 
@@ -15,9 +16,19 @@ std::unique_ptr<Storage> open_storage(const std::string& url, OpenMode mode) {
     MD_CHECK(!path.empty(), "storage URL '", url, "' has no path (expected sqlite:PATH, e.g. sqlite:runs/tune.db)");
     SqliteOptions options;
     options.create = mode == OpenMode::kCreate;
+    options.read_only = mode == OpenMode::kReadOnly;
     return std::make_unique<SqliteStorage>(path, options);
   }
-  throw InvalidArgument(::metadial::detail::concat("unknown storage URL '", url, "' (expected memory or sqlite:PATH)"));
+  // postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME, postgres://..., postgresql:KEY=VALUE ...
+  if (is_postgres_url(url)) {
+    PostgresOptions options;
+    options.create = mode == OpenMode::kCreate;
+    options.read_only = mode == OpenMode::kReadOnly;
+    return std::make_unique<PostgresStorage>(url, options);
+  }
+  throw InvalidArgument(
+      ::metadial::detail::concat("unknown storage URL '", mask_password(url),
+                                 "' (expected memory, sqlite:PATH or postgresql://USER@HOST[:PORT]/DBNAME)"));
 }
 
 }  // namespace metadial::storage

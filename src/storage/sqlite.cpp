@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -11,6 +12,7 @@
 #include <utility>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 #include "storage/detail/checks.h"
 
 namespace metadial::storage {
@@ -21,7 +23,8 @@ using study::TrialState;
 
 namespace {
 
-// Version 1. A later version adds a migration from each older one in `open` and bumps
+// Version 2 (version 1 had no trials.seq, no change_seq and no indexes on trials; `open` migrates
+// it). A later version adds a migration from each older one in `open` and bumps
 // kSqliteSchemaVersion; an older build refuses the newer file instead of guessing.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE meta (
@@ -50,8 +53,11 @@ CREATE TABLE trials (
   started_at   REAL NOT NULL,
   finished_at  REAL NOT NULL DEFAULT 0,
   heartbeat_at REAL NOT NULL,
+  seq          INTEGER NOT NULL DEFAULT 0,  -- change number of the trial's last change (meta change_seq)
   UNIQUE (study_id, number)
 );
+CREATE INDEX trials_by_state ON trials (study_id, state);
+CREATE INDEX trials_by_change ON trials (study_id, seq);
 CREATE TABLE intermediate_values (
   trial_id INTEGER NOT NULL REFERENCES trials (id) ON DELETE CASCADE,
   step     INTEGER NOT NULL,
@@ -76,6 +82,23 @@ std::string open_hint(const std::string& path) {
   return concat(" (check that directory '", dir.string(), "' is writable)");
 }
 
+// Version 1 -> 2: the change sequence and the indexes. Every existing trial gets change 1, so
+// that trials_changed_since(0) returns it.
+constexpr const char* kMigrateV1Sql = R"sql(
+ALTER TABLE trials ADD COLUMN seq INTEGER NOT NULL DEFAULT 0;
+UPDATE trials SET seq = 1;
+CREATE INDEX trials_by_state ON trials (study_id, state);
+CREATE INDEX trials_by_change ON trials (study_id, seq);
+INSERT INTO meta (key, value) VALUES ('change_seq', '1')
+  ON CONFLICT (key) DO UPDATE SET value = excluded.value;
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
+PRAGMA user_version = 2;
+)sql";
+
+/// Files up to this size are checked with PRAGMA quick_check when opened (a few milliseconds
+/// per megabyte); bigger ones with `metadial storage check`.
+constexpr int64_t kQuickCheckMaxBytes = 64LL << 20;
+
 /// One connection and its prepared statements. Not thread-safe: SqliteStorage::Impl locks.
 class Db {
  public:
@@ -94,6 +117,9 @@ class Db {
 
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
+  bool read_only() const { return options_.read_only; }
+  /// False only for a schema-1 file opened read-only (it has no change numbers).
+  bool has_changes() const { return has_changes_; }
   /// What the current call is doing, for error messages ("create_trial").
   void set_doing(const char* doing) { doing_ = doing; }
 
@@ -106,6 +132,13 @@ class Db {
     std::string msg = opening ? concat("cannot open SQLite storage '", path_, "': ", sqlite3_errmsg(db_))
                           : concat("SQLite storage '", path_, "': ", doing_, " failed: ", sqlite3_errmsg(db_));
     const int primary = rc & 0xff;
+    if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB) {
+      throw StorageError(corrupt_message(sqlite3_errmsg(db_)));
+    }
+    if (primary == SQLITE_READONLY && options_.read_only) {
+      throw StorageError(concat("SQLite storage '", path_, "': ", doing_,
+                                " needs to write, but the storage was opened read-only"));
+    }
     if (rc == SQLITE_BUSY_SNAPSHOT) {
       msg += " (another connection wrote to the database during this read; retry)";
     } else if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
@@ -127,9 +160,18 @@ class Db {
 
   void exec(const char* sql);
 
+  /// The one line for a damaged file: what SQLite found and how to get the trials back.
+  std::string corrupt_message(std::string what) const {
+    std::replace(what.begin(), what.end(), '\n', ' ');  // integrity reports span lines
+    return concat("SQLite storage '", path_, "' is damaged (", what,
+                  "); it was left unchanged; recover what is readable with `sqlite3 '", path_,
+                  "' .recover | sqlite3 recovered.db` and use sqlite:recovered.db");
+  }
+
  private:
   std::string path_;
   SqliteOptions options_;
+  bool has_changes_ = true;
   sqlite3* db_ = nullptr;
   const char* doing_ = "open";
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
@@ -267,12 +309,14 @@ FileKind classify(const Db& db, const Identity& id) {
 }
 
 void Db::open() {
-  if (!options_.create) {
-    std::error_code ec;
+  std::error_code ec;
+  if (!options_.create || options_.read_only) {
     MD_CHECK_AS(StorageError, std::filesystem::exists(path_, ec), "no SQLite storage at '", path_,
                 "': the file does not exist (check the path)");
   }
-  const int flags = SQLITE_OPEN_READWRITE | (options_.create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
+  const int flags = (options_.read_only ? SQLITE_OPEN_READONLY
+                                        : SQLITE_OPEN_READWRITE | (options_.create ? SQLITE_OPEN_CREATE : 0)) |
+                    SQLITE_OPEN_NOMUTEX;
   const int rc = sqlite3_open_v2(path_.c_str(), &db_, flags, nullptr);
   if (rc != SQLITE_OK) {
     const std::string err = db_ != nullptr ? sqlite3_errmsg(db_) : sqlite3_errstr(rc);
@@ -285,36 +329,69 @@ void Db::open() {
   exec("PRAGMA foreign_keys = ON");
   exec(options_.durable ? "PRAGMA synchronous = FULL" : "PRAGMA synchronous = NORMAL");
 
+  Identity identity;
   FileKind kind;
   {
     Transaction snapshot(*this, /*write=*/false);
-    kind = classify(*this, read_identity(*this));
+    identity = read_identity(*this);
+    kind = classify(*this, identity);
     snapshot.commit();
   }
-  if (kind == FileKind::kEmpty) {
-    // Another process may be creating the schema right now: decide again under the write lock.
+  // A damaged file is refused before anything is read from it as if it were whole.
+  const auto size = std::filesystem::file_size(path_, ec);
+  if (kind == FileKind::kMetadial && !ec && static_cast<int64_t>(size) <= kQuickCheckMaxBytes) {
+    set_doing("open (quick_check)");
+    Stmt check(*this, "PRAGMA quick_check(1)");
+    if (check.step() && check.get_text(0) != "ok") throw StorageError(corrupt_message(check.get_text(0)));
+    set_doing("open");
+  }
+  if (options_.read_only) {
+    MD_CHECK_AS(StorageError, kind == FileKind::kMetadial, "cannot open SQLite storage '", path_,
+                "' to read: the file is empty (no study was ever stored in it)");
+    has_changes_ = identity.user_version >= 2;
+    set_doing("?");
+    return;
+  }
+  if (kind == FileKind::kEmpty || identity.user_version < kSqliteSchemaVersion) {
+    // Another process may be creating or migrating the schema right now: decide again under the
+    // write lock.
     Transaction tx(*this, /*write=*/true);
-    if (classify(*this, read_identity(*this)) == FileKind::kEmpty) {
+    const Identity now = read_identity(*this);
+    const FileKind kind_now = classify(*this, now);
+    const char* sql = kind_now == FileKind::kEmpty ? kSchemaSql : now.user_version == 1 ? kMigrateV1Sql : nullptr;
+    if (sql != nullptr) {
       char* err = nullptr;
-      if (sqlite3_exec(db_, kSchemaSql, nullptr, nullptr, &err) != SQLITE_OK) {
+      if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         const std::string msg = err != nullptr ? err : "?";
         sqlite3_free(err);
-        throw StorageError(concat("SQLite storage '", path_, "': creating the schema failed: ", msg));
+        throw StorageError(concat("SQLite storage '", path_, "': ",
+                                  kind_now == FileKind::kEmpty ? "creating the schema" : "upgrading schema 1 to 2",
+                                  " failed: ", msg));
       }
+    }
+    if (kind_now == FileKind::kEmpty) {
       exec(concat("PRAGMA application_id = ", kSqliteApplicationId).c_str());
       exec(concat("PRAGMA user_version = ", kSqliteSchemaVersion).c_str());
       Stmt meta(*this, "INSERT INTO meta (key, value) VALUES ('schema_version', ?), ('application', 'metadial'), "
-                       "('created_by', ?)");
+                       "('created_by', ?), ('change_seq', '0')");
       meta.bind_text(1, std::to_string(kSqliteSchemaVersion)).bind_text(2, concat("metadial ", METADIAL_VERSION)).run();
     }
     tx.commit();
   }
   MD_CHECK_AS(StorageError, sqlite3_db_readonly(db_, "main") == 0, "cannot open SQLite storage '", path_,
-              "': the file is read-only; metadial needs to write to it");
+              "': the file is read-only; metadial needs to write to it (commands that only read open it read-only)");
   // WAL: readers never block the writer and a commit is one append + fsync. On a file system
   // without shared memory SQLite keeps the rollback journal, which is as durable, only slower.
   Stmt(*this, "PRAGMA journal_mode = WAL").run();
   set_doing("?");
+}
+
+/// The next number of the change sequence; inside a write transaction.
+int64_t next_change(Db& db) {
+  Stmt s(db, "UPDATE meta SET value = CAST(value AS INTEGER) + 1 WHERE key = 'change_seq' "
+             "RETURNING CAST(value AS INTEGER)");
+  MD_ASSERT(s.step());
+  return s.get_int(0);
 }
 
 /// What the writing calls check before changing a trial.
@@ -447,6 +524,7 @@ StudyRecord SqliteStorage::create_or_load_study(const std::string& name, study::
   if (auto found = find_study_locked(db, name)) return *found;  // the usual case on resume: no write lock
   Transaction tx(db, /*write=*/true);
   if (auto found = find_study_locked(db, name)) return *found;  // created by another process meanwhile
+  detail::check_new_study_name(name);
   StudyRecord r;
   r.name = name;
   r.direction = direction;
@@ -534,14 +612,38 @@ StudyRecord SqliteStorage::rename_study(const std::string& from, const std::stri
   return record;
 }
 
-FrozenTrial SqliteStorage::create_trial(int64_t study_id, const std::string& worker) {
+namespace {
+
+TrialCounts counts_locked(Db& db, int64_t study_id) {
+  TrialCounts c;
+  Stmt s(db, "SELECT state, COUNT(*), COALESCE(SUM(cost), 0) FROM trials WHERE study_id = ? GROUP BY state");
+  s.bind_int(1, study_id);
+  while (s.step()) {
+    const int64_t n = s.get_int(1);
+    c.cost += s.get_double(2);
+    switch (study::trial_state_from_string(s.get_text(0))) {
+      case TrialState::kRunning: c.running = n; break;
+      case TrialState::kComplete: c.complete = n; break;
+      case TrialState::kPruned: c.pruned = n; break;
+      case TrialState::kFailed: c.failed = n; break;
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
+Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) {
   std::lock_guard lock(impl_->mu);
   Db& db = impl_->db;
-  db.set_doing("create_trial");
-  // BEGIN IMMEDIATE takes the file's write lock before reading max(number): no other process
-  // can hand out the same number in between.
+  db.set_doing("reserve_trial");
+  // BEGIN IMMEDIATE takes the file's write lock before the counts and max(number) are read: no
+  // other process can start a trial or hand out the same number in between.
   Transaction tx(db, /*write=*/true);
   check_study_exists(db, study_id);
+  Reservation r;
+  r.counts = counts_locked(db, study_id);
+  if (!detail::budget_allows(budget, r.counts)) return r;  // nothing written; the transaction rolls back
   FrozenTrial t;
   {
     Stmt s(db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?");
@@ -550,16 +652,18 @@ FrozenTrial SqliteStorage::create_trial(int64_t study_id, const std::string& wor
     t.number = s.get_int(0);
   }
   t.state = TrialState::kRunning;
-  t.worker = worker;
+  t.worker = text::valid_utf8(worker);
   t.started_at = study::now_unix_seconds();
   t.heartbeat_at = t.started_at;
-  Stmt s(db, "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at) "
-             "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?)");
-  s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, worker).bind_double(4, t.started_at);
-  s.bind_double(5, t.heartbeat_at).run();
+  const int64_t seq = next_change(db);
+  Stmt s(db, "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at, seq) "
+             "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?, ?)");
+  s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, t.worker).bind_double(4, t.started_at);
+  s.bind_double(5, t.heartbeat_at).bind_int(6, seq).run();
   t.id = sqlite3_last_insert_rowid(db.handle());
   tx.commit();
-  return t;
+  r.trial = std::move(t);
+  return r;
 }
 
 void SqliteStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {
@@ -573,8 +677,9 @@ void SqliteStorage::set_trial_params(int64_t trial_id, const space::Config& para
   MD_CHECK_AS(StorageError, h.state == TrialState::kRunning,
               detail::set_params_finished_message(h.description, h.state));
   MD_CHECK_AS(StorageError, !h.params_set, detail::params_already_set_message(h.description));
-  Stmt s(db, "UPDATE trials SET params = ?, fidelity = ? WHERE id = ? AND state = 'running'");
-  s.bind_text(1, json).bind_int(2, fidelity).bind_int(3, trial_id).run();
+  const int64_t seq = next_change(db);
+  Stmt s(db, "UPDATE trials SET params = ?, fidelity = ?, seq = ? WHERE id = ? AND state = 'running'");
+  s.bind_text(1, json).bind_int(2, fidelity).bind_int(3, seq).bind_int(4, trial_id).run();
   MD_ASSERT(sqlite3_changes(db.handle()) == 1);
   tx.commit();
 }
@@ -593,8 +698,9 @@ void SqliteStorage::report_intermediate(int64_t trial_id, int64_t step, double v
                "ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value");
     s.bind_int(1, trial_id).bind_int(2, step).bind_double(3, value).run();
   }
-  Stmt s(db, "UPDATE trials SET heartbeat_at = ? WHERE id = ?");
-  s.bind_double(1, study::now_unix_seconds()).bind_int(2, trial_id).run();
+  const int64_t seq = next_change(db);
+  Stmt s(db, "UPDATE trials SET heartbeat_at = ?, seq = ? WHERE id = ?");
+  s.bind_double(1, study::now_unix_seconds()).bind_int(2, seq).bind_int(3, trial_id).run();
   tx.commit();
 }
 
@@ -620,13 +726,49 @@ void SqliteStorage::finish_trial(int64_t trial_id, TrialState state, std::option
   Transaction tx(db, /*write=*/true);
   const TrialHead h = load_head(db, trial_id);
   MD_CHECK_AS(StorageError, h.state == TrialState::kRunning, detail::already_finished_message(h.description, h.state));
-  Stmt s(db, "UPDATE trials SET state = ?, value = ?, cost = ?, fail_reason = ?, finished_at = ? "
+  const int64_t seq = next_change(db);
+  Stmt s(db, "UPDATE trials SET state = ?, value = ?, cost = ?, fail_reason = ?, finished_at = ?, seq = ? "
              "WHERE id = ? AND state = 'running'");
-  s.bind_text(1, study::to_string(state)).bind_opt_double(2, value).bind_double(3, cost).bind_text(4, fail_reason);
-  s.bind_double(5, study::now_unix_seconds()).bind_int(6, trial_id).run();
+  s.bind_text(1, study::to_string(state)).bind_opt_double(2, value).bind_double(3, cost);
+  s.bind_text(4, text::valid_utf8(fail_reason)).bind_double(5, study::now_unix_seconds()).bind_int(6, seq);
+  s.bind_int(7, trial_id).run();
   MD_ASSERT(sqlite3_changes(db.handle()) == 1);
   tx.commit();
 }
+
+namespace {
+
+/// The study's trials with `t.seq > cursor` (cursor < 0: all), with their intermediate values.
+std::vector<FrozenTrial> trials_locked(Db& db, int64_t study_id, int64_t cursor) {
+  std::vector<FrozenTrial> out;
+  std::unordered_map<int64_t, size_t> index;
+  const bool all = cursor < 0;
+  {
+    static const std::string all_sql =
+        concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.study_id = ? ORDER BY t.number");
+    static const std::string changed_sql =
+        concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.study_id = ? AND t.seq > ? ORDER BY t.number");
+    Stmt s(db, all ? all_sql.c_str() : changed_sql.c_str());
+    s.bind_int(1, study_id);
+    if (!all) s.bind_int(2, cursor);
+    while (s.step()) {
+      out.push_back(read_trial(db, s));
+      index.emplace(out.back().id, out.size() - 1);
+    }
+  }
+  if (out.empty()) return out;
+  const char* sql = all ? "SELECT iv.trial_id, iv.step, iv.value FROM intermediate_values iv "
+                          "JOIN trials t ON t.id = iv.trial_id WHERE t.study_id = ?"
+                        : "SELECT iv.trial_id, iv.step, iv.value FROM intermediate_values iv "
+                          "JOIN trials t ON t.id = iv.trial_id WHERE t.study_id = ? AND t.seq > ?";
+  Stmt s(db, sql);
+  s.bind_int(1, study_id);
+  if (!all) s.bind_int(2, cursor);
+  while (s.step()) out[index.at(s.get_int(0))].intermediate.emplace(s.get_int(1), s.get_double(2));
+  return out;
+}
+
+}  // namespace
 
 std::vector<FrozenTrial> SqliteStorage::trials(int64_t study_id) {
   std::lock_guard lock(impl_->mu);
@@ -634,24 +776,74 @@ std::vector<FrozenTrial> SqliteStorage::trials(int64_t study_id) {
   db.set_doing("trials");
   Transaction tx(db, /*write=*/false);  // one snapshot for both queries
   check_study_exists(db, study_id);
-  std::vector<FrozenTrial> out;
-  std::unordered_map<int64_t, size_t> index;
-  {
-    static const std::string sql =
-        concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.study_id = ? ORDER BY t.number");
-    Stmt s(db, sql.c_str());
-    s.bind_int(1, study_id);
-    while (s.step()) {
-      out.push_back(read_trial(db, s));
-      index.emplace(out.back().id, out.size() - 1);
-    }
-  }
-  Stmt s(db, "SELECT iv.trial_id, iv.step, iv.value FROM intermediate_values iv JOIN trials t ON t.id = iv.trial_id "
-             "WHERE t.study_id = ?");
-  s.bind_int(1, study_id);
-  while (s.step()) out[index.at(s.get_int(0))].intermediate.emplace(s.get_int(1), s.get_double(2));
+  auto out = trials_locked(db, study_id, -1);
   tx.commit();
   return out;
+}
+
+std::vector<FrozenTrial> SqliteStorage::running_trials(int64_t study_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("running_trials");
+  Transaction tx(db, /*write=*/false);
+  check_study_exists(db, study_id);
+  static const std::string sql =
+      concat("SELECT ", kTrialColumns, " FROM trials t WHERE t.study_id = ? AND t.state = 'running' ORDER BY t.number");
+  std::vector<FrozenTrial> out;
+  {
+    Stmt s(db, sql.c_str());
+    s.bind_int(1, study_id);
+    while (s.step()) out.push_back(read_trial(db, s));
+  }
+  tx.commit();
+  return out;
+}
+
+TrialCounts SqliteStorage::count_trials(int64_t study_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("count_trials");
+  Transaction tx(db, /*write=*/false);
+  check_study_exists(db, study_id);
+  const TrialCounts c = counts_locked(db, study_id);
+  tx.commit();
+  return c;
+}
+
+TrialChanges SqliteStorage::trials_changed_since(int64_t study_id, int64_t cursor) {
+  MD_CHECK(cursor >= 0, "trials_changed_since: cursor ", cursor, " is negative (start from 0)");
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("trials_changed_since");
+  Transaction tx(db, /*write=*/false);  // the cursor and the trials from one snapshot
+  check_study_exists(db, study_id);
+  TrialChanges c;
+  if (!db.has_changes()) {
+    // A schema-1 file opened read-only has no change numbers: everything is one change.
+    if (cursor < 1) c.trials = trials_locked(db, study_id, -1);
+    c.cursor = 1;
+  } else {
+    {
+      Stmt s(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'");
+      MD_ASSERT(s.step());
+      c.cursor = s.get_int(0);
+    }
+    c.trials = trials_locked(db, study_id, cursor);
+  }
+  tx.commit();
+  return c;
+}
+
+std::vector<std::string> SqliteStorage::integrity_check() {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("integrity_check");
+  std::vector<std::string> problems;
+  Stmt s(db, "PRAGMA integrity_check(100)");
+  while (s.step()) {
+    if (s.get_text(0) != "ok") problems.push_back(s.get_text(0));
+  }
+  return problems;
 }
 
 FrozenTrial SqliteStorage::trial(int64_t trial_id) {

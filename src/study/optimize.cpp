@@ -1,16 +1,26 @@
 // optimize(): the study loop as a small runner. J worker threads each repeat
-//   may_start() -> run_one() -> record()
+//   reserve (Study::ask_within: the storage checks the study-wide budget atomically with the
+//   reservation) -> run_one() -> tell() -> record()
 // under one mutex for the run's counters; the sampler is asked one trial at a time, in
-// trial-number order. A Heartbeat (RAII) keeps this run's running trials alive for other
-// workers while the loop runs; the progress callback is guarded, so that an exception it
-// throws stops the run and reaches optimize()'s caller instead of escaping a thread.
+// trial-number order. When the budget is full while trials still run (here or in another
+// process), a worker waits and polls; every heartbeat interval some worker fails the trials
+// whose worker died or went silent, so that a dead worker's trials do not hold the budget. A
+// Heartbeat (RAII) keeps this run's running trials alive for the other workers; the progress
+// callback is guarded, so that an exception it throws stops the run and reaches optimize()'s
+// caller instead of escaping a thread. An interrupt (interrupt::requested(), set by the CLI's
+// signal handlers) stops the run: no trial starts, running ones fail at their next report.
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
+#include <functional>
+#include <limits>
 #include <mutex>
+#include <system_error>
 #include <thread>
 
 #include "metadial/core/error.h"
+#include "metadial/core/interrupt.h"
 #include "metadial/study/study.h"
 
 namespace metadial::study {
@@ -22,6 +32,7 @@ const char* to_string(StopReason r) {
     case StopReason::kWallTime: return "wall-time budget reached";
     case StopReason::kFailures: return "too many failures in a row";
     case StopReason::kNothingToDo: return "the study already has the requested trials";
+    case StopReason::kInterrupted: return "interrupted by a signal";
   }
   return "?";
 }
@@ -34,8 +45,10 @@ void OptimizeOptions::validate() const {
   MD_CHECK(trial_timeout_s > 0, "trial timeout must be > 0 seconds (got ", trial_timeout_s, ")");
   MD_CHECK(max_consecutive_failures >= 1, "max_consecutive_failures must be >= 1 (got ", max_consecutive_failures,
            ")");
-  MD_CHECK(heartbeat_interval_s > 0 && heartbeat_timeout_s > heartbeat_interval_s,
-           "heartbeat_timeout_s must exceed heartbeat_interval_s > 0");
+  MD_CHECK(std::isfinite(heartbeat_interval_s) && heartbeat_interval_s > 0, "heartbeat interval must be > 0 seconds (got ",
+           heartbeat_interval_s, ")");
+  MD_CHECK(heartbeat_timeout_s > heartbeat_interval_s, "heartbeat timeout (", heartbeat_timeout_s,
+           " s) must exceed the heartbeat interval (", heartbeat_interval_s, " s)");
   MD_CHECK(n_trials > 0 || std::isfinite(max_cost) || std::isfinite(max_wall_s),
            "optimize needs a budget: trials, max_cost or max_wall_s");
 }
@@ -46,19 +59,34 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Reporter for one running trial: stores intermediate values and enforces the deadline.
+/// `seconds` from now; Clock::time_point::max() for an infinite or a too distant deadline (the
+/// clock counts int64 nanoseconds: 1e10 s would overflow it).
+Clock::time_point deadline_after(double seconds) {
+  const auto now = Clock::now();
+  const double room = std::chrono::duration<double>(Clock::time_point::max() - now).count();
+  if (!std::isfinite(seconds) || seconds >= room / 2) return Clock::time_point::max();
+  return now + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+std::string interrupted_reason() {
+  return detail::concat("interrupted by ", interrupt::signal_name(interrupt::requested()));
+}
+
+// Reporter for one running trial: stores intermediate values, enforces the deadline, and ends
+// the trial on an interrupt.
 class TrialReporter final : public objective::Reporter {
  public:
   TrialReporter(Trial& trial, Clock::time_point deadline, double timeout_s)
       : trial_(trial), deadline_(deadline), timeout_s_(timeout_s) {}
   void report(int64_t step, double value) override {
     trial_.report(step, value);
+    if (interrupt::requested() != 0) throw Error(interrupted_reason());
     if (Clock::now() > deadline_) {
       throw Error(detail::concat("timed out after ", timeout_s_, " s (at step ", step, ")"));
     }
   }
   double seconds_left() const override {
-    if (!std::isfinite(timeout_s_)) return std::numeric_limits<double>::infinity();
+    if (deadline_ == Clock::time_point::max()) return std::numeric_limits<double>::infinity();
     return std::chrono::duration<double>(deadline_ - Clock::now()).count();
   }
   int64_t trial_number() const override { return trial_.number(); }
@@ -129,101 +157,90 @@ class Runner {
         fidelities_(objective.fidelities()) {
     MD_CHECK(!fidelities_.empty(), "objective '", objective.name(), "' has no fidelity");
     target_ = static_cast<int>(fidelities_.size()) - 1;
+    budget_.max_trials = options.n_trials;
+    budget_.max_cost = options.max_cost;
+    // Waiting workers poll this often: a freed slot of another process is seen within it.
+    poll_ = std::chrono::duration<double>(std::min(options.heartbeat_interval_s, 1.0));
   }
 
   OptimizeResult run() {
-    OptimizeResult result;
-    result.n_recovered = study_.fail_abandoned_trials(options_.heartbeat_timeout_s);
-    count_stored_trials();
+    recover_abandoned();
+    if (auto best = study_.best_trial(target_)) best_ = best->value;
     {
       Heartbeat heartbeat(study_.storage(), options_.heartbeat_interval_s, [this] {
         std::lock_guard lock(mu_);
         return running_ids_;
       });
       std::vector<std::jthread> threads;
-      for (int j = 1; j < options_.jobs; ++j) threads.emplace_back([this] { work(); });
+      try {
+        for (int j = 1; j < options_.jobs; ++j) threads.emplace_back([this] { work(); });
+      } catch (const std::system_error& e) {
+        // The threads already started see stop_ and end; the vector's destructor joins them.
+        const Error error(detail::concat("cannot start ", options_.jobs, " worker threads (", threads.size() + 1,
+                                         " started: ", e.what(), "); use fewer jobs"));
+        abort_run(std::make_exception_ptr(error), /*was_running=*/false);
+      }
       work();
     }  // threads joined, heartbeat stopped
     if (error_) std::rethrow_exception(error_);
 
+    OptimizeResult result;
     result.stop_reason = reason_;
     result.n_run = n_run_;
+    result.n_recovered = n_recovered_;
     result.last_failure = last_failure_;
     result.wall_seconds = seconds_since(t0_);
-    for (const auto& t : study_.trials()) {
-      result.total_cost += t.cost;
-      if (t.state == TrialState::kComplete) ++result.n_complete;
-      if (t.state == TrialState::kPruned) ++result.n_pruned;
-      if (t.state == TrialState::kFailed) ++result.n_failed;
-    }
+    const storage::TrialCounts c = study_.storage().count_trials(study_.id());
+    result.total_cost = c.cost;
+    result.n_complete = c.complete;
+    result.n_pruned = c.pruned;
+    result.n_failed = c.failed;
     result.best = study_.best_trial(target_);
     return result;
   }
 
  private:
-  // Budgets count the whole study: start from what is stored.
-  void count_stored_trials() {
-    for (const auto& t : study_.trials()) {
-      total_cost_ += t.cost;
-      if (t.state == TrialState::kComplete || t.state == TrialState::kPruned) ++n_counted_;
-      if (t.is_complete() && t.fidelity == target_ && (!best_ || better(study_.direction(), *t.value, *best_))) {
-        best_ = t.value;
-      }
-    }
-  }
-
-  // One worker thread: start trials while the budgets allow.
+  // One worker thread: start trials while the study's budgets allow.
   void work() {
-    while (reserve_slot()) {
+    while (true) {
+      if (!may_continue()) return;
+      storage::TrialCounts counts;
       std::optional<Trial> trial;
       try {
+        maybe_recover_abandoned();
         std::lock_guard slock(sampler_mu_);
-        trial.emplace(study_.ask(sampler_, options_.seed, fidelities_, options_.max_cost - cost_so_far()));
+        trial = study_.ask_within(budget_, sampler_, options_.seed, fidelities_, &counts);
       } catch (...) {
-        abort_run(std::current_exception());
+        abort_run(std::current_exception(), /*was_running=*/false);
         return;
+      }
+      if (!trial) {
+        if (!wait_for_room(counts)) return;
+        continue;
       }
       {
         std::lock_guard lock(mu_);
+        ++n_running_;
+        ++n_run_;
         running_ids_.push_back(trial->id());
       }
-      const Outcome outcome = run_one(*trial);
+      Outcome outcome = run_one(*trial);
       try {
         tell(*trial, outcome);
       } catch (...) {
-        abort_run(std::current_exception());
+        abort_run(std::current_exception(), /*was_running=*/true);
         return;
       }
       record(*trial, outcome);
     }
   }
 
-  // Waits until a trial may start (true, slot taken) or the run is over (false).
-  bool reserve_slot() {
-    std::unique_lock lock(mu_);
-    while (!may_start()) {
-      if (stop_) {
-        cv_.notify_all();
-        return false;
-      }
-      cv_.wait(lock);
-    }
-    ++n_running_;
-    ++n_run_;
-    return true;
-  }
-
-  // Under mu_: true if another trial may start now; false and stop_ set if the run is over;
-  // false with stop_ unset if the trial budget is full but running trials may still fail (and
-  // need replacing), in which case the caller waits.
-  bool may_start() {
+  // False (the run is over) on a stop, an interrupt or the wall-time budget.
+  bool may_continue() {
+    std::lock_guard lock(mu_);
     if (stop_) return false;
-    if (options_.n_trials > 0 && n_counted_ + n_running_ >= options_.n_trials) {
-      if (n_running_ == 0) finish(n_run_ == 0 ? StopReason::kNothingToDo : StopReason::kTrials);
-      return false;
-    }
-    if (total_cost_ >= options_.max_cost) {
-      finish(StopReason::kCost);
+    if (interrupt::requested() != 0) {
+      finish(StopReason::kInterrupted);
       return false;
     }
     if (seconds_since(t0_) >= options_.max_wall_s) {
@@ -233,23 +250,54 @@ class Runner {
     return true;
   }
 
-  void finish(StopReason reason) {
-    stop_ = true;
-    reason_ = reason;
+  // The budget refused a reservation with the study at `c`. Finishes the run if the budget is
+  // reached for good (false); otherwise trials still running here or elsewhere may fail and need
+  // replacing: waits until one of ours finishes or a poll interval passes (true: try again).
+  bool wait_for_room(const storage::TrialCounts& c) {
+    std::unique_lock lock(mu_);
+    if (stop_) return false;
+    if (c.cost >= options_.max_cost) {
+      finish(StopReason::kCost);
+      return false;
+    }
+    if (options_.n_trials > 0 && c.counted() >= options_.n_trials) {
+      finish(n_run_ == 0 ? StopReason::kNothingToDo : StopReason::kTrials);
+      return false;
+    }
+    cv_.wait_for(lock, poll_);
+    return !stop_;
   }
 
-  double cost_so_far() {
+  // Fails the running trials of dead or silent workers (Study::fail_abandoned_trials).
+  void recover_abandoned() {
+    const int n = study_.fail_abandoned_trials(options_.heartbeat_timeout_s);
     std::lock_guard lock(mu_);
-    return total_cost_;
+    n_recovered_ += n;
+    last_recovery_ = Clock::now();
+  }
+
+  // recover_abandoned(), at most once per heartbeat interval for the whole run.
+  void maybe_recover_abandoned() {
+    {
+      std::lock_guard lock(mu_);
+      if (seconds_since(last_recovery_) < options_.heartbeat_interval_s) return;
+      last_recovery_ = Clock::now();
+    }
+    recover_abandoned();
+  }
+
+  // Under mu_: ends the run; the first reason stays.
+  void finish(StopReason reason) {
+    if (stop_) return;
+    stop_ = true;
+    reason_ = reason;
+    cv_.notify_all();
   }
 
   // Evaluates the objective; never throws (every failure becomes the outcome).
   Outcome run_one(Trial& trial) {
     const double nominal_cost = fidelities_[static_cast<size_t>(trial.fidelity())].cost;
-    const auto deadline = std::isfinite(options_.trial_timeout_s)
-                              ? Clock::now() + std::chrono::duration_cast<Clock::duration>(
-                                                   std::chrono::duration<double>(options_.trial_timeout_s))
-                              : Clock::time_point::max();
+    const auto deadline = deadline_after(options_.trial_timeout_s);
     TrialReporter reporter(trial, deadline, options_.trial_timeout_s);
     Outcome o;
     o.cost = nominal_cost;
@@ -279,11 +327,22 @@ class Runner {
     return o;
   }
 
-  void tell(Trial& trial, const Outcome& o) {
-    switch (o.state) {
-      case TrialState::kComplete: study_.tell(trial, o.value, o.cost); break;
-      case TrialState::kPruned: study_.tell_pruned(trial, o.cost); break;
-      default: study_.tell_failed(trial, o.reason, o.cost); break;
+  // Stores the outcome. If another worker failed the trial meanwhile (it took this one for dead:
+  // heartbeats late by more than the timeout), the stored record wins and becomes the outcome.
+  void tell(Trial& trial, Outcome& o) {
+    try {
+      switch (o.state) {
+        case TrialState::kComplete: study_.tell(trial, o.value, o.cost); break;
+        case TrialState::kPruned: study_.tell_pruned(trial, o.cost); break;
+        default: study_.tell_failed(trial, o.reason, o.cost); break;
+      }
+    } catch (const StorageError&) {
+      const FrozenTrial stored = study_.storage().trial(trial.id());
+      if (!stored.is_finished()) throw;
+      o.state = stored.state;
+      o.value = stored.value.value_or(0.0);
+      o.cost = stored.cost;
+      o.reason = stored.fail_reason;
     }
   }
 
@@ -295,31 +354,37 @@ class Runner {
     done.finished_at = now_unix_seconds();
     if (o.state == TrialState::kComplete) done.value = o.value;
     done.fail_reason = o.reason;
+    std::optional<storage::TrialCounts> counts;
+    if (options_.on_trial_finished) {
+      try {
+        counts = study_.storage().count_trials(study_.id());
+      } catch (...) {
+        // Progress only: the outcome is stored.
+      }
+    }
 
     std::lock_guard lock(mu_);
     --n_running_;
     std::erase(running_ids_, trial.id());
-    total_cost_ += o.cost;
     if (o.state == TrialState::kFailed) {
       ++n_failed_run_;
       last_failure_ = detail::concat("trial ", done.number, ": ", o.reason);
       if (++consecutive_failures_ >= options_.max_consecutive_failures) finish(StopReason::kFailures);
     } else {
-      ++n_counted_;
       consecutive_failures_ = 0;
       if (o.state == TrialState::kComplete && done.fidelity == target_ &&
           (!best_ || better(study_.direction(), o.value, *best_))) {
         best_ = o.value;
       }
     }
-    if (options_.on_trial_finished) {
+    if (options_.on_trial_finished && counts) {
       Progress p;
       p.trial = &done;
-      p.n_counted = n_counted_;
+      p.n_counted = counts->counted();
       p.n_failed_run = n_failed_run_;
       p.n_target = options_.n_trials;
       p.best_value = best_;
-      p.total_cost = total_cost_;
+      p.total_cost = counts->cost;
       p.elapsed_s = seconds_since(t0_);
       try {
         options_.on_trial_finished(p);
@@ -332,10 +397,10 @@ class Runner {
     cv_.notify_all();
   }
 
-  // Ends the run with an unexpected error (storage, sampler), rethrown by run().
-  void abort_run(std::exception_ptr e) {
+  // Ends the run with an unexpected error (storage, sampler, threads), rethrown by run().
+  void abort_run(std::exception_ptr e, bool was_running) {
     std::lock_guard lock(mu_);
-    --n_running_;
+    if (was_running) --n_running_;
     if (!error_) error_ = std::move(e);
     stop_ = true;
     cv_.notify_all();
@@ -348,22 +413,24 @@ class Runner {
   const Clock::time_point t0_;
   const std::vector<objective::Fidelity> fidelities_;
   int target_ = 0;
+  storage::TrialBudget budget_;
+  std::chrono::duration<double> poll_;
 
   std::mutex sampler_mu_;  // suggestions are made one at a time, in trial-number order
   std::mutex mu_;          // guards everything below
   std::condition_variable cv_;
-  int64_t n_counted_ = 0;  // complete + pruned in the study
   int64_t n_running_ = 0;  // started by this run, not finished
   int64_t n_run_ = 0;
   int64_t n_failed_run_ = 0;
+  int64_t n_recovered_ = 0;
   int consecutive_failures_ = 0;
-  double total_cost_ = 0.0;
   bool stop_ = false;
   StopReason reason_ = StopReason::kTrials;
   std::optional<double> best_;
   std::string last_failure_;
   std::exception_ptr error_;
   std::vector<int64_t> running_ids_;
+  Clock::time_point last_recovery_;
 };
 
 }  // namespace

@@ -79,11 +79,37 @@ std::optional<FrozenTrial> Study::best_trial(int fidelity) const {
 Trial Study::ask(optim::Sampler& sampler, uint64_t seed, const std::vector<objective::Fidelity>& fidelities,
                  double budget_left) {
   MD_CHECK(!fidelities.empty(), "an objective needs at least one fidelity");
-  FrozenTrial record = storage_->create_trial(record_.id, this_worker());
+  return suggest(storage_->create_trial(record_.id, this_worker()), sampler, seed, fidelities, budget_left);
+}
+
+std::optional<Trial> Study::ask_within(const storage::TrialBudget& budget, optim::Sampler& sampler, uint64_t seed,
+                                       const std::vector<objective::Fidelity>& fidelities,
+                                       storage::TrialCounts* counts) {
+  MD_CHECK(!fidelities.empty(), "an objective needs at least one fidelity");
+  storage::Reservation r = storage_->reserve_trial(record_.id, this_worker(), budget);
+  if (counts != nullptr) *counts = r.counts;
+  if (!r.trial) return std::nullopt;
+  return suggest(std::move(*r.trial), sampler, seed, fidelities, budget.max_cost - r.counts.cost);
+}
+
+std::vector<FrozenTrial> Study::history_before(int64_t number) {
+  // The cache follows the storage through its change sequence: only trials changed since the
+  // last call are read (the same as reading every trial, without parsing them all again).
+  std::lock_guard lock(cache_->mu);
+  storage::TrialChanges changes = storage_->trials_changed_since(record_.id, cache_->cursor);
+  for (auto& t : changes.trials) cache_->by_number[t.number] = std::move(t);
+  cache_->cursor = changes.cursor;
   std::vector<FrozenTrial> history;
-  for (auto& t : storage_->trials(record_.id)) {
-    if (t.number < record.number) history.push_back(std::move(t));
+  for (const auto& [n, t] : cache_->by_number) {
+    if (n >= number) break;
+    history.push_back(t);
   }
+  return history;
+}
+
+Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
+                     const std::vector<objective::Fidelity>& fidelities, double budget_left) {
+  std::vector<FrozenTrial> history = history_before(record.number);
   optim::SamplerContext ctx;
   ctx.space = &space_;
   ctx.direction = record_.direction;
@@ -131,8 +157,7 @@ void Study::tell_failed(Trial& trial, const std::string& reason, double cost) {
 int Study::fail_abandoned_trials(double heartbeat_timeout_s) {
   int n = 0;
   const double now = now_unix_seconds();
-  for (const auto& t : trials()) {
-    if (t.state != TrialState::kRunning) continue;
+  for (const auto& t : storage_->running_trials(record_.id)) {
     std::string reason;
     if (local_worker_is_gone(t.worker)) {
       reason = "worker " + t.worker + " died while running this trial";

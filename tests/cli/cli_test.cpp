@@ -1,20 +1,25 @@
 // End-to-end tests of the `metadial` program: the real binary, run as a user would.
+#include <fcntl.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cmath>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
+#include "metadial/optim/random_sampler.h"
 #include "metadial/storage/storage.h"
 #include "metadial/study/study.h"
 #include "support/binary_test.h"
@@ -217,6 +222,224 @@ TEST_F(Cli, KillNineThenRerunResumesTheStudy) {
     }
   }
   for (const auto& t : after) EXPECT_NE(t.state, metadial::study::TrialState::kRunning);
+}
+
+// Issue 21, items 6 and 9: a flag refuses what its [study] key refuses, in one line naming the
+// flag (before: --seed -1 and --trials 99999999999999999999 were clamped, --jobs 100000 aborted).
+TEST_F(Cli, TuneFlagsRefuseWhatTheConfigRefusesWithOneLineNamingTheFlag) {
+  write("ok.toml", "[study]\ntrials = 2\nsampler = \"random\"\n[objective]\nfunction = \"branin\"\n");
+  expect_user_error(run("tune ok.toml --storage memory --seed -1"), {"--seed must be >= 0 (got -1)"});
+  expect_user_error(run("tune ok.toml --storage memory --seed 18446744073709551616"),
+                    {"--seed", "18446744073709551616"});
+  expect_user_error(run("tune ok.toml --storage memory --trials 99999999999999999999"),
+                    {"--trials must be between 0 and 9223372036854775807 (got 99999999999999999999)"});
+  expect_user_error(run("tune ok.toml --storage memory --jobs 100000"),
+                    {"--jobs must be between 1 and 1024 (got 100000)"});
+  expect_user_error(run("tune ok.toml --storage memory --jobs 0"), {"--jobs must be between 1 and 1024"});
+  expect_user_error(run("tune ok.toml --storage memory --max-cost -1"), {"--max-cost must be > 0"});
+  expect_user_error(run("tune ok.toml --storage memory --heartbeat-interval 0"), {"--heartbeat-interval must be > 0"});
+  expect_user_error(run("tune ok.toml --storage memory --heartbeat-interval 1e10"),
+                    {"--heartbeat-interval", "at most 86400"});
+  expect_user_error(run("tune ok.toml --storage memory --heartbeat-timeout 3"),
+                    {"--heartbeat-timeout 3 must exceed the heartbeat interval (5 s)"});
+  expect_user_error(run("tune ok.toml --storage memory --heartbeat-interval 200"),
+                    {"--heartbeat-interval 200 must be below the heartbeat timeout (120 s)"});
+  // The same values in the config: one line naming the key.
+  write("big.toml", "[study]\nmax_consecutive_failures = 4294967296\n[objective]\nfunction = \"branin\"\n");
+  expect_user_error(run("tune big.toml --storage memory"),
+                    {"big.toml:2:", "[study] max_consecutive_failures must be between 1 and 2147483647"});
+  write("jobs.toml", "[study]\njobs = 100000\n[objective]\nfunction = \"branin\"\n");
+  expect_user_error(run("tune jobs.toml --storage memory"),
+                    {"jobs.toml:2:", "[study] jobs must be between 1 and 1024"});
+  write("seed.toml", "[study]\nseed = -1\n[objective]\nfunction = \"branin\"\n");
+  expect_user_error(run("tune seed.toml --storage memory"), {"seed.toml:2:", "[study] seed must be >= 0"});
+  // The ends of each range are accepted.
+  const Result r = run("tune ok.toml --storage memory --jobs 1024 --seed 9223372036854775807 --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(last_line(r.out))["n_complete"], 2);
+}
+
+// Issue 21, item 6: an int over the whole int64 range sampled one constant; a float over
+// [-1e308, 1e308] one value (random) or NaN (gp); trial_timeout_s = 1e10 failed every trial.
+TEST_F(Cli, TuneAtTheLimitsOfTheNumbers) {
+  write("echo.sh", "#!/bin/sh\necho \"objective: $1\"\n", true);
+  write("int.toml",
+        "[study]\ntrials = 10\nsampler = \"random\"\ntrial_timeout_s = 1e10\n[objective]\ncommand = [\"./echo.sh\", "
+        "\"{n}\"]\n[space.n]\ntype = \"int\"\nlow = -9223372036854775808\nhigh = 9223372036854775807\n");
+  Result r = run("tune int.toml --storage sqlite:limits.db --json");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(last_line(r.out));
+  EXPECT_EQ(j["n_complete"], 10);
+  EXPECT_EQ(j["n_failed"], 0);
+  std::set<double> values;
+  auto storage = metadial::storage::open_storage("sqlite:" + (dir_ / "limits.db").string());
+  for (const auto& t : metadial::study::Study::load(*storage, "int").trials()) values.insert(*t.value);
+  EXPECT_EQ(values.size(), 10u);
+  EXPECT_LT(*values.begin(), 0.0);
+  EXPECT_GT(*values.rbegin(), 0.0);
+
+  write("float.toml",
+        "[study]\ntrials = 12\n[objective]\ncommand = [\"./echo.sh\", \"{x}\"]\n[space.x]\ntype = \"float\"\n"
+        "low = -1e308\nhigh = 1e308\n");
+  for (const char* sampler : {"random", "gp"}) {
+    const std::string name = std::string("float-") + sampler;
+    r = run("tune float.toml --storage sqlite:limits.db --study " + name + " --sampler " + sampler + " --json");
+    ASSERT_EQ(r.code, 0) << sampler << ": " << r.err;
+    j = nlohmann::json::parse(last_line(r.out));
+    EXPECT_EQ(j["n_complete"], 12) << sampler;
+    values.clear();
+    for (const auto& t : metadial::study::Study::load(*storage, name).trials()) {
+      const double x = std::get<double>(t.params.at("x"));
+      ASSERT_TRUE(std::isfinite(x)) << sampler << " trial " << t.number;
+      values.insert(x);
+    }
+    EXPECT_EQ(values.size(), 12u) << sampler;
+    EXPECT_LT(*values.begin(), -1e306) << sampler;
+  }
+}
+
+// Issue 21, item 2: --heartbeat-interval / --heartbeat-timeout and the [study] keys reach the
+// runner: a running trial of another, silent worker is failed once it has been silent that long.
+TEST_F(Cli, HeartbeatFlagsAndKeysSetWhenASilentWorkersTrialIsFailed) {
+  write("quad.sh", kQuadScript, true);
+  write("hb.toml", quad_config("name = \"hb\"\ntrials = 3\nmax_wall_s = 20"));
+  write("hb-keys.toml",
+        quad_config("name = \"hb\"\ntrials = 3\nmax_wall_s = 20\nheartbeat_interval_s = 0.2\nheartbeat_timeout_s = 1"));
+  metadial::space::SearchSpace space;
+  space.add_float("x", -1.0, 1.0).add_float("y", -1.0, 1.0);
+  // A study whose trial 0 is running in a worker that is alive (this test) but sends no heartbeat.
+  auto make_silent_trial = [&](const std::string& db) {
+    auto storage = metadial::storage::open_storage("sqlite:" + (dir_ / db).string());
+    auto study = metadial::study::Study::create_or_load(*storage, "hb", space, metadial::study::Direction::kMinimize);
+    metadial::optim::RandomSampler sampler;
+    study.ask(sampler, 0);
+  };
+  auto trial_zero = [&](const std::string& db) {
+    auto storage = metadial::storage::open_storage("sqlite:" + (dir_ / db).string());
+    return metadial::study::Study::load(*storage, "hb").trials().at(0);
+  };
+  make_silent_trial("flags.db");
+  make_silent_trial("keys.db");
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+
+  Result r = run("tune hb.toml --storage sqlite:flags.db --heartbeat-interval 0.2 --heartbeat-timeout 1");
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto t = trial_zero("flags.db");
+  EXPECT_EQ(t.state, metadial::study::TrialState::kFailed);
+  EXPECT_NE(t.fail_reason.find("stopped sending heartbeats"), std::string::npos) << t.fail_reason;
+  EXPECT_NE(r.out.find("1 abandoned marked failed"), std::string::npos) << r.out;
+
+  r = run("tune hb-keys.toml --storage sqlite:keys.db");
+  ASSERT_EQ(r.code, 0) << r.err;
+  t = trial_zero("keys.db");
+  EXPECT_EQ(t.state, metadial::study::TrialState::kFailed);
+  EXPECT_NE(t.fail_reason.find("stopped sending heartbeats"), std::string::npos) << t.fail_reason;
+
+  // With the default timeout (120 s) the same trial is left running (the run ends on its wall time).
+  make_silent_trial("default.db");
+  r = run("tune hb.toml --storage sqlite:default.db --max-wall 1.5");
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(trial_zero("default.db").state, metadial::study::TrialState::kRunning);
+}
+
+// Sets a column of every row of `table` in a SQLite file behind the storage's back, as a file
+// written before the storage checked what it stores.
+void set_in_file(const fs::path& db, const std::string& table, const std::string& column, const std::string& value) {
+  sqlite3* h = nullptr;
+  ASSERT_EQ(sqlite3_open(db.c_str(), &h), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  const std::string sql = "UPDATE " + table + " SET " + column + " = ?1";
+  ASSERT_EQ(sqlite3_prepare_v2(h, sql.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(h);
+  sqlite3_bind_text(st, 1, value.data(), static_cast<int>(value.size()), nullptr);
+  EXPECT_EQ(sqlite3_step(st), SQLITE_DONE) << sqlite3_errmsg(h);
+  sqlite3_finalize(st);
+  sqlite3_close(h);
+}
+
+// Issue 21, item 8: a study name (and a failure reason) holding escape sequences and newlines,
+// from a file written before names were checked, is printed escaped: it cannot clear the
+// screen, change colours or fake a line.
+TEST_F(Cli, ControlCharactersInStoredNamesArePrintedEscaped) {
+  write("old.toml",
+        "[study]\nname = \"plain\"\ntrials = 3\nsampler = \"random\"\n[objective]\nfunction = \"branin\"\n");
+  ASSERT_EQ(run("tune old.toml --storage sqlite:old.db").code, 0);
+  set_in_file(dir_ / "old.db", "studies", "name", std::string("evil\x1b[2J\nstudy\x07"));
+  set_in_file(dir_ / "old.db", "trials", "fail_reason", std::string("boom\x1b[31m\r\nfake line"));
+  for (const std::string cmd : {"studies", "trials", "best"}) {
+    const Result r = run(cmd + " --storage sqlite:old.db");
+    ASSERT_EQ(r.code, 0) << cmd << ": " << r.err;
+    EXPECT_EQ(r.out.find('\x1b'), std::string::npos) << cmd << ": " << r.out;
+    EXPECT_EQ(r.out.find('\x07'), std::string::npos) << cmd << ": " << r.out;
+    EXPECT_NE(r.out.find("evil\\x1b[2J\\nstudy\\x07"), std::string::npos) << cmd << ": " << r.out;
+  }
+  const Result trials = run("trials --storage sqlite:old.db");
+  EXPECT_NE(trials.out.find("boom\\x1b[31m\\r\\nfake line"), std::string::npos) << trials.out;
+  EXPECT_EQ(std::count(trials.out.begin(), trials.out.end(), '\n'), 6) << trials.out;  // title, header, rule, 3
+  // JSON keeps the stored bytes, escaped the JSON way.
+  const Result best = run("best --storage sqlite:old.db --json");
+  EXPECT_EQ(nlohmann::json::parse(best.out)["study"], "evil\x1b[2J\nstudy\x07");
+}
+
+// Issue 21, item 3: SIGINT / SIGTERM / SIGHUP stop `tune`: its summary (stopped: interrupted by
+// SIGINT), no trial left running, exit 128 + the signal.
+TEST_F(Cli, AnInterruptedTunePrintsItsSummaryAndExitsWith128PlusTheSignal) {
+  write("quad.sh", kQuadScript, true);
+  write("slow.toml", quad_config("trials = 100\njobs = 2", "0.4"));
+  struct Case {
+    int sig;
+    int code;
+    const char* name;
+  };
+  for (const Case c : {Case{SIGINT, 130, "SIGINT"}, Case{SIGTERM, 143, "SIGTERM"}, Case{SIGHUP, 129, "SIGHUP"}}) {
+    const std::string db = std::string("i-") + c.name + ".db";
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      if (chdir(dir_.c_str()) != 0) _exit(99);
+      const int out = open("int-out.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      const int err = open("int-err.txt", O_WRONLY | O_CREAT | O_TRUNC, 0644);
+      if (out < 0 || err < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) _exit(97);
+      execl(METADIAL_BINARY, "metadial", "tune", "slow.toml", "--storage", ("sqlite:" + db).c_str(), "--json",
+            static_cast<char*>(nullptr));
+      _exit(98);
+    }
+    // Signal once a trial is done (the handlers are installed by then) while two are running.
+    int64_t complete = 0;
+    for (int i = 0; i < 300 && complete == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      try {
+        auto storage = metadial::storage::open_storage("sqlite:" + (dir_ / db).string());
+        if (!storage->find_study("slow")) continue;
+        for (const auto& t : metadial::study::Study::load(*storage, "slow").trials()) {
+          complete += t.state == metadial::study::TrialState::kComplete;
+        }
+      } catch (const metadial::Error&) {
+      }
+    }
+    ASSERT_GE(complete, 1) << c.name;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    ASSERT_EQ(kill(pid, c.sig), 0);
+    int status = 0;
+    pid_t done = 0;
+    for (int i = 0; i < 300 && done == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      done = waitpid(pid, &status, WNOHANG);
+    }
+    if (done == 0) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      FAIL() << c.name << ": tune did not stop within 30 s";
+    }
+    ASSERT_TRUE(WIFEXITED(status)) << c.name << ": killed by signal " << WTERMSIG(status);
+    EXPECT_EQ(WEXITSTATUS(status), c.code) << c.name << ": " << slurp(dir_ / "int-err.txt");
+    const std::string out = slurp(dir_ / "int-out.txt");
+    EXPECT_NE(out.find(std::string("interrupted by ") + c.name), std::string::npos) << out;
+    EXPECT_EQ(nlohmann::json::parse(last_line(out))["stop_reason"], "interrupted by a signal") << out;
+    auto storage = metadial::storage::open_storage("sqlite:" + (dir_ / db).string());
+    for (const auto& t : metadial::study::Study::load(*storage, "slow").trials()) {
+      EXPECT_NE(t.state, metadial::study::TrialState::kRunning) << c.name << " trial " << t.number;
+    }
+  }
 }
 
 }  // namespace

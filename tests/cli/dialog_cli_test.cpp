@@ -113,6 +113,28 @@ TEST_F(DialogCli, BadInputIsOneLineAndExitCode2) {
   expect_user_error("dialog show --policy rule --ontology bad.toml", "bad.toml");
 }
 
+// Issue 21, item 7: an evaluation over nothing (0 % of 0 turns / responses, exit 0) is a user error.
+TEST_F(DialogCli, EvaluationOverAnEmptyTestSetIsRefused) {
+  write("train.json", R"([{"dialogue_id": "d1", "turns": [{"user_utterance": {"text": "hi", "tokens": ["hi"]},
+      "dialogue_state": []}]}])");
+  write("empty.json", "[]\n");
+  expect_user_error("dialog dst --train train.json --test empty.json --epochs 1", "corpus 'empty.json': no dialogues");
+  expect_user_error("dialog dst --train train.json --dev empty.json --test train.json --epochs 1",
+                    "corpus 'empty.json': no dialogues");
+
+  std::string city;
+  for (const char* c : {"paris", "rome", "paris", "rome"}) {
+    city += std::string("1 a table in ") + c + "\tsure\n2 <SILENCE>\tapi_call " + c + "\n";
+  }
+  write("trn.txt", city);
+  write("cands.txt", "1 sure\n1 api_call paris\n1 api_call rome\n");
+  write("kb.txt", "1 resto_1 R_cuisine thai\n2 resto_1 R_location paris\n");
+  ASSERT_EQ(run("memn2n train --train trn.txt --dev trn.txt --candidates cands.txt --epochs 1 --memory 4 --out mm.pt").code, 0);
+  expect_user_error("memn2n eval --model mm.pt --test kb.txt", "kb.txt: no bot response in 1 dialogue");
+  expect_user_error("memn2n train --train trn.txt --dev trn.txt --test kb.txt --candidates cands.txt --epochs 1",
+                    "kb.txt: no bot response in 1 dialogue");
+}
+
 constexpr const char* kSmallStudy = R"(
 [study]
 name = "small"

@@ -3,6 +3,7 @@
 #include "cli/study_commands.h"
 
 #include <gtest/gtest.h>
+#include <sqlite3.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -215,6 +216,49 @@ TEST_F(StudyCommandTest, TheCommandLineNeedsASubcommandAndItsNames) {
     command->add_to(app);
     EXPECT_THROW(app.parse(line, false), CLI::ParseError) << line;
   }
+}
+
+// Issue 21, item 8: a study name holding control characters, from a file written before the
+// storage refused them, is printed escaped by `study delete` / `study rename` and their errors.
+TEST_F(StudyCommandTest, ControlCharactersInAStoredNameArePrintedEscaped) {
+  make_study("plain", 1);
+  make_study("other", 0);
+  const std::string evil = "evil\x1b[2J\nname\x07";
+  {
+    sqlite3* h = nullptr;
+    ASSERT_EQ(sqlite3_open(db_.str().c_str(), &h), SQLITE_OK);
+    sqlite3_stmt* st = nullptr;
+    ASSERT_EQ(sqlite3_prepare_v2(h, "UPDATE studies SET name = ?1 WHERE name = 'plain'", -1, &st, nullptr), SQLITE_OK);
+    sqlite3_bind_text(st, 1, evil.data(), static_cast<int>(evil.size()), nullptr);
+    EXPECT_EQ(sqlite3_step(st), SQLITE_DONE);
+    sqlite3_finalize(st);
+    sqlite3_close(h);
+  }
+  const std::string shown = "evil\\x1b[2J\\nname\\x07";
+  // CLI11 takes a vector of arguments last to first.
+  auto run_args = [&](std::vector<std::string> args) {
+    const auto command = make_study_command();
+    CLI::App app{"metadial"};
+    command->add_to(app);
+    std::reverse(args.begin(), args.end());
+    app.parse(args);
+    std::ostringstream out;
+    EXPECT_EQ(command->run(out), 0);
+    return out.str();
+  };
+  const std::string msg = error_of<StorageError>("study delete gamma --yes --storage " + url_);
+  EXPECT_TRUE(contains(msg, shown)) << msg;
+  EXPECT_FALSE(contains(msg, "\x1b")) << msg;
+  try {
+    run_args({"study", "delete", evil, "--storage", url_});
+    ADD_FAILURE() << "expected a refusal without --yes";
+  } catch (const InvalidArgument& e) {
+    EXPECT_TRUE(contains(e.what(), "not deleting study '" + shown + "'")) << e.what();
+  }
+  EXPECT_EQ(run_args({"study", "rename", evil, "fine", "--storage", url_}),
+            "renamed study '" + shown + "' to 'fine' (1 trial) in " + url_ + "\n");
+  EXPECT_EQ(run_args({"study", "rename", "fine", "again", "--storage", url_}),
+            "renamed study 'fine' to 'again' (1 trial) in " + url_ + "\n");
 }
 
 }  // namespace

@@ -114,6 +114,80 @@ TEST(TuneConfig, OutOfRangeStudySettings) {
   expect_error("[study]\nmax_cost = 0\n[objective]\nfunction = \"b\"\n", 2, "max_cost must be > 0");
 }
 
+// Issue 21, item 6: an integer key is checked as the int64 the file holds, before it is narrowed
+// to the option's type (4294967296 became 0 as an int, and the check passed or failed by chance).
+TEST(TuneConfig, IntegerKeysAreCheckedBeforeTheyAreNarrowed) {
+  expect_error("[study]\nmax_consecutive_failures = 4294967296\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] max_consecutive_failures must be between 1 and 2147483647");
+  expect_error("[study]\nmax_consecutive_failures = 0\n[objective]\nfunction = \"b\"\n", 2,
+               "max_consecutive_failures must be between 1");
+  expect_error("[study]\njobs = 4294967297\n[objective]\nfunction = \"b\"\n", 2, "jobs must be between 1 and 1024");
+  expect_error("[study]\njobs = 100000\n[objective]\nfunction = \"b\"\n", 2, "jobs must be between 1 and 1024");
+  expect_error("[study]\nseed = -1\n[objective]\nfunction = \"b\"\n", 2, "[study] seed must be >= 0");
+  expect_error("[study]\ntrials = 99999999999999999999\n[objective]\nfunction = \"b\"\n", 2, "");
+  const auto cfg = parse_tune_config(
+      "[study]\nmax_consecutive_failures = 2147483647\njobs = 1024\nseed = 9223372036854775807\n"
+      "trials = 9223372036854775807\ntrial_timeout_s = 1e10\n[objective]\nfunction = \"b\"\n",
+      "cfg.toml");
+  EXPECT_EQ(cfg.max_consecutive_failures, 2147483647);
+  EXPECT_EQ(cfg.jobs, 1024);
+  EXPECT_EQ(cfg.seed, 9223372036854775807u);
+  EXPECT_EQ(cfg.trials, 9223372036854775807);
+  EXPECT_EQ(cfg.trial_timeout_s, 1e10);  // the runner caps the deadline (study/optimize.cpp)
+  EXPECT_EQ(optimize_options(cfg).trial_timeout_s, 1e10);
+}
+
+// Issue 21, item 2: the heartbeat interval and timeout are [study] keys, > 0, timeout > interval.
+TEST(TuneConfig, HeartbeatKeysReachTheOptimizeOptions) {
+  const auto defaults = parse_tune_config("[objective]\nfunction = \"b\"\n", "cfg.toml");
+  EXPECT_EQ(optimize_options(defaults).heartbeat_interval_s, study::OptimizeOptions{}.heartbeat_interval_s);
+  EXPECT_EQ(optimize_options(defaults).heartbeat_timeout_s, study::OptimizeOptions{}.heartbeat_timeout_s);
+  const auto cfg = parse_tune_config(
+      "[study]\nheartbeat_interval_s = 0.5\nheartbeat_timeout_s = 3\n[objective]\nfunction = \"b\"\n", "cfg.toml");
+  const study::OptimizeOptions o = optimize_options(cfg);
+  EXPECT_EQ(o.heartbeat_interval_s, 0.5);
+  EXPECT_EQ(o.heartbeat_timeout_s, 3.0);
+
+  expect_error("[study]\nheartbeat_interval_s = 0\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] heartbeat_interval_s must be > 0");
+  expect_error("[study]\nheartbeat_interval_s = 1e10\n[objective]\nfunction = \"b\"\n", 2,
+               "heartbeat_interval_s must be > 0 and at most 86400");
+  expect_error("[study]\nheartbeat_timeout_s = -1\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] heartbeat_timeout_s must be > 0");
+  expect_error("[study]\nheartbeat_timeout_s = nan\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] heartbeat_timeout_s must be > 0");
+  expect_error("[study]\nheartbeat_interval_s = 2\nheartbeat_timeout_s = 2\n[objective]\nfunction = \"b\"\n", 3,
+               "[study] heartbeat_timeout_s must exceed heartbeat_interval_s (2 s)");
+  expect_error("[study]\nheartbeat_interval_s = 300\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] heartbeat_interval_s must be below heartbeat_timeout_s (120 s, the default)");
+  expect_error("[study]\nheartbeat_timeout_s = 4\n[objective]\nfunction = \"b\"\n", 2,
+               "[study] heartbeat_timeout_s must exceed heartbeat_interval_s (5 s)");
+}
+
+TEST(TuneConfig, FlagTextIsParsedInTheKeysRangeWithoutClampingOrWrapping) {
+  EXPECT_EQ(kJobsSetting.parse_flag("1024"), 1024);
+  EXPECT_EQ(kSeedSetting.parse_flag("+7"), 7);
+  EXPECT_EQ(kTrialsSetting.parse_flag("9223372036854775807"), 9223372036854775807);
+  auto message = [](const IntSetting& s, const std::string& text) -> std::string {
+    try {
+      s.parse_flag(text);
+    } catch (const InvalidArgument& e) {
+      return e.what();
+    }
+    return "(accepted)";
+  };
+  EXPECT_EQ(message(kJobsSetting, "100000"), "--jobs must be between 1 and 1024 (got 100000)");
+  EXPECT_EQ(message(kJobsSetting, "0"), "--jobs must be between 1 and 1024 (got 0)");
+  EXPECT_EQ(message(kSeedSetting, "-1"), "--seed must be >= 0 (got -1)");
+  EXPECT_EQ(message(kSeedSetting, "18446744073709551615"),
+            "--seed must be between 0 and 9223372036854775807 (got 18446744073709551615)");
+  EXPECT_EQ(message(kTrialsSetting, "99999999999999999999"),
+            "--trials must be between 0 and 9223372036854775807 (got 99999999999999999999)");
+  EXPECT_EQ(message(kTrialsSetting, "3.5"), "--trials must be an integer (got '3.5')");
+  EXPECT_EQ(message(kTrialsSetting, ""), "--trials must be an integer (got '')");
+  EXPECT_EQ(message(kTrialsSetting, "1e3"), "--trials must be an integer (got '1e3')");
+}
+
 TEST(TuneConfig, MissingFileIsAConfigError) {
   EXPECT_THROW(load_tune_config("/nonexistent/x.toml"), ConfigError);
 }

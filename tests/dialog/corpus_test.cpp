@@ -93,6 +93,20 @@ TEST(Corpus, MalformedInputNamesFileDialogueTurnAndField) {
   EXPECT_THROW(load_corpus("/nonexistent/corpus.json"), DataError);
 }
 
+// Issue 21, item 7: `dialog dst --test` on a file holding `[]` reported 0 % over 0 turns.
+TEST(Corpus, AFileWithNoDialogueIsRefusedNamingIt) {
+  const auto path = std::filesystem::temp_directory_path() / "metadial_corpus_empty.json";
+  save_corpus(path.string(), {});  // the generator writes this for a split of 0 dialogues
+  try {
+    load_corpus(path.string());
+    FAIL() << "no DataError";
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("corpus '" + path.string() + "': no dialogues"), std::string::npos) << e.what();
+  }
+  EXPECT_TRUE(parse_corpus("[]", "text").empty());  // the text itself is well formed
+  std::filesystem::remove(path);
+}
+
 TEST(Corpus, TokenizerSplitsPunctuationButKeepsTimesAndContractions) {
   const std::vector<std::string> want = {"hi", ",", "i", "don't", "want", "7.30", "pm", "or", "6:00", "tickets", ".", "ok", "?"};
   EXPECT_EQ(tokenize("Hi, I don't want 7.30 pm  or 6:00 tickets. OK?"), want);

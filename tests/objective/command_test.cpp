@@ -1,6 +1,7 @@
 // Tests of CommandObjective with small shell scripts written into a temporary folder.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,8 @@
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
+#include "metadial/core/interrupt.h"
+#include "metadial/core/text.h"
 #include "metadial/objective/command.h"
 
 namespace metadial::objective {
@@ -82,6 +85,7 @@ class CommandObjectiveTest : public ::testing::Test {
     dir_ = tmpl;
   }
   void TearDown() override {
+    interrupt::reset_for_test();
     std::error_code ec;
     fs::remove_all(dir_, ec);
   }
@@ -250,7 +254,153 @@ TEST_F(CommandObjectiveTest, WorkingDirectoryResolvesRelativeProgram) {
   EXPECT_EQ(e.value, 1.0);
   EXPECT_EQ(fs::canonical(fs::path(read_file(dir_ / "pwd.txt").substr(0, read_file(dir_ / "pwd.txt").size() - 1))),
             fs::canonical(dir_));
-  EXPECT_THAT(error_of(CommandOptions({"./here.sh"}).cwd((dir_ / "nope").string())), HasSubstr("working directory"));
+}
+
+// A folder that can only fail at trial time fails before the first trial, naming the key.
+TEST_F(CommandObjectiveTest, FoldersAreCheckedAtConstruction) {
+  const auto s = script("ok.sh", "echo 'objective: 1'");
+  try {
+    CommandObjective(CommandOptions({s}).cwd((dir_ / "nope").string()));
+    FAIL() << "a missing working_dir was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("working_dir '" + (dir_ / "nope").string() + "' is not a folder"));
+  }
+  std::ofstream(dir_ / "a-file") << "x";
+  try {
+    CommandObjective(CommandOptions({s}).logs((dir_ / "a-file" / "logs").string()));
+    FAIL() << "a log_dir that cannot be created was accepted";
+  } catch (const InvalidArgument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("log_dir '" + (dir_ / "a-file" / "logs").string() + "' cannot be created"));
+  }
+  EXPECT_THROW(CommandObjective(CommandOptions({s}).logs((dir_ / "a-file").string())), InvalidArgument);
+  EXPECT_THROW(CommandObjective(CommandOptions({s}).log_limit(-1)), InvalidArgument);
+  // A missing log_dir that can be made is made at once.
+  CommandObjective objective(CommandOptions({s}).logs((dir_ / "new" / "logs").string()));
+  EXPECT_TRUE(fs::is_directory(dir_ / "new" / "logs"));
+}
+
+TEST_F(CommandObjectiveTest, PlantedSymlinkOrHardLinkInLogDirFailsTheTrialAndIsNotFollowed) {
+  const auto s = script("ok.sh", "echo 'objective: 1'\necho 'overwritten' >&2");
+  const auto logs = dir_ / "logs";
+  fs::create_directories(logs);
+  const auto victim = dir_ / "victim.txt";
+  std::ofstream(victim) << "precious\n";
+  fs::create_symlink(victim, logs / "trial-0.out");
+  const std::string msg = error_of(CommandOptions({s}).logs(logs.string()));
+  EXPECT_THAT(msg, HasSubstr("trial 0: the log '" + (logs / "trial-0.out").string() + "' is a symbolic link"));
+  EXPECT_EQ(read_file(victim), "precious\n");
+  // A dangling symlink is not followed either (O_CREAT would create its target).
+  fs::create_symlink(dir_ / "would-be-created", logs / "trial-1.err");
+  CommandObjective objective(CommandOptions({s}).logs(logs.string()));
+  RecordingReporter one(1, 1);
+  EXPECT_THROW(objective.evaluate({}, 0, one), Error);
+  EXPECT_FALSE(fs::exists(dir_ / "would-be-created"));
+  // A hard link to another file is refused, not truncated.
+  fs::create_hard_link(victim, logs / "trial-2.err");
+  RecordingReporter two(2, 2);
+  try {
+    objective.evaluate({}, 0, two);
+    FAIL() << "a hard-linked log was written";
+  } catch (const Error& e) {
+    EXPECT_THAT(e.what(), HasSubstr("a file with other hard links"));
+  }
+  EXPECT_EQ(read_file(victim), "precious\n");
+}
+
+TEST_F(CommandObjectiveTest, OldLogOfAnEarlierRunIsReplaced) {
+  const auto s = script("ok.sh", "echo 'objective: 1'");
+  const auto logs = dir_ / "logs";
+  fs::create_directories(logs);
+  std::ofstream(logs / "trial-0.out") << "an old, longer log of an earlier run\n";
+  EXPECT_EQ(run(CommandOptions({s}).logs(logs.string())).value, 1.0);
+  EXPECT_EQ(read_file(logs / "trial-0.out"), "objective: 1\n");
+  EXPECT_EQ(read_file(logs / "trial-0.err"), "");
+}
+
+TEST_F(CommandObjectiveTest, LogKeepsItsTailPastLogMaxBytes) {
+  // 20,000 lines of 11-12 bytes on each stream (about 230 kB), through a 8 kB cap.
+  const auto s = script("chatty.sh",
+                        "i=0; while [ $i -lt 20000 ]; do echo \"line $i\"; i=$((i+1)); done | tee /dev/stderr\n"
+                        "echo 'objective: 5'");
+  const auto logs = dir_ / "logs";
+  EXPECT_EQ(run(CommandOptions({s}).logs(logs.string()).log_limit(8192)).value, 5.0);
+  for (const char* ext : {".out", ".err"}) {
+    const std::string log = read_file(logs / (std::string("trial-0") + ext));
+    const size_t first_nl = log.find('\n');
+    ASSERT_NE(first_nl, std::string::npos);
+    const std::string header = log.substr(0, first_nl);
+    const std::string body = log.substr(first_nl + 1);
+    EXPECT_THAT(header, HasSubstr("[metadial: log_max_bytes = 8192: the first "));
+    EXPECT_THAT(header, HasSubstr(" bytes of this log were dropped"));
+    EXPECT_LE(body.size(), 8192u) << ext;
+    EXPECT_GE(body.size(), 4096u - 64u) << ext;
+    EXPECT_EQ(body.rfind("line ", 0), 0u) << ext << ": the tail starts at a line";
+    // The dropped count and the kept tail add up to everything the program wrote.
+    const std::string last = std::string(ext) == ".out" ? "line 19999\nobjective: 5\n" : "line 19999\n";
+    EXPECT_EQ(body.substr(body.size() - last.size()), last) << ext;
+    size_t total = last.size() - std::string("line 19999\n").size();
+    for (int i = 0; i < 20000; ++i) total += ("line " + std::to_string(i) + "\n").size();
+    const size_t dropped = std::stoul(header.substr(header.find("the first ") + 10));
+    EXPECT_EQ(dropped + body.size(), total) << ext;
+  }
+  // Under the cap, the log is the output exactly; 0 is no cap.
+  const auto small = script("small.sh", "echo 'objective: 1'");
+  run(CommandOptions({small}).logs((dir_ / "l2").string()).log_limit(0));
+  EXPECT_EQ(read_file(dir_ / "l2" / "trial-0.out"), "objective: 1\n");
+}
+
+TEST_F(CommandObjectiveTest, InvalidUtf8FromTheProgramIsQuotedAsValidUtf8) {
+  const auto s = script("bad.sh", "printf 'bad \\377\\376 bytes \\303\\251t\\303\\251\\n' >&2\nexit 1");
+  const std::string msg = error_of(CommandOptions({s}));
+  EXPECT_THAT(msg, HasSubstr("exited with status 1: bad \xEF\xBF\xBD\xEF\xBF\xBD bytes \xC3\xA9t\xC3\xA9"));
+  EXPECT_EQ(text::valid_utf8(msg), msg);
+  const auto s2 = script("bad2.sh", "printf 'objective: \\377\\n'");
+  const std::string msg2 = error_of(CommandOptions({s2}));
+  EXPECT_THAT(msg2, HasSubstr("non-numeric objective '\xEF\xBF\xBD'"));
+  EXPECT_EQ(text::valid_utf8(msg2), msg2);
+}
+
+// An interrupt (here requested as a test; Ctrl-C in the program) stops the whole process group
+// of the running program and fails the trial, naming the signal.
+TEST_F(CommandObjectiveTest, InterruptStopsTheProgramAndFailsTheTrial) {
+  const auto pidfile = (dir_ / "grandchild.pid").string();
+  const auto started = (dir_ / "started").string();
+  const auto s = script("long.sh", "sleep 100 &\necho $! > \"" + pidfile + "\"\ntouch \"" + started +
+                                       "\"\nsleep 100\necho 'objective: 1'");
+  std::thread requester([&] {
+    for (int i = 0; i < 1000 && !fs::exists(started); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    interrupt::request_for_test(SIGTERM);
+  });
+  const auto start = std::chrono::steady_clock::now();
+  const std::string msg = error_of(CommandOptions({s}).logs((dir_ / "logs").string()));
+  requester.join();
+  EXPECT_THAT(msg, HasSubstr("trial 0: interrupted by SIGTERM (command '" + s + "' stopped)"));
+  EXPECT_THAT(msg, HasSubstr("log: " + (dir_ / "logs" / "trial-0.err").string()));
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));  // not the 100 s sleep
+  const std::string grandchild = read_file(pidfile).substr(0, read_file(pidfile).find('\n'));
+  ASSERT_FALSE(grandchild.empty());
+  for (int i = 0; i < 100 && !process_gone(grandchild); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  EXPECT_TRUE(process_gone(grandchild)) << "grandchild " << grandchild << " survived";
+}
+
+TEST_F(CommandObjectiveTest, InterruptEscalatesToSigkillWhenSigtermIsIgnored) {
+  const auto started = (dir_ / "started").string();
+  const auto s = script("stubborn.sh", "trap '' TERM\ntouch \"" + started + "\"\nsleep 100");
+  std::thread requester([&] {
+    for (int i = 0; i < 1000 && !fs::exists(started); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    interrupt::request_for_test(SIGHUP);
+  });
+  const std::string msg = error_of(CommandOptions({s}));
+  requester.join();
+  EXPECT_THAT(msg, HasSubstr("interrupted by SIGHUP"));
+}
+
+TEST_F(CommandObjectiveTest, NoProgramStartsAfterAnInterrupt) {
+  const auto marker = dir_ / "ran";
+  const auto s = script("mark.sh", "touch \"" + marker.string() + "\"\necho 'objective: 1'");
+  interrupt::request_for_test(SIGINT);
+  EXPECT_THAT(error_of(CommandOptions({s})), HasSubstr("trial 0: interrupted by SIGINT before the command started"));
+  EXPECT_FALSE(fs::exists(marker));
 }
 
 TEST_F(CommandObjectiveTest, MissingProgramIsReportedAsNotFound) {
@@ -403,13 +553,16 @@ TEST_F(CommandObjectiveTest, ConcurrentEvaluationsRunConcurrentProcesses) {
 
 TEST(CommandOptionsJson, ReadsEveryKeyAndRejectsUnknownOnes) {
   const auto j = nlohmann::json::parse(R"({
-    "command": ["./train.sh", "--lr", "{lr}"], "timeout_s": 60, "log_dir": "logs", "working_dir": "/tmp",
+    "command": ["./train.sh", "--lr", "{lr}"], "timeout_s": 60, "log_dir": "logs", "log_max_bytes": 1000,
+    "working_dir": "/tmp",
     "fidelities": [{"name": "short", "cost": 1}, {"name": "long", "cost": 10}],
     "env": {"CUDA_VISIBLE_DEVICES": "0"}, "cost": "time"})");
   const CommandOptions o = command_options_from_json(j);
   EXPECT_THAT(o.argv, ElementsAre("./train.sh", "--lr", "{lr}"));
   EXPECT_EQ(o.timeout_s, 60.0);
   EXPECT_EQ(o.log_dir, "logs");
+  EXPECT_EQ(o.log_max_bytes, 1000);
+  EXPECT_EQ(CommandOptions().log_max_bytes, 10 * 1024 * 1024);
   EXPECT_EQ(o.working_dir, "/tmp");
   ASSERT_EQ(o.fidelities.size(), 2u);
   EXPECT_EQ(o.fidelities[1].name, "long");
@@ -426,6 +579,8 @@ TEST(CommandOptionsJson, ReadsEveryKeyAndRejectsUnknownOnes) {
   EXPECT_THROW(command_options_from_json(nlohmann::json::object()), InvalidArgument);
   EXPECT_THROW(command_options_from_json({{"command", "./train.sh"}}), InvalidArgument);
   EXPECT_THROW(command_options_from_json({{"command", {"x"}}, {"cost", "money"}}), InvalidArgument);
+  EXPECT_THROW(command_options_from_json({{"command", {"x"}}, {"log_max_bytes", -1}}), InvalidArgument);
+  EXPECT_THROW(command_options_from_json({{"command", {"x"}}, {"log_max_bytes", 1.5}}), InvalidArgument);
 
   ObjectiveRegistry registry;
   register_command_objective(registry);

@@ -9,6 +9,7 @@
 #include "metadial/core/error.h"
 #include "metadial/online/controller.h"
 #include "metadial/online/reinforce.h"
+#include "nn/model_file_testing.h"
 #include "support/torch_state.h"
 
 namespace metadial::online {
@@ -118,12 +119,68 @@ TEST_F(ControllerTest, SavedAndLoadedControllerActsTheSame) {
   EXPECT_EQ(a.method, "controller-frozen");
 }
 
+// The Adam state and the baseline travel with the weights: a loaded controller that goes on
+// learning makes exactly the updates the original makes.
+TEST_F(ControllerTest, LoadedControllerGoesOnLearningExactlyLikeTheOriginal) {
+  SyntheticTarget target({.noise = 1e-3});
+  Controller c(toy_space(), {.hidden = 8, .seed = 2});
+  meta_train(c, target, 2, {.total_steps = 100, .interval = 10, .seed = 4});
+  const auto path = std::filesystem::temp_directory_path() / "metadial_online_controller_adam_test.pt";
+  c.save(path.string());
+  Controller d = Controller::load(path.string());
+  std::filesystem::remove(path);
+  EXPECT_EQ(d.updates(), c.updates());
+  const RunOptions run{.total_steps = 200, .interval = 10, .seed = 9};
+  SyntheticTarget t1({.noise = 1e-3}), t2({.noise = 1e-3});
+  const RunResult a = run_controller(t1, c, run, {.learn = true, .greedy = true});
+  const RunResult b = run_controller(t2, d, run, {.learn = true, .greedy = true});
+  ASSERT_EQ(a.schedule.size(), b.schedule.size());
+  for (size_t i = 0; i < a.schedule.size(); ++i) EXPECT_EQ(a.schedule[i].tuple, b.schedule[i].tuple);
+  EXPECT_EQ(c.probabilities(), d.probabilities());
+  EXPECT_EQ(c.baseline(), d.baseline());
+}
+
 TEST_F(ControllerTest, LoadRejectsFileThatIsNotAController) {
   const auto path = std::filesystem::temp_directory_path() / "metadial_online_not_a_controller.pt";
   { std::ofstream(path) << "hello"; }
-  EXPECT_THROW(Controller::load(path.string()), InvalidArgument);
+  EXPECT_THROW(Controller::load(path.string()), DataError);
   std::filesystem::remove(path);
   EXPECT_THROW(Controller::load("/nonexistent/controller.pt"), InvalidArgument);
+  EXPECT_THROW(Controller(toy_space()).save("/nonexistent/folder/controller.pt"), StorageError);
+}
+
+// 64 random bytes written into the weights, or a header whose sizes do not fit them (a hidden
+// size of 10^9 would need gigabytes): one DataError naming the file, before anything is built.
+TEST_F(ControllerTest, LoadRejectsRandomBytesInTheWeightsAndAbsurdSizes) {
+  const std::string path =
+      (std::filesystem::temp_directory_path() / "metadial_online_corrupt_controller.pt").string();
+  SyntheticTarget target({.noise = 1e-3});
+  Controller c(toy_space(), {.hidden = 8, .seed = 2});
+  meta_train(c, target, 1, {.total_steps = 50, .interval = 10, .seed = 4});  // with Adam state
+  auto error_of = [&] {
+    try {
+      Controller::load(path);
+    } catch (const DataError& e) {
+      const std::string m = e.what();
+      EXPECT_NE(m.find("'" + path + "'"), std::string::npos) << m;
+      EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+      return m;
+    }
+    ADD_FAILURE() << "no DataError";
+    return std::string();
+  };
+  c.save(path);
+  metadial::testing::scramble_parameters(path);
+  EXPECT_NE(error_of().find("corrupt controller parameters (checksum mismatch"), std::string::npos);
+  for (int hidden : {9, 1000000000}) {
+    c.save(path);
+    metadial::testing::edit_model_header(path, [&](nlohmann::json& h) { h["options"]["hidden"] = hidden; });
+    EXPECT_NE(error_of().find("the controller its header describes has"), std::string::npos) << hidden;
+  }
+  c.save(path);
+  metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["adam"][0] = nullptr; });
+  EXPECT_NE(error_of().find("Adam state for"), std::string::npos);
+  std::filesystem::remove(path);
 }
 
 TEST_F(ControllerTest, RunRejectsIntervalLongerThanTraining) {

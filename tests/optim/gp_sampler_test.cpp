@@ -123,6 +123,21 @@ TEST(GpSampler, InfiniteLossCountsAsWorstInsteadOfBreakingTheModel) {
   EXPECT_TRUE(u[0] >= 0 && u[0] <= 1 && u[1] >= 0 && u[1] <= 1);
 }
 
+// Issue 21, item 6: losses near the largest double overflowed the model's standardization (its
+// mean and variance), after which every acquisition value was NaN and the proposals random.
+TEST(GpSampler, LossesNearTheLargestDoubleStillGuideTheSearch) {
+  space::SearchSpace s;
+  s.add_float("x", -1e308, 1e308);
+  for (uint64_t seed = 1; seed <= 3; ++seed) {
+    GpSampler gp;
+    const auto hist = testing::run_loop(gp, s, 20, seed, [](const std::vector<double>& u) {
+      return 1e308 * (2.0 * u[0] - 1.0);  // the value of x itself: minimum at x = -1e308
+    });
+    for (const auto& t : hist) ASSERT_TRUE(std::isfinite(std::get<double>(t.params.at("x"))));
+    EXPECT_LT(testing::best_value(hist), -0.99e308) << "seed " << seed;
+  }
+}
+
 TEST(GpSampler, EiAndLhsAndRandomInitVariantsRun) {
   const space::SearchSpace space = unit_square();
   for (const auto& [init, acq] :

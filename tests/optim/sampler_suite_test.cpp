@@ -2,6 +2,9 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdint>
+#include <limits>
+#include <set>
 #include <variant>
 
 #include "metadial/core/error.h"
@@ -161,6 +164,33 @@ TYPED_TEST(SamplerSuite, IgnoresLowerFidelityTrialsAndProposesTarget) {
   const Suggestion s = this->make()->suggest(ctx, hist);
   expect_valid(this->space_, s.config);
   EXPECT_EQ(s.fidelity, -1);
+}
+
+// Issue 21, item 6: bounds at the limits of double and int64_t. A float in [-1e308, 1e308] used to
+// decode to high (random) or NaN (gp): high - low overflowed; the int range's size overflowed.
+TYPED_TEST(SamplerSuite, ProposalsAtTheLimitsOfTheNumbersAreFiniteAndSpreadOut) {
+  space::SearchSpace s;
+  s.add_float("x", -1e308, 1e308);
+  s.add_int("n", std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max());
+  auto sampler = this->make();
+  const auto hist = testing::run_loop(*sampler, s, 14, 2, smooth_loss);
+  std::set<double> xs;
+  std::set<int64_t> ns;
+  for (const auto& t : hist) {
+    const double x = std::get<double>(t.params.at("x"));
+    ASSERT_TRUE(std::isfinite(x)) << t.number;
+    EXPECT_GE(x, -1e308);
+    EXPECT_LE(x, 1e308);
+    xs.insert(x);
+    ns.insert(std::get<int64_t>(t.params.at("n")));
+    for (double u : s.encode(t.params)) EXPECT_TRUE(u >= 0.0 && u <= 1.0) << u;
+  }
+  EXPECT_GE(xs.size(), 10u);
+  EXPECT_GE(ns.size(), 5u);  // gp converges on the int once past its initial design
+  EXPECT_LT(*xs.begin(), 0.0);
+  EXPECT_GT(*xs.rbegin(), 0.0);
+  EXPECT_LT(*ns.begin(), 0);
+  EXPECT_GT(*ns.rbegin(), 0);
 }
 
 TYPED_TEST(SamplerSuite, RejectsContextWithoutSpace) {

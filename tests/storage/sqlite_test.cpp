@@ -8,6 +8,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdint>
+#include <optional>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -305,7 +308,7 @@ TEST(SqliteStorage, RefusesASchemaNewerThanThisBuild) {
   const std::string before = read_bytes(file.str());
   const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
   EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
-  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 1)")) << msg;
+  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 2)")) << msg;
   EXPECT_TRUE(contains(msg, "upgrade metadial")) << msg;
   EXPECT_EQ(read_bytes(file.str()), before);
 }
@@ -316,7 +319,7 @@ TEST(SqliteStorage, GivesANewOrEmptyFileTheSchema) {
   { SqliteStorage st(file.str()); }
   EXPECT_EQ(raw_query(file.str(), "PRAGMA application_id"), std::to_string(kSqliteApplicationId));
   EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
   EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'application'"), "metadial");
   EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "wal");
   EXPECT_EQ(raw_query(file.str(), "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), "4");
@@ -346,7 +349,7 @@ TEST(SqliteStorage, ReportsABusyDatabaseAndLosesNoNumber) {
   ASSERT_EQ(sqlite3_exec(other, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr), SQLITE_OK);  // holds the write lock
   const std::string msg = storage_error_of([&] { st.create_trial(s, "w"); });
   EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
-  EXPECT_TRUE(contains(msg, "create_trial")) << msg;
+  EXPECT_TRUE(contains(msg, "reserve_trial")) << msg;
   EXPECT_TRUE(contains(msg, "busy timeout of 50 ms")) << msg;
   EXPECT_TRUE(st.trials(s).empty());  // reading still works while another process writes
   ASSERT_EQ(sqlite3_exec(other, "COMMIT", nullptr, nullptr, nullptr), SQLITE_OK);
@@ -467,6 +470,157 @@ TEST(SqliteStorage, WithoutCreateRefusesAMissingFileAndCreatesNothing) {
   EXPECT_TRUE(existing.list_studies().empty());
 }
 
+/// A database of `n` complete trials of study "s" with their params; closed when it returns.
+void fill(const std::string& path, int n) {
+  SqliteStorage st(path);
+  const int64_t s = st.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  for (int i = 0; i < n; ++i) {
+    const FrozenTrial t = st.create_trial(s, "w");
+    st.set_trial_params(t.id, {{"x", 0.5 * i}}, 0);
+    st.finish_trial(t.id, TrialState::kComplete, 1.0 * i, 1.0, "");
+  }
+}
+
+TEST(SqliteStorage, ReadOnlyOpenWritesNothing) {
+  TempDb file;
+  fill(file.str(), 3);
+  // A rollback-journal file (as another tool may leave it): a read-only open must not switch it
+  // to WAL, nor write anything else.
+  raw_exec(file.str(), "PRAGMA journal_mode = DELETE;");
+  ASSERT_FALSE(file.has_side_files());
+  const std::string before = read_bytes(file.str());
+  {
+    SqliteStorage st(file.str(), SqliteOptions{.read_only = true});
+    const auto s = st.find_study("s");
+    ASSERT_TRUE(s.has_value());
+    EXPECT_EQ(st.trials(s->id).size(), 3u);
+    EXPECT_EQ(st.count_trials(s->id).complete, 3);
+    EXPECT_EQ(st.trials_changed_since(s->id, 0).trials.size(), 3u);
+    const std::string msg = storage_error_of([&] { st.create_trial(s->id, "w"); });
+    EXPECT_TRUE(contains(msg, "opened read-only")) << msg;
+  }
+  EXPECT_EQ(read_bytes(file.str()), before);
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "delete");
+  // A missing file is refused and not created; so is an empty one (nothing to read).
+  TempDb missing;
+  EXPECT_THROW(open_storage("sqlite:" + missing.str(), OpenMode::kReadOnly), StorageError);
+  EXPECT_FALSE(std::filesystem::exists(missing.str()));
+  write_bytes(missing.str(), "");
+  const std::string msg = storage_error_of([&] { open_storage("sqlite:" + missing.str(), OpenMode::kReadOnly); });
+  EXPECT_TRUE(contains(msg, "empty")) << msg;
+  EXPECT_EQ(read_bytes(missing.str()), "");
+}
+
+TEST(SqliteStorage, UpgradesASchemaOneFileAndReadsItReadOnlyAsItIs) {
+  TempDb file;
+  fill(file.str(), 4);
+  // Turn it into what a schema-1 build wrote.
+  raw_exec(file.str(),
+           "DROP INDEX trials_by_state; DROP INDEX trials_by_change; ALTER TABLE trials DROP COLUMN seq;"
+           "DELETE FROM meta WHERE key = 'change_seq'; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
+           "PRAGMA user_version = 1;");
+  {
+    SqliteStorage ro(file.str(), SqliteOptions{.read_only = true});
+    const int64_t s = ro.find_study("s")->id;
+    EXPECT_EQ(ro.trials_changed_since(s, 0).trials.size(), 4u);
+    EXPECT_EQ(ro.count_trials(s).complete, 4);
+  }
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "1");
+  SqliteStorage st(file.str());
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "2");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  const int64_t s = st.find_study("s")->id;
+  TrialChanges all = st.trials_changed_since(s, 0);
+  EXPECT_EQ(all.trials.size(), 4u);
+  EXPECT_TRUE(st.trials_changed_since(s, all.cursor).trials.empty());
+  st.create_trial(s, "w");
+  EXPECT_EQ(st.trials_changed_since(s, all.cursor).trials.size(), 1u);
+}
+
+TEST(SqliteStorage, RefusesADamagedFileWithHowToRecover) {
+  TempDb file;
+  fill(file.str(), 300);
+  { SqliteStorage st(file.str()); }  // checkpointed and closed: everything is in the main file
+  ASSERT_FALSE(file.has_side_files());
+  // 64 random bytes into the (study_id, number) index's first page.
+  const std::string page =
+      raw_query(file.str(), "SELECT rootpage FROM sqlite_master WHERE name = 'sqlite_autoindex_trials_1'");
+  ASSERT_NE(page, "<error>");
+  const int64_t page_size = std::stoll(raw_query(file.str(), "PRAGMA page_size"));
+  std::string bytes = read_bytes(file.str());
+  const size_t at = static_cast<size_t>((std::stoll(page) - 1) * page_size + 100);
+  uint64_t x = 0x9E3779B97F4A7C15ull;
+  for (size_t i = 0; i < 64; ++i) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    bytes[at + i] = static_cast<char>(x & 0xff);
+  }
+  write_bytes(file.str(), bytes);
+  const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
+  EXPECT_TRUE(contains(msg, "'" + file.str() + "' is damaged")) << msg;
+  EXPECT_TRUE(contains(msg, ".recover")) << msg;
+  EXPECT_FALSE(contains(msg, "\n")) << msg;
+  EXPECT_EQ(read_bytes(file.str()), bytes);
+  EXPECT_THROW(SqliteStorage(file.str(), SqliteOptions{.read_only = true}), StorageError);
+}
+
+TEST(SqliteStorage, IntegrityCheckReportsAWholeFileAsWhole) {
+  TempDb file;
+  fill(file.str(), 20);
+  SqliteStorage st(file.str());
+  EXPECT_TRUE(st.integrity_check().empty());
+}
+
+TEST(SqliteStorage, SeveralProcessesNeverExceedTheTrialBudget) {
+  // Every child reserves as fast as it can under one budget; failures free their slot.
+  TempDb file;
+  { SqliteStorage st(file.str()); st.create_or_load_study("b", Direction::kMinimize, nlohmann::json::array(), {}); }
+  constexpr int kProcesses = 4;
+  constexpr int64_t kBudget = 40;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        SqliteStorage st(file.str());
+        const int64_t s = st.find_study("b")->id;
+        const TrialBudget budget{.max_trials = kBudget};
+        int misses = 0;
+        for (int i = 0; misses < 50; ++i) {
+          Reservation r = st.reserve_trial(s, "proc" + std::to_string(p), budget);
+          if (!r.trial) {
+            if (r.counts.counted() >= kBudget) break;
+            ++misses;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+            continue;
+          }
+          const bool fail = (r.trial->number % 7) == 3;
+          st.finish_trial(r.trial->id, fail ? TrialState::kFailed : TrialState::kComplete,
+                          fail ? std::nullopt : std::optional<double>(1.0), 0.0, fail ? "planned" : "");
+        }
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", p, e.what());
+        code = 1;
+      }
+      _exit(code);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child failed, see stderr";
+  }
+  SqliteStorage st(file.str());
+  const TrialCounts c = st.count_trials(st.find_study("b")->id);
+  EXPECT_EQ(c.complete, kBudget);
+  EXPECT_EQ(c.running, 0);
+  EXPECT_GT(c.failed, 0);
+}
+
 TEST(OpenStorage, OpensMemoryAndSqliteByUrl) {
   auto memory = open_storage("memory");
   EXPECT_NE(dynamic_cast<InMemoryStorage*>(memory.get()), nullptr);
@@ -480,10 +634,12 @@ TEST(OpenStorage, OpensMemoryAndSqliteByUrl) {
 
 TEST(OpenStorage, RejectsUnknownUrls) {
   try {
-    open_storage("postgres://localhost/db");
+    open_storage("mysql://localhost/db");
     FAIL() << "expected InvalidArgument";
   } catch (const InvalidArgument& e) {
-    EXPECT_STREQ(e.what(), "unknown storage URL 'postgres://localhost/db' (expected memory or sqlite:PATH)");
+    EXPECT_STREQ(e.what(),
+                 "unknown storage URL 'mysql://localhost/db' (expected memory, sqlite:PATH or "
+                 "postgresql://USER@HOST[:PORT]/DBNAME)");
   }
   EXPECT_THROW(open_storage(""), InvalidArgument);
   EXPECT_THROW(open_storage("Memory"), InvalidArgument);

@@ -14,13 +14,17 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
 #include "metadial/storage/in_memory.h"
+#include "metadial/storage/postgres.h"
 #include "metadial/storage/sqlite.h"
+#include "storage/postgres_fixture.h"
 #include "storage/temp_db.h"
 
 namespace metadial::storage {
@@ -59,7 +63,14 @@ struct FactoryName {
   }
 };
 
-using Factories = ::testing::Types<InMemoryFactory, SqliteFactory>;
+// A fresh database on the process's throwaway server (postgres_fixture.h), over TCP with a password.
+struct PostgresFactory {
+  static constexpr const char* kName = "Postgres";
+  std::string url = testing::PostgresCluster::shared().new_database_url();
+  std::unique_ptr<Storage> open() { return std::make_unique<PostgresStorage>(url); }
+};
+
+using Factories = ::testing::Types<InMemoryFactory, SqliteFactory, PostgresFactory>;
 TYPED_TEST_SUITE(StorageContract, Factories, FactoryName);
 
 bool same_bits(double a, double b) { return std::memcmp(&a, &b, sizeof a) == 0; }
@@ -624,6 +635,144 @@ TYPED_TEST(StorageContract, RenameWhileATrialRunsKeepsTheWorkerWriting) {
   const auto found = st.find_study("after");
   ASSERT_TRUE(found.has_value());
   EXPECT_EQ(st.trials(found->id).at(0).value, 1.5);
+}
+
+TYPED_TEST(StorageContract, ReserveTrialRespectsTheTrialBudget) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const TrialBudget budget{.max_trials = 3};
+  std::vector<FrozenTrial> made;
+  for (int i = 0; i < 3; ++i) {
+    Reservation r = st.reserve_trial(s, "w", budget);
+    ASSERT_TRUE(r.trial.has_value()) << i;
+    EXPECT_EQ(r.counts.running, i);
+    made.push_back(*r.trial);
+  }
+  // Three running trials hold the budget: the fourth is refused, with the counts that refused it.
+  Reservation full = st.reserve_trial(s, "w", budget);
+  EXPECT_FALSE(full.trial.has_value());
+  EXPECT_EQ(full.counts.running, 3);
+  EXPECT_EQ(full.counts.total(), 3);
+  // A failed trial frees its slot (failures are replaced); complete and pruned ones do not.
+  st.finish_trial(made[0].id, TrialState::kFailed, std::nullopt, 0.0, "boom");
+  st.finish_trial(made[1].id, TrialState::kComplete, 1.0, 0.0, "");
+  st.finish_trial(made[2].id, TrialState::kPruned, std::nullopt, 0.0, "");
+  Reservation again = st.reserve_trial(s, "w", budget);
+  ASSERT_TRUE(again.trial.has_value());
+  EXPECT_EQ(again.trial->number, 3);
+  EXPECT_FALSE(st.reserve_trial(s, "w", budget).trial.has_value());
+  // No budget: always.
+  EXPECT_TRUE(st.reserve_trial(s, "w", TrialBudget{}).trial.has_value());
+}
+
+TYPED_TEST(StorageContract, ReserveTrialRespectsTheCostBudget) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const TrialBudget budget{.max_cost = 2.5};
+  const FrozenTrial a = *st.reserve_trial(s, "w", budget).trial;
+  const FrozenTrial b = *st.reserve_trial(s, "w", budget).trial;  // running trials cost 0 until finished
+  st.finish_trial(a.id, TrialState::kComplete, 1.0, 1.5, "");
+  st.finish_trial(b.id, TrialState::kFailed, std::nullopt, 1.0, "x");  // a failure's cost counts
+  Reservation r = st.reserve_trial(s, "w", budget);
+  EXPECT_FALSE(r.trial.has_value());
+  EXPECT_DOUBLE_EQ(r.counts.cost, 2.5);
+  EXPECT_EQ(st.trials(s).size(), 2u);
+}
+
+TYPED_TEST(StorageContract, CountTrialsAndRunningTrials) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const int64_t other = this->make_study("other");
+  std::vector<FrozenTrial> t;
+  for (int i = 0; i < 5; ++i) t.push_back(st.create_trial(s, "w" + std::to_string(i)));
+  st.create_trial(other, "x");
+  st.report_intermediate(t[4].id, 0, 2.0);
+  st.finish_trial(t[0].id, TrialState::kComplete, 1.0, 0.5, "");
+  st.finish_trial(t[1].id, TrialState::kPruned, std::nullopt, 0.25, "");
+  st.finish_trial(t[2].id, TrialState::kFailed, std::nullopt, 1.0, "no");
+  const TrialCounts c = st.count_trials(s);
+  EXPECT_EQ(c.complete, 1);
+  EXPECT_EQ(c.pruned, 1);
+  EXPECT_EQ(c.failed, 1);
+  EXPECT_EQ(c.running, 2);
+  EXPECT_EQ(c.counted(), 2);
+  EXPECT_DOUBLE_EQ(c.cost, 1.75);
+  const auto running = st.running_trials(s);
+  ASSERT_EQ(running.size(), 2u);
+  EXPECT_EQ(running[0].number, 3);
+  EXPECT_EQ(running[1].number, 4);
+  EXPECT_EQ(running[1].worker, "w4");
+  EXPECT_THROW(st.count_trials(12345), StorageError);
+}
+
+TYPED_TEST(StorageContract, TrialsChangedSinceACursorReplayToTheFullList) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const int64_t other = this->make_study("other");
+  TrialChanges first = st.trials_changed_since(s, 0);
+  EXPECT_TRUE(first.trials.empty());
+  const FrozenTrial a = st.create_trial(s, "w");
+  const FrozenTrial b = st.create_trial(s, "w");
+  // The caller's view: trials by number, updated from the changes only.
+  std::map<int64_t, FrozenTrial> view;
+  auto apply = [&](int64_t cursor) {
+    TrialChanges c = st.trials_changed_since(s, cursor);
+    EXPECT_GE(c.cursor, cursor);
+    for (auto& t : c.trials) view[t.number] = t;
+    return std::make_pair(c.cursor, c.trials.size());
+  };
+  auto [cursor, n] = apply(first.cursor);
+  EXPECT_EQ(n, 2u);
+  // Nothing changed: nothing comes back. A heartbeat is not a change; a change of another study
+  // moves the cursor but returns nothing of this one.
+  st.heartbeat(a.id);
+  st.create_trial(other, "x");
+  std::tie(cursor, n) = apply(cursor);
+  EXPECT_EQ(n, 0u);
+  st.set_trial_params(a.id, {{"x", 1.0}}, 0);
+  st.report_intermediate(b.id, 3, 0.5);
+  std::tie(cursor, n) = apply(cursor);
+  EXPECT_EQ(n, 2u);
+  st.finish_trial(a.id, TrialState::kComplete, 2.0, 0.0, "");
+  std::tie(cursor, n) = apply(cursor);
+  EXPECT_EQ(n, 1u);
+  const auto all = st.trials(s);
+  ASSERT_EQ(view.size(), all.size());
+  for (const auto& t : all) {
+    const FrozenTrial& v = view.at(t.number);
+    EXPECT_EQ(v.state, t.state);
+    EXPECT_EQ(v.value, t.value);
+    EXPECT_EQ(v.params, t.params);
+    EXPECT_EQ(v.intermediate, t.intermediate);
+  }
+}
+
+TYPED_TEST(StorageContract, RefusesControlCharactersInANewStudyName) {
+  auto& st = *this->storage_;
+  for (const std::string& bad : {std::string("a\0b", 3), std::string("x\ny"), std::string("\x1b[31mred")}) {
+    try {
+      st.create_or_load_study(bad, Direction::kMinimize, nlohmann::json::array(), {});
+      ADD_FAILURE() << "accepted a name with a control character";
+    } catch (const InvalidArgument& e) {
+      EXPECT_NE(std::string(e.what()).find("control character"), std::string::npos) << e.what();
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << "the message is one line";
+    }
+  }
+  this->make_study("ok");
+  EXPECT_THROW(st.rename_study("ok", "o\tk"), InvalidArgument);
+  EXPECT_TRUE(st.list_studies().size() == 1 && st.list_studies()[0].name == "ok");
+  // Printable UTF-8 is fine.
+  EXPECT_NO_THROW(this->make_study("étude-π"));
+}
+
+TYPED_TEST(StorageContract, StoresInvalidUtf8AsValidUtf8) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const FrozenTrial t = st.create_trial(s, "w\xff");
+  st.finish_trial(t.id, TrialState::kFailed, std::nullopt, 0.0, "bad \xc3\x28 bytes \xed\xa0\x80");
+  const FrozenTrial back = st.trial(t.id);
+  EXPECT_EQ(back.fail_reason, "bad \xef\xbf\xbd( bytes \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+  EXPECT_EQ(back.worker, "w\xef\xbf\xbd");
 }
 
 }  // namespace

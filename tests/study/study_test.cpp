@@ -6,12 +6,17 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <filesystem>
 #include <chrono>
 #include <cmath>
 #include <set>
 #include <thread>
 
 #include "metadial/core/error.h"
+#include "metadial/core/interrupt.h"
+#include "metadial/storage/sqlite.h"
 #include "metadial/storage/in_memory.h"
 
 namespace metadial::study {
@@ -343,6 +348,158 @@ TEST(Optimize, RunningTrialsSendHeartbeatsWhileTheyRun) {
   const auto t = study.trials().at(0);
   // Started, then at least one heartbeat well after the start while it ran.
   EXPECT_GT(t.heartbeat_at, t.started_at + 0.04);
+}
+
+TEST(Optimize, SeveralProcessesStopAtTheStudyWideTrialBudget) {
+  // Before the budget was checked with the reservation, each process counted the study once at
+  // start and then only its own trials: 4 processes x 30 made about 4 x 30 trials.
+  const std::string path = (std::filesystem::temp_directory_path() /
+                            ("metadial_study_budget_" + std::to_string(getpid()) + ".db")).string();
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+  constexpr int kProcesses = 4;
+  constexpr int64_t kTrials = 30;
+  std::vector<pid_t> children;
+  for (int p = 0; p < kProcesses; ++p) {
+    const pid_t pid = fork();
+    ASSERT_GE(pid, 0);
+    if (pid == 0) {
+      int code = 0;
+      try {
+        storage::SqliteStorage st(path);
+        auto study = Study::create_or_load(st, "conc", one_d(), Direction::kMinimize);
+        RecordingSampler sampler;
+        Quadratic f;
+        f.sleep_ms = 3;
+        f.throw_every = 5;  // failures are replaced, and do not count
+        OptimizeOptions o;
+        o.n_trials = kTrials;
+        o.jobs = 2;
+        o.seed = static_cast<uint64_t>(p);
+        o.max_consecutive_failures = 1000;
+        o.heartbeat_interval_s = 0.05;
+        optimize(study, f, sampler, o);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "child %d: %s\n", p, e.what());
+        code = 1;
+      }
+      _exit(code);
+    }
+    children.push_back(pid);
+  }
+  for (pid_t pid : children) {
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "a child failed, see stderr";
+  }
+  {
+    storage::SqliteStorage st(path);
+    auto study = Study::load(st, "conc");
+    const storage::TrialCounts c = st.count_trials(study.id());
+    EXPECT_EQ(c.complete, kTrials);
+    EXPECT_EQ(c.running, 0);
+    EXPECT_GT(c.failed, 0);
+  }
+  for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
+}
+
+TEST(Optimize, TheCostBudgetHoldsAcrossThreads) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 2;
+  OptimizeOptions o;
+  o.jobs = 4;
+  o.max_cost = 10;  // each trial costs 1: at most 10 + the 3 others running when it was reached
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kCost);
+  EXPECT_GE(r.total_cost, 10.0);
+  EXPECT_LE(r.total_cost, 13.0);
+}
+
+TEST(Optimize, AWaitingWorkerFailsASilentWorkersTrialAndReplacesIt) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  // Another machine's worker holds one of the 3 slots and has gone silent.
+  const auto foreign = storage.create_trial(study.id(), "elsewhere:1");
+  storage.set_trial_params(foreign.id, {{"x", 0.5}}, 0);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 100;
+  OptimizeOptions o;
+  o.n_trials = 3;
+  o.heartbeat_interval_s = 0.05;
+  o.heartbeat_timeout_s = 0.4;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.stop_reason, StopReason::kTrials);
+  EXPECT_EQ(r.n_complete, 3);
+  EXPECT_EQ(r.n_recovered, 1);
+  const auto t = storage.trial(foreign.id);
+  EXPECT_EQ(t.state, TrialState::kFailed);
+  EXPECT_NE(t.fail_reason.find("stopped sending heartbeats"), std::string::npos) << t.fail_reason;
+}
+
+TEST(Optimize, ATrialFailedByAnotherWorkerMeanwhileIsNotAnError) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 150;
+  OptimizeOptions o;
+  o.n_trials = 1;
+  o.max_consecutive_failures = 5;
+  std::thread other([&] {
+    // Another worker takes this one for dead while its trial runs.
+    std::this_thread::sleep_for(std::chrono::milliseconds(60));
+    storage.finish_trial(storage.running_trials(study.id()).at(0).id, TrialState::kFailed, std::nullopt, 0.0,
+                         "worker went silent");
+  });
+  const auto r = optimize(study, f, sampler, o);
+  other.join();
+  EXPECT_EQ(r.n_complete, 1);  // the failed one was replaced
+  EXPECT_EQ(study.trials().at(0).fail_reason, "worker went silent");
+}
+
+TEST(Optimize, AnInterruptStopsTheRunAndFailsTheRunningTrial) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.report_steps = 1000;
+  f.step_ms = 2;
+  OptimizeOptions o;
+  o.n_trials = 50;
+  o.jobs = 2;
+  std::thread signaller([] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    interrupt::request_for_test(SIGINT);
+  });
+  const auto r = optimize(study, f, sampler, o);
+  signaller.join();
+  interrupt::reset_for_test();
+  EXPECT_EQ(r.stop_reason, StopReason::kInterrupted);
+  EXPECT_LE(r.n_run, 4);
+  for (const auto& t : study.trials()) {
+    EXPECT_EQ(t.state, TrialState::kFailed);
+    EXPECT_EQ(t.fail_reason, "interrupted by SIGINT");
+  }
+}
+
+TEST(Optimize, AHugeTrialTimeoutMeansNoTimeout) {
+  // 1e10 s overflowed the clock's int64 nanoseconds: every trial failed as timed out.
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.report_steps = 3;
+  OptimizeOptions o;
+  o.n_trials = 3;
+  for (double timeout : {1e10, 1e300}) {
+    o.trial_timeout_s = timeout;
+    o.n_trials += 3;
+    const auto r = optimize(study, f, sampler, o);
+    EXPECT_EQ(r.n_failed, 0) << timeout;
+  }
 }
 
 TEST(Optimize, RejectsOptionsWithoutABudgetOrWithZeroJobs) {

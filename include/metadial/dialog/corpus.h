@@ -75,7 +75,8 @@ const std::vector<std::string>& corpus_act_types();
 /// dialogue id, turn and field on malformed input (missing or mistyped field, unknown act type,
 /// a span outside the tokens, a value without a slot).
 std::vector<CorpusDialogue> parse_corpus(std::string_view json_text, const std::string& source);
-/// Reads and parses a corpus file (DataError if it cannot be read or is malformed).
+/// Reads and parses a corpus file (DataError if it cannot be read, is malformed, or holds no
+/// dialogue: training or scoring over nothing is refused rather than reported as 0 %).
 std::vector<CorpusDialogue> load_corpus(const std::string& path);
 /// Serializes to the sim-M schema (parse_corpus(to_corpus_json(d)) == d).
 std::string to_corpus_json(const std::vector<CorpusDialogue>& dialogues, bool pretty = false);

@@ -15,17 +15,31 @@
 //   objective: <number>             the result; the LAST such line wins (leading spaces allowed)
 //   cost: <number>                  optional; else the fidelity's cost (or wall seconds, cost=time)
 //   intermediate: <step> <value>    forwarded to Reporter::report at once (so pruning can act)
-// With `log_dir`, stdout and stderr are kept as log_dir/trial-<number>.out and .err.
+// With `log_dir`, stdout and stderr are kept as log_dir/trial-<number>.out and .err. A log is
+// created anew (O_CREAT | O_EXCL | O_NOFOLLOW): an old log of an earlier run (a plain file with no
+// other link) is removed first; a symbolic link, a hard-linked file or anything else in its place
+// fails the trial and is left untouched, so that a link planted in log_dir never redirects the
+// write. Each log holds at most `log_max_bytes` of the program's output: past that, its tail is
+// kept (between half and all of log_max_bytes, from the start of a line where one is near), after
+// a first line that says how many bytes were dropped.
 // The run is limited to min(timeout_s, reporter.seconds_left()); past it, or when the reporter
 // throws (TrialPruned), the whole process group gets SIGTERM, then SIGKILL 2 s later. When the
 // program exits, anything it left running in its process group is killed.
 //
+// Interrupts (core/interrupt.h): the process group is registered while the program runs, so that
+// Ctrl-C, SIGTERM or SIGHUP to a program that called interrupt::install() stops it (SIGTERM, then
+// SIGKILL after interrupt::kGraceSeconds); evaluate() also notices interrupt::requested() itself
+// and does the same. The trial then fails with "interrupted by SIGINT" (SIGTERM, SIGHUP), unless
+// the program had already finished. No program is started once an interrupt has been requested.
+//
 // Failures throw metadial::Error with one line naming the trial and the program: not found, not
-// executable, timed out, killed by a signal, non-zero exit (with the last line of stderr), no
-// objective line, a non-numeric value. evaluate() is thread-safe: concurrent calls run
+// executable, timed out, interrupted, killed by a signal, non-zero exit (with the last line of
+// stderr), no objective line, a non-numeric value. Text the program printed is quoted as valid
+// UTF-8 (an invalid byte becomes U+FFFD). evaluate() is thread-safe: concurrent calls run
 // concurrent processes.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -50,8 +64,11 @@ struct CommandOptions {
   std::vector<std::string> argv;
   /// Wall-clock limit per evaluation in seconds (none: only the reporter's deadline applies).
   std::optional<double> timeout_s;
-  /// Folder for trial-<number>.out / .err (created if missing); empty: logs are not kept.
+  /// Folder for trial-<number>.out / .err (created, if missing, by the constructor); empty: logs
+  /// are not kept.
   std::string log_dir;
+  /// Most bytes of a program's output kept in each log (its tail is kept); 0: no limit.
+  int64_t log_max_bytes = kDefaultLogMaxBytes;
   /// Working directory of the program (empty: the current one). A relative argv[0] with a '/'
   /// (./train.sh) is resolved from it.
   std::string working_dir;
@@ -61,6 +78,8 @@ struct CommandOptions {
   std::map<std::string, std::string> env;
   CommandCost cost = CommandCost::fidelity;
 
+  static constexpr int64_t kDefaultLogMaxBytes = 10 * 1024 * 1024;
+
   CommandOptions() = default;
   explicit CommandOptions(std::vector<std::string> argv_) : argv(std::move(argv_)) {}
   CommandOptions& timeout(double seconds) {
@@ -69,6 +88,10 @@ struct CommandOptions {
   }
   CommandOptions& logs(std::string dir) {
     log_dir = std::move(dir);
+    return *this;
+  }
+  CommandOptions& log_limit(int64_t bytes) {
+    log_max_bytes = bytes;
     return *this;
   }
   CommandOptions& cwd(std::string dir) {
@@ -91,7 +114,7 @@ struct CommandOptions {
 
 /// Reads CommandOptions from a JSON object (the config's [objective] table):
 ///   command = ["./train.sh", "--lr", "{lr}"]   (required; array of strings)
-///   timeout_s = 600, log_dir = "trial-logs", working_dir = ".",
+///   timeout_s = 600, log_dir = "trial-logs", log_max_bytes = 10485760, working_dir = ".",
 ///   fidelities = [{name = "short", cost = 1}, {name = "long", cost = 10}],
 ///   env = {CUDA_VISIBLE_DEVICES = "0"}, cost = "fidelity" | "time"
 /// Throws InvalidArgument naming an unknown key (and the known ones) or a value of the wrong type.
@@ -101,8 +124,10 @@ CommandOptions command_options_from_json(const nlohmann::json& j);
 class CommandObjective final : public Objective {
  public:
   /// Validates the options (non-empty argv, well-formed placeholders, timeout > 0, fidelities
-  /// with positive costs, env names without '='); with `space`, also that every placeholder
-  /// names a parameter of it or a reserved name. Throws InvalidArgument.
+  /// with positive costs, env names without '=', log_max_bytes >= 0, working_dir an existing
+  /// folder, log_dir a folder that exists or can be created, and is writable: it is created here,
+  /// so that a bad one fails before the first trial); with `space`, also that every placeholder
+  /// names a parameter of it or a reserved name. Throws InvalidArgument naming the key.
   explicit CommandObjective(CommandOptions options, std::optional<space::SearchSpace> space = std::nullopt);
 
   Evaluation evaluate(const space::Config& config, int fidelity, Reporter& reporter) override;

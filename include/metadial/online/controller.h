@@ -83,9 +83,12 @@ class Controller {
   /// The moving baseline (0 before the first reward).
   double baseline() const;
 
-  /// Saves weights, choice space and options; load() restores them (the Adam state and the
-  /// baseline are saved too, so meta-training can go on). Throws InvalidArgument on I/O
-  /// failure, a file that is not a controller, or weights that do not fit.
+  /// Saves weights, choice space and options to one checksummed model file (nn/model_file.h,
+  /// magic METADIAL-CONTROLLER); load() restores them (the Adam state and the baseline are saved
+  /// too, so meta-training can go on). save() throws StorageError when the file cannot be
+  /// written; load() throws InvalidArgument when there is no file, DataError (one line naming
+  /// the file) for a file that is not a controller, is cut short or altered, or whose weights do
+  /// not fit its header.
   void save(const std::string& path) const;
   static Controller load(const std::string& path);
 

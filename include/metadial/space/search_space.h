@@ -5,6 +5,11 @@
 //   Int    low..high, step, log:       u is the centre of the value's cell, decode rounds
 //   Categorical k choices:             u in [i/k, (i+1)/k) decodes to choice i; encodes to (i+0.5)/k
 //
+// Any finite bounds work, up to the whole range of double and of int64_t: int arithmetic is exact
+// (in uint64_t), and a float range wider than the largest double is scaled down first. An int
+// grid of more than 2^53 values is finer than a double resolves, so there a value's encoding can
+// be shared with its near neighbours (decode gives one of them; the ends and 0 are exact).
+//
 // `snap(u)` = encode(decode(u)) maps any point to the canonical point of the configuration it
 // decodes to, so a model over the cube (GP-BO) sees integer and categorical dimensions as
 // piecewise constant (Garrido-Merchan & Hernandez-Lobato 2020).
@@ -94,7 +99,8 @@ class SearchSpace {
   std::vector<double> snap(std::span<const double> u) const;
   /// True if dimension i is discrete (int or categorical).
   bool is_discrete(size_t i) const;
-  /// Number of distinct values of dimension i (0 for a float parameter).
+  /// Number of distinct values of dimension i (0 for a float parameter); INT64_MAX for an int grid
+  /// of more values than int64_t holds (up to 2^64).
   int64_t cardinality(size_t i) const;
 
   /// JSON form, stable across versions (stored with a study to check a resume matches).

@@ -32,7 +32,7 @@ class InMemoryStorage final : public Storage {
   int64_t delete_study(const std::string& name, IfRunning if_running) override;
   StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
-  study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) override;
+  Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;
   void heartbeat(int64_t trial_id) override;
@@ -40,12 +40,16 @@ class InMemoryStorage final : public Storage {
                     const std::string& fail_reason) override;
 
   std::vector<study::FrozenTrial> trials(int64_t study_id) override;
+  std::vector<study::FrozenTrial> running_trials(int64_t study_id) override;
+  TrialCounts count_trials(int64_t study_id) override;
+  TrialChanges trials_changed_since(int64_t study_id, int64_t cursor) override;
   study::FrozenTrial trial(int64_t trial_id) override;
 
  private:
   struct TrialEntry {
     int64_t study_id = -1;
     bool params_set = false;
+    int64_t seq = 0;  ///< change number of its last change
     study::FrozenTrial record;
   };
   struct StudyEntry {
@@ -56,6 +60,7 @@ class InMemoryStorage final : public Storage {
   StudyEntry& study_locked(int64_t study_id);
   TrialEntry& trial_locked(int64_t trial_id);
   std::string describe_locked(const TrialEntry& t) const;
+  TrialCounts counts_locked(const StudyEntry& s) const;
   /// The id of the study of that name; StorageError naming the stored studies if there is none.
   int64_t study_id_locked(const std::string& name) const;
 
@@ -65,6 +70,7 @@ class InMemoryStorage final : public Storage {
   std::map<int64_t, TrialEntry> trials_;      ///< by id
   int64_t next_study_id_ = 1;                 ///< ids 1, 2, ...; never reused after delete_study
   int64_t next_trial_id_ = 1;
+  int64_t change_seq_ = 0;                    ///< the change sequence (see storage.h)
 };
 
 }  // namespace metadial::storage

@@ -29,6 +29,9 @@
 //    StorageError naming the path and saying the file was left unchanged. A new path or an
 //    empty file gets the schema.
 //
+//  - Damage: a file up to 64 MiB is checked with PRAGMA quick_check when opened; SQLITE_CORRUPT on
+//    any later read is the same one StorageError, which says how to recover (sqlite3 .recover).
+//
 // File identity: PRAGMA application_id = kSqliteApplicationId, PRAGMA user_version = schema
 // version (kSqliteSchemaVersion), also kept in the `meta` table with the application name.
 #pragma once
@@ -48,7 +51,9 @@ namespace metadial::storage {
 /// PRAGMA application_id of every metadial database: the ASCII bytes "MDAL".
 inline constexpr int32_t kSqliteApplicationId = 0x4D44414C;
 /// Schema version this build writes and the newest it reads (PRAGMA user_version).
-inline constexpr int kSqliteSchemaVersion = 1;
+/// Version 2 added the change sequence (trials.seq, meta change_seq) and two indexes; a version-1
+/// file is upgraded when opened for writing (read-only, it is read as it is).
+inline constexpr int kSqliteSchemaVersion = 2;
 
 /// Settings of a SqliteStorage connection.
 struct SqliteOptions {
@@ -61,6 +66,9 @@ struct SqliteOptions {
   /// true (default): a path that does not exist becomes a new database. false: it is a
   /// StorageError naming the path (for commands that only read or change existing studies).
   bool create = true;
+  /// true: open the file read-only (it must exist; see OpenMode::kReadOnly). Nothing is written:
+  /// no schema upgrade, no journal-mode switch; writing calls throw StorageError.
+  bool read_only = false;
 };
 
 /// Trials in one SQLite file; see the top of this header for the guarantees.
@@ -86,7 +94,7 @@ class SqliteStorage final : public Storage {
   int64_t delete_study(const std::string& name, IfRunning if_running) override;
   StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
-  study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) override;
+  Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;
   void heartbeat(int64_t trial_id) override;
@@ -94,7 +102,14 @@ class SqliteStorage final : public Storage {
                     const std::string& fail_reason) override;
 
   std::vector<study::FrozenTrial> trials(int64_t study_id) override;
+  std::vector<study::FrozenTrial> running_trials(int64_t study_id) override;
+  TrialCounts count_trials(int64_t study_id) override;
+  TrialChanges trials_changed_since(int64_t study_id, int64_t cursor) override;
   study::FrozenTrial trial(int64_t trial_id) override;
+
+  /// PRAGMA integrity_check: the problems found (empty: the file is whole). Reads the whole file;
+  /// for files too big for the quick check every open does (see `metadial storage check`).
+  std::vector<std::string> integrity_check();
 
  private:
   struct Impl;

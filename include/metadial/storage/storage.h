@@ -3,11 +3,12 @@
 //
 // Contract for every implementation:
 //  - Thread safety: every method may be called concurrently from any number of threads on
-//    one Storage object. SqliteStorage is in addition safe for several processes on one file.
+//    one Storage object. SqliteStorage is in addition safe for several processes on one file,
+//    PostgresStorage for any number of processes on any number of hosts on one database.
 //  - Immutability: a finished trial (complete, pruned, failed) never changes again; finish_trial
 //    on a finished trial throws StorageError. Params are set once, before the trial is finished.
 //    The only way a trial goes is with its whole study (delete_study).
-//  - Durability (SqliteStorage): when a writing method returns, its change is committed
+//  - Durability (SqliteStorage, PostgresStorage): when a writing method returns, its change is committed
 //    (one transaction per call) and survives a crash of the process.
 //  - Numbering: create_trial hands out trial numbers 0, 1, 2 ... per study, atomically, with
 //    no gaps and no duplicates, also across processes.
@@ -17,12 +18,23 @@
 //  - Housekeeping (delete_study, rename_study) is atomic: one transaction in SqliteStorage, one
 //    lock in InMemoryStorage; another reader sees the study before or after, never half of it.
 //  - Returned FrozenTrials are snapshots: they do not follow later changes.
+//  - Budgets: reserve_trial checks the study's budget and creates the trial in one atomic step
+//    (one transaction / one lock), so workers in any number of processes never start more trials
+//    than the budget allows, however they interleave.
+//  - Changes: every write that changes a trial's record (create, params, intermediate value,
+//    finish; not a heartbeat) takes the next number of one change sequence of the storage;
+//    trials_changed_since(cursor) returns the trials changed after a cursor and the new cursor.
+//  - Text: study names hold no NUL or control character (InvalidArgument); a fail reason or
+//    worker name is stored as valid UTF-8 (invalid bytes become U+FFFD), so that any reader of
+//    the file (Python's sqlite3 included) can read it.
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -38,11 +50,46 @@ enum class IfRunning {
   kDelete,  ///< delete anyway; the worker's next call on the study or its trials throws StorageError
 };
 
-/// Whether open_storage may create a SQLite file that does not exist yet.
+/// How open_storage opens a SQLite file.
 enum class OpenMode {
   kCreate,    ///< create the file (and the schema) if needed: for writing studies
-  kExisting,  ///< the file must exist (StorageError naming the path otherwise): for reading or
-              ///< changing studies that are already there, without leaving a stray empty file
+  kExisting,  ///< the file must exist (StorageError naming the path otherwise): for changing
+              ///< studies that are already there, without leaving a stray empty file
+  kReadOnly,  ///< the file must exist and is never written (no schema change, no journal-mode
+              ///< switch; a read-only file can be read); every writing call throws StorageError
+};
+
+/// The study-wide budget a reservation must respect (the budgets of optimize()).
+struct TrialBudget {
+  /// complete + pruned + running trials may not exceed this (failed ones do not count, so that a
+  /// failure is replaced); 0 = no limit.
+  int64_t max_trials = 0;
+  /// No trial starts once the study's total cost (of every trial) reaches this.
+  double max_cost = std::numeric_limits<double>::infinity();
+};
+
+/// How many trials of a study are in each state, and their total cost.
+struct TrialCounts {
+  int64_t running = 0;
+  int64_t complete = 0;
+  int64_t pruned = 0;
+  int64_t failed = 0;
+  double cost = 0.0;  ///< sum over every trial (running ones have cost 0 until finished)
+  /// What the trial budget counts as done: complete + pruned.
+  int64_t counted() const { return complete + pruned; }
+  int64_t total() const { return running + complete + pruned + failed; }
+};
+
+/// What reserve_trial decided.
+struct Reservation {
+  std::optional<study::FrozenTrial> trial;  ///< the new running trial; empty when the budget is full
+  TrialCounts counts;                       ///< the study's counts the decision was made on
+};
+
+/// Trials changed after a cursor, and the cursor to pass next time.
+struct TrialChanges {
+  std::vector<study::FrozenTrial> trials;  ///< ordered by number; each as it is now
+  int64_t cursor = 0;
 };
 
 /// What is stored about a study itself.
@@ -81,8 +128,15 @@ class Storage {
   /// name, but a worker started later with the old name creates a new, empty study of that name.
   virtual StudyRecord rename_study(const std::string& from, const std::string& to) = 0;
 
-  /// Reserves the next trial number of the study: a new trial in state running, no params yet.
-  virtual study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) = 0;
+  /// Reserves the next trial number of the study, only while the budget allows it, decided
+  /// atomically with the creation: a new trial in state running, no params yet, is created when
+  /// counts.counted() + counts.running < budget.max_trials (or no limit) and counts.cost <
+  /// budget.max_cost. `counts` are those before the new trial.
+  virtual Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) = 0;
+  /// reserve_trial without a budget: always creates the trial.
+  study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) {
+    return std::move(*reserve_trial(study_id, worker, TrialBudget{}).trial);
+  }
   /// Sets the params and fidelity the sampler chose for a running trial.
   virtual void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) = 0;
   /// Records an intermediate value (and refreshes the heartbeat).
@@ -95,13 +149,29 @@ class Storage {
 
   /// All trials of a study, ordered by number.
   virtual std::vector<study::FrozenTrial> trials(int64_t study_id) = 0;
+  /// The study's running trials (ordered by number), without their intermediate values: what a
+  /// worker checks for abandoned trials.
+  virtual std::vector<study::FrozenTrial> running_trials(int64_t study_id) = 0;
+  /// How many trials of the study are in each state, and their total cost.
+  virtual TrialCounts count_trials(int64_t study_id) = 0;
+  /// The trials of the study changed after `cursor` (0: every trial), and the cursor to pass next
+  /// time. A caller that keeps the trials it has and applies the changes (replacing by number)
+  /// holds what trials() would return, without reading every trial again.
+  virtual TrialChanges trials_changed_since(int64_t study_id, int64_t cursor) = 0;
   /// One trial by id; throws StorageError if absent.
   virtual study::FrozenTrial trial(int64_t trial_id) = 0;
 };
 
-/// Opens a storage from a URL: "memory" or "sqlite:PATH". Throws StorageError / InvalidArgument.
-/// With OpenMode::kExisting a SQLite file that does not exist is a StorageError (a "memory" URL
-/// opens, empty, either way).
+/// `url` with any password replaced by *** (in the user part of a URI, in a `password=` query
+/// parameter, in a `password=` keyword); other text unchanged. For every message and every line
+/// of output that shows a storage URL.
+std::string mask_password(const std::string& url);
+
+/// Opens a storage from a URL: "memory", "sqlite:PATH", or a PostgreSQL URL
+/// ("postgresql://USER[:PASSWORD]@HOST[:PORT]/DBNAME", "postgres://...", or "postgresql:" followed by
+/// libpq KEY=VALUE pairs; see postgres.h). Throws StorageError / InvalidArgument.
+/// With OpenMode::kExisting or kReadOnly a SQLite file that does not exist is a StorageError (a
+/// "memory" URL opens, empty, either way).
 std::unique_ptr<Storage> open_storage(const std::string& url, OpenMode mode = OpenMode::kCreate);
 
 }  // namespace metadial::storage

@@ -9,12 +9,21 @@
 // Budget semantics: n_trials and max_cost count the whole study, earlier runs included, so the
 // same command run again after a crash continues to the same target. Trials that failed do not
 // count towards n_trials (their cost does count towards max_cost); max_consecutive_failures
-// stops a study whose objective keeps failing.
+// stops a study whose objective keeps failing. The budgets hold for any number of workers (threads
+// and processes, on any storage): a trial is reserved only while the budget allows it, in one
+// atomic step of the storage: the study never holds more than n_trials counted (complete + pruned)
+// trials, and no trial starts once the total cost reached max_cost (the trials running then may
+// still add theirs). A worker that finds the
+// trial budget full while other workers' trials still run waits for them (they may fail and need
+// replacing) and fails those whose worker died or went silent (heartbeat_timeout_s).
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <limits>
+#include <map>
+#include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -82,25 +91,44 @@ class Study {
   Trial ask(optim::Sampler& sampler, uint64_t seed,
             const std::vector<objective::Fidelity>& fidelities = {objective::Fidelity{"full", 1.0}},
             double budget_left = std::numeric_limits<double>::infinity());
+  /// ask(), only while the study-wide budget allows another trial (checked atomically with the
+  /// reservation, across every worker of the study: see Storage::reserve_trial); empty when it
+  /// does not. `counts`, if given, receives the study's counts the decision was made on.
+  std::optional<Trial> ask_within(const storage::TrialBudget& budget, optim::Sampler& sampler, uint64_t seed,
+                                  const std::vector<objective::Fidelity>& fidelities,
+                                  storage::TrialCounts* counts = nullptr);
   /// Finishes a trial as complete; a non-finite value makes it failed instead.
   void tell(Trial& trial, double value, double cost = 0.0);
   void tell_pruned(Trial& trial, double cost = 0.0);
   void tell_failed(Trial& trial, const std::string& reason, double cost = 0.0);
 
   /// Marks as failed the running trials whose worker is gone: a process of this host that no
-  /// longer exists, or any worker silent for longer than `heartbeat_timeout_s`. Returns how many.
+  /// longer exists, or another worker silent for longer than `heartbeat_timeout_s`. Returns how
+  /// many. Safe to call from any number of workers at once (a trial is failed once).
   int fail_abandoned_trials(double heartbeat_timeout_s);
 
  private:
+  Trial suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
+                const std::vector<objective::Fidelity>& fidelities, double budget_left);
   Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space)
       : storage_(storage), record_(std::move(record)), space_(std::move(space)) {}
+  /// The trials numbered below `number`, as they are now in the storage (through the cache).
+  std::vector<FrozenTrial> history_before(int64_t number);
+
+  /// What ask() shows the sampler, kept up to date with Storage::trials_changed_since.
+  struct HistoryCache {
+    std::mutex mu;
+    int64_t cursor = 0;
+    std::map<int64_t, FrozenTrial> by_number;
+  };
   storage::Storage* storage_;
   storage::StudyRecord record_;
   space::SearchSpace space_;
+  std::shared_ptr<HistoryCache> cache_ = std::make_shared<HistoryCache>();
 };
 
 /// Why optimize() stopped.
-enum class StopReason { kTrials, kCost, kWallTime, kFailures, kNothingToDo };
+enum class StopReason { kTrials, kCost, kWallTime, kFailures, kNothingToDo, kInterrupted };
 const char* to_string(StopReason r);
 
 /// What optimize() passes to its progress callback after every finished trial.
@@ -121,8 +149,12 @@ struct OptimizeOptions {
   int jobs = 1;                                  ///< trials evaluated in parallel, on threads
   int max_consecutive_failures = 10;             ///< stop with an error after this many in a row
   double trial_timeout_s = std::numeric_limits<double>::infinity();
-  double heartbeat_interval_s = 5.0;             ///< how often running trials say they are alive
-  double heartbeat_timeout_s = 120.0;            ///< silence after which a foreign worker's trial is failed
+  /// How often running trials say they are alive, and how often a worker that waits looks for
+  /// abandoned trials of other workers.
+  double heartbeat_interval_s = 5.0;
+  /// Silence after which another worker's running trial is failed (while this run works, so that
+  /// the study's budget is not held by a dead worker's trials).
+  double heartbeat_timeout_s = 120.0;
   uint64_t seed = 0;
   std::function<void(const Progress&)> on_trial_finished;  ///< called under a lock, one at a time
 
@@ -136,7 +168,7 @@ struct OptimizeResult {
   int64_t n_complete = 0;    ///< complete trials in the study
   int64_t n_pruned = 0;
   int64_t n_failed = 0;      ///< failed trials in the study
-  int64_t n_recovered = 0;   ///< abandoned running trials marked failed at start
+  int64_t n_recovered = 0;   ///< abandoned running trials of other workers this run marked failed
   double total_cost = 0.0;   ///< cost of every trial in the study
   double wall_seconds = 0.0;
   std::optional<FrozenTrial> best;  ///< best complete trial at the target fidelity

@@ -1,5 +1,6 @@
 #include "metadial/agents/memn2n/babi.h"
 
+#include <algorithm>
 #include <fstream>
 
 #include "metadial/core/error.h"
@@ -30,6 +31,36 @@ std::string strip_cr(std::string s) {
   return s;
 }
 
+// Without leading and trailing spaces (and a trailing CR).
+std::string trim(const std::string& s) {
+  const size_t b = s.find_first_not_of(' ');
+  return b == std::string::npos ? std::string() : strip_cr(s.substr(b));
+}
+
+// Counts the words of `text` (runs of spaces count as one), without building them.
+int64_t count_words(const std::string& text) {
+  int64_t n = 0;
+  bool in_word = false;
+  for (char c : text) {
+    if (c == ' ') {
+      in_word = false;
+    } else if (!in_word) {
+      in_word = true;
+      ++n;
+    }
+  }
+  return n;
+}
+
+void count_sentence(DialogReadStats& st, const std::string& text, int64_t line_no) {
+  const int64_t n = count_words(text);
+  st.longest_sentence = std::max(st.longest_sentence, n);
+  if (n > kMaxSentenceWords) {
+    if (st.long_sentences == 0) st.first_long_line = line_no;
+    ++st.long_sentences;
+  }
+}
+
 }  // namespace
 
 std::vector<std::string> tokenize(const std::string& text) {
@@ -47,10 +78,11 @@ std::vector<std::string> tokenize(const std::string& text) {
 
 std::vector<Dialog> read_dialogs(const std::string& path) { return read_dialogs(path, -1); }
 
-std::vector<Dialog> read_dialogs(const std::string& path, int64_t max_dialogs) {
+std::vector<Dialog> read_dialogs(const std::string& path, int64_t max_dialogs, DialogReadStats* stats) {
   std::ifstream in(path);
   MD_CHECK_AS(DataError, in.good(), path, ": cannot open the dialogue file");
   std::vector<Dialog> out;
+  DialogReadStats st;
   std::string raw;
   int64_t line_no = 0;
   int64_t prev_id = 0;
@@ -73,21 +105,33 @@ std::vector<Dialog> read_dialogs(const std::string& path, int64_t max_dialogs) {
     d.line = line_no;
     const size_t tab = rest.find('\t');
     if (tab == std::string::npos) {
-      MD_CHECK_AS(DataError, !blank(rest), path, ":", line_no, ": empty line text after ID ", id);
+      MD_CHECK_AS(DataError, !blank(rest), path, ":", line_no, ": empty line text after ID ", id,
+                  " (expected 'ID user<TAB>bot' or a context line 'ID text')");
       d.user = rest;
+      ++st.context_lines;
+      count_sentence(st, d.user, line_no);
     } else {
       MD_CHECK_AS(DataError, rest.find('\t', tab + 1) == std::string::npos, path, ":", line_no,
                   ": more than one tab (expected 'ID user<TAB>bot')");
-      d.user = rest.substr(0, tab);
-      d.bot = strip_cr(rest.substr(tab + 1));
+      d.user = trim(rest.substr(0, tab));
+      d.bot = trim(rest.substr(tab + 1));
       d.has_bot = true;
-      MD_CHECK_AS(DataError, !blank(d.user), path, ":", line_no,
-                  ": empty user side (expected 'ID user<TAB>bot'; a silent user is '<SILENCE>')");
-      MD_CHECK_AS(DataError, !blank(d.bot), path, ":", line_no, ": empty bot response after the tab");
+      MD_CHECK_AS(DataError, !d.bot.empty(), path, ":", line_no, ": empty bot response after the tab");
+      // The real-dialogue files of task 6 write a turn whose transcript was empty as `ID <TAB>bot`:
+      // a silent user, as the reference readers take it.
+      if (d.user.empty()) {
+        d.user = kSilence;
+        ++st.silent_turns;
+      }
+      ++st.responses;
+      count_sentence(st, d.user, line_no);
+      count_sentence(st, d.bot, line_no);
     }
     out.back().lines.push_back(std::move(d));
   }
   MD_CHECK_AS(DataError, !out.empty() || max_dialogs == 0, path, ": no dialogues in the file");
+  st.dialogs = static_cast<int64_t>(out.size());
+  if (stats != nullptr) *stats = st;
   return out;
 }
 
@@ -111,6 +155,10 @@ std::vector<DialogExample> make_examples(const std::vector<Dialog>& dialogs) {
       history.push_back({tokenize(l.bot), Speaker::kBot});
     }
   }
+  // An evaluation over no response would report 0 % of 0 as if it were a result.
+  MD_CHECK_AS(DataError, dialogs.empty() || !out.empty(), dialogs.front().file, ": no bot response in ",
+              dialogs.size(), dialogs.size() == 1 ? " dialogue" : " dialogues",
+              " (no line 'ID user<TAB>bot'): nothing to learn from or to score");
   return out;
 }
 
@@ -179,14 +227,17 @@ void Vocabulary::add_all(const std::vector<DialogExample>& examples, const Candi
   add(speaker_token(Speaker::kBot));
   add(speaker_token(Speaker::kContext));
   for (int64_t t = 0; t < memory_size; ++t) add(time_token(t));
+  // The words an encoding keeps: the first kMaxSentenceWords of a sentence.
+  const auto add_kept = [this](const std::vector<std::string>& words) {
+    const size_t n = std::min(words.size(), static_cast<size_t>(kMaxSentenceWords));
+    for (size_t i = 0; i < n; ++i) add(words[i]);
+  };
   for (const auto& e : examples) {
-    for (const auto& u : e.history)
-      for (const auto& w : u.words) add(w);
-    for (const auto& w : e.query) add(w);
-    for (const auto& w : tokenize(e.answer)) add(w);
+    for (const auto& u : e.history) add_kept(u.words);
+    add_kept(e.query);
+    add_kept(tokenize(e.answer));
   }
-  for (const auto& c : candidates.texts())
-    for (const auto& w : tokenize(c)) add(w);
+  for (const auto& c : candidates.texts()) add_kept(tokenize(c));
 }
 
 const char* speaker_token(Speaker s) {

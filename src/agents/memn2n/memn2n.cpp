@@ -24,8 +24,9 @@ void put_words(int64_t* row, int64_t width, const std::vector<std::string>& word
                const char* speaker = nullptr, const std::string* time = nullptr) {
   int64_t k = 0;
   const int64_t extra = (speaker != nullptr ? 1 : 0) + (time != nullptr ? 1 : 0);
+  const int64_t keep = std::min(width - extra, kMaxSentenceWords);
   for (const auto& w : words) {
-    if (k >= width - extra) break;
+    if (k >= keep) break;
     row[k++] = vocab.id(w);
   }
   if (speaker != nullptr) row[k++] = vocab.id(speaker);
@@ -46,7 +47,7 @@ int64_t sentence_size(const std::vector<DialogExample>& examples, const Candidat
     n = std::max(n, e.query.size());
   }
   for (const auto& c : candidates.texts()) n = std::max(n, tokenize(c).size());
-  return static_cast<int64_t>(n) + 2;
+  return std::min(static_cast<int64_t>(n), kMaxSentenceWords) + 2;
 }
 
 EncodedExamples encode(const std::vector<DialogExample>& examples, const Vocabulary& vocab,
@@ -54,6 +55,12 @@ EncodedExamples encode(const std::vector<DialogExample>& examples, const Vocabul
   MD_CHECK(memory_size >= 1 && sentence_size >= 3, "encode: memory_size ", memory_size, " must be >= 1 and sentence_size ",
            sentence_size, " >= 3");
   const auto n = static_cast<int64_t>(examples.size());
+  // In double: the product of three int64 can overflow.
+  const double elements = static_cast<double>(n) * static_cast<double>(memory_size) * static_cast<double>(sentence_size);
+  MD_CHECK(elements <= static_cast<double>(kMaxEncodedElements), "encoding ", n, " examples x ", memory_size,
+           " memory slots x ", sentence_size, " words needs ", elements * 8 / (1 << 30),
+           " GiB, over the limit of ", kMaxEncodedElements * 8 / (int64_t{1} << 30),
+           " GiB: use fewer memory slots (memory_size, `memn2n train --memory`) or fewer dialogues");
   EncodedExamples out;
   out.story = torch::zeros({n, memory_size, sentence_size}, torch::kLong);
   out.query = torch::zeros({n, sentence_size}, torch::kLong);
@@ -85,6 +92,7 @@ torch::Tensor encode_candidates(const CandidateSet& candidates, const Vocabulary
   if (sentence_size <= 0) {
     sentence_size = 1;
     for (const auto& c : candidates.texts()) sentence_size = std::max<int64_t>(sentence_size, static_cast<int64_t>(tokenize(c).size()));
+    sentence_size = std::min(sentence_size, kMaxSentenceWords);
   }
   torch::Tensor out = torch::zeros({candidates.size(), sentence_size}, torch::kLong);
   int64_t* p = out.data_ptr<int64_t>();
@@ -192,7 +200,8 @@ void FitOptions::validate() const {
 
 RetrievalData load_retrieval_data(const std::string& train, const std::string& validation, const std::string& test,
                                   const std::string& candidates, int64_t memory_size, int64_t max_dialogs) {
-  MD_CHECK(memory_size >= 1, "load_retrieval_data: memory_size ", memory_size, " must be >= 1");
+  MD_CHECK(memory_size >= 1 && memory_size <= kMaxMemorySize, "memory_size ", memory_size, " must be in [1, ",
+           kMaxMemorySize, "] (the references use 50)");
   RetrievalData r;
   r.candidates = CandidateSet::read(candidates);
   r.memory_size = memory_size;

@@ -1,37 +1,19 @@
 #include "metadial/agents/memn2n/retrieval.h"
 
-#include <filesystem>
 #include <memory>
+
+#include <nlohmann/json.hpp>
 
 #include "metadial/agents/memn2n/memn2n.h"
 #include "metadial/core/error.h"
+#include "metadial/nn/model_file.h"
 
 namespace metadial::agents::memn2n {
 
 namespace {
 
-torch::Tensor pack_strings(const std::vector<std::string>& words) {
-  std::string joined;
-  for (const auto& w : words) joined += w + "\n";
-  torch::Tensor t = torch::empty({static_cast<int64_t>(joined.size())}, torch::kUInt8);
-  std::copy(joined.begin(), joined.end(), t.data_ptr<uint8_t>());
-  return t;
-}
-
-std::vector<std::string> unpack_strings(const torch::Tensor& t) {
-  const auto* p = t.data_ptr<uint8_t>();
-  std::vector<std::string> out;
-  std::string cur;
-  for (int64_t i = 0; i < t.numel(); ++i) {
-    if (p[i] == '\n') {
-      out.push_back(cur);
-      cur.clear();
-    } else {
-      cur.push_back(static_cast<char>(p[i]));
-    }
-  }
-  return out;
-}
+constexpr nn::ModelFileKind kModelFile{"METADIAL-MEMN2N", 1, "model", "memn2n model",
+                                       "`metadial memn2n train --out`"};
 
 struct Loaded {
   Vocabulary vocab;
@@ -42,56 +24,69 @@ struct Loaded {
 };
 
 void save_model(const std::string& path, MemN2N& net, const RetrievalData& d) {
-  torch::serialize::OutputArchive ar;
-  ar.write("format", torch::tensor({int64_t{20260001}}));
-  ar.write("sizes", torch::tensor({net.options().embedding, net.options().hops, d.memory_size, d.sentence_size}));
   std::vector<std::string> words;
   for (int64_t i = 0; i < d.vocab.size(); ++i) words.push_back(d.vocab.word(i));
-  ar.write("vocab", pack_strings(words));
-  ar.write("candidates", pack_strings(d.candidates.texts()));
-  for (const auto& p : net.named_parameters()) ar.write("param." + p.key(), p.value().detach());
-  ar.save_to(path);
+  const nlohmann::json header = {{"format", "metadial-memn2n"},
+                                 {"embedding", net.options().embedding},
+                                 {"hops", net.options().hops},
+                                 {"heads", net.options().heads},
+                                 {"memory_size", d.memory_size},
+                                 {"sentence_size", d.sentence_size},
+                                 {"vocabulary", words},
+                                 {"candidates", d.candidates.texts()},
+                                 {"parameter_names", nn::parameter_names(net)}};
+  nn::save_model_file(path, kModelFile, header, net.parameters());
 }
 
 Loaded load_model(const std::string& path) {
-  MD_CHECK_AS(DataError, std::filesystem::exists(path), path, ": no such model file");
-  torch::serialize::InputArchive ar;
-  torch::Tensor format, sizes, vocab, cands;
-  try {
-    ar.load_from(path);
-    ar.read("format", format);
-    ar.read("sizes", sizes);
-    ar.read("vocab", vocab);
-    ar.read("candidates", cands);
-  } catch (const c10::Error&) {
-    throw DataError(detail::concat(path, ": not a memn2n model file (write one with `metadial memn2n train --out`)"));
-  }
-  MD_CHECK_AS(DataError, format.numel() == 1 && format.item<int64_t>() == 20260001 && sizes.numel() == 4, path,
-              ": not a memn2n model file (unknown format)");
+  const nn::ModelFile file = nn::load_model_file(path, kModelFile);
+  auto corrupt = [&](const std::string& what) {
+    return DataError(detail::concat("'", path, "': corrupt memn2n model header (", what.substr(0, what.find('\n')), ")"));
+  };
   Loaded m;
-  const auto words = unpack_strings(vocab);
-  MD_CHECK_AS(DataError, words.size() >= 2 && words[0] == "<pad>" && words[1] == "<unk>", path,
-              ": corrupt vocabulary in the model file");
-  for (size_t i = 2; i < words.size(); ++i) m.vocab.add(words[i]);
-  m.candidates = CandidateSet(unpack_strings(cands), path);
-  m.memory_size = sizes[2].item<int64_t>();
-  m.sentence_size = sizes[3].item<int64_t>();
   MemN2NOptions o;
-  o.vocab_size = m.vocab.size();
-  o.embedding = sizes[0].item<int64_t>();
-  o.hops = sizes[1].item<int64_t>();
-  m.net = std::make_unique<MemN2N>(o, encode_candidates(m.candidates, m.vocab));
-  torch::NoGradGuard no_grad;
-  for (auto& p : m.net->named_parameters()) {
-    torch::Tensor t;
-    try {
-      ar.read("param." + p.key(), t);
-    } catch (const c10::Error&) {
-      throw DataError(detail::concat(path, ": the model file lacks parameter ", p.key()));
-    }
-    MD_CHECK_AS(DataError, t.sizes() == p.value().sizes(), path, ": parameter ", p.key(), " has the wrong shape");
-    p.value().copy_(t);
+  std::vector<std::string> words, candidates;
+  try {
+    const nlohmann::json& h = file.header;
+    MD_CHECK_AS(DataError, h.at("format") == "metadial-memn2n", "format ", h.at("format").dump());
+    o.embedding = h.at("embedding").get<int64_t>();
+    o.hops = h.at("hops").get<int64_t>();
+    o.heads = h.at("heads").get<int64_t>();
+    m.memory_size = h.at("memory_size").get<int64_t>();
+    m.sentence_size = h.at("sentence_size").get<int64_t>();
+    words = h.at("vocabulary").get<std::vector<std::string>>();
+    candidates = h.at("candidates").get<std::vector<std::string>>();
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
   }
+  MD_CHECK_AS(DataError, words.size() >= 2 && words[0] == "<pad>" && words[1] == "<unk>", "'", path,
+              "': corrupt vocabulary in the model file (it should start with <pad>, <unk>)");
+  MD_CHECK_AS(DataError, m.memory_size >= 1 && m.memory_size <= kMaxMemorySize, "'", path, "': memory_size ",
+              m.memory_size, " outside [1, ", kMaxMemorySize, "]");
+  MD_CHECK_AS(DataError, m.sentence_size >= 3 && m.sentence_size <= kMaxSentenceWords + 2, "'", path,
+              "': sentence_size ", m.sentence_size, " outside [3, ", kMaxSentenceWords + 2, "]");
+  MD_CHECK_AS(DataError, o.embedding >= 1 && o.hops >= 1 && (o.heads == 1 || o.heads == 2), "'", path,
+              "': corrupt memn2n model header (embedding ", o.embedding, ", hops ", o.hops, ", heads ", o.heads, ")");
+  // The network's size (A, W [, W2]: vocabulary x embedding; H: embedding^2), compared with the
+  // file's before it is built.
+  const auto v = static_cast<int64_t>(words.size());
+  const int64_t have = nn::total_elements(file);
+  MD_CHECK_AS(DataError, o.embedding <= have && o.embedding <= (int64_t{1} << 31) &&
+                             (1 + o.heads) * v * o.embedding + o.embedding * o.embedding == have,
+              "'", path, "': the file holds ", have, " parameters, the network its header describes (", v,
+              " words, embedding ", o.embedding, ") has more or fewer");
+  for (size_t i = 2; i < words.size(); ++i) m.vocab.add(words[i]);
+  MD_CHECK_AS(DataError, m.vocab.size() == v, "'", path, "': corrupt vocabulary in the model file (repeated words)");
+  o.vocab_size = v;
+  try {
+    m.candidates = CandidateSet(candidates, path);
+    m.net = std::make_unique<MemN2N>(o, encode_candidates(m.candidates, m.vocab));
+  } catch (const InvalidArgument& e) {
+    throw corrupt(e.what());
+  }
+  const size_t n = nn::copy_parameters(path, kModelFile, file, *m.net);
+  MD_CHECK_AS(DataError, n == file.params.size(), "'", path, "': the file holds ", file.params.size(),
+              " parameter tensors, the network its header describes has ", n);
   return m;
 }
 

@@ -4,13 +4,22 @@
 #include <cmath>
 #include <filesystem>
 #include <limits>
+#include <optional>
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/nn/init.h"
+#include "metadial/nn/model_file.h"
 #include "optim/hyprl/detail/network.h"
 
 namespace metadial::optim::hyprl {
+namespace {
+
+constexpr nn::ModelFileKind kModelFile{"METADIAL-HYPRL", 1, "model", "Hyp-RL model",
+                                       "`metadial meta-train hyprl --out`"};
+
+}  // namespace
+
 namespace detail {
 
 QNetImpl::QNetImpl(NetDims d) : dims(d) {
@@ -177,59 +186,62 @@ std::optional<size_t> Policy::choose(std::span<const Observation> history, std::
 }
 
 void Policy::save(const std::string& path) const {
-  torch::serialize::OutputArchive archive;
-  impl_->net->save(archive);
-  const nlohmann::json meta = {{"format", "metadial-hyprl"},
-                               {"version", 1},
-                               {"grid", impl_->grid.to_json()},
-                               {"fingerprint", impl_->grid.fingerprint()},
-                               {"options", impl_->options.to_json()},
-                               {"n_meta_features", impl_->n_meta},
-                               {"card", impl_->card}};
-  archive.write("metadial_hyprl", c10::IValue(meta.dump()));
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error& e) {
-    throw InvalidArgument(metadial::detail::concat("cannot write the Hyp-RL model '", path,
-                                                   "' (does its folder exist and is it writable?)"));
-  }
+  const nlohmann::json header = {{"format", "metadial-hyprl"},
+                                 {"grid", impl_->grid.to_json()},
+                                 {"fingerprint", impl_->grid.fingerprint()},
+                                 {"options", impl_->options.to_json()},
+                                 {"n_meta_features", impl_->n_meta},
+                                 {"card", impl_->card},
+                                 {"parameter_names", nn::parameter_names(*impl_->net)}};
+  nn::save_model_file(path, kModelFile, header, impl_->net->parameters());
 }
 
 Policy Policy::load(const std::string& path) {
   MD_CHECK(std::filesystem::is_regular_file(path), "no Hyp-RL model at '", path,
            "' (train one with `metadial meta-train hyprl --out ", path, "`)");
-  torch::serialize::InputArchive archive;
+  const nn::ModelFile file = nn::load_model_file(path, kModelFile);
+  auto corrupt = [&](const std::string& what) {
+    return DataError(metadial::detail::concat("'", path, "': corrupt Hyp-RL model header (",
+                                              what.substr(0, what.find('\n')), ")"));
+  };
+  std::optional<objective::TabularGrid> grid;
+  int n_meta = 0;
+  PolicyOptions options;
+  nlohmann::json card;
   try {
-    archive.load_from(path);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "' is not a Hyp-RL model (not a LibTorch archive)"));
+    const nlohmann::json& h = file.header;
+    MD_CHECK_AS(DataError, h.at("format") == "metadial-hyprl", "format ", h.at("format").dump());
+    grid.emplace(objective::TabularGrid::from_json(h.at("grid")));
+    MD_CHECK_AS(DataError, h.at("fingerprint").get<std::string>() == grid->fingerprint(),
+                "its grid does not match the grid's fingerprint");
+    n_meta = h.at("n_meta_features").get<int>();
+    MD_CHECK_AS(DataError, n_meta >= 0, "n_meta_features ", n_meta);
+    options = PolicyOptions::from_json(h.at("options"));
+    card = h.value("card", nlohmann::json::object());
+  } catch (const std::exception& e) {
+    throw corrupt(e.what());
   }
-  c10::IValue record;
-  if (!archive.try_read("metadial_hyprl", record) || !record.isString()) {
-    throw InvalidArgument(
-        metadial::detail::concat("'", path, "' is not a Hyp-RL model (a LibTorch archive without a metadial_hyprl record)"));
-  }
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(record.toStringRef());
-  } catch (const nlohmann::json::exception&) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': the Hyp-RL model record is not valid JSON"));
-  }
-  MD_CHECK(meta.value("format", "") == "metadial-hyprl" && meta.value("version", 0) == 1, "'", path,
-           "': unsupported Hyp-RL model format (this metadial reads version 1)");
+  // The network's size from the header, compared with the file's before it is built.
+  detail::NetDims d;
+  d.features = static_cast<int64_t>(grid->layout().n_hyperparameter_columns());
+  d.meta = options.use_meta_features ? n_meta : 0;
+  d.hidden = options.lstm_hidden;
+  d.head_hidden = options.head_hidden;
+  d.actions = static_cast<int64_t>(grid->size());
+  const int64_t expected = 4 * d.hidden * (d.input() + d.hidden) + 8 * d.hidden +
+                           d.head_hidden * (d.hidden + d.meta + 1) + d.actions * (d.head_hidden + 1);
+  MD_CHECK_AS(DataError, expected == nn::total_elements(file), "'", path, "': the file holds ",
+              nn::total_elements(file), " parameters, the network its header describes has ", expected);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(objective::TabularGrid::from_json(meta.at("grid")),
-                                  meta.at("n_meta_features").get<int>(), PolicyOptions::from_json(meta.at("options")));
-    impl->card = meta.value("card", nlohmann::json::object());
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': incomplete Hyp-RL model record (", e.what(), ")"));
+    impl = std::make_unique<Impl>(std::move(*grid), n_meta, options);
+  } catch (const Error& e) {
+    throw corrupt(e.what());
   }
-  try {
-    impl->net->load(archive);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': the network weights do not match the stored sizes"));
-  }
+  impl->card = std::move(card);
+  const size_t n = nn::copy_parameters(path, kModelFile, file, *impl->net);
+  MD_CHECK_AS(DataError, n == file.params.size(), "'", path, "': the file holds ", file.params.size(),
+              " parameter tensors, the network its header describes has ", n);
   return Policy(std::move(impl));
 }
 

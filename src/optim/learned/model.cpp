@@ -8,9 +8,17 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/nn/init.h"
+#include "metadial/nn/model_file.h"
 #include "optim/learned/detail/network.h"
 
 namespace metadial::optim::learned {
+namespace {
+
+constexpr nn::ModelFileKind kModelFile{"METADIAL-LEARNED-OPTIMIZER", 1, "model", "learned-optimizer model",
+                                       "`metadial meta-train optimizer --out`"};
+
+}  // namespace
+
 namespace detail {
 
 NetImpl::NetImpl(const ModelOptions& o) {
@@ -184,56 +192,32 @@ void LearnedOptimizer::refresh_inference_weights() {
 }
 
 void LearnedOptimizer::save(const std::string& path) const {
-  torch::serialize::OutputArchive archive;
-  impl_->net->save(archive);
-  const nlohmann::json meta = {{"format", "metadial-learned-optimizer"},
-                               {"version", 1},
-                               {"options", impl_->options.to_json()},
-                               {"card", impl_->card}};
-  archive.write("metadial_learned", c10::IValue(meta.dump()));
-  try {
-    archive.save_to(path);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(metadial::detail::concat("cannot write the learned-optimizer model '", path,
-                                                   "' (does its folder exist and is it writable?)"));
-  }
+  const nlohmann::json header = {{"format", "metadial-learned-optimizer"},
+                                 {"options", impl_->options.to_json()},
+                                 {"card", impl_->card},
+                                 {"parameter_names", nn::parameter_names(*impl_->net)}};
+  nn::save_model_file(path, kModelFile, header, impl_->net->parameters());
 }
 
 LearnedOptimizer LearnedOptimizer::load(const std::string& path) {
   MD_CHECK(std::filesystem::is_regular_file(path), "no learned-optimizer model at '", path,
            "' (train one with `metadial meta-train optimizer --out ", path, "`)");
-  torch::serialize::InputArchive archive;
-  try {
-    archive.load_from(path);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(
-        metadial::detail::concat("'", path, "' is not a learned-optimizer model (not a readable LibTorch archive)"));
-  }
-  c10::IValue record;
-  if (!archive.try_read("metadial_learned", record) || !record.isString()) {
-    throw InvalidArgument(metadial::detail::concat(
-        "'", path, "' is not a learned-optimizer model (a LibTorch archive without a metadial_learned record)"));
-  }
-  nlohmann::json meta;
-  try {
-    meta = nlohmann::json::parse(record.toStringRef());
-  } catch (const nlohmann::json::exception&) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': the learned-optimizer record is not valid JSON"));
-  }
-  MD_CHECK(meta.value("format", "") == "metadial-learned-optimizer" && meta.value("version", 0) == 1, "'", path,
-           "': unsupported learned-optimizer model format (this metadial reads version 1)");
+  const nn::ModelFile file = nn::load_model_file(path, kModelFile);
   std::unique_ptr<Impl> impl;
   try {
-    impl = std::make_unique<Impl>(ModelOptions::from_json(meta.at("options")));
-    impl->card = meta.value("card", nlohmann::json::object());
-  } catch (const nlohmann::json::exception& e) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': incomplete learned-optimizer record (", e.what(), ")"));
+    const nlohmann::json& h = file.header;
+    MD_CHECK_AS(DataError, h.at("format") == "metadial-learned-optimizer", "format ", h.at("format").dump());
+    // The options are range-checked (validate()) before the network is built: at most a few MB.
+    impl = std::make_unique<Impl>(ModelOptions::from_json(h.at("options")));
+    impl->card = h.value("card", nlohmann::json::object());
+  } catch (const std::exception& e) {
+    const std::string what = e.what();
+    throw DataError(metadial::detail::concat("'", path, "': corrupt learned-optimizer model header (",
+                                             what.substr(0, what.find('\n')), ")"));
   }
-  try {
-    impl->net->load(archive);
-  } catch (const c10::Error&) {
-    throw InvalidArgument(metadial::detail::concat("'", path, "': the network weights do not match the stored sizes"));
-  }
+  const size_t n = nn::copy_parameters(path, kModelFile, file, *impl->net);
+  MD_CHECK_AS(DataError, n == file.params.size(), "'", path, "': the file holds ", file.params.size(),
+              " parameter tensors, the network its header describes has ", n);
   LearnedOptimizer model(std::move(impl));
   model.refresh_inference_weights();
   return model;

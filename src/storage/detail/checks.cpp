@@ -4,6 +4,7 @@
 #include <variant>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 
 namespace metadial::storage::detail {
 
@@ -11,6 +12,12 @@ using ::metadial::detail::concat;
 
 void check_study_name(const std::string& name) {
   MD_CHECK(!name.empty(), "study name must not be empty");
+}
+
+void check_new_study_name(const std::string& name) {
+  check_study_name(name);
+  MD_CHECK(!text::has_control_character(name), "study name '", text::escape_controls(name),
+           "' holds a control character (NUL, newline, escape, ...); use printable characters");
 }
 
 void check_params(const space::Config& params, int fidelity) {
@@ -40,9 +47,15 @@ void check_finish(study::TrialState state, const std::optional<double>& value, d
   MD_CHECK(std::isfinite(cost) && cost >= 0.0, "trial cost is ", cost, "; it must be finite and >= 0");
 }
 
+bool budget_allows(const TrialBudget& budget, const TrialCounts& counts) {
+  if (budget.max_trials > 0 && counts.counted() + counts.running >= budget.max_trials) return false;
+  return counts.cost < budget.max_cost;
+}
+
 void check_rename(const std::string& from, const std::string& to) {
   MD_CHECK(!from.empty(), "the study to rename needs a name (got an empty one)");
-  MD_CHECK(!to.empty(), "cannot rename study '", from, "' to an empty name");
+  MD_CHECK(!to.empty(), "cannot rename study '", text::escape_controls(from), "' to an empty name");
+  check_new_study_name(to);
   MD_CHECK(from != to, "cannot rename study '", from, "' to itself; give a different new name");
 }
 

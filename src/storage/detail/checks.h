@@ -8,12 +8,15 @@
 #include <vector>
 
 #include "metadial/space/search_space.h"
+#include "metadial/storage/storage.h"
 #include "metadial/study/trial.h"
 
 namespace metadial::storage::detail {
 
-/// Non-empty study name; throws InvalidArgument.
+/// Non-empty study name (to look a study up); throws InvalidArgument.
 void check_study_name(const std::string& name);
+/// A name for a new study (create, rename to): non-empty, no NUL or other control character.
+void check_new_study_name(const std::string& name);
 /// Finite float params (JSON has no NaN / inf), fidelity >= 0; throws InvalidArgument.
 void check_params(const space::Config& params, int fidelity);
 /// step >= 0, finite value; throws InvalidArgument.
@@ -21,6 +24,9 @@ void check_intermediate(int64_t step, double value);
 /// A finishing state (not running); complete needs a value, failed has none; values finite;
 /// cost finite and >= 0. Throws InvalidArgument.
 void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
+
+/// Whether a reservation may create a trial with the study at `counts` (see reserve_trial).
+bool budget_allows(const TrialBudget& budget, const TrialCounts& counts);
 
 /// from and to non-empty and different; throws InvalidArgument.
 void check_rename(const std::string& from, const std::string& to);

@@ -106,3 +106,59 @@ TEST(BabiReader, VocabularyReservesPaddingAndUnknown) {
   EXPECT_EQ(v.word(2), "paris");
   EXPECT_EQ(mm::tokenize("  a  b c "), (std::vector<std::string>{"a", "b", "c"}));
 }
+
+// The real-dialogue files of task 6 (dialog-babi-task6-dstc2-*.txt) write a turn whose
+// speech-recognition transcript was empty as `ID <TAB>bot`, and some bot sides start with a space.
+TEST(BabiReader, ReadsAnEmptyUserSideAsSilenceAndCountsIt) {
+  const auto path = write_file("task6.txt",
+                               "1 <SILENCE>\tHello , welcome to the Cambridge restaurant system .\n"
+                               "2 cheap restaurant in the north\tapi_call R_cuisine north cheap\n"
+                               "3 \tSorry I am a bit confused ; please tell me again what you are looking for .\n"
+                               "4 thank you good bye\t you are welcome\n"
+                               "1  \tHello , welcome to the Cambridge restaurant system .\n");
+  mm::DialogReadStats st;
+  const auto dialogs = mm::read_dialogs(path, -1, &st);
+  ASSERT_EQ(dialogs.size(), 2u);
+  EXPECT_EQ(dialogs[0].lines[2].user, "<SILENCE>");
+  EXPECT_EQ(dialogs[0].lines[2].bot, "Sorry I am a bit confused ; please tell me again what you are looking for .");
+  EXPECT_EQ(dialogs[0].lines[3].bot, "you are welcome");  // as in the candidate file
+  EXPECT_EQ(dialogs[1].lines[0].user, "<SILENCE>");
+  EXPECT_EQ(st.dialogs, 2);
+  EXPECT_EQ(st.responses, 5);
+  EXPECT_EQ(st.silent_turns, 2);
+  EXPECT_EQ(st.context_lines, 0);
+  const auto ex = mm::make_examples(dialogs);
+  ASSERT_EQ(ex.size(), 5u);
+  EXPECT_EQ(ex[2].query, (std::vector<std::string>{"<SILENCE>"}));
+
+  // A line that needs a tab and has none is still refused: ID with no text, and no bot side.
+  const auto no_text = write_file("bad6.txt", "1 hi\thello\n2 \n");
+  EXPECT_NE(error_of([&] { mm::read_dialogs(no_text); }).find("bad6.txt:2: malformed line '2'"), std::string::npos);
+  const auto nothing = write_file("bad7.txt", "1 hi\thello\n2 \t \n");
+  EXPECT_NE(error_of([&] { mm::read_dialogs(nothing); }).find("bad7.txt:2: empty bot response"), std::string::npos);
+}
+
+TEST(BabiReader, AFileWithoutAnyResponseIsRefusedNamingIt) {
+  const auto path = write_file("noresp.txt", "1 resto_1 R_cuisine thai\n2 resto_1 R_location paris\n");
+  const auto dialogs = mm::read_dialogs(path);  // context lines only: read, but nothing to score
+  const std::string msg = error_of([&] { mm::make_examples(dialogs); });
+  EXPECT_NE(msg.find("noresp.txt: no bot response in 1 dialogue (no line 'ID user<TAB>bot')"), std::string::npos)
+      << msg;
+  EXPECT_TRUE(mm::make_examples({}).empty());  // no dialogue asked for (max_dialogs 0): nothing to refuse
+}
+
+TEST(BabiReader, CountsSentencesLongerThanTheCapAndKeepsTheirFirstWordsInTheVocabulary) {
+  std::string huge = "1 ";
+  for (int i = 0; i < 200000; ++i) huge += "w" + std::to_string(i) + " ";
+  const auto path = write_file("huge.txt", "1 hi\thello\n" + huge + "\tok\n2 bye\tok\n");
+  mm::DialogReadStats st;
+  const auto dialogs = mm::read_dialogs(path, -1, &st);
+  EXPECT_EQ(st.long_sentences, 1);
+  EXPECT_EQ(st.first_long_line, 2);
+  EXPECT_EQ(st.longest_sentence, 200000);
+  mm::Vocabulary v;
+  v.add_all(mm::make_examples(dialogs), mm::CandidateSet({"hello", "ok"}), 2);
+  EXPECT_EQ(v.id("w63"), v.id("w0") + 63);
+  EXPECT_EQ(v.id("w64"), 1);  // past the cap: never encoded, so not in the vocabulary
+  EXPECT_LT(v.size(), 100);
+}

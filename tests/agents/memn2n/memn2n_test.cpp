@@ -130,3 +130,34 @@ TEST(MemN2NOptions, RejectsSettingsOutOfTheirDomain) {
   f.epochs = 0;
   EXPECT_THROW(f.validate(), metadial::InvalidArgument);
 }
+
+TEST(MemN2NEncode, CutsSentencesToTheCapSoThatOneHugeLineCannotSizeTheTensors) {
+  std::string huge;
+  for (int i = 0; i < 200000; ++i) huge += "w" + std::to_string(i % 1000) + " ";
+  std::vector<mm::Dialog> d{{"f", {{1, huge, "ok", true}, {2, "go", "ok", true}}}};
+  const auto ex = mm::make_examples(d);
+  const mm::CandidateSet c({"ok", huge});
+  EXPECT_EQ(mm::sentence_size(ex, c), 64 + 2);  // not 200,002
+  mm::Vocabulary v;
+  v.add_all(ex, c, 4);
+  const auto enc = mm::encode(ex, v, c, /*memory_size=*/4, mm::sentence_size(ex, c));
+  EXPECT_EQ(enc.story.sizes(), (std::vector<int64_t>{2, 4, 66}));
+  // The query keeps its first 64 words; the memory slot its first 64 and the two tokens.
+  EXPECT_EQ(enc.query[0].ne(0).sum().item<int64_t>(), 64);
+  EXPECT_EQ(enc.story[1][0].ne(0).sum().item<int64_t>(), 66);
+  EXPECT_EQ(mm::encode_candidates(c, v).sizes(), (std::vector<int64_t>{2, 64}));
+}
+
+TEST(MemN2NEncode, RefusesATensorOverTheLimitBeforeAllocatingIt) {
+  const mm::CandidateSet c({"ok"});
+  std::vector<mm::Dialog> d{{"f", {{1, "hi", "ok", true}}}};
+  const auto ex = mm::make_examples(d);
+  mm::Vocabulary v;
+  v.add_all(ex, c, 1);
+  try {
+    mm::encode(ex, v, c, /*memory_size=*/1000, /*sentence_size=*/int64_t{1} << 40);
+    FAIL() << "no InvalidArgument";
+  } catch (const metadial::InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("over the limit of 4 GiB"), std::string::npos) << e.what();
+  }
+}

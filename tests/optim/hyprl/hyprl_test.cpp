@@ -17,6 +17,7 @@
 #include "metadial/optim/hyprl/trainer.h"
 #include "metadial/optim/hyprl/warm_start.h"
 #include "metadial/optim/random_sampler.h"
+#include "nn/model_file_testing.h"
 #include "support/torch_state.h"
 
 namespace metadial::optim::hyprl {
@@ -246,11 +247,43 @@ TEST(HyprlPolicy, SaveAndLoadGiveTheSameQValues) {
   try {
     Policy::load(path);
     FAIL();
-  } catch (const InvalidArgument& e) {
-    EXPECT_THAT(e.what(), HasSubstr("is not a Hyp-RL model"));
+  } catch (const DataError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("is not a metadial Hyp-RL model"));
   }
   fs::remove(path);
-  EXPECT_THROW(q.save("/no/such/folder/model.pt"), InvalidArgument);
+  EXPECT_THROW(q.save("/no/such/folder/model.pt"), StorageError);
+}
+
+// 64 random bytes written into the weights, a grid altered in the header, or a header whose
+// sizes do not fit the weights: one DataError naming the file (the old LibTorch archives loaded
+// altered weights and changed the proposals).
+TEST(HyprlPolicy, LoadRejectsRandomBytesInTheWeightsAndAlteredHeaders) {
+  const std::string path = temp_path("corrupt.pt");
+  const Policy p(*toy_grid(), 1, PolicyOptions{16, 24, true}, 9);
+  auto error_of = [&] {
+    try {
+      Policy::load(path);
+    } catch (const DataError& e) {
+      EXPECT_THAT(e.what(), HasSubstr("'" + path + "'"));
+      EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+      return std::string(e.what());
+    }
+    ADD_FAILURE() << "no DataError";
+    return std::string();
+  };
+  p.save(path);
+  metadial::testing::scramble_parameters(path);
+  EXPECT_THAT(error_of(), HasSubstr("corrupt model parameters (checksum mismatch"));
+  p.save(path);
+  metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["fingerprint"] = "0123456789abcdef"; });
+  EXPECT_THAT(error_of(), HasSubstr("its grid does not match the grid's fingerprint"));
+  p.save(path);
+  metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["options"]["head_hidden"] = 4096; });
+  EXPECT_THAT(error_of(), HasSubstr("the network its header describes has"));
+  p.save(path);
+  metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["n_meta_features"] = 2; });
+  EXPECT_THAT(error_of(), HasSubstr("the network its header describes has"));
+  fs::remove(path);
 }
 
 study::FrozenTrial complete(int64_t number, space::Config params, double value) {

@@ -10,6 +10,7 @@
 #include "metadial/core/error.h"
 #include "metadial/optim/learned/model.h"
 #include "metadial/meta/optimizer_trainer.h"
+#include "nn/model_file_testing.h"
 #include "optim/learned/detail/network.h"
 #include "support/torch_state.h"
 
@@ -181,12 +182,58 @@ TEST(LearnedOptimizer, SaveLoadRoundTripAndBadFiles) {
   try {
     LearnedOptimizer::load(junk);
     FAIL();
-  } catch (const InvalidArgument& e) {
-    EXPECT_NE(std::string(e.what()).find("is not a learned-optimizer model"), std::string::npos) << e.what();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("is not a metadial learned-optimizer model"), std::string::npos) << e.what();
   }
   EXPECT_THROW(LearnedOptimizer::load((dir / "missing.pt").string()), InvalidArgument);
+  EXPECT_THROW(model.save((dir / "no/such/folder/m.pt").string()), StorageError);
   EXPECT_THROW(loss_from_string("regret"), InvalidArgument);
   EXPECT_EQ(loss_from_string("oi"), Loss::kOi);
+  std::filesystem::remove_all(dir);
+}
+
+// 64 random bytes written into the weights of a model file (single- and multi-fidelity): one
+// DataError naming the file, where the old LibTorch archives loaded and proposed other points.
+TEST(LearnedOptimizer, LoadRejectsRandomBytesInTheWeightsAndAlteredHeaders) {
+  const auto dir = std::filesystem::temp_directory_path() / "metadial_learned_corrupt_test";
+  std::filesystem::create_directories(dir);
+  for (int fidelities : {1, 2}) {
+    ModelOptions mo;
+    mo.dim = 2;
+    mo.fidelities = fidelities;
+    mo.costs = fidelities == 1 ? std::vector<double>{1.0} : std::vector<double>{1.0, 10.0};
+    const std::string path = (dir / "m.pt").string();
+    LearnedOptimizer(mo, 5).save(path);
+    metadial::testing::scramble_parameters(path, static_cast<uint64_t>(fidelities));
+    try {
+      LearnedOptimizer::load(path);
+      FAIL() << "no DataError for " << fidelities << " fidelities";
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("'" + path + "': corrupt model parameters (checksum mismatch"),
+                std::string::npos)
+          << e.what();
+    }
+    // A header whose sizes are not the weights' (hidden 64 -> 65), or out of range.
+    LearnedOptimizer(mo, 5).save(path);
+    metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["options"]["hidden"] = 65; });
+    try {
+      LearnedOptimizer::load(path);
+      FAIL();
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("parameter cell1.weight_ih has shape [256, 6]"), std::string::npos)
+          << e.what();
+    }
+    metadial::testing::edit_model_header(path, [](nlohmann::json& h) { h["options"]["hidden"] = 1000000000; });
+    try {
+      LearnedOptimizer::load(path);
+      FAIL();
+    } catch (const DataError& e) {
+      EXPECT_NE(std::string(e.what()).find("corrupt learned-optimizer model header (learned optimizer: hidden must "
+                                           "be in [1, 1024]"),
+                std::string::npos)
+          << e.what();
+    }
+  }
   std::filesystem::remove_all(dir);
 }
 

@@ -1,6 +1,7 @@
 // The `lstm` / `lstm-mf` samplers and `metadial meta-train optimizer`: replay is resume-safe,
-// proposals are reproducible, fidelities are chosen, and bad models, spaces and flags fail with
-// one line.
+// proposals are reproducible and every seed gives its own run (deterministic models included),
+// fidelities are chosen, the default model is the shipped one of the space's dimension, and bad
+// models, spaces and flags fail with one line.
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include <nlohmann/json.hpp>
@@ -16,6 +18,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/sampler.h"
+#include "nn/model_file_testing.h"
 
 namespace metadial::optim::learned {
 namespace {
@@ -39,21 +42,24 @@ space::SearchSpace cube(int d) {
   return s;
 }
 
-SamplerContext context(const space::SearchSpace& s, int fidelities, int64_t trial) {
+// The context the study builds for trial `trial` of a study with seed `study_seed`.
+SamplerContext context(const space::SearchSpace& s, int fidelities, int64_t trial, uint64_t study_seed = 0) {
   SamplerContext ctx;
   ctx.space = &s;
   ctx.fidelities = fidelities == 1 ? std::vector<objective::Fidelity>{{"full", 1.0}}
                                    : std::vector<objective::Fidelity>{{"low", 1.0}, {"high", 10.0}};
   ctx.trial_number = trial;
-  ctx.seed = derive_seed(0, {static_cast<uint64_t>(trial)});
+  ctx.seed = derive_seed(study_seed, {static_cast<uint64_t>(trial)});
+  ctx.study_seed = study_seed;
   return ctx;
 }
 
 // Runs a sampler for n trials on a quadratic; returns the history.
-std::vector<study::FrozenTrial> run(Sampler& s, const space::SearchSpace& sp, int fidelities, int n) {
+std::vector<study::FrozenTrial> run(Sampler& s, const space::SearchSpace& sp, int fidelities, int n,
+                                    uint64_t study_seed = 0) {
   std::vector<study::FrozenTrial> h;
   for (int t = 0; t < n; ++t) {
-    const Suggestion sug = s.suggest(context(sp, fidelities, t), h);
+    const Suggestion sug = s.suggest(context(sp, fidelities, t, study_seed), h);
     study::FrozenTrial tr;
     tr.number = t;
     tr.state = study::TrialState::kComplete;
@@ -89,14 +95,58 @@ TEST(LstmSampler, ResumedSamplerProposesTheSameAsTheCachedOne) {
 TEST(LstmSampler, SameSeedSameProposalOtherSeedOther) {
   const auto sp = cube(3);
   LstmSampler a(model(3, 1), false), b(model(3, 1), false);
-  auto ctx = context(sp, 1, 0);
-  EXPECT_EQ(a.suggest(ctx, {}).config, b.suggest(ctx, {}).config);
+  const auto h = run(a, sp, 1, 4);
+  auto ctx = context(sp, 1, 4);
+  EXPECT_EQ(a.suggest(ctx, h).config, b.suggest(ctx, h).config);
   auto other = ctx;
   other.seed += 1;
-  EXPECT_NE(a.suggest(ctx, {}).config, a.suggest(other, {}).config);
-  // Greedy: the policy's mean, whatever the seed.
+  EXPECT_NE(a.suggest(ctx, h).config, a.suggest(other, h).config);
+  // Greedy: the policy's mean, whatever the trial's seed (once the first point is in).
   LstmSampler g(model(3, 1), false, true);
-  EXPECT_EQ(g.suggest(ctx, {}).config, g.suggest(other, {}).config);
+  EXPECT_EQ(g.suggest(ctx, h).config, g.suggest(other, h).config);
+}
+
+std::vector<space::Config> proposals(const std::vector<study::FrozenTrial>& h) {
+  std::vector<space::Config> p;
+  for (const auto& t : h) p.push_back(t.params);
+  return p;
+}
+
+// Issue 14, part 3: a deterministic model (the shipped lstm-det-d3, sd pinned at e^-5) ran the same
+// trajectory for every seed. Now each study seed gives its own run, the same seed the same run.
+TEST(LstmSampler, DeterministicModelGivesEachSeedItsOwnRun) {
+  const auto det = std::make_shared<const LearnedOptimizer>(
+      LearnedOptimizer::load(std::string(METADIAL_SOURCE_DIR) + "/models/lstm-det-d3.pt"));
+  const auto sp = cube(3);
+  for (const bool greedy : {false, true}) {
+    LstmSampler a(det, false, greedy), b(det, false, greedy);
+    const auto one = proposals(run(a, sp, 1, 10, 1));
+    EXPECT_EQ(one, proposals(run(b, sp, 1, 10, 1))) << "greedy " << greedy;
+    for (uint64_t seed = 2; seed <= 6; ++seed) {
+      const auto other = proposals(run(a, sp, 1, 10, seed));
+      for (size_t t = 0; t < other.size(); ++t) EXPECT_NE(other[t], one[t]) << "seed " << seed << ", trial " << t;
+    }
+  }
+  // In one dimension too (where the cube has only two symmetries): ten seeds, ten first points.
+  const auto det1 = std::make_shared<const LearnedOptimizer>(
+      LearnedOptimizer::load(std::string(METADIAL_SOURCE_DIR) + "/models/lstm-det-d1.pt"));
+  LstmSampler s1(det1, false);
+  std::set<space::Config> firsts;
+  for (uint64_t seed = 0; seed < 10; ++seed) firsts.insert(proposals(run(s1, cube(1), 1, 3, seed))[1]);
+  EXPECT_EQ(firsts.size(), 10u);
+}
+
+// A sampler asked for studies of different seeds, interleaved (the cache is per study seed), gives
+// each study what a fresh sampler gives it.
+TEST(LstmSampler, InterleavedStudySeedsDoNotShareTheReplayCache) {
+  const auto sp = cube(2);
+  LstmSampler shared(model(2, 1), false);
+  const auto h1 = run(shared, sp, 1, 5, 1);
+  const auto h2 = run(shared, sp, 1, 5, 2);
+  const Suggestion s1 = shared.suggest(context(sp, 1, 5, 1), h1);
+  LstmSampler fresh(model(2, 1), false);
+  EXPECT_EQ(s1.config, fresh.suggest(context(sp, 1, 5, 1), h1).config);
+  EXPECT_EQ(shared.suggest(context(sp, 1, 5, 2), h2).config, fresh.suggest(context(sp, 1, 5, 2), h2).config);
 }
 
 TEST(LstmSampler, MultiFidelityChoosesFidelitiesSingleAsksForTarget) {
@@ -133,7 +183,6 @@ TEST(LstmSampler, RefusesMismatchedModelsWithOneLine) {
   EXPECT_THROW(mf.suggest(three, {}), InvalidArgument);
   SamplerRegistry reg;
   register_learned_samplers(reg);
-  EXPECT_THROW(reg.create("lstm", nlohmann::json::object()), InvalidArgument);  // no model
   EXPECT_THROW(reg.create("lstm", {{"model", "x.pt"}, {"temperature", 1}}), InvalidArgument);
   EXPECT_THROW(reg.create("lstm-mf", {{"model", "/nonexistent/x.pt"}}), InvalidArgument);
 }
@@ -153,8 +202,68 @@ TEST(LstmSampler, OptionErrorsUseTheConfigReadersWording) {
             "sampler 'lstm': unknown key 'temperature' in [sampler] (expected one of: greedy, model)");
   EXPECT_EQ(error_of("lstm-mf", {{"model", "x.pt"}, {"greedy", 1}}),
             "sampler 'lstm-mf': [sampler] greedy must be a boolean, got an integer");
-  EXPECT_EQ(error_of("lstm", nlohmann::json::object()),
-            "sampler 'lstm': [sampler] needs model (the path of a model written by `metadial meta-train optimizer`)");
+  EXPECT_EQ(error_of("lstm", {{"model", 3}}), "sampler 'lstm': [sampler] model must be a string, got an integer");
+}
+
+// ---- default models (issue 14, part 5) ---------------------------------------------------------
+
+const std::string kShippedModels = std::string(METADIAL_SOURCE_DIR) + "/models";
+
+TEST(LstmSampler, WithoutModelUsesTheShippedDefaultOfTheSpacesDimension) {
+  for (const int d : {1, 2, 3, 6}) {
+    LstmSampler s(LstmSampler::kDefaultModel, false, false, kShippedModels);
+    const auto sp = cube(d);
+    s.suggest(context(sp, 1, 0), {});
+    EXPECT_EQ(s.model().dim(), d);
+    EXPECT_EQ(s.model().n_fidelities(), 1);
+    EXPECT_EQ(default_model_path(d, 1, kShippedModels).rfind(kShippedModels, 0), 0u);
+    LstmSampler mf(LstmSampler::kDefaultModel, true, false, kShippedModels);
+    run(mf, sp, 2, 3);
+    EXPECT_EQ(mf.model().dim(), d);
+    EXPECT_EQ(mf.model().n_fidelities(), 2);
+  }
+  // Through the registry, as `sampler = "lstm"` without a model.
+  SamplerRegistry reg;
+  register_learned_samplers(reg);
+  EXPECT_NO_THROW(reg.create("lstm", nlohmann::json::object()));
+  EXPECT_NO_THROW(reg.create("lstm-mf", {{"greedy", true}}));
+}
+
+TEST(LstmSampler, DimensionWithoutDefaultIsOneLineNamingTheOnesThatExistAndTheTrainingCommand) {
+  LstmSampler s(LstmSampler::kDefaultModel, false, false, kShippedModels);
+  const auto sp = cube(4);
+  try {
+    s.suggest(context(sp, 1, 0), {});
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("sampler 'lstm': no default model for 4-dimensional spaces"), std::string::npos) << m;
+    EXPECT_NE(m.find("has them for d = 1, 2, 3, 6"), std::string::npos) << m;
+    EXPECT_NE(m.find("`metadial meta-train optimizer --dims 4 "), std::string::npos) << m;
+    EXPECT_NE(m.find("-d4.pt`"), std::string::npos) << m;
+    EXPECT_EQ(m.find('\n'), std::string::npos) << m;
+  }
+  // Three fidelities: no shipped lstm-mf default (they have two).
+  LstmSampler mf(LstmSampler::kDefaultModel, true, false, kShippedModels);
+  const auto sp2 = cube(2);
+  SamplerContext three = context(sp2, 2, 0);
+  three.fidelities.push_back({"higher", 100.0});
+  try {
+    mf.suggest(three, {});
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("no default model for 2-dimensional spaces with 3 fidelities"), std::string::npos) << m;
+    EXPECT_NE(m.find("--dims 2 --fidelities 3 "), std::string::npos) << m;
+  }
+  // No folder at all.
+  LstmSampler none(LstmSampler::kDefaultModel, false, false, "/nonexistent/models");
+  try {
+    none.suggest(context(sp2, 1, 0), {});
+    FAIL();
+  } catch (const InvalidArgument& e) {
+    EXPECT_NE(std::string(e.what()).find("'/nonexistent/models' has none"), std::string::npos) << e.what();
+  }
 }
 
 // ---- the real binary ---------------------------------------------------------------------------
@@ -176,8 +285,10 @@ class MetaTrainCli : public ::testing::Test {
   void TearDown() override {
     if (!HasFailure()) fs::remove_all(dir_);
   }
-  Result metadial(const std::string& args) {
-    const std::string cmd = "cd '" + dir_.string() + "' && " + METADIAL_BINARY + " " + args + " >out.txt 2>err.txt";
+  /// Runs the program in the test's folder; `env`: "NAME=value ..." for its environment.
+  Result metadial(const std::string& args, const std::string& env = "") {
+    const std::string cmd = "cd '" + dir_.string() + "' && " + env + (env.empty() ? "" : " ") + METADIAL_BINARY + " " +
+                            args + " >out.txt 2>err.txt";
     const int status = std::system(cmd.c_str());
     Result r;
     r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -233,8 +344,19 @@ TEST_F(MetaTrainCli, CorruptModelAndUnknownLossFailWithOneLine) {
         "[sampler]\nmodel = \"bad.pt\"\n");
   const Result c = metadial("tune t.toml");
   EXPECT_EQ(c.code, 2);
-  EXPECT_NE(c.err.find("is not a learned-optimizer model"), std::string::npos) << c.err;
+  EXPECT_NE(c.err.find("is not a metadial learned-optimizer model"), std::string::npos) << c.err;
   EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
+  // 64 random bytes in the weights of a model file: exit 2, one line naming the file (the old
+  // LibTorch archives were accepted and changed the proposals).
+  model(2, 1)->save((dir_ / "m.pt").string());
+  metadial::testing::scramble_parameters((dir_ / "m.pt").string());
+  write("m.toml",
+        "[study]\nname = \"t\"\nsampler = \"lstm\"\ntrials = 2\n\n[objective]\nfunction = \"branin\"\n\n"
+        "[sampler]\nmodel = \"m.pt\"\n");
+  const Result s = metadial("tune m.toml --storage memory");
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(s.err.find("metadial: 'm.pt': corrupt model parameters (checksum mismatch"), std::string::npos) << s.err;
+  EXPECT_EQ(std::count(s.err.begin(), s.err.end(), '\n'), 1) << s.err;
   const Result l = metadial("meta-train optimizer --dims 2 --loss regret --out m.pt");
   EXPECT_EQ(l.code, 2);
   EXPECT_NE(l.err.find("unknown loss 'regret' (known: min, sum, oi, ei)"), std::string::npos) << l.err;
@@ -285,6 +407,48 @@ TEST_F(MetaTrainCli, InitContinuesFromASavedModelAndRefusesAnotherShape) {
   EXPECT_NE(c.err.find("--init 'a.pt': dims 1 differs from this training's 2"), std::string::npos) << c.err;
   EXPECT_EQ(std::count(c.err.begin(), c.err.end(), '\n'), 1) << c.err;
   EXPECT_FALSE(fs::exists(dir_ / "c.pt"));
+}
+
+// `sampler = "lstm"` without a model: the shipped default of the objective's dimension
+// ($METADIAL_MODELS, else ./models); none there: one line, exit 2, naming the training command.
+TEST_F(MetaTrainCli, TuneWithoutModelUsesTheDefaultOrSaysHowToTrainOne) {
+  write("h3.toml", "[study]\nname = \"h\"\nsampler = \"lstm\"\ntrials = 3\n\n[objective]\nfunction = \"hartmann3\"\n");
+  const Result ok = metadial("tune h3.toml --storage memory", "METADIAL_MODELS='" + kShippedModels + "'");
+  EXPECT_EQ(ok.code, 0) << ok.err;
+  const Result mf =
+      metadial("tune h3.toml --storage memory --sampler lstm-mf", "METADIAL_MODELS='" + kShippedModels + "'");
+  EXPECT_EQ(mf.code, 2) << mf.err;  // hartmann3 has one fidelity: the lstm-mf defaults have two
+  EXPECT_NE(mf.err.find("sampler 'lstm-mf': the objective has a single fidelity; use sampler 'lstm'"),
+            std::string::npos)
+      << mf.err;
+  const Result none = metadial("tune h3.toml --storage memory");  // no ./models here
+  EXPECT_EQ(none.code, 2);
+  EXPECT_NE(none.err.find("no default model for 3-dimensional spaces ('models/"), std::string::npos) << none.err;
+  EXPECT_NE(none.err.find("train one with `metadial meta-train optimizer --dims 3 "), std::string::npos) << none.err;
+  EXPECT_EQ(std::count(none.err.begin(), none.err.end(), '\n'), 1) << none.err;
+}
+
+// Bad input: a model for another number of fidelities is refused in one line naming the file and
+// both counts, exit 2 (another dimension: TrainsAModelWithCardThenTunesWithIt).
+TEST_F(MetaTrainCli, ModelForAnotherFidelityCountIsOneLineNamingTheFile) {
+  model(2, 2)->save((dir_ / "mf.pt").string());
+  model(2, 1)->save((dir_ / "sf.pt").string());
+  write("b.toml",
+        "[study]\nname = \"b\"\nsampler = \"lstm-mf\"\ntrials = 2\n\n[objective]\nfunction = \"branin\"\n\n"
+        "[sampler]\nmodel = \"mf.pt\"\n");
+  const Result r = metadial("tune b.toml --storage memory");
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("model 'mf.pt' was trained with 2 fidelities, but the objective has 1; use sampler 'lstm'"),
+            std::string::npos)
+      << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << r.err;
+  write("s.toml",
+        "[study]\nname = \"s\"\nsampler = \"lstm-mf\"\ntrials = 2\n\n[objective]\nfunction = \"branin_mf\"\n\n"
+        "[sampler]\nmodel = \"sf.pt\"\n");
+  const Result s = metadial("tune s.toml --storage memory");
+  EXPECT_EQ(s.code, 2);
+  EXPECT_NE(s.err.find("model 'sf.pt' was trained for a single fidelity"), std::string::npos) << s.err;
+  EXPECT_EQ(std::count(s.err.begin(), s.err.end(), '\n'), 1) << s.err;
 }
 
 }  // namespace

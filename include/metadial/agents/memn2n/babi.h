@@ -4,8 +4,11 @@
 //
 // Format: one line per turn, `ID user<TAB>bot`; ID restarts at 1 for each dialogue; lines
 // without a tab (knowledge-base results, the personalized profile line `1 <gender> <age>`) are
-// context only. Candidate files hold one response per line, `1 text`. Every malformed line
-// throws metadial::DataError naming the file and the line. Torch-free.
+// context only. A turn whose user side is empty (`ID <TAB>bot`: the real-dialogue files of task 6,
+// dialog-babi-task6-dstc2-*.txt, write a turn whose speech-recognition transcript was empty that
+// way) is read as `<SILENCE>`, as the reference readers do, and counted (DialogReadStats).
+// Candidate files hold one response per line, `1 text`. Every malformed line throws
+// metadial::DataError naming the file and the line. Torch-free.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,19 @@
 #include <vector>
 
 namespace metadial::agents::memn2n {
+
+/// The most words a memory network keeps of one sentence (an utterance, a query, a candidate):
+/// longer sentences are cut to their first kMaxSentenceWords words, so that one overlong line
+/// cannot size every encoded tensor (they are padded to the longest kept sentence). The published
+/// bAbI dialog and personalized files have at most 19 words a sentence.
+inline constexpr int64_t kMaxSentenceWords = 64;
+
+/// The most memory slots (utterances of history) a memory network reads. The references keep 50
+/// (Bordes et al. 2017); the longest history of the published bAbI dialog files is 98 utterances.
+inline constexpr int64_t kMaxMemorySize = 1000;
+
+/// The user side a silent turn is written with (and an empty transcript is read as).
+inline constexpr const char* kSilence = "<SILENCE>";
 
 /// Who said an utterance of the history.
 enum class Speaker {
@@ -36,6 +52,17 @@ struct Dialog {
   std::vector<DialogLine> lines;
 };
 
+/// What read_dialogs() read: counts for the loader's summary.
+struct DialogReadStats {
+  int64_t dialogs = 0;
+  int64_t responses = 0;        ///< `ID user<TAB>bot` lines (one example each)
+  int64_t context_lines = 0;    ///< lines without a tab
+  int64_t silent_turns = 0;     ///< `ID <TAB>bot` lines: empty user side, read as <SILENCE>
+  int64_t long_sentences = 0;   ///< sentences (either side of a line) of more than kMaxSentenceWords words
+  int64_t first_long_line = 0;  ///< line of the first of them (0: none)
+  int64_t longest_sentence = 0; ///< words
+};
+
 /// One utterance of a dialogue history, tokenised.
 struct Utterance {
   std::vector<std::string> words;
@@ -56,16 +83,20 @@ struct DialogExample {
 /// already lower case and tokenised).
 std::vector<std::string> tokenize(const std::string& text);
 
-/// Reads a dialogue file. Throws DataError (file:line) when the file cannot be opened, a line
-/// does not start with a positive integer ID followed by a space, an ID is neither 1 nor the
-/// previous ID + 1, a line has more than one tab, or a side of a turn is empty.
+/// Reads a dialogue file. Throws DataError (file:line) when the file cannot be opened or holds no
+/// dialogue, a line does not start with a positive integer ID followed by a space, an ID is
+/// neither 1 nor the previous ID + 1, a line has more than one tab, a line without a tab has no
+/// text, or the bot side of a turn is empty. An empty user side is read as <SILENCE>. The two
+/// sides of a turn lose their leading and trailing spaces.
 std::vector<Dialog> read_dialogs(const std::string& path);
 
-/// The first `max_dialogs` dialogues of `path` (all when max_dialogs < 0).
-std::vector<Dialog> read_dialogs(const std::string& path, int64_t max_dialogs);
+/// The first `max_dialogs` dialogues of `path` (all when max_dialogs < 0); `stats`, when given,
+/// receives the counts of what was read.
+std::vector<Dialog> read_dialogs(const std::string& path, int64_t max_dialogs, DialogReadStats* stats = nullptr);
 
 /// One example per bot response: the history holds every earlier line (context lines as
-/// Speaker::kContext, turns as a user and a bot utterance).
+/// Speaker::kContext, turns as a user and a bot utterance). Throws DataError naming the file
+/// when `dialogs` is not empty but holds no bot response (nothing to learn from or to score).
 std::vector<DialogExample> make_examples(const std::vector<Dialog>& dialogs);
 
 /// Response candidates: texts in file order with a lookup by text.
@@ -107,8 +138,9 @@ class Vocabulary {
   int64_t size() const { return static_cast<int64_t>(words_.size()); }
   const std::string& word(int64_t id) const { return words_.at(static_cast<size_t>(id)); }
 
-  /// Adds the words of the examples' histories, queries and answers, the candidates' words,
-  /// and the speaker and time tokens for `memory_size` slots (see speaker_token, time_token).
+  /// Adds the words of the examples' histories, queries and answers, the candidates' words (the
+  /// first kMaxSentenceWords of each sentence: the encodings keep no more), and the speaker and
+  /// time tokens for `memory_size` slots (see speaker_token, time_token).
   void add_all(const std::vector<DialogExample>& examples, const CandidateSet& candidates, int64_t memory_size);
 
  private:

@@ -22,6 +22,10 @@
 
 namespace metadial::agents::memn2n {
 
+/// The most word ids one encoded tensor may hold (N x memory_size x sentence_size, int64:
+/// 4 GiB): encode() refuses more, with a message, instead of exhausting the memory.
+inline constexpr int64_t kMaxEncodedElements = int64_t{1} << 29;
+
 /// Examples as padded word-id tensors (0 = padding).
 struct EncodedExamples {
   torch::Tensor story;         ///< int64 N x memory_size x sentence_size (oldest slot first, empty slots last)
@@ -33,17 +37,20 @@ struct EncodedExamples {
   EncodedExamples select(const torch::Tensor& index) const;
 };
 
-/// Longest sentence, in words, of the examples and candidates, plus 2 for the speaker and time
-/// tokens of memory slots.
+/// Longest sentence, in words, of the examples and candidates, at most kMaxSentenceWords (longer
+/// ones are cut), plus 2 for the speaker and time tokens of memory slots.
 int64_t sentence_size(const std::vector<DialogExample>& examples, const CandidateSet& candidates);
 
 /// Encodes examples: the last `memory_size` history utterances with their speaker and time
-/// tokens; sentences longer than `sentence_size` words are cut. Throws DataError (file:line)
-/// when an answer is not a candidate.
+/// tokens; a sentence keeps its first min(sentence_size - 2, kMaxSentenceWords) words in a memory
+/// slot, min(sentence_size, kMaxSentenceWords) as query or answer. Throws DataError (file:line)
+/// when an answer is not a candidate, InvalidArgument when a tensor would hold more than
+/// kMaxEncodedElements word ids.
 EncodedExamples encode(const std::vector<DialogExample>& examples, const Vocabulary& vocab,
                        const CandidateSet& candidates, int64_t memory_size, int64_t sentence_size);
 
-/// Candidates as word ids, int64 C x length; length <= 0: the longest candidate's word count.
+/// Candidates as word ids, int64 C x length; length <= 0: the longest candidate's word count, at
+/// most kMaxSentenceWords (a candidate keeps its first kMaxSentenceWords words).
 torch::Tensor encode_candidates(const CandidateSet& candidates, const Vocabulary& vocab, int64_t length = 0);
 
 /// Sizes of a memory network.
@@ -147,7 +154,9 @@ struct RetrievalData {
 
 /// Reads train / validation / test dialogue files (the first `max_dialogs` of each; -1: all) and
 /// a candidate file. `test` may be empty (no test split). Throws DataError naming file and line
-/// for malformed lines and responses missing from the candidates.
+/// for malformed lines and responses missing from the candidates, and naming the file for a
+/// split without any response; InvalidArgument for memory_size outside [1, kMaxMemorySize].
+/// Sentences longer than kMaxSentenceWords words are cut (DialogReadStats counts them).
 RetrievalData load_retrieval_data(const std::string& train, const std::string& validation, const std::string& test,
                                   const std::string& candidates, int64_t memory_size = 50, int64_t max_dialogs = -1);
 

@@ -1,5 +1,6 @@
 // Train and evaluate the memory network of memn2n.h on bAbI-format files, with model files that
-// hold parameters, vocabulary and candidates. Torch-free, for the CLI (`metadial memn2n`).
+// hold parameters, vocabulary and candidates (the checksummed nn/model_file format, magic
+// METADIAL-MEMN2N). Torch-free, for the CLI (`metadial memn2n`).
 #pragma once
 
 #include <cstdint>

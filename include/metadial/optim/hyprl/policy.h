@@ -74,11 +74,12 @@ class Policy {
   const nlohmann::json& card() const;
   void set_card(nlohmann::json card);
 
-  /// Writes the network, its grid and card to one file (LibTorch archive). Throws
-  /// InvalidArgument when the file cannot be written.
+  /// Writes the network, its grid and card to one checksummed model file (nn/model_file.h, magic
+  /// METADIAL-HYPRL), atomically. Throws StorageError when it cannot be written.
   void save(const std::string& path) const;
   /// Reads a file written by save(). Throws InvalidArgument naming the file when it does not
-  /// exist or is not a Hyp-RL model.
+  /// exist, DataError (one line naming the file) when it is not a Hyp-RL model, is cut short,
+  /// altered (checksum, grid fingerprint), or its weights do not fit the sizes its header gives.
   static Policy load(const std::string& path);
 
   struct Impl;

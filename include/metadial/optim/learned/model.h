@@ -73,11 +73,12 @@ class LearnedOptimizer {
   const nlohmann::json& card() const;
   void set_card(nlohmann::json card);
 
-  /// Writes the networks, options and card to one file (LibTorch archive). Throws
-  /// InvalidArgument when the file cannot be written.
+  /// Writes the networks, options and card to one checksummed model file (nn/model_file.h,
+  /// magic METADIAL-LEARNED-OPTIMIZER), atomically. Throws StorageError when it cannot be written.
   void save(const std::string& path) const;
-  /// Reads a file written by save(). Throws InvalidArgument with one line naming the file when
-  /// it does not exist, is not a LibTorch archive, or is not a learned-optimizer model.
+  /// Reads a file written by save(). Throws InvalidArgument naming the file when it does not
+  /// exist, DataError (one line naming the file) when it is not a learned-optimizer model, is cut
+  /// short, altered (checksum), or its weights do not fit the sizes its header gives.
   static LearnedOptimizer load(const std::string& path);
 
   /// Copies the (possibly just trained) LibTorch weights into the plain C++ copy Rollout uses.
