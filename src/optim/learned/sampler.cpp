@@ -162,9 +162,13 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
     trials.push_back(&t);
   }
 
-  // Seeds matter (detail/seeding.h): the model works in the cube's view of the study seed, and the
-  // study's first point is uniform from the first trial's seed.
-  const detail::CubeView view(d, ctx.study_seed);
+  // Seeds matter (detail/seeding.h): where the proposals are deterministic, the model works in the
+  // cube's view of the study seed, and the study's first point is uniform from the first trial's
+  // seed. A stochastic model keeps the identity view and its own first point.
+  const nlohmann::json& card = model_->card();
+  const bool deterministic = greedy_ || (card.is_object() && card.value("method", "") == "gradient" &&
+                                         !card.value("reparameterize", true));
+  const detail::CubeView view = deterministic ? detail::CubeView(d, ctx.study_seed) : detail::CubeView::identity(d);
 
   const bool extends = rollout_ && study_seed_ == ctx.study_seed && fed_.size() <= feed.size() &&
                        std::equal(fed_.begin(), fed_.end(), feed.begin());
@@ -188,7 +192,7 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
   r.propose(mu, sd);
   Rng rng(ctx.seed);
   std::vector<double> xs(x.size());  // x in the study's coordinates
-  if (fed_.empty()) {
+  if (fed_.empty() && deterministic) {
     xs = detail::first_point(d, ctx.seed);
     view.to_model(xs, x);
   } else {

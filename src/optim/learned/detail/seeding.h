@@ -13,6 +13,10 @@
 //                the views are few (d = 1: 2 views) or a model proposes the same first point in
 //                every view (the centre).
 //
+// Both apply only where the proposals are deterministic (a `--deterministic` gradient model, or
+// greedy = true): a stochastic model's proposals already depend on the seed through its sampling
+// noise, and its runs stay what they were (the reproduced tables were made with them).
+//
 // Both are functions of the seeds alone, so the same seed still gives the same numbers, and the
 // history's points are mapped into the model's view when replayed, so a resumed study goes on
 // exactly as an uninterrupted one.
@@ -31,6 +35,14 @@ namespace metadial::optim::learned::detail {
 class CubeView {
  public:
   CubeView() = default;
+  /// The identity view of a d-dimensional cube (the model sees the study's coordinates).
+  static CubeView identity(int d) {
+    CubeView v;
+    v.perm_.resize(static_cast<size_t>(d));
+    std::iota(v.perm_.begin(), v.perm_.end(), 0);
+    v.flip_.assign(static_cast<size_t>(d), 0);
+    return v;
+  }
   /// The view of study seed `study_seed` for a d-dimensional cube (uniform over the 2^d d! maps).
   CubeView(int d, uint64_t study_seed) : perm_(static_cast<size_t>(d)), flip_(static_cast<size_t>(d)) {
     Rng rng(derive_seed(study_seed, {stream("cubeview")}));
