@@ -6,8 +6,11 @@
 // SIGINT / SIGTERM / SIGHUP.
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <iostream>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/command.h"
 #include "cli/commands.h"
@@ -25,6 +28,7 @@
 #endif
 #include "cli/version.h"
 #include "metadial/core/interrupt.h"
+#include "metadial/storage/storage.h"
 
 namespace {
 
@@ -106,5 +110,24 @@ int main(int argc, char** argv) {
   // failed as interrupted, exit 128 + the signal). The other commands do not look at the flag:
   // they keep the default action of these signals, so that they still stop at once.
   if (argc > 1 && std::string_view(argv[1]) == "tune") metadial::interrupt::install();
-  return run_program(app, commands, argc, argv, std::cout, std::cerr);
+  // A password in a storage URL (postgresql://user:PASSWORD@host/db) is visible to every user of
+  // the machine through ps: parse a copy, and overwrite the password in the process's own
+  // argument memory with '*' (prefer PGPASSWORD or ~/.pgpass: this only narrows the window).
+  std::vector<std::string> copies(argv, argv + argc);
+  std::vector<char*> args;
+  for (auto& c : copies) args.push_back(c.data());
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view original = argv[i];
+    const std::string masked = metadial::storage::mask_password(argv[i]);
+    if (masked == original) continue;
+    size_t prefix = 0;
+    while (prefix < masked.size() && prefix < original.size() && masked[prefix] == original[prefix]) ++prefix;
+    size_t suffix = 0;
+    while (suffix < masked.size() - prefix && suffix < original.size() - prefix &&
+           masked[masked.size() - 1 - suffix] == original[original.size() - 1 - suffix]) {
+      ++suffix;
+    }
+    std::fill(argv[i] + prefix, argv[i] + original.size() - suffix, '*');
+  }
+  return run_program(app, commands, argc, args.data(), std::cout, std::cerr);
 }
