@@ -3,7 +3,8 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <pthread.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/types.h>
@@ -199,21 +200,65 @@ class Child {
   bool reaped_ = false;
 };
 
-/// RAII wrappers for the posix_spawn attribute objects.
-struct SpawnActions {
-  posix_spawn_file_actions_t fa;
-  SpawnActions() { posix_spawn_file_actions_init(&fa); }
-  ~SpawnActions() { posix_spawn_file_actions_destroy(&fa); }
-  SpawnActions(const SpawnActions&) = delete;
-  SpawnActions& operator=(const SpawnActions&) = delete;
-};
-struct SpawnAttr {
-  posix_spawnattr_t attr;
-  SpawnAttr() { posix_spawnattr_init(&attr); }
-  ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
-  SpawnAttr(const SpawnAttr&) = delete;
-  SpawnAttr& operator=(const SpawnAttr&) = delete;
-};
+/// Starts `program` (searched on PATH) with `argv` and `envp`: stdin from /dev/null, stdout and
+/// stderr to `out_fd` / `err_fd`, in a process group of its own, every signal at its default
+/// action and none blocked, in `working_dir` if not empty. Unlike posix_spawn, the child also asks
+/// the kernel for SIGKILL when the thread that started it dies (PR_SET_PDEATHSIG), so a `kill -9`
+/// of metadial does not leave the trial's program running on. Returns the pid, or the errno of
+/// the step that failed (negated), which the child reports through a close-on-exec pipe: when the
+/// pipe closes without a word, exec succeeded and the group exists.
+pid_t start_program(const std::string& program, char* const* argv, char* const* envp, int out_fd, int err_fd,
+                    const std::string& working_dir) {
+  int status[2];
+  if (::pipe2(status, O_CLOEXEC) != 0) return -errno;
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    const int e = errno;
+    ::close(status[0]);
+    ::close(status[1]);
+    return -e;
+  }
+  if (pid == 0) {
+    // The child of a threaded process: only async-signal-safe calls until exec.
+    const auto fail = [&](int e) {
+      (void)!::write(status[1], &e, sizeof e);
+      ::_exit(127);
+    };
+    ::close(status[0]);
+    if (::setpgid(0, 0) != 0) fail(errno);
+    if (::prctl(PR_SET_PDEATHSIG, SIGKILL) != 0) fail(errno);
+    if (::getppid() != parent) ::_exit(127);  // metadial died before the request took hold
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig = 1; sig < NSIG; ++sig) {
+      if (sig != SIGKILL && sig != SIGSTOP) ::sigaction(sig, &dfl, nullptr);
+    }
+    const int in = ::open("/dev/null", O_RDONLY);
+    if (in < 0 || ::dup2(in, STDIN_FILENO) < 0 || ::dup2(out_fd, STDOUT_FILENO) < 0 ||
+        ::dup2(err_fd, STDERR_FILENO) < 0) {
+      fail(errno);
+    }
+    if (!working_dir.empty() && ::chdir(working_dir.c_str()) != 0) fail(errno);
+    sigset_t none;
+    sigemptyset(&none);
+    ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
+    ::execvpe(program.c_str(), argv, envp);
+    fail(errno);
+  }
+  ::close(status[1]);
+  int e = 0;
+  ssize_t n = 0;
+  while ((n = ::read(status[0], &e, sizeof e)) < 0 && errno == EINTR) {
+  }
+  ::close(status[0]);
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    while (::waitpid(pid, nullptr, 0) < 0 && errno == EINTR) {
+    }
+    return -e;
+  }
+  return pid;
+}
 
 /// Writes all of `data` at the descriptor's offset; false on an error.
 bool write_all(int fd, std::string_view data) {
@@ -637,26 +682,10 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
   ::fcntl(session.out.fd.get(), F_SETFL, O_NONBLOCK);
   ::fcntl(session.err.fd.get(), F_SETFL, O_NONBLOCK);
 
-  SpawnActions actions;
-  posix_spawn_file_actions_addopen(&actions.fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions.fa, out_w.get(), STDOUT_FILENO);
-  posix_spawn_file_actions_adddup2(&actions.fa, err_w.get(), STDERR_FILENO);
-  if (!options_.working_dir.empty()) posix_spawn_file_actions_addchdir_np(&actions.fa, options_.working_dir.c_str());
-  SpawnAttr attr;
-  sigset_t defaults;
-  sigset_t empty;
-  sigfillset(&defaults);
-  sigdelset(&defaults, SIGKILL);
-  sigdelset(&defaults, SIGSTOP);
-  sigemptyset(&empty);
-  posix_spawnattr_setsigdefault(&attr.attr, &defaults);
-  posix_spawnattr_setsigmask(&attr.attr, &empty);
-  posix_spawnattr_setpgroup(&attr.attr, 0);
-  posix_spawnattr_setflags(&attr.attr, POSIX_SPAWN_SETPGROUP | POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-
   const auto start = Clock::now();
-  pid_t pid = -1;
-  const int rc = ::posix_spawnp(&pid, program.c_str(), &actions.fa, &attr.attr, argvp.data(), envp.data());
+  const pid_t started = start_program(program, argvp.data(), envp.data(), out_w.get(), err_w.get(), options_.working_dir);
+  const int rc = started < 0 ? -started : 0;
+  const pid_t pid = started;
   out_w.reset();
   err_w.reset();
   if (rc != 0) {

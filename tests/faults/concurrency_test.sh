@@ -2,10 +2,10 @@
 # Many workers on one SQLite study keep its promises (issue 21, items 1 and 2):
 #  1. six `metadial tune` processes with --trials N end with exactly N complete trials (each
 #     process used to count the study once at start and then only its own trials: 6 x N);
-#  2. the same with a slow command objective while two of the six are killed with kill -9: the
-#     survivors fail the dead workers' trials while they run (not only a later `tune`), replace
-#     them, and the study still ends with exactly N complete trials, none left running, numbers
-#     gap-free;
+#  2. the same with a slow command objective while two of the six are killed with kill -9: their
+#     trials' programs die with them (no orphan), the survivors fail the dead workers' trials while
+#     they run (not only a later `tune`), replace them, and the study still ends with exactly N
+#     complete trials, none left running, numbers gap-free;
 #  3. the study-wide cost budget (max_cost) holds across processes the same way.
 # Arguments: the metadial binary, the source folder, the build folder.
 set -euo pipefail
@@ -53,6 +53,7 @@ echo "ok 1: six processes, --trials 120 -> $n complete"
 cat > slow.sh <<'SH'
 #!/bin/sh
 echo "$PPID" >> started.log
+echo "$PPID $$" >> programs.log
 sleep 0.3
 echo "objective: $1"
 SH
@@ -82,6 +83,15 @@ for _ in $(seq 1 200); do
 done
 kill -9 "${pids[0]}" "${pids[1]}"
 wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true
+# The killed workers' programs die with them (PR_SET_PDEATHSIG), instead of running on as orphans.
+sleep 0.1
+for killed in "${pids[0]}" "${pids[1]}"; do
+  for program in $(awk -v w="$killed" '$1 == w { print $2 }' programs.log); do
+    # A killed program may linger as a zombie until init reaps it: dead all the same.
+    state=$(awk '{ print $3 }' "/proc/$program/stat" 2>/dev/null || true)
+    if [ -n "$state" ] && [ "$state" != Z ]; then fail "program $program of killed worker $killed is still running"; fi
+  done
+done
 for p in "${pids[@]:2}"; do wait "$p" || fail "a surviving tune process failed: $(cat slow*.out)"; done
 pids=()
 complete=$(count complete conc.db slow)

@@ -9,7 +9,8 @@
 // A parameter shadows the reserved name it shares. A placeholder that names neither is rejected
 // at construction when a search space is given, else at evaluation.
 //
-// The program runs in its own process group (posix_spawn), stdin from /dev/null, in
+// The program runs in its own process group (fork + exec; it gets SIGKILL if metadial dies, so a
+// kill -9 leaves no orphan program; its own children are not covered), stdin from /dev/null, in
 // `working_dir`, with the environment plus `env` plus METADIAL_TRIAL_ID, METADIAL_TRIAL_NUMBER,
 // METADIAL_FIDELITY (index) and METADIAL_FIDELITY_NAME. Its stdout is read as it arrives:
 //   objective: <number>             the result; the LAST such line wins (leading spaces allowed)
