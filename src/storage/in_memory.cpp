@@ -1,5 +1,7 @@
 #include "metadial/storage/in_memory.h"
 
+#include <algorithm>
+
 #include "metadial/core/error.h"
 #include "metadial/core/text.h"
 #include "storage/detail/checks.h"
@@ -99,26 +101,17 @@ StudyRecord InMemoryStorage::rename_study(const std::string& from, const std::st
   return r;
 }
 
-TrialCounts InMemoryStorage::counts_locked(const StudyEntry& s) const {
-  TrialCounts c;
-  for (int64_t id : s.trial_ids) {
-    const FrozenTrial& t = trials_.at(id).record;
-    c.cost += t.cost;
-    switch (t.state) {
-      case TrialState::kRunning: ++c.running; break;
-      case TrialState::kComplete: ++c.complete; break;
-      case TrialState::kPruned: ++c.pruned; break;
-      case TrialState::kFailed: ++c.failed; break;
-    }
-  }
-  return c;
+void InMemoryStorage::touch_locked(StudyEntry& s, TrialEntry& t) {
+  if (t.seq > 0) s.changes.erase(t.seq);
+  t.seq = ++change_seq_;
+  s.changes.emplace(t.seq, t.record.number);
 }
 
 Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) {
   std::lock_guard lock(mu_);
   StudyEntry& s = study_locked(study_id);
   Reservation r;
-  r.counts = counts_locked(s);
+  r.counts = s.counts;
   if (!detail::budget_allows(budget, r.counts)) return r;
   TrialEntry t;
   t.study_id = study_id;
@@ -128,7 +121,8 @@ Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& 
   t.record.worker = text::valid_utf8(worker);
   t.record.started_at = study::now_unix_seconds();
   t.record.heartbeat_at = t.record.started_at;
-  t.seq = ++change_seq_;
+  touch_locked(s, t);
+  ++s.counts.running;
   s.trial_ids.push_back(t.record.id);
   trials_.emplace(t.record.id, t);
   r.trial = t.record;
@@ -145,7 +139,7 @@ void InMemoryStorage::set_trial_params(int64_t trial_id, const space::Config& pa
   t.record.params = params;
   t.record.fidelity = fidelity;
   t.params_set = true;
-  t.seq = ++change_seq_;
+  touch_locked(studies_.at(t.study_id), t);
 }
 
 void InMemoryStorage::report_intermediate(int64_t trial_id, int64_t step, double value) {
@@ -156,7 +150,7 @@ void InMemoryStorage::report_intermediate(int64_t trial_id, int64_t step, double
               detail::report_finished_message(describe_locked(t), step, t.record.state));
   t.record.intermediate[step] = value;
   t.record.heartbeat_at = study::now_unix_seconds();
-  t.seq = ++change_seq_;
+  touch_locked(studies_.at(t.study_id), t);
 }
 
 void InMemoryStorage::heartbeat(int64_t trial_id) {
@@ -179,7 +173,16 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   t.record.cost = cost;
   t.record.fail_reason = text::valid_utf8(fail_reason);
   t.record.finished_at = study::now_unix_seconds();
-  t.seq = ++change_seq_;
+  StudyEntry& s = studies_.at(t.study_id);
+  touch_locked(s, t);
+  --s.counts.running;
+  s.counts.cost += cost;
+  switch (state) {
+    case TrialState::kComplete: ++s.counts.complete; break;
+    case TrialState::kPruned: ++s.counts.pruned; break;
+    case TrialState::kFailed: ++s.counts.failed; break;
+    case TrialState::kRunning: break;  // rejected by check_finish
+  }
 }
 
 std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
@@ -205,16 +208,18 @@ std::vector<FrozenTrial> InMemoryStorage::running_trials(int64_t study_id) {
 
 TrialCounts InMemoryStorage::count_trials(int64_t study_id) {
   std::lock_guard lock(mu_);
-  return counts_locked(study_locked(study_id));
+  return study_locked(study_id).counts;
 }
 
 TrialChanges InMemoryStorage::trials_changed_since(int64_t study_id, int64_t cursor) {
   std::lock_guard lock(mu_);
+  const StudyEntry& s = study_locked(study_id);
+  std::vector<int64_t> numbers;
+  for (auto it = s.changes.upper_bound(cursor); it != s.changes.end(); ++it) numbers.push_back(it->second);
+  std::sort(numbers.begin(), numbers.end());
   TrialChanges c;
-  for (int64_t id : study_locked(study_id).trial_ids) {
-    const TrialEntry& t = trials_.at(id);
-    if (t.seq > cursor) c.trials.push_back(t.record);
-  }
+  c.trials.reserve(numbers.size());
+  for (int64_t number : numbers) c.trials.push_back(trials_.at(s.trial_ids[static_cast<size_t>(number)]).record);
   c.cursor = change_seq_;
   return c;
 }

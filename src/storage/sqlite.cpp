@@ -494,10 +494,25 @@ StudyRecord load_study_locked(Db& db, const std::string& name) {
 
 }  // namespace
 
+namespace {
+
+/// A study's counts as of change `cursor`, with the state and cost of each of its trials, so that
+/// the next count reads only the trials changed since (trials_by_change) instead of the whole
+/// study: a reservation's cost does not grow with the study. Every change of a trial's state or
+/// cost bumps its seq (a heartbeat changes neither), in this process or another.
+struct CountCache {
+  int64_t cursor = -1;  ///< -1: not read yet
+  TrialCounts counts;
+  std::unordered_map<int64_t, std::pair<TrialState, double>> trials;  ///< id -> (state, cost)
+};
+
+}  // namespace
+
 struct SqliteStorage::Impl {
   Impl(const std::string& path, SqliteOptions options) : db(path, options) {}
   std::mutex mu;
   Db db;
+  std::unordered_map<int64_t, CountCache> counts;  ///< by study id
 };
 
 SqliteStorage::SqliteStorage(const std::string& path, SqliteOptions options) {
@@ -592,6 +607,7 @@ int64_t SqliteStorage::delete_study(const std::string& name, IfRunning if_runnin
     s.bind_int(1, record.id).run();
   }
   tx.commit();
+  impl_->counts.erase(record.id);
   return n;
 }
 
@@ -614,21 +630,62 @@ StudyRecord SqliteStorage::rename_study(const std::string& from, const std::stri
 
 namespace {
 
-TrialCounts counts_locked(Db& db, int64_t study_id) {
-  TrialCounts c;
-  Stmt s(db, "SELECT state, COUNT(*), COALESCE(SUM(cost), 0) FROM trials WHERE study_id = ? GROUP BY state");
-  s.bind_int(1, study_id);
-  while (s.step()) {
-    const int64_t n = s.get_int(1);
-    c.cost += s.get_double(2);
-    switch (study::trial_state_from_string(s.get_text(0))) {
-      case TrialState::kRunning: c.running = n; break;
-      case TrialState::kComplete: c.complete = n; break;
-      case TrialState::kPruned: c.pruned = n; break;
-      case TrialState::kFailed: c.failed = n; break;
-    }
+void add_to_counts(TrialCounts& c, TrialState state, double cost, int64_t sign) {
+  c.cost += static_cast<double>(sign) * cost;
+  switch (state) {
+    case TrialState::kRunning: c.running += sign; break;
+    case TrialState::kComplete: c.complete += sign; break;
+    case TrialState::kPruned: c.pruned += sign; break;
+    case TrialState::kFailed: c.failed += sign; break;
   }
-  return c;
+}
+
+/// The study's counts, inside a transaction that has written nothing yet (what it reads is
+/// committed, so the cache may keep it even if the transaction rolls back later).
+TrialCounts counts_locked(Db& db, std::unordered_map<int64_t, CountCache>& caches, int64_t study_id) {
+  if (!db.has_changes()) {
+    // A schema-1 file opened read-only has no change numbers: count it all.
+    TrialCounts c;
+    Stmt s(db, "SELECT state, COUNT(*), COALESCE(SUM(cost), 0) FROM trials WHERE study_id = ? GROUP BY state");
+    s.bind_int(1, study_id);
+    while (s.step()) {
+      const int64_t n = s.get_int(1);
+      c.cost += s.get_double(2);
+      switch (study::trial_state_from_string(s.get_text(0))) {
+        case TrialState::kRunning: c.running = n; break;
+        case TrialState::kComplete: c.complete = n; break;
+        case TrialState::kPruned: c.pruned = n; break;
+        case TrialState::kFailed: c.failed = n; break;
+      }
+    }
+    return c;
+  }
+  int64_t now = 0;
+  {
+    Stmt s(db, "SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'change_seq'");
+    MD_ASSERT(s.step());
+    now = s.get_int(0);
+  }
+  CountCache& cache = caches[study_id];
+  if (cache.cursor == now) return cache.counts;
+  const bool all = cache.cursor < 0;
+  Stmt s(db, all ? "SELECT id, state, cost FROM trials WHERE study_id = ?"
+                 : "SELECT id, state, cost FROM trials WHERE study_id = ? AND seq > ?");
+  s.bind_int(1, study_id);
+  if (!all) s.bind_int(2, cache.cursor);
+  while (s.step()) {
+    const int64_t id = s.get_int(0);
+    const TrialState state = study::trial_state_from_string(s.get_text(1));
+    const double cost = s.get_double(2);
+    auto [it, added] = cache.trials.try_emplace(id, state, cost);
+    if (!added) {
+      add_to_counts(cache.counts, it->second.first, it->second.second, -1);
+      it->second = {state, cost};
+    }
+    add_to_counts(cache.counts, state, cost, +1);
+  }
+  cache.cursor = now;
+  return cache.counts;
 }
 
 }  // namespace
@@ -642,7 +699,7 @@ Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& wo
   Transaction tx(db, /*write=*/true);
   check_study_exists(db, study_id);
   Reservation r;
-  r.counts = counts_locked(db, study_id);
+  r.counts = counts_locked(db, impl_->counts, study_id);
   if (!detail::budget_allows(budget, r.counts)) return r;  // nothing written; the transaction rolls back
   FrozenTrial t;
   {
@@ -805,7 +862,7 @@ TrialCounts SqliteStorage::count_trials(int64_t study_id) {
   db.set_doing("count_trials");
   Transaction tx(db, /*write=*/false);
   check_study_exists(db, study_id);
-  const TrialCounts c = counts_locked(db, study_id);
+  const TrialCounts c = counts_locked(db, impl_->counts, study_id);
   tx.commit();
   return c;
 }

@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 
@@ -92,24 +93,35 @@ std::optional<Trial> Study::ask_within(const storage::TrialBudget& budget, optim
   return suggest(std::move(*r.trial), sampler, seed, fidelities, budget.max_cost - r.counts.cost);
 }
 
-std::vector<FrozenTrial> Study::history_before(int64_t number) {
-  // The cache follows the storage through its change sequence: only trials changed since the
-  // last call are read (the same as reading every trial, without parsing them all again).
-  std::lock_guard lock(cache_->mu);
-  storage::TrialChanges changes = storage_->trials_changed_since(record_.id, cache_->cursor);
-  for (auto& t : changes.trials) cache_->by_number[t.number] = std::move(t);
-  cache_->cursor = changes.cursor;
-  std::vector<FrozenTrial> history;
-  for (const auto& [n, t] : cache_->by_number) {
-    if (n >= number) break;
-    history.push_back(t);
+void Study::HistoryCache::update(storage::Storage& storage, int64_t study_id) {
+  // Only the trials changed since the last call are read. A new trial is (almost always) numbered
+  // after every cached one and is appended; a changed one (running -> complete) is replaced in
+  // place; one that arrives out of order (a gap filled later) is inserted where it belongs.
+  storage::TrialChanges changes = storage.trials_changed_since(study_id, cursor);
+  for (auto& t : changes.trials) {
+    if (trials.empty() || trials.back().number < t.number) {
+      trials.push_back(std::move(t));
+      continue;
+    }
+    auto it = std::lower_bound(trials.begin(), trials.end(), t.number,
+                               [](const FrozenTrial& a, int64_t n) { return a.number < n; });
+    if (it != trials.end() && it->number == t.number) {
+      *it = std::move(t);
+    } else {
+      trials.insert(it, std::move(t));
+    }
   }
-  return history;
+  cursor = changes.cursor;
+}
+
+std::span<const FrozenTrial> Study::HistoryCache::before(int64_t number) const {
+  auto end = std::lower_bound(trials.begin(), trials.end(), number,
+                              [](const FrozenTrial& a, int64_t n) { return a.number < n; });
+  return {trials.data(), static_cast<size_t>(end - trials.begin())};
 }
 
 Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
                      const std::vector<objective::Fidelity>& fidelities, double budget_left) {
-  std::vector<FrozenTrial> history = history_before(record.number);
   optim::SamplerContext ctx;
   ctx.space = &space_;
   ctx.direction = record_.direction;
@@ -120,7 +132,16 @@ Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
   ctx.budget_left = budget_left;
   optim::Suggestion s;
   try {
-    s = sampler.suggest(ctx, history);
+    {
+      // A sampler that needs no history is shown none, and the storage is not asked for changes.
+      std::lock_guard lock(cache_->mu);
+      std::span<const FrozenTrial> history;
+      if (sampler.uses_history()) {
+        cache_->update(*storage_, record_.id);
+        history = cache_->before(record.number);
+      }
+      s = sampler.suggest(ctx, history);
+    }
     if (s.fidelity < 0) s.fidelity = ctx.target_fidelity();
     MD_CHECK(s.fidelity < static_cast<int>(fidelities.size()), "sampler '", sampler.name(), "' chose fidelity ",
              s.fidelity, " but the objective has ", fidelities.size());

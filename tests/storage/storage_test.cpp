@@ -747,6 +747,62 @@ TYPED_TEST(StorageContract, TrialsChangedSinceACursorReplayToTheFullList) {
   }
 }
 
+// Counts and changes are kept as the trials change (no scan of the study): after every step they
+// agree with what the full list says, and the changes come back in number order.
+TYPED_TEST(StorageContract, CountsAndChangesFollowEveryStepInNumberOrder) {
+  auto& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const int64_t other = this->make_study("other");
+  std::vector<FrozenTrial> t;
+  for (int i = 0; i < 6; ++i) t.push_back(st.create_trial(s, "w"));
+  st.create_trial(other, "x");
+  int64_t cursor = st.trials_changed_since(s, 0).cursor;
+  auto check = [&](std::vector<int64_t> changed) {
+    const auto all = st.trials(s);
+    TrialCounts want;
+    for (const auto& f : all) {
+      want.cost += f.cost;
+      switch (f.state) {
+        case TrialState::kRunning: ++want.running; break;
+        case TrialState::kComplete: ++want.complete; break;
+        case TrialState::kPruned: ++want.pruned; break;
+        case TrialState::kFailed: ++want.failed; break;
+      }
+    }
+    const TrialCounts c = st.count_trials(s);
+    EXPECT_EQ(c.running, want.running);
+    EXPECT_EQ(c.complete, want.complete);
+    EXPECT_EQ(c.pruned, want.pruned);
+    EXPECT_EQ(c.failed, want.failed);
+    EXPECT_DOUBLE_EQ(c.cost, want.cost);
+    const TrialChanges ch = st.trials_changed_since(s, cursor);
+    std::vector<int64_t> numbers;
+    for (const auto& f : ch.trials) {
+      numbers.push_back(f.number);
+      EXPECT_EQ(f.state, all[static_cast<size_t>(f.number)].state);
+    }
+    EXPECT_EQ(numbers, changed);
+    cursor = ch.cursor;
+  };
+  // Changed out of number order: returned by number, each trial once.
+  st.finish_trial(t[4].id, TrialState::kComplete, 1.0, 0.5, "");
+  st.set_trial_params(t[1].id, {{"x", 1.0}}, 0);
+  st.finish_trial(t[1].id, TrialState::kPruned, std::nullopt, 0.25, "");
+  check({1, 4});
+  st.finish_trial(t[0].id, TrialState::kFailed, std::nullopt, 2.0, "no");
+  st.report_intermediate(t[5].id, 0, 1.0);
+  st.report_intermediate(t[5].id, 1, 2.0);
+  check({0, 5});
+  const FrozenTrial late = st.create_trial(s, "w");
+  st.finish_trial(late.id, TrialState::kComplete, 3.0, 1.0, "");
+  st.finish_trial(t[2].id, TrialState::kComplete, 0.5, 0.0, "");
+  check({2, 6});
+  check({});
+  // Another study's counts are its own.
+  EXPECT_EQ(st.count_trials(other).running, 1);
+  EXPECT_EQ(st.count_trials(other).counted(), 0);
+}
+
 TYPED_TEST(StorageContract, RefusesControlCharactersInANewStudyName) {
   auto& st = *this->storage_;
   for (const std::string& bad : {std::string("a\0b", 3), std::string("x\ny"), std::string("\x1b[31mred")}) {
@@ -773,6 +829,40 @@ TYPED_TEST(StorageContract, StoresInvalidUtf8AsValidUtf8) {
   const FrozenTrial back = st.trial(t.id);
   EXPECT_EQ(back.fail_reason, "bad \xef\xbf\xbd( bytes \xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
   EXPECT_EQ(back.worker, "w\xef\xbf\xbd");
+}
+
+// SqliteStorage keeps each study's counts and reads only the trials changed since its last count:
+// what another connection (another process) changes shows in the next count, and a study deleted
+// and made again under the same name starts from zero.
+TEST(SqliteCounts, FollowChangesOfAnotherConnection) {
+  testing::TempDb db;
+  SqliteStorage a(db.str());
+  SqliteStorage b(db.str());
+  const int64_t s = a.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  const FrozenTrial t0 = a.create_trial(s, "a");
+  EXPECT_EQ(a.count_trials(s).running, 1);
+  const FrozenTrial t1 = b.create_trial(s, "b");
+  b.finish_trial(t0.id, TrialState::kComplete, 1.0, 2.0, "");
+  TrialCounts c = a.count_trials(s);
+  EXPECT_EQ(c.running, 1);
+  EXPECT_EQ(c.complete, 1);
+  EXPECT_DOUBLE_EQ(c.cost, 2.0);
+  b.heartbeat(t1.id);  // not a change of the counts
+  b.finish_trial(t1.id, TrialState::kFailed, std::nullopt, 0.5, "x");
+  TrialBudget budget;
+  budget.max_trials = 1;
+  const Reservation r = a.reserve_trial(s, "a", budget);
+  EXPECT_FALSE(r.trial.has_value());
+  EXPECT_EQ(r.counts.running, 0);
+  EXPECT_EQ(r.counts.failed, 1);
+  EXPECT_DOUBLE_EQ(r.counts.cost, 2.5);
+  b.delete_study("s", IfRunning::kRefuse);
+  const int64_t again = b.create_or_load_study("s", Direction::kMinimize, nlohmann::json::array(), {}).id;
+  b.create_trial(again, "b");
+  c = a.count_trials(again);
+  EXPECT_EQ(c.running, 1);
+  EXPECT_EQ(c.counted() + c.failed, 0);
+  EXPECT_DOUBLE_EQ(c.cost, 0.0);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/interrupt.h"
+#include "metadial/optim/random_sampler.h"
 #include "metadial/storage/sqlite.h"
 #include "metadial/storage/in_memory.h"
 
@@ -100,6 +101,61 @@ TEST(Study, AskTellNumbersTrialsAndShowsEarlierHistory) {
   EXPECT_DOUBLE_EQ(*trials[1].value, 2.0);
   EXPECT_DOUBLE_EQ(trials[1].cost, 2.0);
   EXPECT_EQ(study.best_trial()->number, 0);
+}
+
+// Records the (number, state) of every trial it was shown, per call.
+class StateRecordingSampler final : public optim::Sampler {
+ public:
+  explicit StateRecordingSampler(bool uses_history) : uses_history_(uses_history) {}
+  optim::Suggestion suggest(const optim::SamplerContext& ctx, std::span<const FrozenTrial> history) override {
+    auto& seen = shown.emplace_back();
+    for (const auto& t : history) seen.emplace_back(t.number, t.state);
+    return {ctx.space->decode(std::vector<double>{0.5}), -1};
+  }
+  std::string name() const override { return "state-recording"; }
+  bool uses_history() const override { return uses_history_; }
+  std::vector<std::vector<std::pair<int64_t, TrialState>>> shown;
+
+ private:
+  bool uses_history_;
+};
+
+TEST(Study, HistoryShowsEachEarlierTrialAsItIsNowInNumberOrder) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  StateRecordingSampler sampler(true);
+  Trial t0 = study.ask(sampler, 1);
+  Trial t1 = study.ask(sampler, 1);
+  study.tell(t1, 2.0);  // finished before t0: updated in place, the order stays by number
+  Trial t2 = study.ask(sampler, 1);
+  study.tell_failed(t0, "x");
+  study.tell(t2, 1.0);
+  Trial t3 = study.ask(sampler, 1);
+  study.tell(t3, 1.0);
+  using P = std::pair<int64_t, TrialState>;
+  ASSERT_EQ(sampler.shown.size(), 4u);
+  EXPECT_TRUE(sampler.shown[0].empty());
+  EXPECT_EQ(sampler.shown[1], (std::vector<P>{{0, TrialState::kRunning}}));
+  EXPECT_EQ(sampler.shown[2], (std::vector<P>{{0, TrialState::kRunning}, {1, TrialState::kComplete}}));
+  EXPECT_EQ(sampler.shown[3],
+            (std::vector<P>{{0, TrialState::kFailed}, {1, TrialState::kComplete}, {2, TrialState::kComplete}}));
+}
+
+TEST(Study, ASamplerThatUsesNoHistoryIsShownNoneAndALaterOneSeesEverything) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  StateRecordingSampler blind(false);
+  for (int i = 0; i < 3; ++i) {
+    Trial t = study.ask(blind, 1);
+    study.tell(t, 1.0);
+  }
+  for (const auto& seen : blind.shown) EXPECT_TRUE(seen.empty());
+  StateRecordingSampler seeing(true);
+  Trial t = study.ask(seeing, 1);
+  ASSERT_EQ(seeing.shown.size(), 1u);
+  ASSERT_EQ(seeing.shown[0].size(), 3u);
+  for (const auto& [number, state] : seeing.shown[0]) EXPECT_EQ(state, TrialState::kComplete);
+  EXPECT_FALSE(optim::RandomSampler().uses_history());
 }
 
 TEST(Study, SamplerSeedDependsOnStudySeedAndTrialNumberOnly) {

@@ -22,6 +22,7 @@ class LhsSampler final : public Sampler {
 
   Suggestion suggest(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) override;
   std::string name() const override { return "lhs"; }
+  bool uses_history() const override { return false; }
   const LhsSamplerOptions& options() const { return options_; }
 
  private:

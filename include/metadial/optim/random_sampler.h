@@ -14,6 +14,7 @@ class RandomSampler final : public Sampler {
 
   Suggestion suggest(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) override;
   std::string name() const override { return "random"; }
+  bool uses_history() const override { return false; }
 };
 
 }  // namespace metadial::optim

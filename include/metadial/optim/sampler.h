@@ -53,6 +53,10 @@ class Sampler {
   /// one (running, complete, pruned and failed), ordered by number.
   virtual Suggestion suggest(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) = 0;
   virtual std::string name() const = 0;
+  /// False for a sampler whose proposals never depend on the history (random, sobol, lhs): the
+  /// study then shows it an empty one and skips reading the trials changed since the last ask,
+  /// so that a trial's overhead does not grow with the study.
+  virtual bool uses_history() const { return true; }
 };
 
 /// Sampler options as given in the config's [sampler] table (e.g. {"n_initial": 10}).

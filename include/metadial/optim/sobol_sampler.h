@@ -27,6 +27,7 @@ class SobolSampler final : public Sampler {
 
   Suggestion suggest(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) override;
   std::string name() const override { return "sobol"; }
+  bool uses_history() const override { return false; }
   const SobolSamplerOptions& options() const { return options_; }
 
  private:

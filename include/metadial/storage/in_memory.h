@@ -55,12 +55,19 @@ class InMemoryStorage final : public Storage {
   struct StudyEntry {
     StudyRecord record;
     std::vector<int64_t> trial_ids;  ///< index = trial number
+    /// Kept up to date by every change, so that a reservation or count_trials does not scan
+    /// the study (a trial's cost must not grow with the study).
+    TrialCounts counts;
+    /// change number -> trial number, one entry per trial (its last change): the trials changed
+    /// since a cursor without a scan.
+    std::map<int64_t, int64_t> changes;
   };
 
   StudyEntry& study_locked(int64_t study_id);
   TrialEntry& trial_locked(int64_t trial_id);
   std::string describe_locked(const TrialEntry& t) const;
-  TrialCounts counts_locked(const StudyEntry& s) const;
+  /// Gives trial `t` (of study `s`) the next change number.
+  void touch_locked(StudyEntry& s, TrialEntry& t);
   /// The id of the study of that name; StorageError naming the stored studies if there is none.
   int64_t study_id_locked(const std::string& name) const;
 

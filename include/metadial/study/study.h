@@ -21,10 +21,10 @@
 #include <cstdint>
 #include <functional>
 #include <limits>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -87,7 +87,9 @@ class Study {
   std::optional<FrozenTrial> best_trial(int fidelity = -1) const;
 
   /// Reserves the next trial and asks the sampler for its configuration. The sampler sees every
-  /// trial with a smaller number, and a seed derived from (seed, trial number).
+  /// trial with a smaller number (none if it says !uses_history()), and a seed derived from
+  /// (seed, trial number). The history is borrowed from the study's cache, whose lock is held
+  /// during the sampler's suggest(): asks of one study (and of its copies) suggest one at a time.
   Trial ask(optim::Sampler& sampler, uint64_t seed,
             const std::vector<objective::Fidelity>& fidelities = {objective::Fidelity{"full", 1.0}},
             double budget_left = std::numeric_limits<double>::infinity());
@@ -112,14 +114,18 @@ class Study {
                 const std::vector<objective::Fidelity>& fidelities, double budget_left);
   Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space)
       : storage_(storage), record_(std::move(record)), space_(std::move(space)) {}
-  /// The trials numbered below `number`, as they are now in the storage (through the cache).
-  std::vector<FrozenTrial> history_before(int64_t number);
-
-  /// What ask() shows the sampler, kept up to date with Storage::trials_changed_since.
+  /// What ask() shows the sampler: every trial of the study, as it was at `cursor` of the
+  /// storage's change sequence, kept up to date with Storage::trials_changed_since (only the
+  /// trials changed since are read) and sorted by number, so that the history of trial n is a
+  /// span of its prefix (no copy). `mu` is held while a sampler reads that span.
   struct HistoryCache {
     std::mutex mu;
     int64_t cursor = 0;
-    std::map<int64_t, FrozenTrial> by_number;
+    std::vector<FrozenTrial> trials;
+    /// Under mu: reads the changes since `cursor` and puts each trial in its place.
+    void update(storage::Storage& storage, int64_t study_id);
+    /// Under mu: the trials numbered below `number`.
+    std::span<const FrozenTrial> before(int64_t number) const;
   };
   storage::Storage* storage_;
   storage::StudyRecord record_;
