@@ -1,5 +1,5 @@
 #!/usr/bin/python3
-"""Optuna's per-trial overhead as a study grows: the counterpart of bench_trial_overhead.
+"""Optuna's per-trial overhead as a study grows: the counterpart of repro_trial_overhead.
 
 RandomSampler on Branin (x0, x1 in [0, 1], the same unit-cube Branin as metadial's built-in),
 one study per storage, run to the largest N; the objective notes the time of every trial, so the

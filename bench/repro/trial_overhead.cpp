@@ -4,7 +4,7 @@
 // (the objective notes the time of every trial), so start-up is excluded; a constant slope as N
 // grows is linear growth. Results: bench/results/trial_overhead.md.
 //
-//   ./build/release/bench/bench_trial_overhead [--storages memory,sqlite] [--n 500,2000,5000,10000]
+//   ./build/release/bench/repro_trial_overhead [--storages memory,sqlite] [--n 500,2000,5000,10000]
 //       [--dir DIR] [--csv FILE]
 //
 // SQLite runs with the defaults (durable: synchronous=FULL, WAL, every commit fsynced) in DIR
