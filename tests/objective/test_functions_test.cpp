@@ -346,5 +346,20 @@ TEST(ObjectiveRegistry, RegisterBuiltinsAddsEveryTestFunction) {
   EXPECT_THROW(registry.create("nope"), InvalidArgument);
 }
 
+TEST(ObjectiveRegistry, AFidelityCountIsCheckedBeforeItIsNarrowed) {
+  // 4294967298 used to wrap to int 2 and run as two fidelities.
+  ObjectiveRegistry registry;
+  register_builtin_objectives(registry);
+  for (const int64_t n : {int64_t{4294967298}, int64_t{4294967296}, int64_t{1}, int64_t{11}}) {
+    try {
+      registry.create("branin_mf", {{"fidelities", n}});
+      ADD_FAILURE() << "fidelities = " << n << " was accepted";
+    } catch (const InvalidArgument& e) {
+      EXPECT_THAT(e.what(), HasSubstr("fidelities = " + std::to_string(n) + " must be in 2..10"));
+    }
+  }
+  EXPECT_EQ(registry.create("branin_mf", {{"fidelities", 3}})->fidelities().size(), 3u);
+}
+
 }  // namespace
 }  // namespace metadial::objective
