@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 #include "metadial/core/interrupt.h"
 #include "metadial/core/progress.h"
 #include "metadial/objective/registry.h"
@@ -39,10 +40,10 @@ using study::TrialState;
 
 std::string fmt_value(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : "-"; }
 
-// Every cell as printable(cell): names, values and failure reasons come from users and programs.
+// Every cell as text::escape_controls(cell): names, values and failure reasons come from users and programs.
 std::vector<std::vector<std::string>> printable_rows(std::vector<std::vector<std::string>> rows) {
   for (auto& r : rows) {
-    for (auto& cell : r) cell = printable(cell);
+    for (auto& cell : r) cell = text::escape_controls(cell);
   }
   return rows;
 }
@@ -98,11 +99,11 @@ study::Study pick_study(storage::Storage& storage, const std::optional<std::stri
   auto all = storage.list_studies();
   if (all.size() == 1) return study::Study::load(storage, all.front().name);
   if (all.empty()) {
-    throw InvalidArgument("storage '" + printable(storage::mask_password(url)) + "' holds no study yet (run `metadial tune` first)");
+    throw InvalidArgument("storage '" + text::escape_controls(storage::mask_password(url)) + "' holds no study yet (run `metadial tune` first)");
   }
   std::string names;
-  for (const auto& s : all) names += (names.empty() ? "" : ", ") + printable(s.name);
-  throw InvalidArgument("storage '" + printable(storage::mask_password(url)) + "' holds several studies (" + names +
+  for (const auto& s : all) names += (names.empty() ? "" : ", ") + text::escape_controls(s.name);
+  throw InvalidArgument("storage '" + text::escape_controls(storage::mask_password(url)) + "' holds several studies (" + names +
                         "); choose one with --study NAME");
 }
 
@@ -268,7 +269,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
                           {"config", std::filesystem::absolute(cfg.file).string()}};
   auto study = study::Study::create_or_load(*storage, name, space, direction, attrs);
 
-  ProgressDisplay progress("tune " + printable(name), cfg.trials);
+  ProgressDisplay progress("tune " + text::escape_controls(name), cfg.trials);
   const auto known = objective->known_optimum();
   opts.on_trial_finished = [&](const study::Progress& p) {
     std::string status = "best " + fmt_value(p.best_value);
@@ -317,8 +318,8 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
   }
   out.flush();
   if (r.stop_reason == study::StopReason::kFailures) {
-    throw Error(detail::concat("study '", printable(name), "' stopped after ", cfg.max_consecutive_failures,
-                               " failed trials in a row; last: ", printable(r.last_failure)));
+    throw Error(detail::concat("study '", text::escape_controls(name), "' stopped after ", cfg.max_consecutive_failures,
+                               " failed trials in a row; last: ", text::escape_controls(r.last_failure)));
   }
   // Stopped by Ctrl-C / SIGTERM / SIGHUP: the summary above, then 128 + the signal.
   if (r.stop_reason == study::StopReason::kInterrupted && interrupt::exit_code() != 0) return interrupt::exit_code();
@@ -353,7 +354,7 @@ int run_trials(const ReadArgs& args, std::ostream& out) {
     line(header);
     for (const auto& r : rows) line(r);
   } else {
-    out << "study " << printable(study.name()) << " (" << to_string(study.direction()) << "), " << trials.size()
+    out << "study " << text::escape_controls(study.name()) << " (" << to_string(study.direction()) << "), " << trials.size()
         << " trials\n";
     out << render_table(header, rows);
   }
@@ -364,7 +365,7 @@ int run_best(const ReadArgs& args, std::ostream& out) {
   auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
   auto study = pick_study(*storage, args.study, args.storage);
   auto best = study.best_trial();
-  if (!best) throw InvalidArgument("study '" + printable(study.name()) + "' has no complete trial yet");
+  if (!best) throw InvalidArgument("study '" + text::escape_controls(study.name()) + "' has no complete trial yet");
   if (args.json) {
     out << nlohmann::json{{"study", study.name()},
                           {"best_trial", best->number},
@@ -375,10 +376,10 @@ int run_best(const ReadArgs& args, std::ostream& out) {
         << "\n";
     return 0;
   }
-  out << "study " << printable(study.name()) << ": best trial " << best->number << ", value "
+  out << "study " << text::escape_controls(study.name()) << ": best trial " << best->number << ", value "
       << fmt::format("{:.10g}", *best->value) << "\n";
   for (const auto& [k, v] : best->params)
-    out << "  " << printable(k) << " = " << printable(space::to_string(v)) << "\n";
+    out << "  " << text::escape_controls(k) << " = " << text::escape_controls(space::to_string(v)) << "\n";
   return 0;
 }
 

@@ -9,7 +9,6 @@
 #include <string_view>
 
 #include "cli/tune_config.h"
-#include "metadial/core/text.h"
 #include "metadial/objective/objective.h"
 
 namespace CLI {
@@ -62,11 +61,8 @@ int run_best(const ReadArgs& args, std::ostream& out);
 /// `metadial studies`: the studies in a storage.
 int run_studies(const ReadArgs& args, std::ostream& out);
 
-/// `s` as it may be printed to a terminal: control characters (escape sequences, newlines) written
-/// as \x1b, \n, ..., backslashes doubled (text::escape_controls). Every name and value that
-/// `tune`, `studies`, `trials`, `best` and `study` print in text goes through it; JSON and CSV
-/// output keep the stored bytes (they are quoted by their formats).
-inline std::string printable(std::string_view s) { return text::escape_controls(s); }
+// Every name and value that `tune`, `studies`, `trials`, `best` and `study` print in text goes
+// through text::escape_controls; JSON and CSV output keep the stored bytes (their formats quote).
 
 /// Builds the objective a config describes (a built-in function or an external command).
 std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg);

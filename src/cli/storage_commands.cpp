@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 #include "metadial/storage/sqlite.h"
 #include "metadial/storage/storage.h"
 #include "metadial/study/trial.h"
@@ -34,7 +35,7 @@ CopyCounts copy_trials(storage::Storage& dst, int64_t dst_id, const std::vector<
   for (const auto& t : trials) {
     const study::FrozenTrial created = dst.create_trial(dst_id, t.worker);
     MD_CHECK_AS(StorageError, created.number == t.number, "storage copy: trial ", t.number, " of study '",
-                printable(name), "' became number ", created.number,
+                text::escape_controls(name), "' became number ", created.number,
                 " at the destination (another process is writing to the new study there)");
     if (!t.params.empty() || t.fidelity != 0) dst.set_trial_params(created.id, t.params, t.fidelity);
     for (const auto& [step, value] : t.intermediate) dst.report_intermediate(created.id, step, value);
@@ -68,7 +69,6 @@ int run_storage_check(const StorageCheckArgs& args, std::ostream& out) {
   if (!problems.empty()) {
     std::string shown;
     for (size_t i = 0; i < problems.size() && i < 3; ++i) shown += (i ? "; " : "") + problems[i];
-    std::replace(shown.begin(), shown.end(), '\n', ' ');
     throw StorageError(concat("SQLite storage '", path, "' is damaged (", problems.size(),
                               problems.size() == 1 ? " problem: " : " problems, first: ", shown,
                               "); it was left unchanged; recover what is readable with `sqlite3 '", path,
@@ -92,8 +92,8 @@ void declare_storage_copy(CLI::App& app, StorageCopyArgs& args) {
 }
 
 int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
-  const std::string from_shown = printable(storage::mask_password(args.from));
-  const std::string to_shown = printable(storage::mask_password(args.to));
+  const std::string from_shown = text::escape_controls(storage::mask_password(args.from));
+  const std::string to_shown = text::escape_controls(storage::mask_password(args.to));
   MD_CHECK(args.from != args.to, "storage copy: --from and --to are the same storage '", from_shown,
            "'; give another --to");
   auto src = storage::open_storage(args.from, storage::OpenMode::kReadOnly);
@@ -103,8 +103,8 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
     auto found = src->find_study(args.study);
     if (!found) {
       std::string names;
-      for (const auto& s : src->list_studies()) names += (names.empty() ? "" : ", ") + printable(s.name);
-      throw StorageError(concat("storage copy: no study '", printable(args.study), "' in '", from_shown, "' (",
+      for (const auto& s : src->list_studies()) names += (names.empty() ? "" : ", ") + text::escape_controls(s.name);
+      throw StorageError(concat("storage copy: no study '", text::escape_controls(args.study), "' in '", from_shown, "' (",
                                 names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
     }
     studies.push_back(std::move(*found));
@@ -118,7 +118,7 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
   // studies' trials or make a silent duplicate.
   std::string taken;
   for (const auto& s : studies) {
-    if (dst->find_study(s.name)) taken += (taken.empty() ? "'" : ", '") + printable(s.name) + "'";
+    if (dst->find_study(s.name)) taken += (taken.empty() ? "'" : ", '") + text::escape_controls(s.name) + "'";
   }
   MD_CHECK_AS(StorageError, taken.empty(), "storage copy: '", to_shown, "' already has study ", taken,
               "; nothing was copied (copy into another storage, or rename or delete it there first: `metadial study "
@@ -129,7 +129,7 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
     const auto trials = src->trials(s.id);  // one snapshot per study, ordered by number
     const storage::StudyRecord created = dst->create_or_load_study(s.name, s.direction, s.space, s.attrs);
     // Another process may have created the name since the check above: never write into its study.
-    MD_CHECK_AS(StorageError, dst->count_trials(created.id).total() == 0, "storage copy: study '", printable(s.name),
+    MD_CHECK_AS(StorageError, dst->count_trials(created.id).total() == 0, "storage copy: study '", text::escape_controls(s.name),
                 "' appeared in '", to_shown, "' while copying (another process created it); it was left alone");
     CopyCounts c;
     try {
@@ -143,7 +143,7 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
       throw;
     }
     total += c.trials;
-    out << "copied study '" << printable(s.name) << "' (" << plural(c.trials, "trial", "trials");
+    out << "copied study '" << text::escape_controls(s.name) << "' (" << plural(c.trials, "trial", "trials");
     if (c.running > 0) out << "; " << c.running << (c.running == 1 ? " was" : " were") << " running, copied as failed";
     out << ") from " << from_shown << " to " << to_shown << "\n";
   }

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "metadial/core/error.h"
+#include "metadial/core/text.h"
 #include "metadial/storage/storage.h"
 
 namespace metadial::cli {
@@ -19,8 +20,8 @@ std::string count_trials(int64_t n) { return concat(n, n == 1 ? " trial" : " tri
 storage::StudyRecord existing_study(storage::Storage& storage, const std::string& name, const std::string& url) {
   if (auto found = storage.find_study(name)) return *found;
   std::string names;
-  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + printable(s.name);
-  throw StorageError(concat("no study '", printable(name), "' in storage '", printable(storage::mask_password(url)), "' (",
+  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + text::escape_controls(s.name);
+  throw StorageError(concat("no study '", text::escape_controls(name), "' in storage '", text::escape_controls(storage::mask_password(url)), "' (",
                             names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
 }
 
@@ -42,16 +43,16 @@ int run_study_delete(const StudyDeleteArgs& args, std::ostream& out) {
           ? concat(count_trials(running), running == 1 ? " is" : " are",
                    " still running, so a worker may be using it: stop its workers, or add --force if they are gone")
           : "";
-  MD_CHECK(args.yes, "not deleting study '", printable(args.name), "' (", count_trials(n), ") from ",
-           printable(storage::mask_password(args.storage)), " without --yes: deleting cannot be undone; add --yes to delete it",
+  MD_CHECK(args.yes, "not deleting study '", text::escape_controls(args.name), "' (", count_trials(n), ") from ",
+           text::escape_controls(storage::mask_password(args.storage)), " without --yes: deleting cannot be undone; add --yes to delete it",
            running_note.empty() ? "" : " (" + running_note + ")");
-  MD_CHECK_AS(StorageError, running_note.empty(), "refusing to delete study '", printable(args.name),
+  MD_CHECK_AS(StorageError, running_note.empty(), "refusing to delete study '", text::escape_controls(args.name),
               "': ", running_note);
   // The storage checks again, atomically: a worker may have started a trial since.
   const int64_t deleted =
       storage->delete_study(args.name, args.force ? storage::IfRunning::kDelete : storage::IfRunning::kRefuse);
-  out << "deleted study '" << printable(args.name) << "' (" << count_trials(deleted) << ") from "
-      << printable(storage::mask_password(args.storage)) << "\n";
+  out << "deleted study '" << text::escape_controls(args.name) << "' (" << count_trials(deleted) << ") from "
+      << text::escape_controls(storage::mask_password(args.storage)) << "\n";
   return 0;
 }
 
@@ -59,8 +60,8 @@ int run_study_rename(const StudyRenameArgs& args, std::ostream& out) {
   auto storage = storage::open_storage(args.storage, storage::OpenMode::kExisting);
   const storage::StudyRecord renamed = storage->rename_study(args.from, args.to);
   const auto n = static_cast<int64_t>(storage->trials(renamed.id).size());
-  out << "renamed study '" << printable(args.from) << "' to '" << printable(args.to) << "' (" << count_trials(n)
-      << ") in " << printable(storage::mask_password(args.storage)) << "\n";
+  out << "renamed study '" << text::escape_controls(args.from) << "' to '" << text::escape_controls(args.to) << "' (" << count_trials(n)
+      << ") in " << text::escape_controls(storage::mask_password(args.storage)) << "\n";
   return 0;
 }
 

@@ -632,9 +632,8 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
   Session session(who, reporter);
   std::string err_log;
   if (!options_.log_dir.empty()) {
-    std::error_code ec;
-    fs::create_directories(options_.log_dir, ec);  // made by the constructor; removed since?
-    MD_CHECK_AS(Error, !ec, trial, "cannot create log folder '", options_.log_dir, "': ", ec.message());
+    // The folder was made and checked by the constructor; if it went since, create_log fails
+    // with one line naming the path.
     const fs::path base = fs::path(options_.log_dir) / detail::concat("trial-", number);
     const std::string out_log = base.string() + ".out";
     err_log = base.string() + ".err";
@@ -642,11 +641,7 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
     session.err.log = LogFile(create_log(err_log, trial), options_.log_max_bytes);
   }
   const std::string log_suffix = err_log.empty() ? "" : "; log: " + err_log;
-  if (!options_.working_dir.empty()) {
-    std::error_code ec;
-    MD_CHECK_AS(Error, fs::is_directory(options_.working_dir, ec), who, ": working directory '", options_.working_dir,
-                "' does not exist");
-  }
+  // working_dir was checked by the constructor; a chdir failure now comes back from the child.
 
   // Environment: inherited, minus what we set, plus options_.env and the METADIAL_ variables.
   std::map<std::string, std::string> extra = options_.env;

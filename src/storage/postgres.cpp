@@ -227,9 +227,7 @@ class Db {
   const std::string& masked() const { return masked_; }
   std::string where() const { return concat("PostgreSQL storage '", masked_, "'"); }
   void set_doing(const char* doing) { doing_ = doing; }
-  const char* doing() const { return doing_; }
   bool connected() const { return conn_ != nullptr && PQstatus(conn_) == CONNECTION_OK; }
-  bool read_only() const { return options_.read_only; }
 
   /// `msg` without the password (for passwords of 4 characters or more; shorter ones would
   /// garble the message and libpq does not print them anyway).
@@ -351,7 +349,7 @@ class Db {
 /// BEGIN ... COMMIT; rolls back on scope exit if not committed.
 class Tx {
  public:
-  explicit Tx(Db& db, const char* begin = "BEGIN") : db_(db) { db_.exec(begin); }
+  explicit Tx(Db& db) : db_(db) { db_.exec("BEGIN"); }
   ~Tx() {
     if (open_) db_.rollback_quietly();
   }
@@ -526,13 +524,12 @@ std::vector<std::string> study_names(Db& db) {
   return names;
 }
 
-/// The study of that name; StorageError naming the stored studies if there is none. With `lock`,
-/// its row is locked until the transaction ends.
-StudyRecord load_study_locked(Db& db, const std::string& name, bool lock) {
+/// The study of that name, its row locked until the transaction ends; StorageError naming the
+/// stored studies if there is none.
+StudyRecord load_study_locked(Db& db, const std::string& name) {
   if (storable(name)) {
-    static const std::string plain = concat("SELECT ", kStudyColumns, " FROM studies WHERE name = $1::text");
-    static const std::string for_update = plain + " FOR UPDATE";
-    Result r = db.exec(lock ? for_update.c_str() : plain.c_str(), {name});
+    static const std::string sql = concat("SELECT ", kStudyColumns, " FROM studies WHERE name = $1::text FOR UPDATE");
+    Result r = db.exec(sql.c_str(), {name});
     if (r.rows() == 1) return read_study(db, r, 0);
   }
   throw StorageError(detail::no_study_message(name, db.where(), study_names(db)));
@@ -812,7 +809,7 @@ int64_t PostgresStorage::delete_study(const std::string& name, IfRunning if_runn
     Db& db = impl_->db;
     Tx tx(db);
     // The study row first, as every trial write does: no deadlock with a worker finishing a trial.
-    const StudyRecord record = load_study_locked(db, name, /*lock=*/true);
+    const StudyRecord record = load_study_locked(db, name);
     if (if_running == IfRunning::kRefuse) {
       Result r = db.exec("SELECT number FROM trials WHERE study_id = $1::bigint AND state = 'running' ORDER BY number",
                          {record.id});
@@ -837,7 +834,7 @@ StudyRecord PostgresStorage::rename_study(const std::string& from, const std::st
   return impl_->run("rename_study", Impl::Retry::kUnlessCommitSent, [&](int) {
     Db& db = impl_->db;
     Tx tx(db);
-    StudyRecord record = load_study_locked(db, from, /*lock=*/true);
+    StudyRecord record = load_study_locked(db, from);
     MD_CHECK_AS(StorageError, !find_study_locked(db, to).has_value(),
                 detail::rename_target_exists_message(from, to, db.where()));
     db.exec("UPDATE studies SET name = $1::text WHERE id = $2::bigint", {to, record.id});

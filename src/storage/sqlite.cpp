@@ -117,7 +117,6 @@ class Db {
 
   const std::string& path() const { return path_; }
   sqlite3* handle() const { return db_; }
-  bool read_only() const { return options_.read_only; }
   /// False only for a schema-1 file opened read-only (it has no change numbers).
   bool has_changes() const { return has_changes_; }
   /// What the current call is doing, for error messages ("create_trial").
@@ -702,12 +701,9 @@ Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& wo
   r.counts = counts_locked(db, impl_->counts, study_id);
   if (!detail::budget_allows(budget, r.counts)) return r;  // nothing written; the transaction rolls back
   FrozenTrial t;
-  {
-    Stmt s(db, "SELECT COALESCE(MAX(number), -1) + 1 FROM trials WHERE study_id = ?");
-    s.bind_int(1, study_id);
-    MD_ASSERT(s.step());
-    t.number = s.get_int(0);
-  }
+  // Numbers are 0..n-1 without gaps and trials only go with their study: the next one is the
+  // count (UNIQUE (study_id, number) would refuse a duplicate even if that were wrong).
+  t.number = r.counts.total();
   t.state = TrialState::kRunning;
   t.worker = text::valid_utf8(worker);
   t.started_at = study::now_unix_seconds();

@@ -178,7 +178,7 @@ class Runner {
         // The threads already started see stop_ and end; the vector's destructor joins them.
         const Error error(detail::concat("cannot start ", options_.jobs, " worker threads (", threads.size() + 1,
                                          " started: ", e.what(), "); use fewer jobs"));
-        abort_run(std::make_exception_ptr(error), /*was_running=*/false);
+        abort_run(std::make_exception_ptr(error));
       }
       work();
     }  // threads joined, heartbeat stopped
@@ -211,7 +211,7 @@ class Runner {
         std::lock_guard slock(sampler_mu_);
         trial = study_.ask_within(budget_, sampler_, options_.seed, fidelities_, &counts);
       } catch (...) {
-        abort_run(std::current_exception(), /*was_running=*/false);
+        abort_run(std::current_exception());
         return;
       }
       if (!trial) {
@@ -220,7 +220,6 @@ class Runner {
       }
       {
         std::lock_guard lock(mu_);
-        ++n_running_;
         ++n_run_;
         running_ids_.push_back(trial->id());
       }
@@ -228,7 +227,7 @@ class Runner {
       try {
         tell(*trial, outcome);
       } catch (...) {
-        abort_run(std::current_exception(), /*was_running=*/true);
+        abort_run(std::current_exception());
         return;
       }
       record(*trial, outcome);
@@ -364,7 +363,6 @@ class Runner {
     }
 
     std::lock_guard lock(mu_);
-    --n_running_;
     std::erase(running_ids_, trial.id());
     if (o.state == TrialState::kFailed) {
       ++n_failed_run_;
@@ -398,9 +396,8 @@ class Runner {
   }
 
   // Ends the run with an unexpected error (storage, sampler, threads), rethrown by run().
-  void abort_run(std::exception_ptr e, bool was_running) {
+  void abort_run(std::exception_ptr e) {
     std::lock_guard lock(mu_);
-    if (was_running) --n_running_;
     if (!error_) error_ = std::move(e);
     stop_ = true;
     cv_.notify_all();
@@ -419,7 +416,6 @@ class Runner {
   std::mutex sampler_mu_;  // suggestions are made one at a time, in trial-number order
   std::mutex mu_;          // guards everything below
   std::condition_variable cv_;
-  int64_t n_running_ = 0;  // started by this run, not finished
   int64_t n_run_ = 0;
   int64_t n_failed_run_ = 0;
   int64_t n_recovered_ = 0;
