@@ -7,7 +7,7 @@
 // point so far, mass near the cube's faces and near its centre, and how far the final incumbent
 // is from the nearest minimizer.
 //
-//   build/release/bench/repro_learned_transfer                   # the full run (~70 s on 2 threads)
+//   build/release/bench/repro_learned_transfer                   # the full run (30-70 s on 2 threads)
 //   build/release/bench/repro_learned_transfer --functions 30    # fewer GP-prior functions
 //
 // The GP-prior test functions are FROZEN: drawn here, by this file's own code, from the evaluation
