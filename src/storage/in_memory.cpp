@@ -122,7 +122,7 @@ Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& 
   t.record.started_at = study::now_unix_seconds();
   t.record.heartbeat_at = t.record.started_at;
   touch_locked(s, t);
-  ++s.counts.running;
+  detail::add_to_counts(s.counts, TrialState::kRunning, 0.0, +1);
   s.trial_ids.push_back(t.record.id);
   trials_.emplace(t.record.id, t);
   r.trial = t.record;
@@ -175,14 +175,8 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   t.record.finished_at = study::now_unix_seconds();
   StudyEntry& s = studies_.at(t.study_id);
   touch_locked(s, t);
-  --s.counts.running;
-  s.counts.cost += cost;
-  switch (state) {
-    case TrialState::kComplete: ++s.counts.complete; break;
-    case TrialState::kPruned: ++s.counts.pruned; break;
-    case TrialState::kFailed: ++s.counts.failed; break;
-    case TrialState::kRunning: break;  // rejected by check_finish
-  }
+  detail::add_to_counts(s.counts, TrialState::kRunning, 0.0, -1);
+  detail::add_to_counts(s.counts, state, cost, +1);
 }
 
 std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {

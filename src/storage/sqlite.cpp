@@ -629,16 +629,6 @@ StudyRecord SqliteStorage::rename_study(const std::string& from, const std::stri
 
 namespace {
 
-void add_to_counts(TrialCounts& c, TrialState state, double cost, int64_t sign) {
-  c.cost += static_cast<double>(sign) * cost;
-  switch (state) {
-    case TrialState::kRunning: c.running += sign; break;
-    case TrialState::kComplete: c.complete += sign; break;
-    case TrialState::kPruned: c.pruned += sign; break;
-    case TrialState::kFailed: c.failed += sign; break;
-  }
-}
-
 /// The study's counts, inside a transaction that has written nothing yet (what it reads is
 /// committed, so the cache may keep it even if the transaction rolls back later).
 TrialCounts counts_locked(Db& db, std::unordered_map<int64_t, CountCache>& caches, int64_t study_id) {
@@ -648,14 +638,7 @@ TrialCounts counts_locked(Db& db, std::unordered_map<int64_t, CountCache>& cache
     Stmt s(db, "SELECT state, COUNT(*), COALESCE(SUM(cost), 0) FROM trials WHERE study_id = ? GROUP BY state");
     s.bind_int(1, study_id);
     while (s.step()) {
-      const int64_t n = s.get_int(1);
-      c.cost += s.get_double(2);
-      switch (study::trial_state_from_string(s.get_text(0))) {
-        case TrialState::kRunning: c.running = n; break;
-        case TrialState::kComplete: c.complete = n; break;
-        case TrialState::kPruned: c.pruned = n; break;
-        case TrialState::kFailed: c.failed = n; break;
-      }
+      detail::add_to_counts(c, study::trial_state_from_string(s.get_text(0)), s.get_double(2), s.get_int(1));
     }
     return c;
   }
@@ -678,10 +661,10 @@ TrialCounts counts_locked(Db& db, std::unordered_map<int64_t, CountCache>& cache
     const double cost = s.get_double(2);
     auto [it, added] = cache.trials.try_emplace(id, state, cost);
     if (!added) {
-      add_to_counts(cache.counts, it->second.first, it->second.second, -1);
+      detail::add_to_counts(cache.counts, it->second.first, -it->second.second, -1);
       it->second = {state, cost};
     }
-    add_to_counts(cache.counts, state, cost, +1);
+    detail::add_to_counts(cache.counts, state, cost, +1);
   }
   cache.cursor = now;
   return cache.counts;

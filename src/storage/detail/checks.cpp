@@ -47,6 +47,16 @@ void check_finish(study::TrialState state, const std::optional<double>& value, d
   MD_CHECK(std::isfinite(cost) && cost >= 0.0, "trial cost is ", cost, "; it must be finite and >= 0");
 }
 
+void add_to_counts(TrialCounts& counts, study::TrialState state, double cost, int64_t n) {
+  counts.cost += cost;
+  switch (state) {
+    case study::TrialState::kRunning: counts.running += n; break;
+    case study::TrialState::kComplete: counts.complete += n; break;
+    case study::TrialState::kPruned: counts.pruned += n; break;
+    case study::TrialState::kFailed: counts.failed += n; break;
+  }
+}
+
 bool budget_allows(const TrialBudget& budget, const TrialCounts& counts) {
   if (budget.max_trials > 0 && counts.counted() + counts.running >= budget.max_trials) return false;
   return counts.cost < budget.max_cost;

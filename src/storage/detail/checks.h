@@ -25,6 +25,9 @@ void check_intermediate(int64_t step, double value);
 /// cost finite and >= 0. Throws InvalidArgument.
 void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
 
+/// Adds `n` trials in `state` with total cost `cost` to `counts` (n < 0 takes them away).
+void add_to_counts(TrialCounts& counts, study::TrialState state, double cost, int64_t n);
+
 /// Whether a reservation may create a trial with the study at `counts` (see reserve_trial).
 bool budget_allows(const TrialBudget& budget, const TrialCounts& counts);
 
