@@ -54,6 +54,7 @@ drivers=(
   "repro_learned_mf_cost||--dims 1 --functions 2 --seeds 1 --named branin_mf --threads 2 --out $out"
   "repro_learned_open_loop||--dims 1 --functions 2 --sets 1 --out $out"
   "repro_learned_transfer||--dims 2 --named branin --functions 2 --seeds 1 --steps 5 --out $out"
+  "repro_learned_prior||--functions 5 --dims 1 2 --out $out"
   "repro_trial_overhead||--storages memory,sqlite --n 50,200 --dir $out --csv $out/trial_overhead.csv"
   "repro_hyprl_svm|hpo-metadata/svm|--folds 5 --max-folds 1 --seeds 1 --trials 5 --episodes 20 --threads 1 --out $out"
   "repro_e2e_dst_simm|simulated-dialogue/sim-M|--epochs 1 --small --out $out"

@@ -3,6 +3,11 @@
 # a few minutes of one CPU thread (--time-limit; the held-out-best weights are kept).
 #   bench/repro/learned_models.sh [BUILD_DIR]      (default build/release)
 # models/lstm-d<d>.pt      single fidelity, loss oi, d = 1, 2, 3, 6
+# models/lstm-inc-d<d>.pt  the defaults of `sampler = "lstm"` since issue 14: single fidelity, loss oi,
+#                          incumbent-centred proposals, meta-trained on the wide prior whose functions
+#                          are all of the Gaussian-bumps family, 4000 updates (5-10 min each on one
+#                          core; the best model so far is in --out at every validation, and --init
+#                          continues a stopped run)
 # models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
 # models/lstm-d2-<loss>.pt d = 2 with the other losses (min, sum, ei), for reproduction 2
 # models/lstm-grad-d<d>.pt single fidelity, loss oi, trained by backpropagation through the unrolled
@@ -16,6 +21,11 @@ T=${TIME_LIMIT:-150}
 common="--horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 --seed 1 --iterations 100000"
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi $common --time-limit $T --out models/lstm-d$d.pt
+done
+inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1"
+for d in 1 2 3 6; do
+  $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 \
+    --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt
 done
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \

@@ -145,7 +145,12 @@ struct Contender {
   bool is_default = false;  ///< the model `lstm` picks without a `model` option
 };
 
-std::vector<Contender> contenders(const std::string& models, int d) {
+/// --extra LABEL=PATH: a model to compare, PATH with {d} for the dimension (skipped where absent).
+struct Extra {
+  std::string label, pattern;
+};
+
+std::vector<Contender> contenders(const std::string& models, int d, const std::vector<Extra>& extra) {
   std::vector<Contender> c = {{"random", "random", nlohmann::json::object()},
                               {"sobol", "sobol", nlohmann::json::object()},
                               {"GP-BO", "gp", nlohmann::json::object()}};
@@ -155,10 +160,15 @@ std::vector<Contender> contenders(const std::string& models, int d) {
   } catch (const metadial::Error&) {  // no default for d: no row is marked
   }
   for (const auto& [label, stem] : std::vector<std::pair<std::string, std::string>>{
-           {"LSTM", "lstm"}, {"LSTM-grad", "lstm-grad"}, {"LSTM-det", "lstm-det"}}) {
+           {"LSTM", "lstm"}, {"LSTM-grad", "lstm-grad"}, {"LSTM-det", "lstm-det"}, {"LSTM-inc", "lstm-inc"}}) {
     const std::string file = fmt::format("{}-d{}.pt", stem, d);
     const std::string path = models + "/" + file;
     if (std::filesystem::exists(path)) c.push_back({label, "lstm", {{"model", path}}, file == def});
+  }
+  for (const auto& e : extra) {
+    std::string path = e.pattern;
+    if (const auto at = path.find("{d}"); at != std::string::npos) path.replace(at, 3, std::to_string(d));
+    if (std::filesystem::exists(path)) c.push_back({e.label, "lstm", {{"model", path}}, false});
   }
   return c;
 }
@@ -277,7 +287,7 @@ std::string fmt_regret(double r) {
 int main(int argc, char** argv) {
   metadial::nn::set_torch_threads(1);  // once, for the process (--threads: parallel runs, one torch thread each)
   CLI::App app{"issue 14: median regret of random, Sobol, GP-BO and the learned samplers, with proposal diagnostics"};
-  std::string models = "models", out_dir = "bench/results";
+  std::string models = "models", out_dir = "bench/results", name = "learned_transfer";
   int functions = kFrozenFunctions, seeds = 20, steps = 50, threads = 2;
   std::vector<int> report = {20, 50};
   std::vector<int> dims = {2, 3, 6};
@@ -294,8 +304,24 @@ int main(int argc, char** argv) {
   app.add_option("--threads", threads, "parallel runs")->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--dims", dims, "GP-prior dimensions (frozen: 1, 2, 3, 6)")->capture_default_str();
   app.add_option("--named", named, "named benchmarks")->capture_default_str();
-  app.add_option("--only", only, "run only these samplers (labels: random sobol GP-BO LSTM LSTM-grad LSTM-det)");
+  app.add_option("--name", name, "file stem of the outputs in --out")->capture_default_str();
+  std::vector<std::string> extra_specs;
+  app.add_option("--extra", extra_specs,
+                 "more models as LABEL=PATH, PATH with {d} for the dimension (e.g. new=/tmp/m/lstm-d{d}.pt)");
+  app.add_option("--only", only, "run only these samplers (labels: random sobol GP-BO LSTM LSTM-grad LSTM-det LSTM-inc, --extra labels)");
   CLI11_PARSE(app, argc, argv);
+  std::string command = "build/release/bench/repro_learned_transfer";
+  for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
+  if (argc == 1) command += fmt::format(" --seeds {} --functions {} --steps {}", seeds, functions, steps);
+  std::vector<Extra> extra;
+  for (const auto& spec : extra_specs) {
+    const auto eq = spec.find('=');
+    if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size()) {
+      std::cerr << "repro_learned_transfer: --extra '" << spec << "' is not LABEL=PATH\n";
+      return 2;
+    }
+    extra.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
   std::erase_if(report, [&](int r) { return r > steps; });
   if (report.empty() || report.back() != steps) report.push_back(steps);
   std::filesystem::create_directories(out_dir);
@@ -335,7 +361,7 @@ int main(int argc, char** argv) {
     problems.push_back(std::move(pr));
   }
   for (auto& pr : problems) {
-    pr.who = contenders(models, pr.d);
+    pr.who = contenders(models, pr.d, extra);
     if (!only.empty()) {
       std::erase_if(pr.who,
                     [&](const Contender& c) { return std::find(only.begin(), only.end(), c.label) == only.end(); });
@@ -416,7 +442,7 @@ int main(int argc, char** argv) {
     return v;
   };
 
-  std::ofstream csv(out_dir + "/learned_transfer.csv");
+  std::ofstream csv(out_dir + "/" + name + ".csv");
   csv << "problem,d,instances,sampler,model,default,trials,median,q25,q75,mean,distinct,dist_best,near_face,"
          "near_centre,dist_opt\n";
   std::string md = fmt::format(
@@ -426,12 +452,14 @@ int main(int argc, char** argv) {
       "trial count; in brackets the quartiles. random, sobol (scrambled), GP-BO (the `gp` sampler's "
       "defaults), and the shipped learned models of each dimension through the `lstm` sampler: LSTM = "
       "`models/lstm-d<d>.pt` (REINFORCE), LSTM-grad = `lstm-grad-d<d>.pt` (pathwise gradient, sampled "
-      "proposals), LSTM-det = `lstm-det-d<d>.pt` (pathwise gradient, deterministic proposals); `*` marks "
+      "proposals), LSTM-det = `lstm-det-d<d>.pt` (pathwise gradient, deterministic proposals), LSTM-inc = "
+      "`lstm-inc-d<d>.pt` (REINFORCE, incumbent-centred proposals, the wide prior of Gaussian bumps); `*` marks "
       "the model `sampler = \"lstm\"` uses when no `model` is given. Bold: lowest median of the column; "
       "`<` after a learned sampler's number: below random search's median.\n\n"
-      "Reproduce: `build/release/bench/repro_learned_transfer --seeds {} --functions {} --steps {}` "
-      "({:.0f} s on {} threads).\n\n",
-      seeds, functions, seeds, functions, steps, wall, threads);
+      "Reproduce: `{}` ({:.0f} s on {} threads).\n\n",
+      seeds, functions, command, wall, threads);
+  for (const auto& e : extra) md += fmt::format("- {}: `{}`\n", e.label, e.pattern);
+  if (!extra.empty()) md += "\n";
   for (int trials : report) {
     md += fmt::format("## Median regret at {} trials\n\n| sampler |", trials);
     for (const auto& pr : problems) md += fmt::format(" {} (d={}) |", pr.name, pr.d);
@@ -505,7 +533,7 @@ int main(int argc, char** argv) {
   // Per-step medians for the plot.
   for (size_t p = 0; p < problems.size(); ++p) {
     const Problem& pr = problems[p];
-    std::ofstream f(out_dir + "/learned_transfer_" + pr.name + ".csv");
+    std::ofstream f(out_dir + "/" + name + "_" + pr.name + ".csv");
     f << "step";
     for (const auto& c : pr.who) f << "," << c.label << "," << c.label << "_q25," << c.label << "_q75";
     f << "\n";
@@ -520,17 +548,17 @@ int main(int argc, char** argv) {
     }
   }
   {
-    const std::string gp = out_dir + "/learned_transfer.gp";
+    const std::string gp = out_dir + "/" + name + ".gp";
     std::ofstream g(gp);
     const size_t cols = 4, rows = (problems.size() + cols - 1) / cols;
     g << "set terminal svg size 1800," << 380 * rows << " dynamic background rgb 'white'\n"
-      << "set output '" << out_dir << "/learned_transfer.svg'\n"
+      << "set output '" << out_dir << "/" << name << ".svg'\n"
       << "set datafile separator ','\nset logscale y\nset key top right font ',9'\n"
       << "set style fill transparent solid 0.12 noborder\nset multiplot layout " << rows << "," << cols << "\n"
       << "set xlabel 'trial'\nset ylabel 'median simple regret (band: quartiles)'\n";
     for (const auto& pr : problems) {
       g << "set title '" << pr.name << " (d=" << pr.d << ")' noenhanced\nplot ";
-      const std::string file = "'" + out_dir + "/learned_transfer_" + pr.name + ".csv'";
+      const std::string file = "'" + out_dir + "/" + name + "_" + pr.name + ".csv'";
       for (size_t c = 0; c < pr.who.size(); ++c) {
         g << (c ? ", " : "") << file << " every ::1 using 1:" << 3 * c + 3 << ":" << 3 * c + 4
           << " with filledcurves lc " << c + 1 << " notitle, " << file << " every ::1 using 1:" << 3 * c + 2
@@ -541,8 +569,8 @@ int main(int argc, char** argv) {
     }
     g << "unset multiplot\n";
   }
-  run_gnuplot(out_dir + "/learned_transfer.gp");
-  std::ofstream(out_dir + "/learned_transfer.md") << md;
+  run_gnuplot(out_dir + "/" + name + ".gp");
+  std::ofstream(out_dir + "/" + name + ".md") << md;
   std::cout << md;
   return 0;
 }

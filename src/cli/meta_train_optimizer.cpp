@@ -34,6 +34,23 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
   c.add_flag("--deterministic", a.deterministic,
              "--method gradient: deterministic proposals x_t = sigmoid(mu_t) as Chen et al. (default: reparameterized "
              "samples)");
+  c.add_option_function<std::string>(
+       "--proposal", [&o](const std::string& v) { o.model.proposal = optim::learned::proposal_from_string(v); },
+       "where proposals are centred: absolute (the paper's) | incumbent (the best point so far, in logit space)")
+      ->default_str("absolute");
+  c.add_option("--lengthscale-min", o.prior.min_lengthscale, "prior: smallest GP lengthscale (times sqrt(d))")
+      ->capture_default_str();
+  c.add_option("--lengthscale-max", o.prior.max_lengthscale, "prior: largest GP lengthscale (times sqrt(d))")
+      ->capture_default_str();
+  c.add_option("--anisotropy", o.prior.anisotropy, "prior: per-dimension lengthscale factors a^U[-1,1] (1: isotropic)")
+      ->capture_default_str();
+  c.add_option("--bumps", o.prior.bump_fraction, "prior: fraction of functions that are sums of Gaussian bumps")
+      ->capture_default_str();
+  c.add_option("--max-bumps", o.prior.max_bumps, "prior: bumps per function, 1..N")->capture_default_str();
+  c.add_option("--bump-width-min", o.prior.min_bump_width, "prior: smallest bump width per dimension")
+      ->capture_default_str();
+  c.add_option("--bump-width-max", o.prior.max_bump_width, "prior: largest bump width per dimension")
+      ->capture_default_str();
   c.add_option("--fidelities", o.model.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
   c.add_option("--budget", o.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
   c.add_option("--lambda", o.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();
@@ -65,14 +82,19 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   MD_CHECK(!a.deterministic || o.method == meta::Method::kGradient,
            "--deterministic needs --method gradient (REINFORCE needs a stochastic policy)");
   o.reparameterize = !a.deterministic;
+  // The best model so far is written to --out at every validation: a training stopped at any
+  // point (a session's end, kill) leaves a usable model there, and --init continues from it.
+  o.checkpoint = a.out;
   o.finalize();
   nn::set_torch_threads(a.threads);  // --threads: the command owns the process (the trainer never sets it)
 
-  out << fmt::format("meta-train optimizer ({}): d={} M={} horizon {} loss {} batch {} iterations {}{} seed {}\n",
-                     to_string(o.method), o.model.dim,
+  out << fmt::format("meta-train optimizer ({}, {} proposals): d={} M={} horizon {} loss {} batch {} iterations {}{} seed {}\n",
+                     to_string(o.method), optim::learned::to_string(o.model.proposal), o.model.dim,
                      o.model.fidelities, o.horizon, to_string(o.loss), o.batch, o.iterations,
                      o.model.fidelities > 1 ? fmt::format(" budget {} lambda {}", o.budget, o.lambda) : "", o.seed);
   out.flush();
+  const std::filesystem::path parent = std::filesystem::path(a.out).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent);
   ProgressDisplay progress("meta-train optimizer", o.iterations);
   auto on_progress = [&](const meta::TrainingProgress& p) {
     std::string status = fmt::format("loss {:.3f}  cost {:.1f}", p.mean_loss, p.mean_cost);
@@ -88,8 +110,6 @@ int run_meta_train_optimizer(const MetaTrainOptimizerArgs& a, std::ostream& out)
   progress.finish();
 
   namespace fs = std::filesystem;
-  const fs::path parent = fs::path(a.out).parent_path();
-  if (!parent.empty()) fs::create_directories(parent);
   nlohmann::json card = model.card();
   card["model"] = a.out;
   card["created_by"] = "metadial meta-train optimizer";

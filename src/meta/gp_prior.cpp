@@ -123,6 +123,13 @@ void GpPriorOptions::validate() const {
   MD_CHECK(n_features >= 1, "GP prior: n_features must be >= 1, got ", n_features);
   MD_CHECK(n_normalize >= 2, "GP prior: n_normalize must be >= 2, got ", n_normalize);
   MD_CHECK(refine_steps >= 0, "GP prior: refine_steps must be >= 0, got ", refine_steps);
+  MD_CHECK(anisotropy >= 1.0 && anisotropy <= 100.0, "GP prior: anisotropy must be in [1, 100], got ", anisotropy);
+  MD_CHECK(bump_fraction >= 0.0 && bump_fraction <= 1.0, "GP prior: bump fraction must be in [0, 1], got ",
+           bump_fraction);
+  MD_CHECK(max_bumps >= 1 && max_bumps <= 64, "GP prior: max bumps must be in [1, 64], got ", max_bumps);
+  MD_CHECK(min_bump_width > 0 && min_bump_width <= max_bump_width, "GP prior: bump width range [", min_bump_width,
+           ", ", max_bump_width, "] must be positive and ordered");
+  MD_CHECK(bump_background >= 0, "GP prior: bump background must be >= 0, got ", bump_background);
 }
 
 double RffFunction::value(std::span<const double> x) const {
@@ -133,6 +140,14 @@ double RffFunction::value(std::span<const double> x) const {
     double a = phase[j];
     for (size_t k = 0; k < d; ++k) a += om[k] * x[k];
     s += weight[j] * std::cos(a);
+  }
+  for (size_t i = 0; i < bump_weight.size(); ++i) {
+    double q = 0.0;
+    for (size_t k = 0; k < d; ++k) {
+      const double z = (x[k] - bump_centre[i * d + k]) * bump_scale[i * d + k];
+      q += z * z;
+    }
+    s += bump_weight[i] * std::exp(-0.5 * q);
   }
   return s;
 }
@@ -149,6 +164,19 @@ double RffFunction::value(std::span<const double> x, std::span<double> grad) con
     const double ds = -weight[j] * std::sin(a);
     for (size_t k = 0; k < d; ++k) grad[k] += ds * om[k];
   }
+  for (size_t i = 0; i < bump_weight.size(); ++i) {
+    double q = 0.0;
+    for (size_t k = 0; k < d; ++k) {
+      const double z = (x[k] - bump_centre[i * d + k]) * bump_scale[i * d + k];
+      q += z * z;
+    }
+    const double v = bump_weight[i] * std::exp(-0.5 * q);
+    s += v;
+    for (size_t k = 0; k < d; ++k) {
+      const double sc = bump_scale[i * d + k];
+      grad[k] -= v * (x[k] - bump_centre[i * d + k]) * sc * sc;
+    }
+  }
   return s;
 }
 
@@ -159,6 +187,10 @@ RffFunction RffFunction::combine(double a, const RffFunction& other, double b, d
   out.phase.insert(out.phase.end(), other.phase.begin(), other.phase.end());
   for (auto& w : out.weight) w *= a;
   for (double w : other.weight) out.weight.push_back(b * w);
+  out.bump_centre.insert(out.bump_centre.end(), other.bump_centre.begin(), other.bump_centre.end());
+  out.bump_scale.insert(out.bump_scale.end(), other.bump_scale.begin(), other.bump_scale.end());
+  for (auto& w : out.bump_weight) w *= a;
+  for (double w : other.bump_weight) out.bump_weight.push_back(b * w);
   out.offset = a * offset + b * other.offset + c;
   out.argmin.clear();
   return out;
@@ -177,14 +209,34 @@ RffFunction sample_gp_function(const GpPriorOptions& o, Rng& rng) {
   f.omega.resize(n * d);
   f.phase.resize(n);
   f.weight.resize(n);
+  // Per-dimension factors (ARD); drawn only when asked for, so that an isotropic prior draws
+  // exactly the functions it always drew.
+  std::vector<double> dim_factor(d, 1.0);
+  if (o.anisotropy > 1.0) {
+    for (auto& a : dim_factor) a = std::pow(o.anisotropy, 2.0 * uniform01(rng) - 1.0);
+  }
   const double wsd = std::sqrt(2.0 * f.variance / static_cast<double>(n));
   for (size_t j = 0; j < n; ++j) {
     double scale = 1.0 / f.lengthscale;
     if (f.kernel == PriorKernel::kMatern32) scale *= std::sqrt(3.0 / chi_square(rng, 3));
     if (f.kernel == PriorKernel::kMatern52) scale *= std::sqrt(5.0 / chi_square(rng, 5));
-    for (size_t k = 0; k < d; ++k) f.omega[j * d + k] = standard_normal(rng) * scale;
+    for (size_t k = 0; k < d; ++k) f.omega[j * d + k] = standard_normal(rng) * scale / dim_factor[k];
     f.phase[j] = 2.0 * std::numbers::pi * uniform01(rng);
     f.weight[j] = wsd * standard_normal(rng);
+  }
+  if (o.bump_fraction > 0.0 && uniform01(rng) < o.bump_fraction) {
+    // The bumps family: the GP sample above becomes the background.
+    f.family = "bumps";
+    for (auto& w : f.weight) w *= o.bump_background;
+    const int nb = 1 + std::min(o.max_bumps - 1, static_cast<int>(uniform01(rng) * o.max_bumps));
+    for (int i = 0; i < nb; ++i) {
+      for (size_t k = 0; k < d; ++k) {
+        f.bump_centre.push_back(uniform01(rng));
+        f.bump_scale.push_back(1.0 / log_uniform(rng, o.min_bump_width, o.max_bump_width));
+      }
+      const double depth = 0.3 + 0.7 * uniform01(rng);
+      f.bump_weight.push_back(uniform01(rng) < 0.8 ? -depth : depth);
+    }
   }
   if (o.normalize) {
     const auto pts = uniform_points(rng, o.n_normalize, o.dim);
@@ -192,8 +244,16 @@ RffFunction sample_gp_function(const GpPriorOptions& o, Rng& rng) {
     moments(f, pts, &mean, &sd);
     sd = std::max(sd, 1e-9);
     for (auto& w : f.weight) w /= sd;
+    for (auto& w : f.bump_weight) w /= sd;
     f.offset = (f.offset - mean) / sd;
-    estimate_minimum(f, pts, o.refine_steps);
+    if (f.n_bumps() > 0) {
+      // The basins' centres are candidate starts too: a narrow basin is easily missed by the points.
+      std::vector<double> starts = pts;
+      starts.insert(starts.end(), f.bump_centre.begin(), f.bump_centre.end());
+      estimate_minimum(f, starts, o.refine_steps);
+    } else {
+      estimate_minimum(f, pts, o.refine_steps);
+    }
   }
   return f;
 }
@@ -247,6 +307,8 @@ MultiFidelityFunction sample_multi_fidelity(const GpPriorOptions& options, const
     same.kernels = {target.kernel};
     same.min_lengthscale = same.max_lengthscale = target.lengthscale;
     same.dim_scaled = false;
+    same.bump_fraction = 0.0;
+    same.anisotropy = 1.0;
     const RffFunction g = sample_gp_function(same, rng);
     double fm = 0, fs = 0, gm = 0, gs = 0, cov = 0;
     moments(target, pts, &fm, &fs);

@@ -38,6 +38,7 @@ struct BatchFunctions {
   torch::Tensor phase;   // [B, D]
   torch::Tensor weight;  // [B, D]
   torch::Tensor offset;  // [B]
+  torch::Tensor centre, scale, bump_w;  // [B, NB, d], [B, NB, d], [B, NB]; undefined when no bumps
 
   /// `level` indexes MultiFidelityFunction::levels; -1 = the target.
   BatchFunctions(const std::vector<MultiFidelityFunction>& fs, int d, const torch::TensorOptions& to, int level = -1) {
@@ -62,12 +63,32 @@ struct BatchFunctions {
     phase = torch::from_blob(ph.data(), {B, Dl}, f64).to(to).clone();
     weight = torch::from_blob(w.data(), {B, Dl}, f64).to(to).clone();
     offset = torch::from_blob(off.data(), {B}, f64).to(to).clone();
+    size_t NB = 0;
+    for (const auto& f : fs) NB = std::max(NB, at(f).n_bumps());
+    if (NB > 0) {  // padding bumps have weight 0
+      std::vector<double> c(fs.size() * NB * ds, 0.0), sc(fs.size() * NB * ds, 1.0), bw(fs.size() * NB, 0.0);
+      for (size_t b = 0; b < fs.size(); ++b) {
+        const RffFunction& f = at(fs[b]);
+        std::copy(f.bump_centre.begin(), f.bump_centre.end(), c.begin() + static_cast<std::ptrdiff_t>(b * NB * ds));
+        std::copy(f.bump_scale.begin(), f.bump_scale.end(), sc.begin() + static_cast<std::ptrdiff_t>(b * NB * ds));
+        std::copy(f.bump_weight.begin(), f.bump_weight.end(), bw.begin() + static_cast<std::ptrdiff_t>(b * NB));
+      }
+      const auto NBl = static_cast<int64_t>(NB);
+      centre = torch::from_blob(c.data(), {B, NBl, d}, f64).to(to).clone();
+      scale = torch::from_blob(sc.data(), {B, NBl, d}, f64).to(to).clone();
+      bump_w = torch::from_blob(bw.data(), {B, NBl}, f64).to(to).clone();
+    }
   }
 
   /// f_b(x_b) for x [B, d] -> [B], differentiable in x.
   torch::Tensor operator()(const torch::Tensor& x) const {
     const torch::Tensor a = torch::bmm(omega, x.unsqueeze(2)).squeeze(2) + phase;
-    return offset + (weight * torch::cos(a)).sum(1);
+    torch::Tensor v = offset + (weight * torch::cos(a)).sum(1);
+    if (bump_w.defined()) {
+      const torch::Tensor z = (x.unsqueeze(1) - centre) * scale;  // [B, NB, d]
+      v = v + (bump_w * torch::exp(-0.5 * z.pow(2).sum(2))).sum(1);
+    }
+    return v;
   }
 };
 
@@ -143,7 +164,12 @@ Rollout rollout(LearnedOptimizer& model, const std::vector<MultiFidelityFunction
     c2 = torch::zeros({B, mo.fidelity_hidden}, to);
   }
   torch::Tensor input = torch::zeros({B, mo.input_size()}, to);
-  input.select(1, mo.input_size() - 1).fill_(1.0);  // start flag
+  input.select(1, d + 3).fill_(1.0);  // start flag
+  // The incumbent (model.h): x*, its value and fidelity; the centre before any observation.
+  const bool relative = mo.proposal == optim::learned::Proposal::kIncumbent;
+  torch::Tensor best_x = torch::full({B, d}, 0.5, to), best_y = torch::zeros({B}, to);
+  torch::Tensor best_m = torch::full({B}, -1, torch::kInt64);
+  if (relative) input.slice(1, d + 4, 2 * d + 4).fill_(0.5);
   const torch::Tensor ones = torch::ones({B, 1}, to), zeros = torch::zeros({B, 1}, to);
   std::vector<torch::Tensor> ys;
   torch::Tensor incumbent = torch::full({B}, kIncumbentStart, to);
@@ -157,6 +183,9 @@ Rollout rollout(LearnedOptimizer& model, const std::vector<MultiFidelityFunction
     std::tie(h, c) = net->cell1(input, std::make_tuple(h, c));
     const torch::Tensor out = net->head1(h);
     torch::Tensor u = out.slice(1, 0, d);
+    if (relative) {
+      u = u + torch::clamp(torch::logit(best_x, 1e-6), -optim::learned::kMaxLogit, optim::learned::kMaxLogit);
+    }
     if (reparameterize) {
       for (auto& e : eps) e = standard_normal(rng);
       const torch::Tensor e = torch::from_blob(eps.data(), {B, d}, torch::kFloat64).to(to).clone();
@@ -205,6 +234,13 @@ Rollout rollout(LearnedOptimizer& model, const std::vector<MultiFidelityFunction
       }
       fcol = torch::from_blob(fid.data(), {B, 1}, torch::kFloat64).to(to).clone();
     }
+    {
+      const torch::Tensor m_now = M == 1 ? torch::zeros({B}, torch::kInt64) : torch::from_blob(ms.data(), {B}, torch::kInt64).clone();
+      const torch::Tensor replace = (m_now > best_m) | ((m_now == best_m) & (y.detach() < best_y.detach()));
+      best_x = torch::where(replace.unsqueeze(1), x, best_x);
+      best_y = torch::where(replace, y, best_y);
+      best_m = torch::where(replace, m_now, best_m);
+    }
     if (loss == Loss::kMin && t + 1 == T) l = incumbent;
     r.losses.push_back(l);
     if (loss != Loss::kMin) r.total = r.total + l;
@@ -212,8 +248,11 @@ Rollout rollout(LearnedOptimizer& model, const std::vector<MultiFidelityFunction
     if (t + 1 == T) break;
     // The next input: x, y normalized online (as OnlineNormalizer, differentiably), fidelity, flag 0.
     const auto [yn, gap] = normalized(ys, zeros);
-    input = detach_inputs ? torch::cat({x.detach(), yn.detach(), gap.detach(), fcol, zeros}, 1)
-                          : torch::cat({x, yn, gap, fcol, zeros}, 1);
+    std::vector<torch::Tensor> parts = detach_inputs
+                                           ? std::vector<torch::Tensor>{x.detach(), yn.detach(), gap.detach(), fcol, zeros}
+                                           : std::vector<torch::Tensor>{x, yn, gap, fcol, zeros};
+    if (relative) parts.push_back(detach_inputs ? best_x.detach() : best_x);
+    input = torch::cat(parts, 1);
   }
   if (loss == Loss::kMin) r.total = incumbent;
   return r;

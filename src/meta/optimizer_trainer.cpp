@@ -58,6 +58,34 @@ double ei_at(const std::vector<double>& xs, const std::vector<double>& ys, std::
   return optim::expected_improvement(mean, std::sqrt(std::max(var, 1e-12)), best).value;
 }
 
+/// The meta-training prior's families with their parameter ranges (the model card's "families").
+nlohmann::json prior_families(const GpPriorOptions& p) {
+  std::vector<std::string> kernels;
+  for (auto k : p.kernels) kernels.emplace_back(to_string(k));
+  const double scale = p.dim_scaled ? std::sqrt(static_cast<double>(p.dim)) : 1.0;
+  nlohmann::json gp = {{"family", "gp"},
+                       {"probability", 1.0 - p.bump_fraction},
+                       {"form", "random Fourier features of a stationary GP sample, normalized to mean 0, sd 1"},
+                       {"kernels", kernels},
+                       {"lengthscale", {p.min_lengthscale * scale, p.max_lengthscale * scale}},
+                       {"per_dimension_factor", {1.0 / p.anisotropy, p.anisotropy}},
+                       {"variance", {p.min_variance, p.max_variance}},
+                       {"features", p.n_features}};
+  nlohmann::json out = nlohmann::json::array({gp});
+  if (p.bump_fraction > 0) {
+    out.push_back({{"family", "bumps"},
+                   {"probability", p.bump_fraction},
+                   {"form", "sum of n axis-aligned Gaussian bumps w exp(-|(x - c) / s|^2 / 2) plus background x a "
+                            "gp-family sample, normalized to mean 0, sd 1"},
+                   {"bumps", {1, p.max_bumps}},
+                   {"centre", "uniform in the cube"},
+                   {"width_per_dimension", {p.min_bump_width, p.max_bump_width}},
+                   {"weight", "-U[0.3, 1] (basin) with probability 0.8, else +U[0.3, 1]"},
+                   {"background", p.bump_background}});
+  }
+  return out;
+}
+
 }  // namespace
 
 const char* to_string(Loss loss) {
@@ -202,6 +230,10 @@ void load_initial_weights(LearnedOptimizer& model, const std::string& path) {
   differ("dims", a.dim, b.dim);
   differ("fidelities", a.fidelities, b.fidelities);
   differ("hidden", a.hidden, b.hidden);
+  if (a.proposal != b.proposal) {
+    throw InvalidArgument(metadial::detail::concat("--init '", path, "': proposal '", to_string(b.proposal),
+                                                   "' differs from this training's '", to_string(a.proposal), "'"));
+  }
   if (a.fidelities > 1) differ("fidelity hidden", a.fidelity_hidden, b.fidelity_hidden);
   torch::NoGradGuard ng;
   const auto dst = model.impl().net->parameters();
@@ -278,7 +310,15 @@ TrainingProgress ReinforceTrainer::step() {
   }
   const int in1 = o.model.input_size();
   std::vector<float> input(Bs * static_cast<size_t>(in1), 0.0f);
-  for (size_t b = 0; b < Bs; ++b) input[(b + 1) * static_cast<size_t>(in1) - 1] = 1.0f;
+  const bool relative = o.model.proposal == optim::learned::Proposal::kIncumbent;
+  std::vector<double> best_x(Bs * ds, 0.5), best_y(Bs, 0.0);  // the incumbent (model.h)
+  std::vector<int> best_m(Bs, -1);
+  std::vector<float> shift(Bs * ds, 0.0f);  // logit(x*), the mean's offset (kIncumbent)
+  for (size_t b = 0; b < Bs; ++b) {
+    float* row = input.data() + b * static_cast<size_t>(in1);
+    row[ds + 3] = 1.0f;  // start flag
+    if (relative) std::fill(row + ds + 4, row + 2 * ds + 4, 0.5f);
+  }
   std::vector<OnlineNormalizer> normalizers(Bs);
   std::vector<double> incumbent(Bs, kIncumbentStart), spent(Bs, 0.0);
   std::vector<double> lo(Bs * Ts, 0.0), lc(Bs * Ts, 0.0);
@@ -293,7 +333,8 @@ TrainingProgress ReinforceTrainer::step() {
     const torch::Tensor in = torch::from_blob(input.data(), {B, in1}, torch::kFloat32).clone();
     std::tie(h1, c1) = net->cell1(in, std::make_tuple(h1, c1));
     const torch::Tensor out = net->head1(h1);
-    const torch::Tensor mu = out.slice(1, 0, d);
+    torch::Tensor mu = out.slice(1, 0, d);
+    if (relative) mu = mu + torch::from_blob(shift.data(), {B, d}, torch::kFloat32).clone();
     const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
     for (auto& e : eps) e = static_cast<float>(standard_normal(s.rng));
     const torch::Tensor eps_t = torch::from_blob(eps.data(), {B, d}, torch::kFloat32);
@@ -353,6 +394,17 @@ TrainingProgress ReinforceTrainer::step() {
       row[ds + 1] = static_cast<float>(gap);
       row[ds + 2] = M > 1 ? static_cast<float>(m) / static_cast<float>(M - 1) : 1.0f;
       row[ds + 3] = 0.0f;
+      if (optim::learned::replaces_incumbent(m, y, best_m[b], best_y[b])) {
+        best_m[b] = m;
+        best_y[b] = y;
+        std::copy(x.begin(), x.end(), best_x.begin() + static_cast<std::ptrdiff_t>(b * ds));
+      }
+      if (relative) {
+        for (size_t k = 0; k < ds; ++k) {
+          row[ds + 4 + k] = static_cast<float>(best_x[b * ds + k]);
+          shift[b * ds + k] = static_cast<float>(optim::learned::clamped_logit(best_x[b * ds + k]));
+        }
+      }
     }
   }
 
@@ -405,6 +457,14 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
   const auto t0 = std::chrono::steady_clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
   auto& net = trained.impl().net;
+  // A continued training (--init) counts the iterations and seconds of the model it started from.
+  int64_t prior_iterations = 0;
+  double prior_seconds = 0.0;
+  if (!o.init.empty()) {
+    const nlohmann::json c = LearnedOptimizer::load(o.init).card();
+    prior_iterations = c.value("total_iterations", c.value("iterations_run", int64_t{0}));
+    prior_seconds = c.value("total_train_seconds", c.value("train_seconds", 0.0));
+  }
 
   trained.refresh_inference_weights();
   const ValidationResult initial = validate(trained, held_out, o.horizon, val_seed);
@@ -414,6 +474,67 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
   for (const auto& p : net->parameters()) best_weights.push_back(p.detach().clone());
   nlohmann::json history = nlohmann::json::array();
   history.push_back({{"iteration", 0}, {"regret", initial.mean_regret}, {"cost", initial.mean_cost}});
+  auto card_of = [&](int it) -> nlohmann::json {
+    return {{"method", to_string(o.method)},
+      {"loss", to_string(o.loss)},
+      {"dims", o.model.dim},
+      {"fidelities", o.model.fidelities},
+      {"costs", o.model.costs},
+      {"horizon", o.horizon},
+      {"batch", o.batch},
+      {"rollouts_per_function", o.rollouts_per_function},
+      {"iterations_run", it},
+      {"total_iterations", prior_iterations + it},
+      {"total_train_seconds", prior_seconds + elapsed()},
+      {"learning_rate", o.learning_rate},
+      {"init", o.init},
+      {"entropy", o.method == Method::kReinforce || o.model.fidelities > 1 ? o.entropy : 0.0},  // the hybrid: level 2
+      {"reparameterize", o.method == Method::kGradient && o.reparameterize},
+      {"detach_inputs", o.method == Method::kGradient && o.detach_inputs},
+      {"clip", o.clip},
+      {"gamma", o.gamma},
+      {"lambda", o.model.fidelities > 1 ? o.lambda : 1.0},
+      {"budget", o.budget},
+      {"seed", o.seed},
+      {"hidden", o.model.hidden},
+      {"fidelity_hidden", o.model.fidelity_hidden},
+      {"prior",
+       {{"lengthscale", {o.prior.min_lengthscale, o.prior.max_lengthscale}},
+        {"variance", {o.prior.min_variance, o.prior.max_variance}},
+        {"lengthscale_scaled_by_sqrt_dim", o.prior.dim_scaled},
+        {"n_features", o.prior.n_features},
+        {"anisotropy", o.prior.anisotropy},
+        {"families", prior_families(o.prior)}}},
+      {"low_correlation", o.fidelity.low_correlation},
+      {"train_seconds", elapsed()},
+      {"n_parameters", trained.n_parameters()},
+      {"proposal", optim::learned::to_string(o.model.proposal)},
+      {"validation",
+       {{"functions", o.n_validation},
+        {"steps", o.horizon},
+        {"initial_regret", initial.mean_regret},
+        {"regret", best.mean_regret},
+        {"regret_sem", best.sem_regret},
+        {"mean_cost", best.mean_cost},
+        {"best_iteration", best_iteration},
+        {"history", history}}}};
+  };
+  // The best weights so far, with their card, to o.checkpoint (the current weights are kept).
+  auto write_checkpoint = [&](int it) {
+    if (o.checkpoint.empty()) return;
+    torch::NoGradGuard ng;
+    auto params = net->parameters();
+    std::vector<torch::Tensor> current;
+    for (size_t i = 0; i < params.size(); ++i) {
+      current.push_back(params[i].detach().clone());
+      params[i].copy_(best_weights[i]);
+    }
+    const nlohmann::json saved = trained.card();
+    trained.set_card(card_of(it));
+    trained.save(o.checkpoint);
+    trained.set_card(saved);
+    for (size_t i = 0; i < params.size(); ++i) params[i].copy_(current[i]);
+  };
   if (on_progress) {
     TrainingProgress p;
     p.validation = initial;
@@ -435,6 +556,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
         auto params = net->parameters();
         for (size_t i = 0; i < params.size(); ++i) best_weights[i] = params[i].detach().clone();
       }
+      write_checkpoint(it);
     }
     p.elapsed_s = elapsed();
     if (on_progress) on_progress(p);
@@ -444,49 +566,9 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
     auto params = net->parameters();
     for (size_t i = 0; i < params.size(); ++i) params[i].copy_(best_weights[i]);
   }
-  LearnedOptimizer model = std::move(trained);
-  model.refresh_inference_weights();
-  nlohmann::json card = {
-      {"method", to_string(o.method)},
-      {"loss", to_string(o.loss)},
-      {"dims", o.model.dim},
-      {"fidelities", o.model.fidelities},
-      {"costs", o.model.costs},
-      {"horizon", o.horizon},
-      {"batch", o.batch},
-      {"rollouts_per_function", o.rollouts_per_function},
-      {"iterations_run", it},
-      {"learning_rate", o.learning_rate},
-      {"init", o.init},
-      {"entropy", o.method == Method::kReinforce || o.model.fidelities > 1 ? o.entropy : 0.0},  // the hybrid: level 2
-      {"reparameterize", o.method == Method::kGradient && o.reparameterize},
-      {"detach_inputs", o.method == Method::kGradient && o.detach_inputs},
-      {"clip", o.clip},
-      {"gamma", o.gamma},
-      {"lambda", o.model.fidelities > 1 ? o.lambda : 1.0},
-      {"budget", o.budget},
-      {"seed", o.seed},
-      {"hidden", o.model.hidden},
-      {"fidelity_hidden", o.model.fidelity_hidden},
-      {"prior",
-       {{"lengthscale", {o.prior.min_lengthscale, o.prior.max_lengthscale}},
-        {"variance", {o.prior.min_variance, o.prior.max_variance}},
-        {"lengthscale_scaled_by_sqrt_dim", o.prior.dim_scaled},
-        {"n_features", o.prior.n_features}}},
-      {"low_correlation", o.fidelity.low_correlation},
-      {"train_seconds", elapsed()},
-      {"n_parameters", model.n_parameters()},
-      {"validation",
-       {{"functions", o.n_validation},
-        {"steps", o.horizon},
-        {"initial_regret", initial.mean_regret},
-        {"regret", best.mean_regret},
-        {"regret_sem", best.sem_regret},
-        {"mean_cost", best.mean_cost},
-        {"best_iteration", best_iteration},
-        {"history", history}}}};
-  model.set_card(std::move(card));
-  return model;
+  trained.refresh_inference_weights();
+  trained.set_card(card_of(it));
+  return std::move(trained);
 }
 
 }  // namespace metadial::meta

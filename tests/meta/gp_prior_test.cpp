@@ -106,6 +106,94 @@ TEST(GpPrior, GradientMatchesFiniteDifferences) {
   }
 }
 
+// The bumps family by hand: one bump of weight w, centre c, widths s adds w exp(-|(x-c)/s|^2/2).
+TEST(GpPrior, BumpsAreGaussianBasinsAndTheirGradientMatchesFiniteDifferences) {
+  RffFunction f;
+  f.dim = 2;
+  f.offset = 0.25;
+  f.bump_centre = {0.3, 0.7};
+  f.bump_scale = {1.0 / 0.1, 1.0 / 0.2};
+  f.bump_weight = {-2.0};
+  const std::vector<double> x = {0.4, 0.5};
+  // z = ((0.4 - 0.3) / 0.1, (0.5 - 0.7) / 0.2) = (1, -1): 0.25 - 2 e^-1.
+  EXPECT_NEAR(f.value(x), 0.25 - 2.0 * std::exp(-1.0), 1e-12);
+  EXPECT_NEAR(f.value(std::vector<double>{0.3, 0.7}), -1.75, 1e-12);
+
+  GpPriorOptions o;
+  o.dim = 3;
+  o.bump_fraction = 1.0;
+  o.anisotropy = 4.0;
+  o.refine_steps = 100;
+  o.n_normalize = 512;
+  Rng rng(4);
+  for (int rep = 0; rep < 5; ++rep) {
+    const RffFunction g = sample_gp_function(o, rng);
+    EXPECT_EQ(g.family, "bumps");
+    EXPECT_GE(g.n_bumps(), 1u);
+    EXPECT_LE(g.n_bumps(), 8u);
+    const std::vector<double> p = {0.31, 0.52, 0.83};
+    std::vector<double> grad(3);
+    EXPECT_DOUBLE_EQ(g.value(p, grad), g.value(p));
+    for (size_t k = 0; k < 3; ++k) {
+      auto xp = p, xm = p;
+      xp[k] += 1e-6;
+      xm[k] -= 1e-6;
+      EXPECT_NEAR(grad[k], (g.value(xp) - g.value(xm)) / 2e-6, 1e-5 * (1 + std::abs(grad[k])));
+    }
+    // The estimated minimum is no worse than every bump centre (they are starts of the search).
+    for (size_t i = 0; i < g.n_bumps(); ++i) {
+      const std::vector<double> c(g.bump_centre.begin() + static_cast<std::ptrdiff_t>(3 * i),
+                                  g.bump_centre.begin() + static_cast<std::ptrdiff_t>(3 * i + 3));
+      EXPECT_LE(g.minimum, g.value(c) + 1e-12);
+    }
+  }
+  // The default prior draws no bumps and isotropic functions, exactly as before these options.
+  GpPriorOptions plain;
+  plain.dim = 2;
+  Rng a(5), b(5);
+  GpPriorOptions none = plain;
+  none.bump_fraction = 0.0;
+  none.anisotropy = 1.0;
+  const RffFunction fa = sample_gp_function(plain, a), fb = sample_gp_function(none, b);
+  EXPECT_EQ(fa.n_bumps(), 0u);
+  EXPECT_EQ(fa.family, "gp");
+  EXPECT_EQ(fa.value(x), fb.value(x));
+}
+
+// Anisotropy a: each dimension's frequencies are divided by a factor in [1/a, a].
+TEST(GpPrior, AnisotropyStretchesEachDimensionWithinItsRange) {
+  GpPriorOptions o;
+  o.dim = 2;
+  o.kernels = {PriorKernel::kRbf};
+  o.min_lengthscale = o.max_lengthscale = 0.2;
+  o.dim_scaled = false;
+  o.anisotropy = 10.0;
+  o.n_features = 4000;
+  o.normalize = false;
+  Rng rng(8);
+  double max_ratio = 1.0;
+  for (int rep = 0; rep < 6; ++rep) {
+    const RffFunction f = sample_gp_function(o, rng);
+    // RBF: omega_k ~ N(0, 1 / (l a_k)^2), so the sd of omega_k over features is 1 / (0.2 a_k).
+    double s0 = 0, s1 = 0;
+    for (size_t j = 0; j < f.n_features(); ++j) {
+      s0 += f.omega[2 * j] * f.omega[2 * j];
+      s1 += f.omega[2 * j + 1] * f.omega[2 * j + 1];
+    }
+    const double a0 = 1.0 / (0.2 * std::sqrt(s0 / static_cast<double>(f.n_features())));
+    const double a1 = 1.0 / (0.2 * std::sqrt(s1 / static_cast<double>(f.n_features())));
+    for (double a : {a0, a1}) {
+      EXPECT_GT(a, 0.1 * 0.93);
+      EXPECT_LT(a, 10.0 * 1.07);
+    }
+    max_ratio = std::max(max_ratio, std::max(a0 / a1, a1 / a0));
+  }
+  EXPECT_GT(max_ratio, 2.0);  // the dimensions do differ
+  GpPriorOptions bad = o;
+  bad.anisotropy = 0.5;
+  EXPECT_THROW(sample_gp_function(bad, rng), InvalidArgument);
+}
+
 TEST(GpPrior, SameSeedSameFunctionOtherSeedOther) {
   GpPriorOptions o;
   o.dim = 2;

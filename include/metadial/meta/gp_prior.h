@@ -13,6 +13,15 @@
 // carry an estimate of their minimum (best of those points refined by projected gradient
 // descent) for regret.
 //
+// Two more families widen the meta-training prior (issue 14), each drawn per function:
+//   anisotropy a > 1: per-dimension lengthscales l_k = l * a^U[-1, 1] (ARD; a = 1: isotropic);
+//   bumps (with probability bump_fraction): f(x) = sum_{i=1..n} w_i exp(-1/2 sum_k ((x_k - c_ik) / s_ik)^2)
+//     + background * g(x), n ~ U{1..max_bumps}, c_i ~ U[0,1]^d, s_ik log-uniform in
+//     [min_bump_width, max_bump_width], w_i = -U[0.3, 1] (a basin) with probability 0.8 and
+//     +U[0.3, 1] (a hill) otherwise, g a sample of the GP family above: narrow basins of several
+//     depths on a smooth background, none of them a named benchmark's closed form.
+// Both are then normalized like the GP family.
+//
 // Multi-fidelity: the target f_M is a normalized sample; a lower fidelity m is
 //   f_m = rho_m f_M + sqrt(1 - rho_m^2) g_m + bias_m,
 // where g_m is an independent sample of the same kernel made orthogonal to f_M (and renormalized)
@@ -55,6 +64,12 @@ struct GpPriorOptions {
   bool normalize = true;          ///< mean 0, sd 1 over the normalization points
   int n_normalize = 128;          ///< uniform points for normalization and the minimum estimate
   int refine_steps = 0;           ///< projected-gradient steps refining the minimum (0: none)
+  double anisotropy = 1.0;        ///< >= 1: per-dimension lengthscale factors a^U[-1, 1]
+  double bump_fraction = 0.0;     ///< probability that a function is of the bumps family
+  int max_bumps = 8;              ///< bumps family: number of bumps U{1..max_bumps}
+  double min_bump_width = 0.05;   ///< bumps family: per-dimension widths log-uniform in [min, max]
+  double max_bump_width = 0.4;
+  double bump_background = 0.3;   ///< bumps family: weight of the GP background
 
   /// Throws InvalidArgument on out-of-range values.
   void validate() const;
@@ -67,19 +82,24 @@ struct RffFunction {
   std::vector<double> phase;   ///< D
   std::vector<double> weight;  ///< D
   double offset = 0.0;
+  std::vector<double> bump_centre;  ///< n_bumps x dim, row-major (Gaussian bumps; empty: none)
+  std::vector<double> bump_scale;   ///< n_bumps x dim: 1 / width
+  std::vector<double> bump_weight;  ///< n_bumps
 
   PriorKernel kernel = PriorKernel::kRbf;
-  double lengthscale = 0.0;   ///< of the prior it was drawn from
+  std::string family = "gp";  ///< "gp" or "bumps"
+  double lengthscale = 0.0;   ///< of the prior it was drawn from (the base, before anisotropy)
   double variance = 0.0;      ///< sigma^2 of that prior (before normalization)
   double minimum = 0.0;       ///< estimated global minimum over the cube (normalized samples)
   std::vector<double> argmin; ///< where (size dim)
 
   size_t n_features() const { return phase.size(); }
+  size_t n_bumps() const { return bump_weight.size(); }
   /// f(x), x of size dim.
   double value(std::span<const double> x) const;
   /// f(x) and its gradient (size dim).
   double value(std::span<const double> x, std::span<double> grad) const;
-  /// a * this + b * other + c: one RffFunction with both feature sets (same dim).
+  /// a * this + b * other + c: one RffFunction with both feature and bump sets (same dim).
   RffFunction combine(double a, const RffFunction& other, double b, double c) const;
 };
 

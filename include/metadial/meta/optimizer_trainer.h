@@ -101,6 +101,8 @@ struct TrainerOptions {
   double time_limit_s = 0.0;           ///< stop after this many seconds (0: none)
   std::string init;                    ///< model file to start from (continue training); empty: random
   bool keep_best = true;               ///< return the weights of the best validation
+  std::string checkpoint;              ///< after each validation, the best model so far is written here
+                                       ///< (atomically, with its card); empty: none
 
   /// Fills the derived fields (prior.dim, costs, cost_scale) and validates; throws InvalidArgument.
   void finalize();

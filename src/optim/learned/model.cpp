@@ -111,6 +111,26 @@ void CellWeights::head(std::span<const float> h, std::span<float> out_v) const {
 
 // ---- ModelOptions --------------------------------------------------------------------------------
 
+const char* to_string(Proposal proposal) {
+  switch (proposal) {
+    case Proposal::kAbsolute: return "absolute";
+    case Proposal::kIncumbent: return "incumbent";
+  }
+  return "?";
+}
+
+Proposal proposal_from_string(const std::string& name) {
+  if (name == "absolute") return Proposal::kAbsolute;
+  if (name == "incumbent") return Proposal::kIncumbent;
+  throw InvalidArgument("unknown proposal '" + name + "' (known: absolute, incumbent)");
+}
+
+double clamped_logit(double x) {
+  if (!(x > 0.0)) return -kMaxLogit;
+  if (!(x < 1.0)) return kMaxLogit;
+  return std::clamp(std::log(x / (1.0 - x)), -kMaxLogit, kMaxLogit);
+}
+
 void ModelOptions::validate() const {
   MD_CHECK(dim >= 1 && dim <= 16, "learned optimizer: dim must be in [1, 16], got ", dim);
   MD_CHECK(fidelities >= 1 && fidelities <= 8, "learned optimizer: fidelities must be in [1, 8], got ", fidelities);
@@ -126,7 +146,7 @@ void ModelOptions::validate() const {
 
 nlohmann::json ModelOptions::to_json() const {
   return {{"dim", dim},         {"fidelities", fidelities}, {"hidden", hidden}, {"fidelity_hidden", fidelity_hidden},
-          {"costs", costs},     {"cost_scale", cost_scale}};
+          {"costs", costs},     {"cost_scale", cost_scale}, {"proposal", to_string(proposal)}};
 }
 
 ModelOptions ModelOptions::from_json(const nlohmann::json& j) {
@@ -137,6 +157,7 @@ ModelOptions ModelOptions::from_json(const nlohmann::json& j) {
   o.fidelity_hidden = j.at("fidelity_hidden").get<int>();
   o.costs = j.at("costs").get<std::vector<double>>();
   o.cost_scale = j.at("cost_scale").get<double>();
+  o.proposal = proposal_from_string(j.value("proposal", std::string("absolute")));
   o.validate();
   return o;
 }
@@ -234,7 +255,11 @@ Rollout::Rollout(const LearnedOptimizer& model) : model_(&model) {
     c2_ = h2_;
   }
   input_.assign(static_cast<size_t>(o.input_size()), 0.0f);
-  input_.back() = 1.0f;  // start flag
+  input_[static_cast<size_t>(o.dim) + 3] = 1.0f;  // start flag
+  best_x_.assign(static_cast<size_t>(o.dim), 0.5);
+  if (o.proposal == Proposal::kIncumbent) {
+    for (size_t k = 0; k < best_x_.size(); ++k) input_[static_cast<size_t>(o.dim) + 4 + k] = 0.5f;
+  }
   mu_.resize(static_cast<size_t>(o.dim));
   sd_.resize(static_cast<size_t>(o.dim));
 }
@@ -246,8 +271,9 @@ void Rollout::advance_level1() {
   const auto d = static_cast<size_t>(model_->dim());
   std::vector<float> out(2 * d);
   w.head(h1_, out);
+  const bool relative = model_->options().proposal == Proposal::kIncumbent;
   for (size_t k = 0; k < d; ++k) {
-    mu_[k] = out[k];
+    mu_[k] = out[k] + (relative ? static_cast<float>(clamped_logit(best_x_[k])) : 0.0f);
     sd_[k] = std::exp(std::clamp(out[d + k], static_cast<float>(detail::kMinLogSd), static_cast<float>(detail::kMaxLogSd)));
   }
   proposed_ = true;
@@ -312,6 +338,14 @@ void Rollout::observe(std::span<const double> x, int fidelity, double y) {
   input_[d + 1] = static_cast<float>(gap);
   input_[d + 2] = o.fidelities > 1 ? static_cast<float>(fidelity) / static_cast<float>(o.fidelities - 1) : 1.0f;
   input_[d + 3] = 0.0f;
+  if (replaces_incumbent(fidelity, y, best_m_, best_y_)) {
+    best_m_ = fidelity;
+    best_y_ = y;
+    best_x_.assign(x.begin(), x.end());
+  }
+  if (o.proposal == Proposal::kIncumbent) {
+    for (size_t k = 0; k < d; ++k) input_[d + 4 + k] = static_cast<float>(best_x_[k]);
+  }
   proposed_ = false;
   level2_ready_ = false;
   ++steps_;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -72,6 +73,44 @@ TEST(GradientTraining, UnrolledLossGradientMatchesFiniteDifferences) {
   for (auto& q : net->parameters()) q.mutable_grad() = torch::Tensor();
   unrolled_loss(model, fs, Loss::kSum, 6, 5, true, true);
   EXPECT_GT(net->cell1->weight_hh.grad().abs().sum().item<double>(), 0.0);
+}
+
+// The same check for incumbent-centred proposals on functions of the bumps family: the gradient
+// also flows through the incumbent's logit and through the Gaussian bumps.
+TEST(GradientTraining, IncumbentProposalsOnBumpsGradientMatchesFiniteDifferences) {
+  ModelOptions mo;
+  mo.dim = 2;
+  mo.hidden = 5;
+  mo.proposal = optim::learned::Proposal::kIncumbent;
+  LearnedOptimizer model(mo, 7);
+  auto& net = model.impl().net;
+  net->to(torch::kFloat64);
+  TrainerOptions o;
+  o.model.dim = 2;
+  o.prior.bump_fraction = 1.0;
+  o.prior.anisotropy = 3.0;
+  o.finalize();
+  Rng rng(12);
+  std::vector<MultiFidelityFunction> fs;
+  for (int i = 0; i < 3; ++i) fs.push_back(sample_multi_fidelity(o.prior, o.fidelity, rng));
+  ASSERT_GT(fs[0].target().n_bumps(), 0u);
+  for (Loss loss : {Loss::kOi, Loss::kMin}) {
+    for (const auto& [param, row, col] : std::vector<std::tuple<torch::Tensor, int64_t, int64_t>>{
+             {net->cell1->weight_ih, 6, 7}, {net->head1->weight, 1, 4}, {net->cell1->weight_hh, 2, 3}}) {
+      for (auto& q : net->parameters()) q.mutable_grad() = torch::Tensor();
+      unrolled_loss(model, fs, loss, 6, 5, true, true);
+      const double analytic = param.grad()[row][col].item<double>();
+      torch::NoGradGuard ng;
+      const double w0 = param[row][col].item<double>(), h = 1e-6;
+      param[row][col] = w0 + h;
+      const double up = unrolled_loss(model, fs, loss, 6, 5, true, false);
+      param[row][col] = w0 - h;
+      const double down = unrolled_loss(model, fs, loss, 6, 5, true, false);
+      param[row][col] = w0;
+      const double fd = (up - down) / (2 * h);
+      EXPECT_NEAR(analytic, fd, 1e-6 + 1e-4 * std::abs(fd)) << to_string(loss) << " row " << row << " col " << col;
+    }
+  }
 }
 
 // At T = 1 the loss is f(sigmoid(mu)) of the first proposal: checked by hand against the

@@ -145,6 +145,88 @@ TEST(LearnedOptimizer, RolloutMatchesTorchNetworks) {
   EXPECT_EQ(r.steps(), 3);
 }
 
+// Proposal::kIncumbent: the input also holds the incumbent x*, and the proposal's mean is the
+// head's output plus logit(x*). The incumbent is the best point at the highest fidelity seen: a
+// target-fidelity result replaces a better low-fidelity one, a low-fidelity one never replaces it.
+TEST(LearnedOptimizer, IncumbentProposalsAreCentredOnTheBestPointOfTheHighestFidelity) {
+  ModelOptions mo;
+  mo.dim = 2;
+  mo.fidelities = 2;
+  mo.hidden = 6;
+  mo.fidelity_hidden = 4;
+  mo.costs = {1.0, 10.0};
+  mo.proposal = Proposal::kIncumbent;
+  EXPECT_EQ(mo.input_size(), 8);
+  LearnedOptimizer model(mo, 3);
+  auto& net = model.impl().net;
+  torch::NoGradGuard ng;
+  Rollout r(model);
+  torch::Tensor h = torch::zeros({1, 6}), c = torch::zeros({1, 6});
+  // [x_{t-1} (2), y~, gap, m~, first, x* (2)]: the centre is the incumbent before any result.
+  std::vector<float> in = {0, 0, 0, 0, 0, 1, 0.5f, 0.5f};
+  OnlineNormalizer norm;
+  const std::vector<std::vector<double>> xs = {{0.2, 0.9}, {0.7, 0.4}, {0.1, 0.1}, {0.6, 0.3}};
+  const std::vector<int> ms = {0, 1, 0, 1};
+  const std::vector<double> ys = {-2.0, 0.5, -5.0, 0.1};
+  // The incumbent after each observation: x0 (the only one), x1 (higher fidelity, though worse),
+  // x1 (x2 is better but low fidelity), x3 (same fidelity, better).
+  const std::vector<size_t> best_after = {0, 1, 1, 3};
+  std::vector<double> best = {0.5, 0.5};
+  for (size_t t = 0; t < xs.size(); ++t) {
+    std::tie(h, c) = net->cell1(torch::from_blob(in.data(), {1, 8}).clone(), std::make_tuple(h, c));
+    const torch::Tensor out = net->head1(h);
+    std::vector<double> mu(2), sd(2);
+    r.propose(mu, sd);
+    for (int k = 0; k < 2; ++k) {
+      const double b = best[static_cast<size_t>(k)];
+      EXPECT_NEAR(mu[static_cast<size_t>(k)], out[0][k].item<double>() + std::log(b / (1 - b)), 1e-5) << "t " << t;
+    }
+    r.fidelity_probs(xs[t]);
+    r.observe(xs[t], ms[t], ys[t]);
+    best = xs[best_after[t]];
+    const auto [yn, gap] = norm.add(ys[t]);
+    in = {static_cast<float>(xs[t][0]), static_cast<float>(xs[t][1]), static_cast<float>(yn), static_cast<float>(gap),
+          static_cast<float>(ms[t]), 0.0f, static_cast<float>(best[0]), static_cast<float>(best[1])};
+  }
+  // The offset is clamped: an incumbent on a face is 8 logits out, not infinitely far.
+  EXPECT_DOUBLE_EQ(clamped_logit(0.0), -kMaxLogit);
+  EXPECT_DOUBLE_EQ(clamped_logit(1.0), kMaxLogit);
+  EXPECT_NEAR(clamped_logit(0.25), std::log(1.0 / 3.0), 1e-15);
+  // Round trip keeps the proposal kind; an unknown kind in a file header is refused by name.
+  const auto dir = std::filesystem::temp_directory_path() / "metadial_incumbent_model";
+  std::filesystem::create_directories(dir);
+  model.save((dir / "m.pt").string());
+  EXPECT_EQ(LearnedOptimizer::load((dir / "m.pt").string()).options().proposal, Proposal::kIncumbent);
+  std::filesystem::remove_all(dir);
+  EXPECT_THROW(proposal_from_string("relative"), InvalidArgument);
+}
+
+// The trainer writes the best model so far to TrainerOptions::checkpoint at every validation, so a
+// training stopped at any point leaves a model that --init continues from.
+TEST(LearnedOptimizer, CheckpointHoldsTheBestModelSoFarAfterEachValidation) {
+  const auto dir = std::filesystem::temp_directory_path() / "metadial_checkpoint_test";
+  std::filesystem::create_directories(dir);
+  TrainerOptions o = small_options(2, 1);
+  o.model.proposal = Proposal::kIncumbent;
+  o.iterations = 6;
+  o.eval_every = 2;
+  o.checkpoint = (dir / "ck.pt").string();
+  int checked = 0;
+  double best = INFINITY;
+  train(o, [&](const meta::TrainingProgress& p) {
+    if (!p.validation) return;
+    best = std::min(best, p.validation->mean_regret);
+    if (p.iteration == 0) return;  // the initial validation comes before the first checkpoint
+    const LearnedOptimizer ck = LearnedOptimizer::load(o.checkpoint);
+    EXPECT_EQ(ck.card()["iterations_run"], p.iteration);
+    EXPECT_DOUBLE_EQ(ck.card()["validation"]["regret"].get<double>(), best);
+    EXPECT_EQ(ck.options().proposal, Proposal::kIncumbent);
+    ++checked;
+  });
+  EXPECT_EQ(checked, 3);
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LearnedOptimizer, OnlineNormalizerHandValues) {
   OnlineNormalizer n;
   EXPECT_EQ(n.add(2.0), std::make_pair(0.0, 0.0));  // one value: no scale yet

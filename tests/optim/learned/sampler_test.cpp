@@ -398,6 +398,8 @@ TEST_F(MetaTrainCli, InitContinuesFromASavedModelAndRefusesAnotherShape) {
   ASSERT_EQ(b.code, 0) << b.err;
   const auto cb = nlohmann::json::parse(slurp(dir_ / "b.json"));
   EXPECT_EQ(cb["init"], "a.pt");
+  EXPECT_EQ(cb["iterations_run"], 5);
+  EXPECT_EQ(cb["total_iterations"], 65);  // the continued training counts the model's own 60
   EXPECT_NE(cb["command"].get<std::string>().find("--init a.pt"), std::string::npos);
   EXPECT_NEAR(cb["validation"]["initial_regret"].get<double>(), ca["validation"]["regret"].get<double>(), 1e-9);
   EXPECT_LT(cb["validation"]["initial_regret"].get<double>(), ca["validation"]["initial_regret"].get<double>());

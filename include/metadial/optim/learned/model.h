@@ -7,6 +7,11 @@
 //            its fidelity m / (M - 1) (1 for single-fidelity models) and a start flag (1 only at
 //            the first step, where everything else is 0). A linear head gives a Gaussian N(mu, sd^2)
 //            over u in R^d; the proposal is x_t = sigmoid(u) (squashed into the unit cube).
+//            Proposal::kIncumbent (issue 14): the input also holds the incumbent x* (the best point
+//            observed at the highest fidelity observed so far; the cube's centre before any), and
+//            the head's mean is relative to it: u = logit(x*) + head_mu (logit clamped to +-8), so
+//            a head output of 0 proposes around the incumbent and the log-sd sets how far, in the
+//            logit space of the cube (steps shrink near the faces instead of piling up on them).
 //   level 2  (M > 1 only) LSTM(fidelity_hidden) reads [x_t, spent_{t-1} / cost_scale] (the
 //            paper's input x_t, plus the cost spent so far, which the budget loss needs), and a
 //            linear head gives a categorical distribution over the M fidelities (cheapest first).
@@ -27,6 +32,26 @@
 
 namespace metadial::optim::learned {
 
+/// Where the first level's proposal is centred.
+enum class Proposal {
+  kAbsolute,   ///< u = head_mu (the paper's and Chen et al.'s parameterization)
+  kIncumbent,  ///< u = logit(x*) + head_mu, x* an input too (see the header comment)
+};
+/// "absolute" | "incumbent".
+const char* to_string(Proposal proposal);
+/// Parses to_string()'s names; throws InvalidArgument naming the known ones.
+Proposal proposal_from_string(const std::string& name);
+
+/// logit(x) clamped to [-kMaxLogit, kMaxLogit]: the incumbent's offset in u.
+inline constexpr double kMaxLogit = 8.0;
+double clamped_logit(double x);
+
+/// Whether an observation (fidelity m, value y) replaces the incumbent (best_m, best_y; best_m = -1
+/// before any): a higher fidelity than the incumbent's always does, the same fidelity when lower.
+inline bool replaces_incumbent(int m, double y, int best_m, double best_y) {
+  return m > best_m || (m == best_m && y < best_y);
+}
+
 /// Sizes and the fidelity setting of a model.
 struct ModelOptions {
   int dim = 1;              ///< d, 1..16
@@ -35,13 +60,14 @@ struct ModelOptions {
   int fidelity_hidden = 32; ///< second-level LSTM state size
   std::vector<double> costs = {1.0};  ///< cost of each fidelity, cheapest first (size M)
   double cost_scale = 1.0;  ///< spent cost is divided by this for the second-level input
+  Proposal proposal = Proposal::kAbsolute;  ///< a file without the field: kAbsolute
 
   /// Throws InvalidArgument on out-of-range values.
   void validate() const;
   nlohmann::json to_json() const;
   static ModelOptions from_json(const nlohmann::json& j);
-  /// Input size of the first-level LSTM: dim + 4.
-  int input_size() const { return dim + 4; }
+  /// Input size of the first-level LSTM: dim + 4 (kAbsolute), 2 dim + 4 (kIncumbent).
+  int input_size() const { return proposal == Proposal::kIncumbent ? 2 * dim + 4 : dim + 4; }
 };
 
 /// Running statistics of the values seen in one optimization run, giving the network's inputs.
@@ -104,6 +130,7 @@ class Rollout {
   explicit Rollout(const LearnedOptimizer& model);
 
   /// The Gaussian over u (x = sigmoid(u)) of the next proposal: mean then sd, each of size dim.
+  /// The mean includes the incumbent's logit for Proposal::kIncumbent models.
   void propose(std::span<double> mean, std::span<double> sd);
   /// Probabilities of the M fidelities (cheapest first) for point x (size dim). {1} when M = 1.
   std::vector<double> fidelity_probs(std::span<const double> x);
@@ -122,6 +149,9 @@ class Rollout {
   std::vector<float> mu_, sd_;
   bool proposed_ = false, level2_ready_ = false;
   OnlineNormalizer norm_;
+  std::vector<double> best_x_;  ///< the incumbent x* (kIncumbent), the centre before any observation
+  double best_y_ = 0.0;
+  int best_m_ = -1;             ///< its fidelity; -1: none yet
   double spent_ = 0.0;
   int64_t steps_ = 0;
 };
