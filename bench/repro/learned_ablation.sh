@@ -12,6 +12,7 @@
 #   F  D with hidden 128
 #   G  D with every function of the bumps family (--bumps 1: minimizers away from the faces)
 #   H  D trained by the pathwise gradient (--method gradient, sampled proposals; 1000 updates, lr 3e-3)
+#   I  G with a faint GP background under the bumps (--bump-background 0.05; G: 0.3)
 #   bench/repro/learned_ablation.sh [BUILD_DIR] [MODEL_DIR]   (defaults build/release, /tmp/learned-ablation)
 # Two trainings run at a time; a model already in MODEL_DIR is not retrained (delete it to redo).
 # Writes bench/results/learned_ablation.{md,csv,svg,...}; the diagnosis that motivated C, D and G
@@ -30,11 +31,13 @@ train() {  # NAME FLAGS...
   $BIN $common "$@" --out "$DIR/$name-d3.pt" > "$DIR/$name.log" 2>&1
 }
 ( train A $rl --horizon 20 --proposal absolute; train C $rl --horizon 20 --proposal absolute $wide; train E $rl --horizon 50 --proposal incumbent $wide
-  train G $rl --horizon 20 --proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 ) &
+  train G $rl --horizon 20 --proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1
+  train I $rl --horizon 20 --proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 \
+    --bump-background 0.05 ) &
 ( train B $rl --horizon 20 --proposal incumbent; train D $rl --horizon 20 --proposal incumbent $wide; train F $rl --horizon 20 --proposal incumbent $wide --hidden 128
   train H --horizon 20 --proposal incumbent $wide --method gradient --iterations 1000 --lr 3e-3 ) &
 wait
 extra=()
-for n in A B C D E F G H; do extra+=(--extra "$n=$DIR/$n-d{d}.pt"); done
+for n in A B C D E F G H I; do extra+=(--extra "$n=$DIR/$n-d{d}.pt"); done
 "$BUILD/bench/repro_learned_transfer" --name learned_ablation --dims 3 --named hartmann3 --seeds 20 --functions 100 \
-  --steps 50 --only random GP-BO LSTM A B C D E F G H "${extra[@]}"
+  --steps 50 --only random GP-BO LSTM A B C D E F G H I "${extra[@]}"

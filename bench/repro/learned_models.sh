@@ -5,7 +5,7 @@
 # models/lstm-d<d>.pt      single fidelity, loss oi, d = 1, 2, 3, 6
 # models/lstm-inc-d<d>.pt  the defaults of `sampler = "lstm"` since issue 14: single fidelity, loss oi,
 #                          incumbent-centred proposals, meta-trained on the wide prior whose functions
-#                          are all of the Gaussian-bumps family, 4000 updates (5-10 min each on one
+#                          are all Gaussian-bump sums on a faint GP background (0.05), 4000 updates (5-10 min each on one
 #                          core; the best model so far is in --out at every validation, and --init
 #                          continues a stopped run)
 # models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
@@ -22,7 +22,7 @@ common="--horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 --see
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi $common --time-limit $T --out models/lstm-d$d.pt
 done
-inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1"
+inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 \
     --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt

@@ -51,6 +51,9 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
       ->capture_default_str();
   c.add_option("--bump-width-max", o.prior.max_bump_width, "prior: largest bump width per dimension")
       ->capture_default_str();
+  c.add_option("--bump-background", o.prior.bump_background,
+               "prior: weight of the GP background under the bumps (0: bumps alone)")
+      ->capture_default_str();
   c.add_option("--fidelities", o.model.fidelities, "number of fidelities M (costs 1, 10, 100, ...)")->capture_default_str();
   c.add_option("--budget", o.budget, "cost budget Lambda of eq. 7 (0: the plain cost loss, eq. 6)")->capture_default_str();
   c.add_option("--lambda", o.lambda, "eq. 8: lambda L_o + (1 - lambda) L_c")->capture_default_str();

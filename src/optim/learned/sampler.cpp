@@ -19,15 +19,14 @@ namespace {
 
 // The default models (issue 14, part 5): which shipped model `lstm` / `lstm-mf` use when no
 // `model` is given, and how to train one for a dimension that has none (the settings of
-// bench/repro/learned_models.sh). Chosen by the measured regret (bench/results/learned_transfer.md,
-// "Default models"): the model whose worst ratio to random search's regret over the benchmarks of
-// its dimension is lowest.
-//   lstm     lstm-inc-d<d>.pt for every d: REINFORCE, incumbent-centred proposals, meta-trained on the
-//            wide prior whose functions are all of the Gaussian-bumps family (issue 14's ablation,
-//            bench/results/learned_ablation.md: the paper's GP prior puts 73-93 % of the minima at
-//            d >= 3 on a face of the cube, and models trained on it search the faces; the paper's
-//            recipe, lstm-d<d>.pt, was the default before). The deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random, Hartmann-3
-//            2.7x, Hartmann-6 1.4x).
+// bench/repro/learned_models.sh), chosen by the measured regret (bench/results/learned_transfer.md).
+//   lstm     lstm-inc-d<d>.pt for every d: REINFORCE, incumbent-centred proposals, meta-trained on
+//            the wide prior whose functions are all Gaussian-bump sums on a faint GP background
+//            (issue 14's ablation, bench/results/learned_ablation.md and learned_prior.md: the
+//            paper's GP prior puts 73-93 % of its minima at d >= 3 on a face of the cube, and models
+//            trained on it search the faces). The paper's recipe, lstm-d<d>.pt, was the default
+//            before; the deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random,
+//            Hartmann-3 2.7x, Hartmann-6 1.4x).
 //   lstm-mf  lstm-mf-d<d>.pt (REINFORCE), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
 //            0.09 against 0.36; random 0.32).
 struct DefaultKind {
@@ -37,7 +36,7 @@ struct DefaultKind {
 constexpr DefaultKind kReinforce{
     "lstm-inc",
     "--loss oi --horizon 20 --lr 5e-3 --batch 64 --validation 64 --seed 1 --iterations 4000 --proposal incumbent "
-    "--lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1"};
+    "--lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"};
 constexpr DefaultKind kReinforceMf{
     "lstm-mf",
     "--loss oi --horizon 20 --budget 100 --lambda 0.9 --lr 5e-3 --batch 64 --validation 64 --time-limit 150"};
