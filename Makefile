@@ -7,8 +7,10 @@
 # Also:
 #   make bench  builds, then runs every micro-benchmark and every reproduction driver in its
 #               quick-check mode (bench/run_all.sh; outputs in bench/results/quick/, git-ignored)
+#   make python builds the Python module `import metadial` into build/release/python (python/;
+#               `make test` builds it too and runs its pytest suite through CTest)
 #   make test-asan  the unit tests under AddressSanitizer + UndefinedBehaviorSanitizer (build/asan)
-.PHONY: deps build demo test test-asan bench clean
+.PHONY: deps build python demo test test-asan bench clean
 
 JOBS ?= 2
 # The LibTorch code is compiled with a precompiled header (cmake/torch.cmake); ccache caches those
@@ -24,6 +26,10 @@ deps:
 build: deps
 	cmake --preset release >/dev/null
 	cmake --build --preset release -j $(JOBS)
+
+python: deps
+	cmake --preset release >/dev/null
+	cmake --build --preset release -j $(JOBS) --target python
 
 demo: build
 	rm -f demo.db demo.db-wal demo.db-shm

@@ -5,16 +5,22 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <filesystem>
 #include <iomanip>
+#include <iostream>
 #include <limits>
 #include <sstream>
+#include <system_error>
 #include <utility>
+#include <variant>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/core/text.h"
 #include "metadial/core/interrupt.h"
@@ -25,6 +31,7 @@
 #include "metadial/optim/hyprl/sampler.h"
 #include "metadial/optim/learned/sampler.h"
 #endif
+#include "metadial/optim/pruner.h"
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/storage.h"
 #include "metadial/study/study.h"
@@ -37,6 +44,80 @@ namespace {
 
 using study::FrozenTrial;
 using study::TrialState;
+
+// The search space of a config's study: the objective's own, or the config's [space].
+space::SearchSpace study_space(const TuneConfig& cfg, const objective::Objective& objective) {
+  if (auto own = objective.default_space()) {
+    if (cfg.space && !(*cfg.space == *own)) {
+      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": objective '", objective.name(),
+                                       "' defines its own search space; remove the [space] tables"));
+    }
+    return *own;
+  }
+  if (!cfg.space) {
+    throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line,
+                                     ": this objective needs a search space: add [space.NAME] tables"));
+  }
+  return *cfg.space;
+}
+
+// [study] direction, else the objective's.
+study::Direction study_direction(const TuneConfig& cfg, const objective::Objective& objective) {
+  if (cfg.direction) return study::direction_from_string(*cfg.direction);
+  return objective.minimize() ? study::Direction::kMinimize : study::Direction::kMaximize;
+}
+
+// The objective's target fidelity: where a queued configuration runs.
+int target_fidelity(const objective::Objective& objective) {
+  return static_cast<int>(objective.fidelities().size()) - 1;
+}
+
+// A configuration from `--params NAME=VALUE ...`: every parameter of the space once, each value
+// read as its parameter's type and within its bounds; InvalidArgument "--params: ..." otherwise.
+space::Config config_from_flags(const std::vector<std::string>& items, const space::SearchSpace& space) {
+  std::string names;
+  for (const auto& p : space.params()) names += (names.empty() ? "" : ", ") + p.name;
+  space::Config config;
+  for (const auto& item : items) {
+    const auto eq = item.find('=');
+    MD_CHECK(eq != std::string::npos && eq > 0, "--params: '", item, "' is not NAME=VALUE");
+    const std::string key = item.substr(0, eq);
+    const std::string text = item.substr(eq + 1);
+    const auto& ps = space.params();
+    const auto it = std::find_if(ps.begin(), ps.end(), [&](const space::Parameter& p) { return p.name == key; });
+    MD_CHECK(it != ps.end(), "--params: '", key, "' is not a parameter of the search space (its parameters: ", names,
+             ")");
+    MD_CHECK(!config.contains(key), "--params: ", key, " is given twice");
+    space::Value value;
+    if (std::holds_alternative<space::FloatParam>(it->dist)) {
+      double x = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+      MD_CHECK(ec == std::errc() && end == text.data() + text.size(), "--params: ", key, " is a float parameter; '",
+               text, "' is not a number");
+      value = x;
+    } else if (std::holds_alternative<space::IntParam>(it->dist)) {
+      int64_t x = 0;
+      const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), x);
+      MD_CHECK(ec == std::errc() && end == text.data() + text.size(), "--params: ", key, " is an int parameter; '",
+               text, "' is not an integer");
+      value = x;
+    } else {
+      value = text;
+    }
+    space::SearchSpace one;
+    one.add(it->name, it->dist);
+    try {
+      one.encode({{key, value}});
+    } catch (const InvalidArgument& e) {
+      throw InvalidArgument(std::string("--params: ") + e.what());
+    }
+    config.emplace(key, std::move(value));
+  }
+  for (const auto& p : space.params()) {
+    MD_CHECK(config.contains(p.name), "--params: ", p.name, " is missing (give every parameter: ", names, ")");
+  }
+  return config;
+}
 
 std::string fmt_value(std::optional<double> v) { return v ? fmt::format("{:.6g}", *v) : "-"; }
 
@@ -126,6 +207,13 @@ void apply_tune_flags(const TuneArgs& args, TuneConfig& cfg) {
     return static_cast<int64_t>(v);
   };
   if (args.sampler) cfg.sampler = *args.sampler;
+  if (args.pruner && *args.pruner != cfg.pruner) {
+    // Another pruner than the config's: the [pruner] table's options are its, not this one's.
+    cfg.pruner = *args.pruner;
+    cfg.pruner_options = nlohmann::json::object();
+    cfg.pruner_line = 0;
+    cfg.pruner_type_line = 0;
+  }
   if (args.trials) cfg.trials = integer(kTrialsSetting, *args.trials);
   if (args.jobs) cfg.jobs = static_cast<int>(integer(kJobsSetting, *args.jobs));
   if (args.seed) cfg.seed = static_cast<uint64_t>(integer(kSeedSetting, *args.seed));
@@ -169,6 +257,31 @@ CLI::Validator integer_in(const IntSetting& setting) {
       hint);
 }
 
+// The pruner of a config (or of --pruner), checked against the objective: a refusal is one line
+// naming the config's [pruner] line, or --pruner when the flag chose it. A pruner that can never act
+// (the objective reports no intermediate values) is a warning on stderr, not an error.
+std::unique_ptr<optim::Pruner> make_pruner(const TuneConfig& cfg, const objective::Objective& objective,
+                                           study::Direction direction) {
+  optim::PrunerRegistry pruners;
+  optim::register_builtin_pruners(pruners);
+  const std::string where =
+      cfg.pruner_line > 0 ? detail::concat(cfg.file, ":", cfg.pruner_line) : std::string("--pruner");
+  std::unique_ptr<optim::Pruner> pruner;
+  try {
+    pruner = pruners.create(cfg.pruner, cfg.pruner_options);
+    pruner->validate(study::pruner_context(direction, objective));
+  } catch (const InvalidArgument& e) {
+    if (cfg.pruner_line == 0) throw InvalidArgument(std::string("--pruner: ") + e.what());
+    const int line = pruners.contains(cfg.pruner) ? cfg.pruner_line : cfg.pruner_type_line;
+    throw ConfigError(detail::concat(cfg.file, ":", line, ": ", e.what()));
+  }
+  if (pruner->prunes() && !objective.reports_intermediate()) {
+    std::cerr << "metadial: warning: " << where << ": pruner '" << cfg.pruner << "' will prune nothing: objective '"
+              << text::escape_controls(objective.name()) << "' reports no intermediate values\n";
+  }
+  return pruner;
+}
+
 }  // namespace
 
 std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg) {
@@ -192,7 +305,10 @@ void declare_tune(CLI::App& c, TuneArgs& a) {
   c.add_option("config", a.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
   c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
-  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | lstm | lstm-mf | hyprl (overrides [study] sampler)");
+  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | tpe | lstm | lstm-mf | hyprl (overrides [study] sampler)");
+  c.add_option("--pruner", a.pruner,
+               "none | median | percentile | asha | hyperband (overrides [pruner] type; the [pruner] options "
+               "apply only to the type they were written for)");
   c.add_option("--trials", a.trials, "complete trials the study should reach")->check(integer_in(kTrialsSetting));
   c.add_option("--jobs", a.jobs, "trials evaluated in parallel")->check(integer_in(kJobsSetting));
   c.add_option("--seed", a.seed, "random seed")->check(integer_in(kSeedSetting));
@@ -221,6 +337,49 @@ void declare_best(CLI::App& c, ReadArgs& a) {
   c.add_flag("--json", a.json, "one JSON object");
 }
 
+void declare_enqueue(CLI::App& c, EnqueueArgs& a) {
+  c.add_option("config", a.config_path, "config file (TOML) of the study, as for tune")
+      ->required()
+      ->check(CLI::ExistingFile);
+  c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default: as tune)");
+  c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
+  c.add_option("--params", a.params, "the configuration: NAME=VALUE for every parameter of the space");
+  c.add_option("--file", a.file, "or the configuration as a TOML or JSON file (one table of NAME = value)")
+      ->check(CLI::ExistingFile);
+  c.add_flag("--skip-if-present", a.skip_if_present,
+             "queue nothing if the study has the configuration already (queued, or in a trial that did not fail)");
+}
+
+int run_enqueue(const EnqueueArgs& args, std::ostream& out) {
+  const TuneConfig cfg = load_tune_config(args.config_path);
+  const std::string url = args.storage.value_or(cfg.storage.value_or(kDefaultStorage));
+  const std::string name = args.study.value_or(cfg.study_name.value_or(study_name_from_path(cfg.file)));
+  MD_CHECK(args.params.empty() != !args.file.has_value(),
+           "enqueue: give the configuration either with --params NAME=VALUE ... or with --file PATH");
+  const auto objective = make_objective(cfg);
+  const space::SearchSpace space = study_space(cfg, *objective);
+  space::Config config;
+  if (args.file) {
+    const bool json = std::filesystem::path(*args.file).extension() == ".json";
+    config = enqueued_config(json ? config::load_json(*args.file) : config::load_toml(*args.file), space);
+  } else {
+    config = config_from_flags(args.params, space);
+  }
+  auto storage = storage::open_storage(url);
+  // A study created here records what `tune` would (attrs are for reports; the first writer sets them).
+  auto study = study::Study::create_or_load(*storage, name, space, study_direction(cfg, *objective),
+                                            {{"sampler", cfg.sampler},
+                                             {"objective", objective->name()},
+                                             {"seed", cfg.seed},
+                                             {"config", std::filesystem::absolute(cfg.file).string()}});
+  const auto queued = study.enqueue(config, target_fidelity(*objective), args.skip_if_present);
+  const size_t waiting = study.queued().size();
+  out << (queued ? "queued " : "not queued (the study has it already) ")
+      << text::escape_controls(space::to_string(config)) << " in study '" << text::escape_controls(name) << "' ("
+      << waiting << (waiting == 1 ? " configuration" : " configurations") << " waiting)\n";
+  return 0;
+}
+
 int run_tune(const TuneArgs& args, std::ostream& out) {
   TuneConfig cfg = load_tune_config(args.config_path);
   apply_tune_flags(args, cfg);
@@ -229,20 +388,9 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
 
   // Everything a user can get wrong in the config is checked before the storage is touched.
   auto objective = make_objective(cfg);
-  space::SearchSpace space;
-  if (auto own = objective->default_space()) {
-    if (cfg.space && !(*cfg.space == *own)) {
-      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line, ": objective '", objective->name(),
-                                       "' defines its own search space; remove the [space] tables"));
-    }
-    space = *own;
-  } else {
-    if (!cfg.space) {
-      throw ConfigError(detail::concat(cfg.file, ":", cfg.objective_line,
-                                       ": this objective needs a search space: add [space.NAME] tables"));
-    }
-    space = *cfg.space;
-  }
+  const space::SearchSpace space = study_space(cfg, *objective);
+  std::vector<space::Config> enqueued;
+  for (const auto& t : cfg.enqueue) enqueued.push_back(enqueued_config(t, space));
   optim::SamplerRegistry samplers;
   optim::register_builtin_samplers(samplers);
 #if METADIAL_WITH_TORCH
@@ -256,9 +404,8 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
     if (args.sampler && !samplers.contains(cfg.sampler)) throw InvalidArgument(std::string("--sampler: ") + e.what());
     throw ConfigError(detail::concat(cfg.file, ":", std::max(cfg.sampler_line, 1), ": ", e.what()));
   }
-  const study::Direction direction =
-      cfg.direction ? study::direction_from_string(*cfg.direction)
-                    : (objective->minimize() ? study::Direction::kMinimize : study::Direction::kMaximize);
+  const study::Direction direction = study_direction(cfg, *objective);
+  const std::unique_ptr<optim::Pruner> pruner = make_pruner(cfg, *objective, direction);
 
   study::OptimizeOptions opts = optimize_options(cfg);
 
@@ -267,17 +414,36 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
                           {"objective", objective->name()},
                           {"seed", cfg.seed},
                           {"config", std::filesystem::absolute(cfg.file).string()}};
+  if (pruner->prunes()) attrs["pruner"] = cfg.pruner;
   auto study = study::Study::create_or_load(*storage, name, space, direction, attrs);
+  // [[enqueue]]: queued once, however often the study is resumed or how many workers start with it.
+  int64_t n_enqueued = 0;
+  for (const auto& c : enqueued) {
+    if (study.enqueue(c, target_fidelity(*objective), /*skip_if_present=*/true)) ++n_enqueued;
+  }
+  if (n_enqueued > 0) {
+    std::cerr << "tune: queued " << n_enqueued << (n_enqueued == 1 ? " configuration" : " configurations")
+              << " from [[enqueue]] to run first\n";
+  }
 
-  ProgressDisplay progress("tune " + text::escape_controls(name), cfg.trials);
+  // With a cost budget the bar counts the cost spent of it (the study ends there, usually long
+  // before its trials), else the trials.
+  const bool by_cost = std::isfinite(opts.max_cost);
+  ProgressDisplay progress = by_cost ? ProgressDisplay("tune " + text::escape_controls(name), opts.max_cost, "cost")
+                                     : ProgressDisplay("tune " + text::escape_controls(name), cfg.trials);
   const auto known = objective->known_optimum();
   opts.on_trial_finished = [&](const study::Progress& p) {
     std::string status = "best " + fmt_value(p.best_value);
     if (known && p.best_value) status += fmt::format(" (regret {:.3g})", *p.best_value - *known);
     if (p.n_failed_run > 0) status += fmt::format("  failed {}", p.n_failed_run);
-    progress.update(p.n_counted, status);
+    if (by_cost) {
+      status = fmt::format("{} trials  ", p.n_counted) + status;
+      progress.update_amount(p.total_cost, status);
+    } else {
+      progress.update(p.n_counted, status);
+    }
   };
-  const study::OptimizeResult r = study::optimize(study, *objective, *sampler, opts);
+  const study::OptimizeResult r = study::optimize(study, *objective, *sampler, *pruner, opts);
   progress.finish();
 
   std::vector<std::vector<std::string>> rows = {
@@ -291,6 +457,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
                       : std::string(to_string(r.stop_reason))},
       {"best value", r.best ? fmt_value(r.best->value) + fmt::format("  (trial {})", r.best->number) : "-"},
   };
+  if (pruner->prunes()) rows.insert(rows.begin() + 2, {"pruner", cfg.pruner});
   if (known && r.best) rows.push_back({"simple regret", fmt::format("{:.6g}", *r.best->value - *known)});
   if (r.best) rows.push_back({"best params", space::to_string(r.best->params)});
   rows.push_back({"total cost", fmt::format("{:.6g}", r.total_cost)});
@@ -301,6 +468,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
     nlohmann::json j = {{"study", name},
                         {"storage", storage::mask_password(url)},
                         {"sampler", cfg.sampler},
+                        {"pruner", cfg.pruner},
                         {"objective", objective->name()},
                         {"n_trials", r.n_complete + r.n_pruned + r.n_failed},
                         {"n_complete", r.n_complete},
@@ -357,6 +525,12 @@ int run_trials(const ReadArgs& args, std::ostream& out) {
     out << "study " << text::escape_controls(study.name()) << " (" << to_string(study.direction()) << "), " << trials.size()
         << " trials\n";
     out << render_table(header, rows);
+    const auto queued = study.queued();
+    if (!queued.empty()) {
+      out << queued.size() << (queued.size() == 1 ? " configuration" : " configurations")
+          << " queued, run first by the next trials:\n";
+      for (const auto& q : queued) out << "  " << text::escape_controls(space::to_string(q.params)) << "\n";
+    }
   }
   return 0;
 }

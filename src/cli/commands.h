@@ -7,6 +7,7 @@
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "cli/tune_config.h"
 #include "metadial/objective/objective.h"
@@ -25,6 +26,7 @@ struct TuneArgs {
   std::optional<std::string> storage;
   std::optional<std::string> study;
   std::optional<std::string> sampler;
+  std::optional<std::string> pruner;
   std::optional<int64_t> trials;
   std::optional<int> jobs;
   std::optional<uint64_t> seed;
@@ -41,6 +43,21 @@ void declare_tune(CLI::App& command, TuneArgs& args);
 /// interrupt::exit_code() -- 130, 143, 129 -- when a signal stopped it; the summary is printed).
 /// Throws ConfigError / InvalidArgument / StorageError for user errors (exit 2 in main).
 int run_tune(const TuneArgs& args, std::ostream& out);
+
+struct EnqueueArgs {
+  std::string config_path;
+  std::optional<std::string> storage;
+  std::optional<std::string> study;
+  std::vector<std::string> params;  ///< NAME=VALUE, one per parameter
+  std::optional<std::string> file;  ///< or a TOML / JSON file: one table of NAME = value
+  bool skip_if_present = false;
+};
+
+/// Flags of `metadial enqueue`.
+void declare_enqueue(CLI::App& command, EnqueueArgs& args);
+/// `metadial enqueue CONFIG`: puts a configuration in the queue of the config's study (created if
+/// new, as `tune` would): the next trial any worker starts runs it first. One line on stdout.
+int run_enqueue(const EnqueueArgs& args, std::ostream& out);
 
 struct ReadArgs {
   std::string storage = kDefaultStorage;

@@ -38,6 +38,8 @@ using namespace metadial::cli;
 Commands make_commands() {
   Commands c;
   c.push_back(command<TuneArgs>("tune", "run a hyperparameter study from a TOML config", declare_tune, run_tune));
+  c.push_back(command<EnqueueArgs>("enqueue", "queue a configuration to run first in a study (e.g. the default one)",
+                                   declare_enqueue, run_enqueue));
   c.push_back(command<ReadArgs>("trials", "list the trials of a stored study", declare_trials, run_trials));
   c.push_back(command<ReadArgs>("best", "show the best trial of a stored study", declare_best, run_best));
   c.push_back(command<ReadArgs>("studies", "list the studies in a storage", declare_studies, run_studies));

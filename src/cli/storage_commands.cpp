@@ -134,6 +134,8 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
     CopyCounts c;
     try {
       c = copy_trials(*dst, created.id, trials, s.name);
+      // The queue after the trials (a trial created meanwhile would take from it).
+      for (const auto& q : src->queued_trials(s.id)) dst->enqueue_trial(created.id, q.params, q.fidelity, false);
     } catch (...) {
       // Leave no half study behind: it would block the next attempt and look like a whole one.
       try {

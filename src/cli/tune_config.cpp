@@ -2,6 +2,8 @@
 
 #include <charconv>
 #include <system_error>
+#include <type_traits>
+#include <variant>
 
 #include "metadial/core/config.h"
 #include "metadial/core/error.h"
@@ -49,7 +51,8 @@ space::Distribution parse_param(const config::Table& r, const std::string& name)
 TuneConfig from_table(const config::Table& root) {
   TuneConfig cfg;
   cfg.file = root.file();
-  root.expect_keys({"study", "sampler", "objective", "space"});
+  root.expect_keys({"study", "sampler", "pruner", "objective", "space", "enqueue"});
+  cfg.enqueue = root.tables("enqueue");
 
   if (const auto r = root.table("study")) {
     r->expect_keys({"name", "sampler", "trials", "seed", "jobs", "direction", "max_cost", "max_wall_s",
@@ -99,6 +102,15 @@ TuneConfig from_table(const config::Table& root) {
     cfg.sampler_line = t->line();
   }
 
+  if (const auto t = root.table("pruner")) {
+    cfg.pruner = t->require_string("type", "\"median\", \"percentile\", \"asha\", \"hyperband\" or \"none\"");
+    cfg.pruner_line = t->line();
+    cfg.pruner_type_line = t->line("type");
+    for (const auto& [k, v] : t->json().items()) {
+      if (k != "type") cfg.pruner_options[k] = v;
+    }
+  }
+
   if (!root.contains("objective")) {
     root.fail("missing [objective] table (function = \"branin\" or command = [\"./train.sh\", ...])");
   }
@@ -131,7 +143,57 @@ TuneConfig from_table(const config::Table& root) {
   return cfg;
 }
 
+// What a value of parameter `p` must be, for messages.
+std::string expected_value(const space::Parameter& p) {
+  return std::visit(
+      [](const auto& d) -> std::string {
+        using D = std::decay_t<decltype(d)>;
+        if constexpr (std::is_same_v<D, space::FloatParam>) {
+          return detail::concat("a number in [", d.low, ", ", d.high, "]");
+        } else if constexpr (std::is_same_v<D, space::IntParam>) {
+          return detail::concat("an integer in [", d.low, ", ", d.high, "]");
+        } else {
+          std::string choices;
+          for (const auto& c : d.choices) choices += (choices.empty() ? "\"" : ", \"") + c + "\"";
+          return "one of " + choices;
+        }
+      },
+      p.dist);
+}
+
 }  // namespace
+
+space::Config enqueued_config(const config::Table& t, const space::SearchSpace& space) {
+  std::vector<std::string> names;
+  for (const auto& p : space.params()) names.push_back(p.name);
+  t.expect_keys(names);
+  const std::string prefix = t.section().empty() ? "" : t.section() + " ";
+  space::Config config;
+  for (const auto& p : space.params()) {
+    const nlohmann::json* v = t.find(p.name);
+    if (v == nullptr) t.missing(p.name, expected_value(p));
+    space::Value value;
+    if (v->is_number_integer()) {
+      value = v->get<int64_t>();
+    } else if (v->is_number_float()) {
+      value = v->get<double>();
+    } else if (v->is_string()) {
+      value = v->get<std::string>();
+    } else {
+      t.wrong_type(p.name, expected_value(p));
+    }
+    // The value alone against its parameter: the message names the key's line.
+    space::SearchSpace one;
+    one.add(p.name, p.dist);
+    try {
+      one.encode({{p.name, value}});
+    } catch (const InvalidArgument& e) {
+      t.fail_at(p.name, prefix + e.what());
+    }
+    config.emplace(p.name, std::move(value));
+  }
+  return config;
+}
 
 std::string IntSetting::range() const {
   if (max == std::numeric_limits<int64_t>::max()) return detail::concat("must be >= ", min);

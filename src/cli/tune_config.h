@@ -5,9 +5,13 @@
 //                trial_timeout_s, max_consecutive_failures, heartbeat_interval_s,
 //                heartbeat_timeout_s, storage
 //   [sampler]    options of the chosen sampler (passed through, checked by the sampler)
+//   [pruner]     type = "none" | "median" | "percentile" | "asha" | "hyperband" (+ its options,
+//                passed through, checked by the pruner)
 //   [objective]  function = "branin" (+ its options)   or   command = [argv...] (+ timeout_s,
 //                log_dir, workdir, cost, fidelities, env)
 //   [space.NAME] type = "float" | "int" | "categorical", low, high, log, step, choices
+//   [[enqueue]]  a value for every parameter of the space (NAME = value): a configuration run first
+//                (checked against the space when the study is set up: enqueued_config)
 #pragma once
 
 #include <cstdint>
@@ -15,9 +19,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "metadial/core/config.h"
 #include "metadial/core/error.h"
 #include "metadial/space/search_space.h"
 #include "metadial/study/study.h"
@@ -94,6 +100,12 @@ struct TuneConfig {
   nlohmann::json sampler_options = nlohmann::json::object();
   int sampler_line = 0;
 
+  // [pruner]
+  std::string pruner = "none";                               ///< type
+  nlohmann::json pruner_options = nlohmann::json::object();  ///< the other keys of [pruner]
+  int pruner_line = 0;       ///< line of [pruner]; 0 when the pruner does not come from the file
+  int pruner_type_line = 0;  ///< line of its type
+
   // [objective]: either a built-in function (+ options) or a command (+ options)
   std::string function;               ///< empty for a command objective
   nlohmann::json objective_options = nlohmann::json::object();  ///< other keys of [objective]
@@ -101,7 +113,17 @@ struct TuneConfig {
 
   // [space]
   std::optional<space::SearchSpace> space;  ///< absent: the objective's own space
+
+  // [[enqueue]]: configurations to run first, as written (the space may be the objective's, known
+  // only once it is built: enqueued_config checks them)
+  std::vector<config::Table> enqueue;
 };
+
+/// The configuration of an [[enqueue]] table, or of the table in a file given to `metadial
+/// enqueue`: a value for every parameter of `space` and no other key, each of its type and within
+/// its bounds. A ConfigError "FILE:LINE: ..." at the key at fault otherwise (an unknown key, a
+/// missing parameter, a value out of range).
+space::Config enqueued_config(const config::Table& table, const space::SearchSpace& space);
 
 /// Parses and checks a config file. Throws ConfigError with "FILE:LINE: ..." on any problem:
 /// syntax, unknown key, wrong type, bad bounds.

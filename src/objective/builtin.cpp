@@ -1,4 +1,6 @@
-// register_builtin_objectives: the test functions of test_functions.h, by name.
+// register_builtin_objectives: the test functions of test_functions.h and the synthetic learning
+// curve of learning_curve.h, by name.
+#include "metadial/objective/learning_curve.h"
 #include "metadial/objective/registry.h"
 #include "metadial/objective/test_functions.h"
 
@@ -10,6 +12,9 @@ void register_builtin_objectives(ObjectiveRegistry& registry) {
       return make_test_function(name, options);
     });
   }
+  registry.add("learning_curve", [](const ObjectiveOptions& options) -> std::unique_ptr<Objective> {
+    return make_learning_curve(options);
+  });
 }
 
 }  // namespace metadial::objective

@@ -733,6 +733,18 @@ Evaluation CommandObjective::evaluate(const space::Config& config, int fidelity,
     // Drain what is left in the pipes; bounded, in case a straggler escaped the group.
     const auto drain_end = Clock::now() + std::chrono::seconds(2);
     while ((session.out.open || session.err.open) && Clock::now() < drain_end) session.pump(-1, 50);
+  } catch (const TrialPruned& e) {
+    // Pruned at an intermediate value: the program's group is stopped, and the trial costs what
+    // it spent: the last `cost:` it printed, else the seconds it ran (cost = "time"), else the
+    // fidelity's cost.
+    child.terminate();
+    child.reap();
+    double spent = options_.cost == CommandCost::time ? std::chrono::duration<double>(Clock::now() - start).count()
+                                                      : options_.fidelities[static_cast<size_t>(fidelity)].cost;
+    if (session.cost) {
+      if (const std::optional<double> c = parse_double(*session.cost); c && std::isfinite(*c) && *c >= 0.0) spent = *c;
+    }
+    throw TrialPruned(e.what(), spent);
   } catch (...) {
     child.terminate();
     child.reap();

@@ -198,11 +198,20 @@ double TestFunction::value(std::span<const double> u, int fidelity) const {
   return compute(u, fidelity);
 }
 
-Evaluation TestFunction::evaluate(const space::Config& config, int fidelity, Reporter& /*reporter*/) {
+Evaluation TestFunction::evaluate(const space::Config& config, int fidelity, Reporter& reporter) {
   // Check the fidelity first so that the message names it even for an empty configuration.
   MD_CHECK(fidelity >= 0 && fidelity < n_fidelities(), name_, ": fidelity ", fidelity, " is out of range (0..",
            n_fidelities() - 1, ")");
   const std::vector<double> u = point(config);
+  // A multi-fidelity function's learning curve: the value at each cheaper level m < fidelity as
+  // step m + 1 (the levels evaluated so far); stopped there, the trial has cost what level m costs.
+  for (int m = 0; m < fidelity; ++m) {
+    try {
+      reporter.report(m + 1, value(u, m));
+    } catch (const TrialPruned& e) {
+      throw TrialPruned(e.what(), fidelities_[static_cast<size_t>(m)].cost);
+    }
+  }
   return Evaluation{value(u, fidelity), fidelities_[static_cast<size_t>(fidelity)].cost};
 }
 

@@ -3,6 +3,7 @@
 #include "metadial/optim/random_sampler.h"
 #include "metadial/optim/sampler.h"
 #include "metadial/optim/sobol_sampler.h"
+#include "metadial/optim/tpe_sampler.h"
 
 namespace metadial::optim {
 
@@ -11,6 +12,7 @@ void register_builtin_samplers(SamplerRegistry& registry) {
   registry.add("sobol", &SobolSampler::create);
   registry.add("lhs", &LhsSampler::create);
   registry.add("gp", &GpSampler::create);
+  registry.add("tpe", &TpeSampler::create);
 }
 
 }  // namespace metadial::optim

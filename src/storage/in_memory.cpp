@@ -121,12 +121,50 @@ Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& 
   t.record.worker = text::valid_utf8(worker);
   t.record.started_at = study::now_unix_seconds();
   t.record.heartbeat_at = t.record.started_at;
+  if (!s.queue.empty()) {
+    t.record.params = std::move(s.queue.front().params);
+    t.record.fidelity = s.queue.front().fidelity;
+    t.params_set = true;
+    s.queue.pop_front();
+  }
   touch_locked(s, t);
   detail::add_to_counts(s.counts, TrialState::kRunning, 0.0, +1);
   s.trial_ids.push_back(t.record.id);
   trials_.emplace(t.record.id, t);
   r.trial = t.record;
   return r;
+}
+
+std::optional<QueuedTrial> InMemoryStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                                          bool skip_if_present) {
+  detail::check_params(params, fidelity);
+  std::lock_guard lock(mu_);
+  StudyEntry& s = study_locked(study_id);
+  if (skip_if_present) {
+    for (const QueuedTrial& q : s.queue) {
+      if (q.params == params && q.fidelity == fidelity) return std::nullopt;
+    }
+    for (int64_t id : s.trial_ids) {
+      const TrialEntry& t = trials_.at(id);
+      if (t.params_set && t.record.state != TrialState::kFailed && t.record.params == params &&
+          t.record.fidelity == fidelity) {
+        return std::nullopt;
+      }
+    }
+  }
+  QueuedTrial q;
+  q.id = next_queued_id_++;
+  q.params = params;
+  q.fidelity = fidelity;
+  q.queued_at = study::now_unix_seconds();
+  s.queue.push_back(q);
+  return q;
+}
+
+std::vector<QueuedTrial> InMemoryStorage::queued_trials(int64_t study_id) {
+  std::lock_guard lock(mu_);
+  const StudyEntry& s = study_locked(study_id);
+  return {s.queue.begin(), s.queue.end()};
 }
 
 void InMemoryStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {

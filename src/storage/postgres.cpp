@@ -371,8 +371,9 @@ class Tx {
 
 // --- Schema ---
 
-// Version 1. A later version adds a migration from each older one in `open_schema` and bumps
-// kPostgresSchemaVersion; an older build refuses the newer schema instead of guessing.
+// Version 2 (version 1 had no queued_trials; `open_schema` migrates it). A later version adds a
+// migration from each older one in `open_schema` and bumps kPostgresSchemaVersion; an older build
+// refuses the newer schema instead of guessing.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -420,6 +421,31 @@ CREATE TABLE intermediate_values (
   value    DOUBLE PRECISION NOT NULL,
   PRIMARY KEY (trial_id, step)
 );
+CREATE TABLE queued_trials (
+  id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,   -- the queue's order
+  study_id      BIGINT NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  params        TEXT NOT NULL,               -- JSON object
+  fidelity      INTEGER NOT NULL,
+  queued_at     DOUBLE PRECISION NOT NULL,
+  trial_id      BIGINT,                      -- the trial that took it; NULL while queued
+  enqueue_token TEXT UNIQUE                  -- the enqueue_trial call that queued it
+);
+CREATE INDEX queued_by_study ON queued_trials (study_id, id);
+)sql";
+
+// Version 1 -> 2: the queue of configurations, empty.
+constexpr const char* kMigrateV1Sql = R"sql(
+CREATE TABLE queued_trials (
+  id            BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  study_id      BIGINT NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  params        TEXT NOT NULL,
+  fidelity      INTEGER NOT NULL,
+  queued_at     DOUBLE PRECISION NOT NULL,
+  trial_id      BIGINT,
+  enqueue_token TEXT UNIQUE
+);
+CREATE INDEX queued_by_study ON queued_trials (study_id, id);
+UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
 /// pg_advisory_xact_lock key of the schema check: the ASCII bytes "MDAL", as SQLite's application_id.
@@ -560,8 +586,9 @@ TrialHead load_head(Db& db, int64_t trial_id) {
 }
 
 /// Checks the schema in the current schema of the database, creating it if it is empty and
-/// `create`. Throws StorageError (one line, nothing changed) for anything that is not metadial's.
-void open_schema(Db& db, const PostgresOptions& options) {
+/// `create`, upgrading an older one unless read-only; returns its version as it is now. Throws
+/// StorageError (one line, nothing changed) for anything that is not metadial's.
+int64_t open_schema(Db& db, const PostgresOptions& options) {
   const std::string where = concat("cannot open ", db.where(), ": ");
   {
     Result enc = db.exec("SHOW server_encoding");
@@ -611,8 +638,14 @@ void open_schema(Db& db, const PostgresOptions& options) {
                 "); upgrade metadial; it was left unchanged");
     MD_CHECK_AS(StorageError, version >= 1, where, "its meta table names metadial but no schema version (",
                 version_text, "); damaged? it was left unchanged");
+    if (version == 1 && !options.read_only) {  // under the schema lock: one worker upgrades it
+      db.set_doing("upgrading schema 1 to 2");
+      db.exec_script(kMigrateV1Sql);
+      version = 2;
+    }
     tx.commit();
-    return;
+    db.set_doing("open");
+    return version;
   }
   if (tables.rows() > 0) throw StorageError(foreign);
   MD_CHECK_AS(StorageError, options.create && !options.read_only, where, "it holds no metadial studies (schema '",
@@ -625,6 +658,7 @@ void open_schema(Db& db, const PostgresOptions& options) {
       {std::to_string(kPostgresSchemaVersion), concat("metadial ", METADIAL_VERSION)});
   tx.commit();
   db.set_doing("open");
+  return kPostgresSchemaVersion;
 }
 
 /// A prefix unique to this object among every process on every host: host:pid:random.
@@ -651,6 +685,7 @@ struct PostgresStorage::Impl {
   std::string tokens;  ///< prefix of this object's idempotency tokens
   int64_t next_token = 0;
   std::atomic<int64_t> reconnects{0};
+  int64_t schema_version = kPostgresSchemaVersion;  ///< below 2 only for an old schema opened read-only
 
   /// Whether a call may run again after its connection was lost once COMMIT had been sent.
   enum class Retry { kAlways, kUnlessCommitSent };
@@ -733,7 +768,7 @@ PostgresStorage::PostgresStorage(const std::string& url, PostgresOptions options
   Db& db = impl_->db;
   if (auto err = db.try_connect()) throw StorageError(concat("cannot connect to ", db.where(), ": ", *err));
   try {
-    open_schema(db, options);
+    impl_->schema_version = open_schema(db, options);
   } catch (const ConnectionLost& e) {
     throw StorageError(concat("cannot open ", db.where(), ": lost the connection (", e.message, ")"));
   } catch (const TransientConflict& e) {
@@ -819,6 +854,7 @@ int64_t PostgresStorage::delete_study(const std::string& name, IfRunning if_runn
     }
     db.exec("DELETE FROM intermediate_values WHERE trial_id IN (SELECT id FROM trials WHERE study_id = $1::bigint)",
             {record.id});
+    db.exec("DELETE FROM queued_trials WHERE study_id = $1::bigint", {record.id});
     const int64_t n = db.exec("DELETE FROM trials WHERE study_id = $1::bigint", {record.id}).affected();
     db.exec("DELETE FROM studies WHERE id = $1::bigint", {record.id});
     tx.commit();
@@ -882,19 +918,117 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
     t.worker = worker_text;
     t.started_at = study::now_unix_seconds();
     t.heartbeat_at = t.started_at;
+    // The oldest queued configuration, if any, becomes this trial's params (the study row is locked).
+    std::optional<int64_t> queued_id;
+    std::optional<std::string> queued_params;
+    {
+      Result q = db.exec(
+          "SELECT id, params, fidelity FROM queued_trials WHERE study_id = $1::bigint AND trial_id IS NULL "
+          "ORDER BY id LIMIT 1",
+          {study_id});
+      if (q.rows() == 1) {
+        queued_id = q.get_int(0, 0);
+        queued_params = q.get_text(0, 1);
+        t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
+        t.fidelity = static_cast<int>(q.get_int(0, 2));
+      }
+    }
     Result ins = db.exec(
         "WITH ins AS (INSERT INTO trials (study_id, number, state, worker, started_at, heartbeat_at, seq, "
-        "reserve_token) "
-        "VALUES ($1::bigint, $2::bigint, 'running', $3::text, $4::float8, $4::float8, $5::bigint, $6::text) RETURNING "
-        "id) "
+        "reserve_token, params, fidelity) "
+        "VALUES ($1::bigint, $2::bigint, 'running', $3::text, $4::float8, $4::float8, $5::bigint, $6::text, $7::text, "
+        "$8::integer) RETURNING id) "
         "UPDATE studies SET next_number = next_number + 1, n_running = n_running + 1 FROM ins "
         "WHERE studies.id = $1::bigint RETURNING ins.id",
-        {study_id, t.number, t.worker, t.started_at, s.get_int(0, 0), token});
+        {study_id, t.number, t.worker, t.started_at, s.get_int(0, 0), token,
+         queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity});
     MD_ASSERT(ins.rows() == 1);
     t.id = ins.get_int(0, 0);
+    if (queued_id) db.exec("UPDATE queued_trials SET trial_id = $2::bigint WHERE id = $1::bigint", {*queued_id, t.id});
     tx.commit();
     r.trial = std::move(t);
     return r;
+  });
+}
+
+std::optional<QueuedTrial> PostgresStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                                          bool skip_if_present) {
+  detail::check_params(params, fidelity);
+  impl_->check_writable("enqueue_trial");
+  const std::string json = dump_json(space::to_json(params), "queued params");
+  return impl_->run("enqueue_trial", Impl::Retry::kAlways,
+                    [&, token = std::string()](int attempt) mutable -> std::optional<QueuedTrial> {
+    Db& db = impl_->db;
+    if (token.empty()) token = impl_->token();  // one token for every attempt of this call
+    Tx tx(db);
+    // The study row locked until COMMIT, as by reserve_trial: no trial takes from the queue, and no
+    // other worker queues, between the check and the insert.
+    Result st = db.exec("SELECT id FROM studies WHERE id = $1::bigint FOR UPDATE", {study_id});
+    MD_CHECK_AS(StorageError, st.rows() == 1, "no study with id ", study_id, " in ", db.where());
+    QueuedTrial q;
+    q.params = params;
+    q.fidelity = fidelity;
+    if (attempt > 0) {
+      // The first attempt may have committed before its connection dropped: it is this one.
+      Result prior = db.exec("SELECT id, queued_at FROM queued_trials WHERE enqueue_token = $1::text", {token});
+      if (prior.rows() == 1) {
+        q.id = prior.get_int(0, 0);
+        q.queued_at = prior.get_double(0, 1);
+        tx.rollback();
+        return q;
+      }
+    }
+    if (skip_if_present) {
+      Result r = db.exec(
+          "SELECT params, fidelity FROM trials WHERE study_id = $1::bigint AND state <> 'failed' "
+          "AND params IS NOT NULL UNION ALL "
+          "SELECT params, fidelity FROM queued_trials WHERE study_id = $1::bigint AND trial_id IS NULL",
+          {study_id});
+      for (int i = 0; i < r.rows(); ++i) {
+        if (r.get_int(i, 1) != fidelity) continue;
+        const std::string text = r.get_text(i, 0);
+        if (text == json || space::config_from_json(parse_json(db, text, "trial params")) == params) {
+          tx.rollback();
+          return std::nullopt;
+        }
+      }
+    }
+    q.queued_at = study::now_unix_seconds();
+    Result ins = db.exec(
+        "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, enqueue_token) "
+        "VALUES ($1::bigint, $2::text, $3::integer, $4::float8, $5::text) RETURNING id",
+        {study_id, json, fidelity, q.queued_at, token});
+    MD_ASSERT(ins.rows() == 1);
+    q.id = ins.get_int(0, 0);
+    tx.commit();
+    return q;
+  });
+}
+
+std::vector<QueuedTrial> PostgresStorage::queued_trials(int64_t study_id) {
+  return impl_->run("queued_trials", Impl::Retry::kAlways, [&](int) {
+    Db& db = impl_->db;
+    std::vector<QueuedTrial> out;
+    if (impl_->schema_version < 2) {  // an old schema opened read-only: no queue
+      Result r = db.exec("SELECT 1 FROM studies WHERE id = $1::bigint", {study_id});
+      MD_CHECK_AS(StorageError, r.rows() == 1, "no study with id ", study_id, " in ", db.where());
+      return out;
+    }
+    Result r = db.exec(
+        "SELECT s.id, q.id, q.params, q.fidelity, q.queued_at FROM studies s "
+        "LEFT JOIN queued_trials q ON q.study_id = s.id AND q.trial_id IS NULL WHERE s.id = $1::bigint ORDER BY q.id",
+        {study_id});
+    MD_CHECK_AS(StorageError, r.rows() > 0, "no study with id ", study_id, " in ", db.where());
+    for (int i = 0; i < r.rows(); ++i) {
+      if (r.is_null(i, 1)) continue;  // the study has none
+      QueuedTrial q;
+      q.id = r.get_int(i, 1);
+      q.params = space::config_from_json(parse_json(db, r.get_text(i, 2), "queued params"));
+      q.fidelity = static_cast<int>(r.get_int(i, 3));
+      q.queued_at = r.get_double(i, 4);
+      out.push_back(std::move(q));
+    }
+    return out;
   });
 }
 

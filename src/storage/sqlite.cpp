@@ -10,6 +10,7 @@
 #include <system_error>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "metadial/core/error.h"
 #include "metadial/core/text.h"
@@ -23,9 +24,9 @@ using study::TrialState;
 
 namespace {
 
-// Version 2 (version 1 had no trials.seq, no change_seq and no indexes on trials; `open` migrates
-// it). A later version adds a migration from each older one in `open` and bumps
-// kSqliteSchemaVersion; an older build refuses the newer file instead of guessing.
+// Version 3 (version 1 had no trials.seq, no change_seq and no indexes on trials; version 2 no
+// queued_trials; `open` migrates them). A later version adds a migration from each older one in
+// `open` and bumps kSqliteSchemaVersion; an older build refuses the newer file instead of guessing.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE meta (
   key   TEXT PRIMARY KEY,
@@ -64,6 +65,14 @@ CREATE TABLE intermediate_values (
   value    REAL NOT NULL,
   PRIMARY KEY (trial_id, step)
 ) WITHOUT ROWID;
+CREATE TABLE queued_trials (
+  id        INTEGER PRIMARY KEY,          -- the queue's order
+  study_id  INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  params    TEXT NOT NULL,                -- JSON object
+  fidelity  INTEGER NOT NULL,
+  queued_at REAL NOT NULL
+);
+CREATE INDEX queued_by_study ON queued_trials (study_id, id);
 )sql";
 
 constexpr const char* kTrialColumns =
@@ -95,6 +104,20 @@ UPDATE meta SET value = '2' WHERE key = 'schema_version';
 PRAGMA user_version = 2;
 )sql";
 
+// Version 2 -> 3: the queue of configurations (enqueue_trial), empty.
+constexpr const char* kMigrateV2Sql = R"sql(
+CREATE TABLE queued_trials (
+  id        INTEGER PRIMARY KEY,
+  study_id  INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
+  params    TEXT NOT NULL,
+  fidelity  INTEGER NOT NULL,
+  queued_at REAL NOT NULL
+);
+CREATE INDEX queued_by_study ON queued_trials (study_id, id);
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+PRAGMA user_version = 3;
+)sql";
+
 /// Files up to this size are checked with PRAGMA quick_check when opened (a few milliseconds
 /// per megabyte); bigger ones with `metadial storage check`.
 constexpr int64_t kQuickCheckMaxBytes = 64LL << 20;
@@ -119,6 +142,8 @@ class Db {
   sqlite3* handle() const { return db_; }
   /// False only for a schema-1 file opened read-only (it has no change numbers).
   bool has_changes() const { return has_changes_; }
+  /// False only for a file before schema 3 opened read-only (it has no queue table).
+  bool has_queue() const { return has_queue_; }
   /// What the current call is doing, for error messages ("create_trial").
   void set_doing(const char* doing) { doing_ = doing; }
 
@@ -171,6 +196,7 @@ class Db {
   std::string path_;
   SqliteOptions options_;
   bool has_changes_ = true;
+  bool has_queue_ = true;
   sqlite3* db_ = nullptr;
   const char* doing_ = "open";
   std::unordered_map<std::string, sqlite3_stmt*> cache_;
@@ -348,6 +374,7 @@ void Db::open() {
     MD_CHECK_AS(StorageError, kind == FileKind::kMetadial, "cannot open SQLite storage '", path_,
                 "' to read: the file is empty (no study was ever stored in it)");
     has_changes_ = identity.user_version >= 2;
+    has_queue_ = identity.user_version >= 3;
     set_doing("?");
     return;
   }
@@ -357,15 +384,20 @@ void Db::open() {
     Transaction tx(*this, /*write=*/true);
     const Identity now = read_identity(*this);
     const FileKind kind_now = classify(*this, now);
-    const char* sql = kind_now == FileKind::kEmpty ? kSchemaSql : now.user_version == 1 ? kMigrateV1Sql : nullptr;
-    if (sql != nullptr) {
+    // (script, what it does): the schema of an empty file, or the migrations from its version on.
+    std::vector<std::pair<const char*, const char*>> steps;
+    if (kind_now == FileKind::kEmpty) {
+      steps.emplace_back(kSchemaSql, "creating the schema");
+    } else {
+      if (now.user_version == 1) steps.emplace_back(kMigrateV1Sql, "upgrading schema 1 to 2");
+      if (now.user_version <= 2) steps.emplace_back(kMigrateV2Sql, "upgrading schema 2 to 3");
+    }
+    for (const auto& [sql, what] : steps) {
       char* err = nullptr;
       if (sqlite3_exec(db_, sql, nullptr, nullptr, &err) != SQLITE_OK) {
         const std::string msg = err != nullptr ? err : "?";
         sqlite3_free(err);
-        throw StorageError(concat("SQLite storage '", path_, "': ",
-                                  kind_now == FileKind::kEmpty ? "creating the schema" : "upgrading schema 1 to 2",
-                                  " failed: ", msg));
+        throw StorageError(concat("SQLite storage '", path_, "': ", what, " failed: ", msg));
       }
     }
     if (kind_now == FileKind::kEmpty) {
@@ -601,7 +633,8 @@ int64_t SqliteStorage::delete_study(const std::string& name, IfRunning if_runnin
     db.exec(sql);
   }
   for (const char* sql : {"DELETE FROM intermediate_values WHERE trial_id IN (SELECT id FROM trials WHERE study_id = ?)",
-                          "DELETE FROM trials WHERE study_id = ?", "DELETE FROM studies WHERE id = ?"}) {
+                          "DELETE FROM trials WHERE study_id = ?", "DELETE FROM queued_trials WHERE study_id = ?",
+                          "DELETE FROM studies WHERE id = ?"}) {
     Stmt s(db, sql);
     s.bind_int(1, record.id).run();
   }
@@ -692,14 +725,81 @@ Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& wo
   t.started_at = study::now_unix_seconds();
   t.heartbeat_at = t.started_at;
   const int64_t seq = next_change(db);
-  Stmt s(db, "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at, seq) "
-             "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?, ?)");
+  std::optional<std::string> queued_params;  // the oldest queued configuration, if any, leaves the queue
+  {
+    Stmt q(db, "DELETE FROM queued_trials WHERE id = (SELECT MIN(id) FROM queued_trials WHERE study_id = ?) "
+               "RETURNING params, fidelity");
+    q.bind_int(1, study_id);
+    if (q.step()) {
+      queued_params = q.get_text(0);
+      t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
+      t.fidelity = static_cast<int>(q.get_int(1));
+    }
+  }
+  Stmt s(db,
+         "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at, seq, params, fidelity) "
+         "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
   s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, t.worker).bind_double(4, t.started_at);
-  s.bind_double(5, t.heartbeat_at).bind_int(6, seq).run();
+  s.bind_double(5, t.heartbeat_at).bind_int(6, seq).bind_int(8, t.fidelity);
+  if (queued_params) s.bind_text(7, *queued_params);  // else NULL: params not set yet
+  s.run();
   t.id = sqlite3_last_insert_rowid(db.handle());
   tx.commit();
   r.trial = std::move(t);
   return r;
+}
+
+std::optional<QueuedTrial> SqliteStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                                        bool skip_if_present) {
+  detail::check_params(params, fidelity);
+  const std::string json = dump_json(space::to_json(params), "queued params");
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("enqueue_trial");
+  // The write lock first: no other process queues or starts a trial between the check and the insert.
+  Transaction tx(db, /*write=*/true);
+  check_study_exists(db, study_id);
+  if (skip_if_present) {
+    Stmt s(db, "SELECT params, fidelity FROM trials WHERE study_id = ? AND state <> 'failed' AND params IS NOT NULL "
+               "UNION ALL SELECT params, fidelity FROM queued_trials WHERE study_id = ?");
+    s.bind_int(1, study_id).bind_int(2, study_id);
+    while (s.step()) {
+      if (s.get_int(1) != fidelity) continue;
+      const std::string text = s.get_text(0);
+      if (text == json || space::config_from_json(parse_json(db, text, "trial params")) == params) return std::nullopt;
+    }
+  }
+  QueuedTrial q;
+  q.params = params;
+  q.fidelity = fidelity;
+  q.queued_at = study::now_unix_seconds();
+  Stmt s(db, "INSERT INTO queued_trials (study_id, params, fidelity, queued_at) VALUES (?, ?, ?, ?)");
+  s.bind_int(1, study_id).bind_text(2, json).bind_int(3, fidelity).bind_double(4, q.queued_at).run();
+  q.id = sqlite3_last_insert_rowid(db.handle());
+  tx.commit();
+  return q;
+}
+
+std::vector<QueuedTrial> SqliteStorage::queued_trials(int64_t study_id) {
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("queued_trials");
+  Transaction tx(db, /*write=*/false);
+  check_study_exists(db, study_id);
+  std::vector<QueuedTrial> out;
+  if (!db.has_queue()) return out;  // a file before schema 3, read-only
+  Stmt s(db, "SELECT id, params, fidelity, queued_at FROM queued_trials WHERE study_id = ? ORDER BY id");
+  s.bind_int(1, study_id);
+  while (s.step()) {
+    QueuedTrial q;
+    q.id = s.get_int(0);
+    q.params = space::config_from_json(parse_json(db, s.get_text(1), "queued params"));
+    q.fidelity = static_cast<int>(s.get_int(2));
+    q.queued_at = s.get_double(3);
+    out.push_back(std::move(q));
+  }
+  tx.commit();
+  return out;
 }
 
 void SqliteStorage::set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) {

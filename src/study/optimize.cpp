@@ -8,7 +8,10 @@
 // Heartbeat (RAII) keeps this run's running trials alive for the other workers; the progress
 // callback is guarded, so that an exception it throws stops the run and reaches optimize()'s
 // caller instead of escaping a thread. An interrupt (interrupt::requested(), set by the CLI's
-// signal handlers) stops the run: no trial starts, running ones fail at their next report.
+// signal handlers) stops the run: no trial starts, running ones fail at their next report. At
+// every report before the objective's max_step the pruner (if any) may stop the trial: the
+// reporter throws TrialPruned and the trial is stored as pruned, with the cost the objective
+// attached to it (else its fidelity's).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -16,6 +19,7 @@
 #include <functional>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <system_error>
 #include <thread>
 
@@ -72,17 +76,29 @@ std::string interrupted_reason() {
   return detail::concat("interrupted by ", interrupt::signal_name(interrupt::requested()));
 }
 
-// Reporter for one running trial: stores intermediate values, enforces the deadline, and ends
-// the trial on an interrupt.
+// What a TrialReporter asks before letting a trial go on: the study's pruner (nullptr: none),
+// up to the objective's last step.
+struct PruneCheck {
+  Study* study = nullptr;
+  const optim::Pruner* pruner = nullptr;
+  optim::PrunerContext ctx;
+};
+
+// Reporter for one running trial: stores intermediate values, enforces the deadline, ends the
+// trial on an interrupt, and asks the pruner.
 class TrialReporter final : public objective::Reporter {
  public:
-  TrialReporter(Trial& trial, Clock::time_point deadline, double timeout_s)
-      : trial_(trial), deadline_(deadline), timeout_s_(timeout_s) {}
+  TrialReporter(Trial& trial, Clock::time_point deadline, double timeout_s, const PruneCheck& prune)
+      : trial_(trial), deadline_(deadline), timeout_s_(timeout_s), prune_(prune) {}
   void report(int64_t step, double value) override {
     trial_.report(step, value);
     if (interrupt::requested() != 0) throw Error(interrupted_reason());
     if (Clock::now() > deadline_) {
       throw Error(detail::concat("timed out after ", timeout_s_, " s (at step ", step, ")"));
+    }
+    if (prune_.pruner != nullptr && (!prune_.ctx.max_step || step < *prune_.ctx.max_step) &&
+        prune_.study->should_prune(*prune_.pruner, prune_.ctx, trial_)) {
+      throw TrialPruned(detail::concat("pruned by '", prune_.pruner->name(), "' at step ", step));
     }
   }
   double seconds_left() const override {
@@ -96,6 +112,7 @@ class TrialReporter final : public objective::Reporter {
   Trial& trial_;
   Clock::time_point deadline_;
   double timeout_s_;
+  const PruneCheck& prune_;
 };
 
 // Sends a heartbeat for every id that ids() returns, every `interval_s`, on its own thread,
@@ -148,13 +165,15 @@ struct Outcome {
 
 class Runner {
  public:
-  Runner(Study& study, objective::Objective& objective, optim::Sampler& sampler, const OptimizeOptions& options)
+  Runner(Study& study, objective::Objective& objective, optim::Sampler& sampler, const optim::Pruner& pruner,
+         const OptimizeOptions& options)
       : study_(study),
         objective_(objective),
         sampler_(sampler),
         options_(options),
         t0_(Clock::now()),
-        fidelities_(objective.fidelities()) {
+        fidelities_(objective.fidelities()),
+        prune_{&study, pruner.prunes() ? &pruner : nullptr, pruner_context(study.direction(), objective)} {
     MD_CHECK(!fidelities_.empty(), "objective '", objective.name(), "' has no fidelity");
     target_ = static_cast<int>(fidelities_.size()) - 1;
     budget_.max_trials = options.n_trials;
@@ -297,7 +316,7 @@ class Runner {
   Outcome run_one(Trial& trial) {
     const double nominal_cost = fidelities_[static_cast<size_t>(trial.fidelity())].cost;
     const auto deadline = deadline_after(options_.trial_timeout_s);
-    TrialReporter reporter(trial, deadline, options_.trial_timeout_s);
+    TrialReporter reporter(trial, deadline, options_.trial_timeout_s, prune_);
     Outcome o;
     o.cost = nominal_cost;
     const auto started = Clock::now();
@@ -313,8 +332,9 @@ class Runner {
         o.reason = detail::concat("timed out after ", options_.trial_timeout_s, " s (took ", seconds_since(started),
                                   " s)");
       }
-    } catch (const TrialPruned&) {
+    } catch (const TrialPruned& e) {
       o.state = TrialState::kPruned;
+      if (e.cost()) o.cost = *e.cost();
     } catch (const std::exception& e) {
       o.state = TrialState::kFailed;
       o.reason = e.what();
@@ -409,6 +429,7 @@ class Runner {
   const OptimizeOptions& options_;
   const Clock::time_point t0_;
   const std::vector<objective::Fidelity> fidelities_;
+  const PruneCheck prune_;
   int target_ = 0;
   storage::TrialBudget budget_;
   std::chrono::duration<double> poll_;
@@ -431,10 +452,24 @@ class Runner {
 
 }  // namespace
 
+optim::PrunerContext pruner_context(Direction direction, const objective::Objective& objective) {
+  optim::PrunerContext ctx;
+  ctx.direction = direction;
+  ctx.max_step = objective.max_step();
+  return ctx;
+}
+
+OptimizeResult optimize(Study& study, objective::Objective& objective, optim::Sampler& sampler,
+                        const optim::Pruner& pruner, const OptimizeOptions& options) {
+  options.validate();
+  pruner.validate(pruner_context(study.direction(), objective));
+  return Runner(study, objective, sampler, pruner, options).run();
+}
+
 OptimizeResult optimize(Study& study, objective::Objective& objective, optim::Sampler& sampler,
                         const OptimizeOptions& options) {
-  options.validate();
-  return Runner(study, objective, sampler, options).run();
+  const optim::NopPruner none;
+  return optimize(study, objective, sampler, none, options);
 }
 
 }  // namespace metadial::study

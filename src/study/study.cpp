@@ -120,8 +120,45 @@ std::span<const FrozenTrial> Study::HistoryCache::before(int64_t number) const {
   return {trials.data(), static_cast<size_t>(end - trials.begin())};
 }
 
+std::optional<storage::QueuedTrial> Study::enqueue(const space::Config& params, int fidelity, bool skip_if_present) {
+  MD_CHECK(fidelity >= 0, "study '", record_.name, "': enqueue: fidelity ", fidelity, " must be >= 0");
+  space::Config normalized;
+  for (const auto& [name, value] : params) {
+    const auto& ps = space_.params();
+    const auto it = std::find_if(ps.begin(), ps.end(), [&](const space::Parameter& p) { return p.name == name; });
+    if (it == ps.end()) {
+      std::string known;
+      for (const auto& p : ps) known += (known.empty() ? "" : ", ") + p.name;
+      throw InvalidArgument(detail::concat("parameter '", name, "' is not in the search space of study '", record_.name,
+                                           "' (its parameters: ", known, ")"));
+    }
+    space::Value v = value;
+    if (std::holds_alternative<space::FloatParam>(it->dist)) {
+      if (const auto* n = std::get_if<int64_t>(&value)) v = static_cast<double>(*n);
+    } else if (std::holds_alternative<space::IntParam>(it->dist)) {
+      const auto* d = std::get_if<double>(&value);
+      if (d != nullptr && std::floor(*d) == *d && std::fabs(*d) < 9007199254740992.0) v = static_cast<int64_t>(*d);
+    }
+    normalized.emplace(name, std::move(v));
+  }
+  space_.encode(normalized);  // every parameter there, of its type, within its bounds
+  return storage_->enqueue_trial(record_.id, normalized, fidelity, skip_if_present);
+}
+
+std::vector<storage::QueuedTrial> Study::queued() const { return storage_->queued_trials(record_.id); }
+
 Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
                      const std::vector<objective::Fidelity>& fidelities, double budget_left) {
+  if (!record.params.empty()) {
+    // A queued configuration (enqueue()): the storage set it when it created the trial.
+    if (record.fidelity >= static_cast<int>(fidelities.size())) {
+      const std::string reason = detail::concat("queued at fidelity ", record.fidelity, ", but the objective has ",
+                                                fidelities.size(), " fidelities");
+      storage_->finish_trial(record.id, TrialState::kFailed, std::nullopt, 0.0, reason);
+      throw InvalidArgument(detail::concat("study '", record_.name, "': trial ", record.number, " ", reason));
+    }
+    return Trial(storage_, std::move(record));
+  }
   optim::SamplerContext ctx;
   ctx.space = &space_;
   ctx.direction = record_.direction;
@@ -173,6 +210,13 @@ void Study::tell_pruned(Trial& trial, double cost) {
 
 void Study::tell_failed(Trial& trial, const std::string& reason, double cost) {
   storage_->finish_trial(trial.id(), TrialState::kFailed, std::nullopt, cost, reason);
+}
+
+bool Study::should_prune(const optim::Pruner& pruner, const optim::PrunerContext& ctx, const Trial& trial) {
+  if (!pruner.prunes()) return false;
+  std::lock_guard lock(prune_cache_->mu);
+  prune_cache_->update(*storage_, record_.id);
+  return pruner.should_prune(ctx, trial.record(), prune_cache_->trials);
 }
 
 int Study::fail_abandoned_trials(double heartbeat_timeout_s) {

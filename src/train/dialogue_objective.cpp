@@ -13,9 +13,10 @@ namespace metadial::train {
 namespace {
 
 const std::vector<std::string>& known_keys() {
-  static const std::vector<std::string> keys = {"env",   "domain",         "ontology", "kb_entities", "kb_seed",
-                                                "dialogues", "seeds",     "threads",  "test_dialogues", "metric",
-                                                "fidelities", "seed",     "dqn"};
+  static const std::vector<std::string> keys = {
+      "env",        "domain", "ontology", "kb_entities",    "kb_seed",
+      "dialogues",  "seeds",  "threads",  "test_dialogues", "metric",
+      "fidelities", "seed",   "dqn",      "report_every",   "validation_dialogues"};
   return keys;
 }
 
@@ -57,6 +58,8 @@ DialogueObjectiveOptions DialogueObjectiveOptions::from_json(const nlohmann::jso
     r.threads = read_count(t, "threads", 1, r.threads);
     r.test_dialogues = read_count(t, "test_dialogues", 1, r.test_dialogues);
     r.metric = t.string("metric").value_or(r.metric);
+    r.report_every = read_count(t, "report_every", 0, r.report_every);
+    r.validation_dialogues = read_count(t, "validation_dialogues", 1, r.validation_dialogues);
     r.seed = read_seed(t, "seed", r.seed);
     if (auto f = t.numbers("fidelities")) {
       if (f->empty()) {
@@ -77,6 +80,10 @@ void DialogueObjectiveOptions::validate() const {
            "' must be 'success' or 'reward'");
   MD_CHECK(dialogues >= 1 && seeds >= 1 && threads >= 1 && test_dialogues >= 1 && kb_entities >= 1,
            "dqn-dialogue: dialogues, seeds, threads, test_dialogues and kb_entities must be >= 1");
+  MD_CHECK(report_every >= 0, "dqn-dialogue option 'report_every' = ", report_every,
+           " must be >= 0 (0 = no intermediate values)");
+  MD_CHECK(validation_dialogues >= 1, "dqn-dialogue option 'validation_dialogues' = ", validation_dialogues,
+           " must be >= 1");
   MD_CHECK(!fidelities.empty(), "dqn-dialogue option 'fidelities' is empty");
   for (size_t i = 0; i < fidelities.size(); ++i) {
     const double f = fidelities[i];
@@ -137,15 +144,36 @@ double DqnDialogueObjective::value_of(const std::vector<SeedOutcome>& outcomes) 
   return mean_ci95(v).mean;
 }
 
+double DqnDialogueObjective::value_of(const LockstepPoint& point) const {
+  std::vector<double> v;
+  for (const auto& e : point.validation) v.push_back(options_.metric == "reward" ? e.avg_reward : e.success_rate);
+  return mean_ci95(v).mean;
+}
+
+bool DqnDialogueObjective::reports_intermediate() const {
+  return options_.report_every > 0 && options_.report_every <= *max_step();
+}
+
+std::optional<int64_t> DqnDialogueObjective::max_step() const {
+  return options_.dialogues_at(static_cast<int>(options_.fidelities.size()) - 1);
+}
+
 objective::Evaluation DqnDialogueObjective::evaluate(const space::Config& config, int fidelity,
                                                      objective::Reporter& reporter) {
   const DqnExperiment ex = experiment(config, fidelity);
-  std::vector<SeedOutcome> done;
-  const auto outcomes = run_dqn_experiment(ex, [&](const SeedOutcome& o) {
-    done.push_back(o);
-    reporter.report(static_cast<int64_t>(done.size()), value_of(done));
+  const double cost = options_.fidelities[static_cast<size_t>(fidelity)];
+  const bool target = fidelity + 1 == static_cast<int>(options_.fidelities.size());
+  if (!target || options_.report_every == 0) return {value_of(run_dqn_experiment(ex)), cost};
+  const LockstepOptions lockstep{.every = options_.report_every, .validation_dialogues = options_.validation_dialogues};
+  const auto outcomes = run_dqn_experiment_lockstep(ex, lockstep, [&](const LockstepPoint& p) {
+    try {
+      reporter.report(p.dialogues, value_of(p));
+    } catch (const TrialPruned& e) {
+      // What the trial has cost: the training dialogues it ran (validation costs nothing).
+      throw TrialPruned(e.what(), cost * static_cast<double>(p.dialogues) / static_cast<double>(ex.train.dialogues));
+    }
   });
-  return {value_of(outcomes), options_.fidelities[static_cast<size_t>(fidelity)]};
+  return {value_of(outcomes), cost};
 }
 
 void DqnDialogueObjective::check_space(const space::SearchSpace& space) {

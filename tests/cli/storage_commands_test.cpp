@@ -31,7 +31,7 @@ class StorageCopy : public metadial::testing::BinaryTest {
 
   /// A study of every kind of trial: complete (with intermediate values), pruned, failed with a
   /// reason, one whose sampler failed (no params), one still running; int, float and categorical
-  /// params; attrs; two workers.
+  /// params; attrs; two workers; a queued configuration.
   static void fill(Storage& st, const std::string& name, Direction direction) {
     const nlohmann::json space = {{"x", {{"type", "float"}, {"low", -1.0}, {"high", 1.0}}},
                                   {"n", {{"type", "int"}, {"low", 1}, {"high", 9}}},
@@ -59,6 +59,7 @@ class StorageCopy : public metadial::testing::BinaryTest {
     st.set_trial_params(t.id, params(0.5, 2, "b"), 0);
     st.report_intermediate(t.id, 0, 9.0);
     st.create_trial(rec.id, "hostB:22");  // running, no params yet
+    st.enqueue_trial(rec.id, params(0.25, 5, "b"), 1, false);  // queued for the next trial
   }
 
   /// Expects `b` to hold `a`'s study `name` trial for trial, timestamps excepted; trials running in
@@ -70,6 +71,13 @@ class StorageCopy : public metadial::testing::BinaryTest {
     EXPECT_EQ(ra->direction, rb->direction);
     EXPECT_EQ(ra->space, rb->space);
     EXPECT_EQ(ra->attrs, rb->attrs);
+    const auto qa = a.queued_trials(ra->id);
+    const auto qb = b.queued_trials(rb->id);
+    ASSERT_EQ(qa.size(), qb.size());
+    for (size_t i = 0; i < qa.size(); ++i) {
+      EXPECT_EQ(qa[i].params, qb[i].params);
+      EXPECT_EQ(qa[i].fidelity, qb[i].fidelity);
+    }
     const auto ta = a.trials(ra->id);
     const auto tb = b.trials(rb->id);
     ASSERT_EQ(ta.size(), tb.size());

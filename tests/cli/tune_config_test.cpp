@@ -188,6 +188,27 @@ TEST(TuneConfig, FlagTextIsParsedInTheKeysRangeWithoutClampingOrWrapping) {
   EXPECT_EQ(message(kTrialsSetting, "1e3"), "--trials must be an integer (got '1e3')");
 }
 
+TEST(TuneConfig, PrunerTableGivesItsTypeAndPassesItsOptionsOn) {
+  const auto none = parse_tune_config("[objective]\nfunction = \"branin\"\n", "cfg.toml");
+  EXPECT_EQ(none.pruner, "none");
+  EXPECT_EQ(none.pruner_line, 0);
+  const auto cfg = parse_tune_config(R"([objective]
+function = "learning_curve"
+[pruner]
+type = "asha"
+reduction_factor = 3
+min_resource = 2
+)",
+                                     "cfg.toml");
+  EXPECT_EQ(cfg.pruner, "asha");
+  EXPECT_EQ(cfg.pruner_line, 3);
+  EXPECT_EQ(cfg.pruner_type_line, 4);
+  EXPECT_EQ(cfg.pruner_options, (nlohmann::json{{"reduction_factor", 3}, {"min_resource", 2}}));
+  expect_error("[objective]\nfunction = \"branin\"\n[pruner]\nreduction_factor = 3\n", 3, "[pruner] needs type");
+  expect_error("[objective]\nfunction = \"branin\"\n[pruner]\ntype = 3\n", 4, "[pruner] type must be a string");
+  expect_error("pruner = \"asha\"\n[objective]\nfunction = \"branin\"\n", 1, "pruner must be a table");
+}
+
 TEST(TuneConfig, MissingFileIsAConfigError) {
   EXPECT_THROW(load_tune_config("/nonexistent/x.toml"), ConfigError);
 }

@@ -1,7 +1,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <cstdlib>
+#include <functional>
 #include <set>
+#include <sstream>
+#include <string>
+#include <vector>
 
 #include "metadial/core/error.h"
 #include "metadial/core/progress.h"
@@ -86,6 +91,47 @@ TEST(Progress, PlainModePrintsFewLinesAndTheLast) {
   EXPECT_LE(lines, 12);
   EXPECT_NE(out.find("100/100"), std::string::npos) << out;
   EXPECT_EQ(out.find('\r'), std::string::npos);
+}
+
+TEST(Progress, RendersARealAmountWithItsUnit) {
+  EXPECT_EQ(ProgressDisplay::render_amount("tune", 2.5, 5.0, "cost", "best 1", 10),
+            "tune [#####-----] 2.5/5 cost  best 1");
+  EXPECT_EQ(ProgressDisplay::render_amount("tune", 0.3333333, 20.0, "cost", "", 4), "tune [----] 0.3333/20 cost");
+  EXPECT_EQ(ProgressDisplay::render_amount("t", 1.5, 0.0, "cost", "", 4), "t 1.5 cost");  // no known total
+}
+
+// What a display writes to a file (plain mode), line by line.
+std::vector<std::string> plain_lines(const std::function<void(std::FILE*)>& use) {
+  char* buf = nullptr;
+  size_t len = 0;
+  std::FILE* f = open_memstream(&buf, &len);
+  use(f);
+  std::fclose(f);
+  std::istringstream in(std::string(buf, len));
+  std::free(buf);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+TEST(Progress, PlainModeCountsAnAmountByTenthsAndEndsWithTheLastUpdate) {
+  const auto lines = plain_lines([](std::FILE* f) {
+    ProgressDisplay p("tune", 20.0, "cost", f, false);
+    for (int i = 1; i <= 30; ++i) p.update_amount(0.25 * i, "");  // to 7.5 of 20: the budget is not reached
+  });
+  // The first update, the tenths 2, 4 and 6 crossed, then the last one (printed by finish()).
+  ASSERT_EQ(lines.size(), 5U);
+  EXPECT_NE(lines[0].find("0.25/20 cost"), std::string::npos) << lines[0];
+  EXPECT_NE(lines[1].find(" 2/20 cost"), std::string::npos) << lines[1];
+  EXPECT_NE(lines[4].find("7.5/20 cost"), std::string::npos) << lines[4];
+  // A count that reaches its total ends on it, once.
+  const auto counted = plain_lines([](std::FILE* f) {
+    ProgressDisplay p("run", 5, f, false);
+    for (int i = 1; i <= 5; ++i) p.update(i, "");
+    p.finish();
+  });
+  ASSERT_EQ(counted.size(), 5U);  // 1..5 of 5: every update crosses a tenth
+  EXPECT_NE(counted.back().find("5/5"), std::string::npos);
 }
 
 }  // namespace

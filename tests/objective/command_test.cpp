@@ -516,6 +516,36 @@ TEST_F(CommandObjectiveTest, PruningStopsTheProgram) {
   EXPECT_EQ(reporter.reports().size(), 2u);
 }
 
+TEST_F(CommandObjectiveTest, APrunedTrialCostsItsLastCostLineElseItsTimeOrItsFidelitysCost) {
+  auto pruned_cost = [](CommandObjective& objective, int fidelity) -> std::optional<double> {
+    RecordingReporter reporter;
+    reporter.prune_at = 2;
+    try {
+      objective.evaluate({}, fidelity, reporter);
+    } catch (const TrialPruned& e) {
+      return e.cost();
+    }
+    return std::nullopt;
+  };
+  const std::vector<Fidelity> fidelities = {{"short", 3.0}, {"long", 30.0}};
+  const auto with_cost = script("with_cost.sh",
+                                "echo 'intermediate: 1 0.9'\necho 'cost: 0.25'\necho 'intermediate: 2 0.8'\n"
+                                "sleep 100\necho 'objective: 0.1'");
+  CommandObjective a(CommandOptions({with_cost}).with_fidelities(fidelities));
+  EXPECT_EQ(pruned_cost(a, 1), 0.25);
+
+  const auto without = script("without.sh",
+                              "echo 'intermediate: 1 0.9'\necho 'intermediate: 2 0.8'\nsleep 100\n"
+                              "echo 'objective: 0.1'");
+  CommandObjective b(CommandOptions({without}).with_fidelities(fidelities));
+  EXPECT_EQ(pruned_cost(b, 1), 30.0);
+  CommandObjective c(CommandOptions({without}).cost_from(CommandCost::time));
+  const std::optional<double> seconds = pruned_cost(c, 0);
+  ASSERT_TRUE(seconds.has_value());
+  EXPECT_GE(*seconds, 0.0);
+  EXPECT_LT(*seconds, 30.0);
+}
+
 TEST_F(CommandObjectiveTest, ConcurrentEvaluationsRunConcurrentProcesses) {
   // Each run marks its start, then waits (at most 5 s) until all 4 have started: the objective is
   // x when they overlapped, -1 otherwise.

@@ -1,4 +1,4 @@
-// One typed suite run against every built-in sampler (random, sobol, lhs, gp), plus the registry.
+// One typed suite run against every built-in sampler (random, sobol, lhs, gp, tpe), plus the registry.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -65,6 +65,7 @@ constexpr char kRandom[] = "random";
 constexpr char kSobol[] = "sobol";
 constexpr char kLhs[] = "lhs";
 constexpr char kGp[] = "gp";
+constexpr char kTpe[] = "tpe";
 
 template <typename T>
 class SamplerSuite : public ::testing::Test {
@@ -85,7 +86,7 @@ class SamplerSuite : public ::testing::Test {
   const space::SearchSpace space_ = mixed_space();
 };
 
-using AllSamplers = ::testing::Types<Named<kRandom>, Named<kSobol>, Named<kLhs>, Named<kGp>>;
+using AllSamplers = ::testing::Types<Named<kRandom>, Named<kSobol>, Named<kLhs>, Named<kGp>, Named<kTpe>>;
 TYPED_TEST_SUITE(SamplerSuite, AllSamplers);
 
 TYPED_TEST(SamplerSuite, NameMatchesRegistryKey) { EXPECT_EQ(this->make()->name(), TypeParam::kName); }
@@ -213,7 +214,7 @@ TYPED_TEST(SamplerSuite, RejectsUnknownOption) {
 TEST(SamplerRegistry, BuiltinsAreRegistered) {
   SamplerRegistry registry;
   register_builtin_samplers(registry);
-  EXPECT_EQ(registry.names(), (std::vector<std::string>{"gp", "lhs", "random", "sobol"}));
+  EXPECT_EQ(registry.names(), (std::vector<std::string>{"gp", "lhs", "random", "sobol", "tpe"}));
 }
 
 TEST(SamplerRegistry, UnknownOptionMessageListsKnownOptions) {
@@ -241,7 +242,9 @@ TEST(SamplerRegistry, IllTypedOrOutOfRangeOptionsAreRejected) {
   EXPECT_THROW(registry.create("lhs", {{"n_initial", -1}}), InvalidArgument);
   EXPECT_THROW(registry.create("sobol", {{"scramble", "yes"}}), InvalidArgument);
   EXPECT_THROW(registry.create("random", SamplerOptions::array()), InvalidArgument);
-  EXPECT_THROW(registry.create("tpe"), InvalidArgument);
+  EXPECT_THROW(registry.create("bohb"), InvalidArgument);
+  EXPECT_THROW(registry.create("tpe", {{"n_ei_candidates", 0}}), InvalidArgument);
+  EXPECT_THROW(registry.create("tpe", {{"prior_weight", 0}}), InvalidArgument);
   const auto gp = registry.create("gp", {{"n_initial", 4}, {"init", "lhs"}, {"acquisition", "ei"}, {"n_local", 0}});
   const auto& o = dynamic_cast<const GpSampler&>(*gp).options();
   EXPECT_EQ(o.n_initial, 4);

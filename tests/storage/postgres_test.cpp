@@ -142,7 +142,7 @@ TEST(PostgresStorage, KeepsItsTablesInTheSchemaTheUrlNames) {
   EXPECT_EQ(cluster.query(db,
                           "SELECT string_agg(tablename, ',' ORDER BY tablename) FROM pg_tables WHERE "
                           "schemaname = 'tuning'"),
-            "intermediate_values,meta,studies,trials");
+            "intermediate_values,meta,queued_trials,studies,trials");
   EXPECT_EQ(cluster.query(db, "SELECT string_agg(tablename, ',') FROM pg_tables WHERE schemaname = 'public'"), "users");
 }
 
@@ -155,10 +155,34 @@ TEST(PostgresStorage, RefusesANewerSchemaAndLeavesItUnchanged) {
   cluster.query(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
   for (const OpenMode mode : {OpenMode::kCreate, OpenMode::kReadOnly}) {
     const std::string msg = error_of([&] { open_storage(cluster.url(db), mode); });
-    EXPECT_NE(msg.find("written by a newer metadial (schema 99, this build reads up to 1)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("written by a newer metadial (schema 99, this build reads up to 2)"), std::string::npos) << msg;
     EXPECT_NE(msg.find("postgresql://metadial:***@127.0.0.1"), std::string::npos) << msg;
   }
   EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "99");
+}
+
+TEST(PostgresStorage, UpgradesASchemaOneDatabaseAndReadsItReadOnlyAsItIs) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  const std::string db = cluster.new_database();
+  {
+    PostgresStorage st(cluster.url(db));
+    const int64_t s = st.create_or_load_study("s", study::Direction::kMinimize, nlohmann::json::array(), {}).id;
+    st.create_trial(s, "w");
+  }
+  // What a schema-1 build wrote: no queue.
+  cluster.query(db, "DROP TABLE queued_trials; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  {
+    auto ro = open_storage(cluster.url(db), OpenMode::kReadOnly);
+    const int64_t s = ro->find_study("s")->id;
+    EXPECT_TRUE(ro->queued_trials(s).empty());
+    EXPECT_EQ(ro->trials(s).size(), 1u);
+  }
+  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
+  PostgresStorage st(cluster.url(db));
+  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  const int64_t s = st.find_study("s")->id;
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", 0.5}}, 0, false).has_value());
+  EXPECT_EQ(st.create_trial(s, "w").params, (space::Config{{"x", 0.5}}));
 }
 
 TEST(PostgresStorage, ExistingAndReadOnlyOpensNeverCreateTheSchema) {

@@ -308,7 +308,7 @@ TEST(SqliteStorage, RefusesASchemaNewerThanThisBuild) {
   const std::string before = read_bytes(file.str());
   const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
   EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
-  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 2)")) << msg;
+  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 3)")) << msg;
   EXPECT_TRUE(contains(msg, "upgrade metadial")) << msg;
   EXPECT_EQ(read_bytes(file.str()), before);
 }
@@ -319,10 +319,11 @@ TEST(SqliteStorage, GivesANewOrEmptyFileTheSchema) {
   { SqliteStorage st(file.str()); }
   EXPECT_EQ(raw_query(file.str(), "PRAGMA application_id"), std::to_string(kSqliteApplicationId));
   EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'application'"), "metadial");
   EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "wal");
-  EXPECT_EQ(raw_query(file.str(), "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), "4");
+  // meta, studies, trials, intermediate_values, queued_trials
+  EXPECT_EQ(raw_query(file.str(), "SELECT count(*) FROM sqlite_master WHERE type = 'table'"), "5");
   // Reopening an existing metadial file neither fails nor recreates anything.
   SqliteStorage st(file.str());
   EXPECT_TRUE(st.list_studies().empty());
@@ -516,6 +517,7 @@ TEST(SqliteStorage, UpgradesASchemaOneFileAndReadsItReadOnlyAsItIs) {
   fill(file.str(), 4);
   // Turn it into what a schema-1 build wrote.
   raw_exec(file.str(),
+           "DROP INDEX queued_by_study; DROP TABLE queued_trials;"
            "DROP INDEX trials_by_state; DROP INDEX trials_by_change; ALTER TABLE trials DROP COLUMN seq;"
            "DELETE FROM meta WHERE key = 'change_seq'; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
            "PRAGMA user_version = 1;");
@@ -524,17 +526,44 @@ TEST(SqliteStorage, UpgradesASchemaOneFileAndReadsItReadOnlyAsItIs) {
     const int64_t s = ro.find_study("s")->id;
     EXPECT_EQ(ro.trials_changed_since(s, 0).trials.size(), 4u);
     EXPECT_EQ(ro.count_trials(s).complete, 4);
+    EXPECT_TRUE(ro.queued_trials(s).empty());
   }
   EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "1");
   SqliteStorage st(file.str());
-  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "2");
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   const int64_t s = st.find_study("s")->id;
   TrialChanges all = st.trials_changed_since(s, 0);
   EXPECT_EQ(all.trials.size(), 4u);
   EXPECT_TRUE(st.trials_changed_since(s, all.cursor).trials.empty());
   st.create_trial(s, "w");
   EXPECT_EQ(st.trials_changed_since(s, all.cursor).trials.size(), 1u);
+  EXPECT_TRUE(st.enqueue_trial(s, {{"x", 1.0}}, 0, false).has_value());  // and the queue is there
+}
+
+TEST(SqliteStorage, UpgradesASchemaTwoFileToTheQueueAndReadsItReadOnlyAsItIs) {
+  TempDb file;
+  fill(file.str(), 2);
+  // What a schema-2 build wrote: no queue.
+  raw_exec(file.str(),
+           "DROP INDEX queued_by_study; DROP TABLE queued_trials; UPDATE meta SET value = '2' WHERE key = "
+           "'schema_version'; PRAGMA user_version = 2;");
+  const std::string before = read_bytes(file.str());
+  {
+    SqliteStorage ro(file.str(), SqliteOptions{.read_only = true});
+    const int64_t s = ro.find_study("s")->id;
+    EXPECT_TRUE(ro.queued_trials(s).empty());
+    EXPECT_EQ(ro.trials(s).size(), 2u);
+  }
+  EXPECT_EQ(read_bytes(file.str()), before);
+  SqliteStorage st(file.str());
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "3");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  const int64_t s = st.find_study("s")->id;
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", int64_t{4}}}, 0, false).has_value());
+  const FrozenTrial t = st.create_trial(s, "w");
+  EXPECT_EQ(t.number, 2);
+  EXPECT_EQ(t.params, (space::Config{{"x", int64_t{4}}}));
 }
 
 TEST(SqliteStorage, RefusesADamagedFileWithHowToRecover) {

@@ -679,6 +679,67 @@ TYPED_TEST(StorageContract, ReserveTrialRespectsTheCostBudget) {
   EXPECT_EQ(st.trials(s).size(), 2u);
 }
 
+TYPED_TEST(StorageContract, QueuedConfigurationsGoFirstToNewTrialsOldestFirst) {
+  Storage& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const space::Config a = {{"x", 0.5}, {"k", int64_t{3}}, {"c", std::string("rbf")}};
+  const space::Config b = {{"x", 0.25}, {"k", int64_t{3}}, {"c", std::string("rbf")}};
+  const space::Config c = {{"x", 0.125}, {"k", int64_t{1}}, {"c", std::string("lin")}};
+  const std::optional<QueuedTrial> qa = st.enqueue_trial(s, a, 1, false);
+  const std::optional<QueuedTrial> qb = st.enqueue_trial(s, b, 0, false);
+  ASSERT_TRUE(qa && qb);
+  EXPECT_LT(qa->id, qb->id);
+  EXPECT_GT(qa->queued_at, 0.0);
+  {
+    const auto queued = st.queued_trials(s);
+    ASSERT_EQ(queued.size(), 2u);
+    EXPECT_EQ(queued[0].params, a);
+    EXPECT_EQ(queued[0].fidelity, 1);
+    EXPECT_EQ(queued[1].params, b);
+    EXPECT_EQ(queued[1].id, qb->id);
+  }
+  // A full budget takes nothing from the queue.
+  EXPECT_FALSE(st.reserve_trial(s, "w", TrialBudget{.max_cost = 0.0}).trial.has_value());
+  EXPECT_EQ(st.queued_trials(s).size(), 2u);
+
+  const FrozenTrial t0 = st.create_trial(s, "w");  // takes a, params set at creation
+  EXPECT_EQ(t0.number, 0);
+  EXPECT_EQ(t0.params, a);
+  EXPECT_EQ(t0.fidelity, 1);
+  EXPECT_EQ(st.trial(t0.id).params, a);
+  EXPECT_EQ(st.trials_changed_since(s, 0).trials.at(0).params, a);
+  EXPECT_THROW(st.set_trial_params(t0.id, b, 0), StorageError);  // params are set once
+  ASSERT_EQ(st.queued_trials(s).size(), 1u);
+
+  // skip_if_present: a is in a running trial, b is queued; the same params at another fidelity are not the same.
+  EXPECT_FALSE(st.enqueue_trial(s, a, 1, true).has_value());
+  EXPECT_FALSE(st.enqueue_trial(s, b, 0, true).has_value());
+  EXPECT_TRUE(st.enqueue_trial(s, b, 1, true).has_value());
+  st.finish_trial(t0.id, TrialState::kFailed, std::nullopt, 0.0, "boom");
+  EXPECT_TRUE(st.enqueue_trial(s, a, 1, true).has_value());  // a failed trial does not hold it
+  EXPECT_TRUE(st.enqueue_trial(s, c, 0, false).has_value());
+
+  std::vector<space::Config> taken;
+  for (int i = 0; i < 4; ++i) taken.push_back(st.create_trial(s, "w").params);
+  EXPECT_EQ(taken, (std::vector<space::Config>{b, b, a, c}));
+  EXPECT_TRUE(st.queued_trials(s).empty());
+  const FrozenTrial sampled = st.create_trial(s, "w");  // the queue is empty: no params
+  EXPECT_TRUE(sampled.params.empty());
+  st.set_trial_params(sampled.id, c, 0);
+  EXPECT_EQ(st.count_trials(s).total(), 6);
+
+  // Unknown study; a deleted study's queue goes with it.
+  EXPECT_THROW(st.enqueue_trial(s + 1000, a, 0, false), StorageError);
+  EXPECT_THROW(st.queued_trials(s + 1000), StorageError);
+  const int64_t other = this->make_study("other");
+  ASSERT_TRUE(st.enqueue_trial(other, a, 0, false).has_value());
+  st.delete_study("other", IfRunning::kDelete);
+  EXPECT_THROW(st.queued_trials(other), StorageError);
+  const int64_t again = this->make_study("other");
+  EXPECT_TRUE(st.queued_trials(again).empty());
+  EXPECT_THROW(st.enqueue_trial(again, {{"x", std::nan("")}}, 0, false), InvalidArgument);
+}
+
 TYPED_TEST(StorageContract, CountTrialsAndRunningTrials) {
   auto& st = *this->storage_;
   const int64_t s = this->make_study();

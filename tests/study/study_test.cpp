@@ -17,8 +17,9 @@
 #include "metadial/core/error.h"
 #include "metadial/core/interrupt.h"
 #include "metadial/optim/random_sampler.h"
-#include "metadial/storage/sqlite.h"
 #include "metadial/storage/in_memory.h"
+#include "metadial/storage/sqlite.h"
+#include "storage/temp_db.h"
 
 namespace metadial::study {
 namespace {
@@ -156,6 +157,75 @@ TEST(Study, ASamplerThatUsesNoHistoryIsShownNoneAndALaterOneSeesEverything) {
   ASSERT_EQ(seeing.shown[0].size(), 3u);
   for (const auto& [number, state] : seeing.shown[0]) EXPECT_EQ(state, TrialState::kComplete);
   EXPECT_FALSE(optim::RandomSampler().uses_history());
+}
+
+// A study over x in [0, 1], k in {1..5}, c in {a, b} on `storage`.
+Study mixed_study(storage::Storage& storage) {
+  space::SearchSpace sp;
+  sp.add_float("x", 0.0, 1.0).add_int("k", 1, 5).add_categorical("c", {"a", "b"});
+  return Study::create_or_load(storage, "mixed", sp, Direction::kMinimize);
+}
+
+TEST(Study, EnqueueChecksTheConfigurationAgainstTheSpaceAndNormalizesItsTypes) {
+  storage::InMemoryStorage storage;
+  Study study = mixed_study(storage);
+  const auto q = study.enqueue({{"x", int64_t{1}}, {"k", 2.0}, {"c", std::string("b")}}, 0);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->params, (space::Config{{"x", 1.0}, {"k", int64_t{2}}, {"c", std::string("b")}}));
+  auto error = [&](const space::Config& c) {
+    try {
+      study.enqueue(c, 0);
+    } catch (const InvalidArgument& e) {
+      return std::string(e.what());
+    }
+    return std::string("<no error>");
+  };
+  EXPECT_NE(error({{"x", 0.5}, {"k", int64_t{2}}, {"c", std::string("a")}, {"lr", 0.1}})
+                .find("parameter 'lr' is not in the search space of study 'mixed' (its parameters: x, k, c)"),
+            std::string::npos);
+  EXPECT_NE(error({{"x", 0.5}, {"c", std::string("a")}}).find("lacks parameter 'k'"), std::string::npos);
+  EXPECT_NE(error({{"x", 1.5}, {"k", int64_t{2}}, {"c", std::string("a")}}).find("parameter 'x': value 1.5 outside"),
+            std::string::npos);
+  EXPECT_NE(error({{"x", 0.5}, {"k", 2.5}, {"c", std::string("a")}}).find("parameter 'k': expected an integer"),
+            std::string::npos);
+  EXPECT_NE(error({{"x", 0.5}, {"k", int64_t{2}}, {"c", std::string("z")}}).find("'z' is not one of its choices"),
+            std::string::npos);
+  EXPECT_EQ(study.queued().size(), 1u);
+  // Already queued: skipped on request.
+  EXPECT_FALSE(study.enqueue(q->params, 0, /*skip_if_present=*/true).has_value());
+  EXPECT_EQ(study.queued().size(), 1u);
+}
+
+TEST(Optimize, EnqueuedConfigurationsRunFirstAndTheSamplerSeesThemAsHistory) {
+  for (const bool sqlite : {false, true}) {
+    SCOPED_TRACE(sqlite ? "sqlite" : "memory");
+    storage::testing::TempDb file;
+    std::unique_ptr<storage::Storage> storage;
+    if (sqlite) {
+      storage = std::make_unique<storage::SqliteStorage>(file.str());
+    } else {
+      storage = std::make_unique<storage::InMemoryStorage>();
+    }
+    Study study = Study::create_or_load(*storage, "s", one_d(), Direction::kMinimize);
+    ASSERT_TRUE(study.enqueue({{"x", 0.3}}, 0).has_value());  // the optimum
+    ASSERT_TRUE(study.enqueue({{"x", int64_t{1}}}, 0).has_value());
+    Quadratic objective;
+    RecordingSampler sampler;
+    OptimizeOptions options;
+    options.n_trials = 4;
+    const OptimizeResult r = optimize(study, objective, sampler, options);
+    EXPECT_EQ(r.n_complete, 4);
+    const auto trials = study.trials();
+    ASSERT_EQ(trials.size(), 4u);
+    EXPECT_EQ(trials[0].params, (space::Config{{"x", 0.3}}));
+    EXPECT_EQ(trials[1].params, (space::Config{{"x", 1.0}}));
+    EXPECT_EQ(trials[0].fidelity, 0);
+    ASSERT_TRUE(r.best.has_value());
+    EXPECT_EQ(r.best->number, 0);
+    // Asked only for trials 2 and 3, each shown every earlier trial, the queued ones included.
+    EXPECT_EQ(sampler.history_sizes, (std::vector<size_t>{2, 3}));
+    EXPECT_TRUE(study.queued().empty());
+  }
 }
 
 TEST(Study, SamplerSeedDependsOnStudySeedAndTrialNumberOnly) {

@@ -9,6 +9,10 @@
 
 #include "dialog/toy_domain.h"
 #include "metadial/core/error.h"
+#include "metadial/optim/pruner.h"
+#include "metadial/optim/random_sampler.h"
+#include "metadial/storage/in_memory.h"
+#include "metadial/study/study.h"
 
 namespace metadial::train {
 namespace {
@@ -36,8 +40,9 @@ class RecordingReporter final : public objective::Reporter {
 
 // A small objective on the toy domain's ontology (its own generated knowledge base).
 nlohmann::json toy_options_json(const std::string& ontology) {
-  return {{"ontology", ontology}, {"kb_entities", 8},        {"dialogues", 120},  {"seeds", 3},
-          {"threads", 2},         {"test_dialogues", 40},    {"fidelities", {0.25, 1.0}},
+  return {{"ontology", ontology},     {"kb_entities", 8},           {"dialogues", 120},
+          {"seeds", 3},               {"threads", 2},               {"test_dialogues", 40},
+          {"fidelities", {0.25, 1.0}}, {"report_every", 40},         {"validation_dialogues", 20},
           {"dqn", {{"h1", 32}, {"h2", 16}}}};
 }
 
@@ -66,7 +71,11 @@ TEST(DialogueObjectiveOptions, RejectsBadOptionsWithOneLineNamingTheKey) {
   auto err = [](const nlohmann::json& j) { return error_of([&] { DialogueObjectiveOptions::from_json(j); }); };
   EXPECT_THAT(err({{"episodes", 10}}),
               HasSubstr("dqn-dialogue: unknown key 'episodes' in [objective] (expected one of: dialogues, domain, dqn, "
-                        "env, fidelities, kb_entities, kb_seed, metric, ontology, seed, seeds, test_dialogues, threads)"));
+                        "env, fidelities, kb_entities, kb_seed, metric, ontology, report_every, seed, seeds, "
+                        "test_dialogues, threads, validation_dialogues)"));
+  EXPECT_THAT(err({{"report_every", -1}}), HasSubstr("dqn-dialogue: [objective] report_every must be >= 0, got -1"));
+  EXPECT_THAT(err({{"validation_dialogues", 0}}),
+              HasSubstr("dqn-dialogue: [objective] validation_dialogues must be >= 1, got 0"));
   EXPECT_THAT(err({{"env", "env7"}}), HasSubstr("env7"));
   EXPECT_THAT(err({{"metric", "turns"}}), HasSubstr("'metric' = 'turns' must be 'success' or 'reward'"));
   EXPECT_THAT(err({{"fidelities", {1.0, 0.5}}}), HasSubstr("must increase"));
@@ -167,22 +176,95 @@ TEST_F(DialogueObjectiveTest, EvaluateTrainsEverySeedReportsEachAndCostsTheFract
   RecordingReporter rep;
   const objective::Evaluation e = obj.evaluate(config, 1, rep);
   EXPECT_DOUBLE_EQ(e.cost, 1.0);
-  ASSERT_EQ(rep.reports.size(), 3U);
-  EXPECT_EQ(rep.reports[0].first, 1);
-  EXPECT_EQ(rep.reports[2].first, 3);
-  EXPECT_DOUBLE_EQ(rep.reports[2].second, e.value);
   EXPECT_GE(e.value, 0.0);
   EXPECT_LE(e.value, 1.0);
-  // The value is the mean test success of the runs, which are reproducible.
+  // The value is the mean test success of the runs, which are reproducible: the lockstep training
+  // that reports along the way gives the numbers of the plain experiment.
   const auto outcomes = run_dqn_experiment(obj.experiment(config, 1));
   EXPECT_DOUBLE_EQ(obj.value_of(outcomes), e.value);
   double sum = 0.0;
   for (const auto& o : outcomes) sum += o.test.success_rate;
   EXPECT_DOUBLE_EQ(e.value, sum / 3.0);
 
+  // The learning curve: every report_every training dialogues to the target's 120.
+  ASSERT_EQ(rep.reports.size(), 3U);
+  EXPECT_EQ(rep.reports[0].first, 40);
+  EXPECT_EQ(rep.reports[1].first, 80);
+  EXPECT_EQ(rep.reports[2].first, 120);
+  for (const auto& [step, value] : rep.reports) {
+    EXPECT_GE(value, 0.0) << "step " << step;
+    EXPECT_LE(value, 1.0) << "step " << step;
+  }
+
+  // A lower fidelity (its own, compressed exploration schedule) reports nothing.
+  RecordingReporter low;
+  EXPECT_DOUBLE_EQ(obj.evaluate(config, 0, low).cost, 0.25);
+  EXPECT_TRUE(low.reports.empty());
   objective::NullReporter null;
-  EXPECT_DOUBLE_EQ(obj.evaluate(config, 0, null).cost, 0.25);
   EXPECT_THROW(obj.evaluate({{"width", int64_t{3}}}, 0, null), InvalidArgument);
+}
+
+TEST_F(DialogueObjectiveTest, TheLearningCurveIsReproducibleAndChangesNothingInTheValue) {
+  nlohmann::json j = toy_options_json(path_);
+  j["report_every"] = 50;  // not a divisor of 120: reports at 50 and 100
+  j["fidelities"] = {1.0};
+  DqnDialogueObjective obj(DialogueObjectiveOptions::from_json(j));
+  EXPECT_TRUE(obj.reports_intermediate());
+  EXPECT_EQ(obj.max_step(), 120);
+  const space::Config config = {{"epsilon", 0.8}};
+  RecordingReporter a, b;
+  const double va = obj.evaluate(config, 0, a).value;
+  const double vb = obj.evaluate(config, 0, b).value;
+  EXPECT_EQ(va, vb);
+  EXPECT_EQ(a.reports, b.reports);
+  ASSERT_EQ(a.reports.size(), 2U);
+  EXPECT_EQ(a.reports[0].first, 50);
+  EXPECT_EQ(a.reports[1].first, 100);
+
+  j["report_every"] = 0;
+  DqnDialogueObjective silent(DialogueObjectiveOptions::from_json(j));
+  EXPECT_FALSE(silent.reports_intermediate());
+  EXPECT_EQ(silent.max_step(), 120);
+  RecordingReporter none;
+  EXPECT_EQ(silent.evaluate(config, 0, none).value, va);
+  EXPECT_TRUE(none.reports.empty());
+
+  j["report_every"] = 121;  // past the target: no report
+  EXPECT_FALSE(DqnDialogueObjective(DialogueObjectiveOptions::from_json(j)).reports_intermediate());
+}
+
+// Prunes every trial at its first report.
+class PruneAll final : public optim::Pruner {
+ public:
+  bool should_prune(const optim::PrunerContext&, const study::FrozenTrial&,
+                    std::span<const study::FrozenTrial>) const override {
+    return true;
+  }
+  std::string name() const override { return "all"; }
+};
+
+TEST_F(DialogueObjectiveTest, APrunedTrialIsStoredPrunedWithTheShareOfTrainingItRan) {
+  nlohmann::json j = toy_options_json(path_);
+  j["seeds"] = 2;
+  DqnDialogueObjective obj(DialogueObjectiveOptions::from_json(j));  // target 120 dialogues, reports every 40
+  space::SearchSpace space;
+  space.add_float("epsilon", 0.1, 1.0);
+  storage::InMemoryStorage storage;
+  study::Study st = study::Study::create_or_load(storage, "s", space, study::Direction::kMaximize);
+  optim::RandomSampler sampler;  // always the target fidelity
+  const PruneAll pruner;
+  study::OptimizeOptions options;
+  options.n_trials = 2;
+  const study::OptimizeResult r = study::optimize(st, obj, sampler, pruner, options);
+  EXPECT_EQ(r.n_pruned, 2);
+  EXPECT_EQ(r.n_complete, 0);
+  for (const auto& t : st.trials()) {
+    EXPECT_EQ(t.state, study::TrialState::kPruned);
+    EXPECT_DOUBLE_EQ(t.cost, 40.0 / 120.0);
+    ASSERT_EQ(t.intermediate.size(), 1U);
+    EXPECT_EQ(t.intermediate.begin()->first, 40);
+  }
+  EXPECT_NEAR(r.total_cost, 2.0 * 40.0 / 120.0, 1e-12);
 }
 
 TEST_F(DialogueObjectiveTest, RewardMetricAveragesTheTestRewards) {

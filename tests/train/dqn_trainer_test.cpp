@@ -161,6 +161,74 @@ TEST(DqnExperiment, AnExceptionFromOnDoneCancelsTheRunsAndPropagates) {
   EXPECT_THROW(run_dqn_experiment(ex), InvalidArgument);
 }
 
+TEST(DqnTraining, StagesTrainWhatOneGoTrains) {
+  auto domain = dialog::testing::toy_domain();
+  DqnTrainOptions t;
+  t.dialogues = 200;
+  t.window = 40;
+  t.seed = 3;
+  dialog::DialogueEnv env_a(domain, dialog::env_preset("env3"));
+  DqnPolicy a(env_a, toy_options(), 4);
+  const TrainResult one_go = train_dqn(env_a, a, t);
+  dialog::DialogueEnv env_b(domain, dialog::env_preset("env3"));
+  DqnPolicy b(env_b, toy_options(), 4);
+  DqnTraining staged(env_b, b, t);
+  EXPECT_TRUE(staged.train_until(70));
+  EXPECT_EQ(staged.dialogues_done(), 70);
+  EXPECT_TRUE(staged.train_until(70));    // nothing to do
+  EXPECT_TRUE(staged.train_until(1000));  // clamped to the run's 200
+  const TrainResult r = staged.finish();
+  EXPECT_EQ(r.dialogues, 200);
+  expect_same_curve(one_go, r);
+  EXPECT_EQ(one_go.curve.back().epsilon, r.curve.back().epsilon);
+  EXPECT_EQ(a.parameters(), b.parameters());
+  EXPECT_EQ(b.info().trained_dialogues, 200);
+}
+
+TEST(DqnExperiment, LockstepValidatesEveryKDialoguesAndGivesThePlainOutcomes) {
+  DqnExperiment ex = toy_experiment(2);
+  const auto plain = run_dqn_experiment(ex);
+  auto lockstep = [&](std::vector<LockstepPoint>* points) {
+    return run_dqn_experiment_lockstep(ex, LockstepOptions{.every = 40, .validation_dialogues = 15},
+                                       [&](const LockstepPoint& p) { points->push_back(p); });
+  };
+  std::vector<LockstepPoint> pa, pb;
+  const auto a = lockstep(&pa);
+  ex.threads = 3;
+  const auto b = lockstep(&pb);
+  ASSERT_EQ(pa.size(), 3U);  // 40, 80, 120 of 150
+  for (size_t k = 0; k < pa.size(); ++k) {
+    EXPECT_EQ(pa[k].dialogues, 40 * static_cast<int>(k + 1));
+    ASSERT_EQ(pa[k].validation.size(), 3U);
+    ASSERT_EQ(pb[k].validation.size(), 3U);
+    for (size_t i = 0; i < 3; ++i) {
+      EXPECT_EQ(pa[k].validation[i].dialogues, 15);
+      EXPECT_EQ(pa[k].validation[i].avg_reward, pb[k].validation[i].avg_reward);  // whatever the threads
+    }
+  }
+  ASSERT_EQ(a.size(), 3U);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(a[i].seed, plain[i].seed);
+    expect_same_curve(a[i].train, plain[i].train);
+    EXPECT_EQ(a[i].test.avg_reward, plain[i].test.avg_reward);
+    EXPECT_EQ(a[i].test.success_rate, plain[i].test.success_rate);
+    EXPECT_EQ(b[i].test.avg_reward, plain[i].test.avg_reward);
+  }
+}
+
+TEST(DqnExperiment, AnExceptionFromALockstepPointStopsEveryRun) {
+  int calls = 0;
+  EXPECT_THROW(run_dqn_experiment_lockstep(toy_experiment(2), LockstepOptions{.every = 50, .validation_dialogues = 5},
+                                           [&](const LockstepPoint& p) {
+                                             ++calls;
+                                             EXPECT_EQ(p.dialogues, 50);
+                                             throw TrialPruned("pruned");
+                                           }),
+               TrialPruned);
+  EXPECT_EQ(calls, 1);
+  EXPECT_THROW(run_dqn_experiment_lockstep(toy_experiment(2), LockstepOptions{.every = 0}, {}), InvalidArgument);
+}
+
 TEST(MeanCi95, MatchesHandComputedValues) {
   // mean 2, sample sd 1, n 3: 1.96 / sqrt(3).
   const MeanCi m = mean_ci95({1.0, 2.0, 3.0});

@@ -5,6 +5,7 @@
 // MD_ASSERT is for internal invariants: a failure is a bug in metadial, not in the input.
 #pragma once
 
+#include <optional>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -42,9 +43,17 @@ class StorageError : public Error {
 };
 
 /// Thrown by an objective (through Reporter::report) to stop a trial the study decided to prune.
+/// An objective that knows what the trial has cost so far (the training steps it ran, the seconds
+/// its program took) rethrows it with that cost; without one the study charges the fidelity's cost.
 class TrialPruned : public Error {
  public:
   using Error::Error;
+  TrialPruned(const std::string& what, double cost) : Error(what), cost_(cost) {}
+  /// The cost spent until the trial was stopped, if the objective said.
+  std::optional<double> cost() const { return cost_; }
+
+ private:
+  std::optional<double> cost_;
 };
 
 namespace detail {

@@ -25,7 +25,9 @@
 // a first line that says how many bytes were dropped.
 // The run is limited to min(timeout_s, reporter.seconds_left()); past it, or when the reporter
 // throws (TrialPruned), the whole process group gets SIGTERM, then SIGKILL 2 s later. When the
-// program exits, anything it left running in its process group is killed.
+// program exits, anything it left running in its process group is killed. A pruned trial costs
+// the last `cost:` the program printed before it was stopped, else its seconds (cost = "time"),
+// else the fidelity's cost.
 //
 // Interrupts (core/interrupt.h): the process group is registered while the program runs, so that
 // Ctrl-C, SIGTERM or SIGHUP to a program that called interrupt::install() stops it (SIGTERM, then
@@ -134,6 +136,8 @@ class CommandObjective final : public Objective {
   Evaluation evaluate(const space::Config& config, int fidelity, Reporter& reporter) override;
   std::vector<Fidelity> fidelities() const override { return options_.fidelities; }
   std::string name() const override { return "command"; }
+  /// A program may print `intermediate:` lines (how many, the objective cannot know).
+  bool reports_intermediate() const override { return true; }
   const CommandOptions& options() const { return options_; }
 
   /// The argv of one evaluation, placeholders replaced (exposed for tests and dry runs).

@@ -1,5 +1,6 @@
 // What a trial evaluates. An Objective maps (configuration, fidelity) to (value, cost);
-// it may report intermediate values through the Reporter, which also tells it when to stop.
+// it may report intermediate values through the Reporter, which also tells it when to stop: the
+// study's pruner may end the trial there (Reporter::report throws TrialPruned).
 //
 // Thread safety: optimize() with jobs > 1 calls evaluate() concurrently from several threads
 // on one Objective; implementations must allow that (built-ins keep no mutable state).
@@ -65,6 +66,12 @@ class Objective {
   virtual std::optional<double> known_optimum() const { return std::nullopt; }
   /// Whether smaller values are better (true for every built-in test function).
   virtual bool minimize() const { return true; }
+  /// Whether evaluate() reports intermediate values (a learning curve), so that a pruner can act.
+  virtual bool reports_intermediate() const { return false; }
+  /// The step at which an evaluation at the target fidelity ends (its last report, or the step its
+  /// result would have), when the objective knows it: a trial is never pruned there or later, and
+  /// it sets Hyperband's default max_resource (max_step + 1).
+  virtual std::optional<int64_t> max_step() const { return std::nullopt; }
   virtual std::string name() const = 0;
 };
 

@@ -29,7 +29,7 @@ class ObjectiveRegistry {
   std::map<std::string, ObjectiveFactory> factories_;
 };
 
-/// Adds the built-in test functions (see test_functions.h).
+/// Adds the built-in test functions (see test_functions.h) and "learning_curve" (learning_curve.h).
 void register_builtin_objectives(ObjectiveRegistry& registry);
 
 }  // namespace metadial::objective

@@ -18,7 +18,10 @@
 //
 // Multi-fidelity variants list their fidelities cheapest first (default costs 1, 10, 100, ...:
 // 10^m); the last one, the target, is exactly the plain function. An evaluation costs its
-// fidelity's cost. Options come from the registry's JSON (see make_test_function).
+// fidelity's cost. An evaluation at fidelity f reports the values at the cheaper levels as its
+// learning curve (level m < f at step m + 1, the levels evaluated so far; the result, level f's
+// value, is step f + 1), so a pruner can stop it at a cheaper level, which then is what it cost.
+// Options come from the registry's JSON (see make_test_function).
 #pragma once
 
 #include <cstddef>
@@ -38,8 +41,9 @@ namespace metadial::objective {
 /// wrapped as an Objective. Stateless after construction, so evaluate() is thread-safe.
 class TestFunction : public Objective {
  public:
-  /// Reads x0..x{d-1} from `config` and returns value(point, fidelity) with the fidelity's cost.
-  /// Throws InvalidArgument on a missing or non-numeric x_i, an x_i outside [0,1] or a fidelity
+  /// Reads x0..x{d-1} from `config` and returns value(point, fidelity) with the fidelity's cost,
+  /// after reporting value(point, m) at step m + 1 for every cheaper level m < fidelity (the reporter
+  /// may stop it there: TrialPruned with level m's cost). Throws InvalidArgument on a missing or non-numeric x_i, an x_i outside [0,1] or a fidelity
   /// outside [0, n_fidelities()).
   Evaluation evaluate(const space::Config& config, int fidelity, Reporter& reporter) override;
   std::vector<Fidelity> fidelities() const override { return fidelities_; }
@@ -47,6 +51,12 @@ class TestFunction : public Objective {
   std::optional<space::SearchSpace> default_space() const override;
   /// The global minimum at the target fidelity.
   std::optional<double> known_optimum() const override { return optimum_; }
+  /// Multi-fidelity functions report the cheaper levels (steps 1..M-1); the target is step M.
+  bool reports_intermediate() const override { return n_fidelities() > 1; }
+  std::optional<int64_t> max_step() const override {
+    if (n_fidelities() == 1) return std::nullopt;
+    return n_fidelities();
+  }
   std::string name() const override { return name_; }
 
   /// Dimension d of the unit cube.

@@ -77,7 +77,7 @@ class SamplerRegistry {
   std::map<std::string, SamplerFactory> factories_;
 };
 
-/// Adds random, sobol, lhs and gp.
+/// Adds random, sobol, lhs, gp and tpe.
 void register_builtin_samplers(SamplerRegistry& registry);
 
 }  // namespace metadial::optim

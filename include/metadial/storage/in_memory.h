@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <mutex>
 #include <optional>
@@ -33,6 +34,9 @@ class InMemoryStorage final : public Storage {
   StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
+  std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                           bool skip_if_present) override;
+  std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;
   void heartbeat(int64_t trial_id) override;
@@ -61,6 +65,7 @@ class InMemoryStorage final : public Storage {
     /// change number -> trial number, one entry per trial (its last change): the trials changed
     /// since a cursor without a scan.
     std::map<int64_t, int64_t> changes;
+    std::deque<QueuedTrial> queue;  ///< oldest first
   };
 
   StudyEntry& study_locked(int64_t study_id);
@@ -77,6 +82,7 @@ class InMemoryStorage final : public Storage {
   std::map<int64_t, TrialEntry> trials_;      ///< by id
   int64_t next_study_id_ = 1;                 ///< ids 1, 2, ...; never reused after delete_study
   int64_t next_trial_id_ = 1;
+  int64_t next_queued_id_ = 1;
   int64_t change_seq_ = 0;                    ///< the change sequence (see storage.h)
 };
 

@@ -78,8 +78,10 @@
 
 namespace metadial::storage {
 
-/// Schema version this build writes and the newest it reads (meta.schema_version).
-inline constexpr int kPostgresSchemaVersion = 1;
+/// Schema version this build writes and the newest it reads (meta.schema_version). Version 2 added
+/// the queue of configurations (queued_trials); a version-1 schema is upgraded when a worker opens
+/// it for writing (read-only, it is read as it is, with an empty queue).
+inline constexpr int kPostgresSchemaVersion = 2;
 
 /// Settings of a PostgresStorage connection.
 struct PostgresOptions {
@@ -127,6 +129,9 @@ class PostgresStorage final : public Storage {
   StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
+  std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                           bool skip_if_present) override;
+  std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;
   void heartbeat(int64_t trial_id) override;

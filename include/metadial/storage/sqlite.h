@@ -51,9 +51,10 @@ namespace metadial::storage {
 /// PRAGMA application_id of every metadial database: the ASCII bytes "MDAL".
 inline constexpr int32_t kSqliteApplicationId = 0x4D44414C;
 /// Schema version this build writes and the newest it reads (PRAGMA user_version).
-/// Version 2 added the change sequence (trials.seq, meta change_seq) and two indexes; a version-1
-/// file is upgraded when opened for writing (read-only, it is read as it is).
-inline constexpr int kSqliteSchemaVersion = 2;
+/// Version 2 added the change sequence (trials.seq, meta change_seq) and two indexes; version 3 the
+/// queue of configurations (queued_trials). An older file is upgraded when opened for writing
+/// (read-only, it is read as it is: a file before version 3 has an empty queue).
+inline constexpr int kSqliteSchemaVersion = 3;
 
 /// Settings of a SqliteStorage connection.
 struct SqliteOptions {
@@ -95,6 +96,9 @@ class SqliteStorage final : public Storage {
   StudyRecord rename_study(const std::string& from, const std::string& to) override;
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
+  std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                           bool skip_if_present) override;
+  std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;
   void heartbeat(int64_t trial_id) override;

@@ -21,6 +21,9 @@
 //  - Budgets: reserve_trial checks the study's budget and creates the trial in one atomic step
 //    (one transaction / one lock), so workers in any number of processes never start more trials
 //    than the budget allows, however they interleave.
+//  - Queue: enqueue_trial puts a configuration in the study's queue; the trials reserve_trial
+//    creates take the queued configurations first, oldest first, their params set in the same
+//    atomic step that creates them, so each runs once however many workers take trials.
 //  - Changes: every write that changes a trial's record (create, params, intermediate value,
 //    finish; not a heartbeat) takes the next number of one change sequence of the storage;
 //    trials_changed_since(cursor) returns the trials changed after a cursor and the new cursor.
@@ -92,6 +95,14 @@ struct TrialChanges {
   int64_t cursor = 0;
 };
 
+/// A configuration waiting in a study's queue for the next trial (Storage::enqueue_trial).
+struct QueuedTrial {
+  int64_t id = -1;  ///< increases in the order configurations were queued
+  space::Config params;
+  int fidelity = 0;
+  double queued_at = 0.0;  ///< unix seconds
+};
+
 /// What is stored about a study itself.
 struct StudyRecord {
   int64_t id = -1;
@@ -129,14 +140,25 @@ class Storage {
   virtual StudyRecord rename_study(const std::string& from, const std::string& to) = 0;
 
   /// Reserves the next trial number of the study, only while the budget allows it, decided
-  /// atomically with the creation: a new trial in state running, no params yet, is created when
+  /// atomically with the creation: a new trial in state running is created when
   /// counts.counted() + counts.running < budget.max_trials (or no limit) and counts.cost <
-  /// budget.max_cost. `counts` are those before the new trial.
+  /// budget.max_cost. `counts` are those before the new trial. The trial has no params yet, unless
+  /// the study's queue holds a configuration: then it takes the oldest (params and fidelity set,
+  /// the configuration out of the queue), in the same atomic step.
   virtual Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) = 0;
   /// reserve_trial without a budget: always creates the trial.
   study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) {
     return std::move(*reserve_trial(study_id, worker, TrialBudget{}).trial);
   }
+  /// Puts a configuration at the end of the study's queue (see reserve_trial) and returns it.
+  /// With `skip_if_present`, nothing is queued (nullopt) when the study already has the same params
+  /// at the same fidelity, queued or in a trial that did not fail, checked in the same atomic step
+  /// (workers that start together from one config queue it once). StorageError if there is no such
+  /// study; InvalidArgument on a params value that cannot be stored (as set_trial_params).
+  virtual std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
+                                                   bool skip_if_present) = 0;
+  /// The study's queued configurations that no trial has taken yet, oldest first.
+  virtual std::vector<QueuedTrial> queued_trials(int64_t study_id) = 0;
   /// Sets the params and fidelity the sampler chose for a running trial.
   virtual void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) = 0;
   /// Records an intermediate value (and refreshes the heartbeat).

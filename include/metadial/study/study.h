@@ -1,6 +1,7 @@
 // The study engine: a Study (a named set of trials in a Storage, over one search space),
 // live Trial handles from ask(), tell(), and optimize(): the loop that asks a sampler, evaluates
-// the objective on J threads and records every outcome, within budgets of trials, cost and time.
+// the objective on J threads, lets a pruner stop trials at their intermediate values, and records
+// every outcome, within budgets of trials, cost and time.
 //
 //   auto storage = storage::open_storage("sqlite:runs.db");
 //   auto study = Study::create_or_load(*storage, "branin-gp", space, Direction::kMinimize);
@@ -16,6 +17,10 @@
 // still add theirs). A worker that finds the
 // trial budget full while other workers' trials still run waits for them (they may fail and need
 // replacing) and fails those whose worker died or went silent (heartbeat_timeout_s).
+//
+// Enqueued configurations (enqueue(), Optuna's enqueue_trial: the default configuration, a previous
+// study's best) are run first, by whichever worker starts the next trial, without asking the
+// sampler; once run, every sampler sees them in the history like any other trial.
 #pragma once
 
 #include <cstdint>
@@ -31,6 +36,7 @@
 #include <nlohmann/json.hpp>
 
 #include "metadial/objective/objective.h"
+#include "metadial/optim/pruner.h"
 #include "metadial/optim/sampler.h"
 #include "metadial/space/search_space.h"
 #include "metadial/storage/storage.h"
@@ -86,6 +92,16 @@ class Study {
   /// The best complete trial at the target fidelity `fidelity` (or any fidelity when -1).
   std::optional<FrozenTrial> best_trial(int fidelity = -1) const;
 
+  /// Puts a configuration in the study's queue: the next trial any worker starts runs it at
+  /// `fidelity`, before any sampler is asked (Storage::enqueue_trial). The configuration must hold
+  /// every parameter of the space and no other, each within its bounds (InvalidArgument naming the
+  /// parameter); a float parameter given as an integer is stored as a float, an int parameter given
+  /// as an integral float as an integer. With `skip_if_present`, nothing is queued (nullopt) when
+  /// the study already has it, queued or in a trial that did not fail.
+  std::optional<storage::QueuedTrial> enqueue(const space::Config& params, int fidelity, bool skip_if_present = false);
+  /// The configurations queued and not yet taken by a trial, oldest first.
+  std::vector<storage::QueuedTrial> queued() const;
+
   /// Reserves the next trial and asks the sampler for its configuration. The sampler sees every
   /// trial with a smaller number (none if it says !uses_history()), and a seed derived from
   /// (seed, trial number). The history is borrowed from the study's cache, whose lock is held
@@ -95,14 +111,23 @@ class Study {
             double budget_left = std::numeric_limits<double>::infinity());
   /// ask(), only while the study-wide budget allows another trial (checked atomically with the
   /// reservation, across every worker of the study: see Storage::reserve_trial); empty when it
-  /// does not. `counts`, if given, receives the study's counts the decision was made on.
+  /// does not. `counts`, if given, receives the study's counts the decision was made on. Both take
+  /// a queued configuration first (enqueue()): the sampler is not asked then.
   std::optional<Trial> ask_within(const storage::TrialBudget& budget, optim::Sampler& sampler, uint64_t seed,
                                   const std::vector<objective::Fidelity>& fidelities,
                                   storage::TrialCounts* counts = nullptr);
   /// Finishes a trial as complete; a non-finite value makes it failed instead.
   void tell(Trial& trial, double value, double cost = 0.0);
+  /// Finishes a trial as pruned; its value is its last intermediate value, if any.
   void tell_pruned(Trial& trial, double cost = 0.0);
   void tell_failed(Trial& trial, const std::string& reason, double cost = 0.0);
+
+  /// Asks `pruner` whether the running `trial` should stop after its latest report, showing it the
+  /// study's trials as stored now (read through a cache of its own, updated with only the trials
+  /// changed since the last call; its lock is held during the decision). `ctx` is
+  /// pruner_context(direction(), objective). False, without reading anything, for a pruner that never
+  /// prunes.
+  bool should_prune(const optim::Pruner& pruner, const optim::PrunerContext& ctx, const Trial& trial);
 
   /// Marks as failed the running trials whose worker is gone: a process of this host that no
   /// longer exists, or another worker silent for longer than `heartbeat_timeout_s`. Returns how
@@ -131,6 +156,9 @@ class Study {
   storage::StudyRecord record_;
   space::SearchSpace space_;
   std::shared_ptr<HistoryCache> cache_ = std::make_shared<HistoryCache>();
+  /// What should_prune() shows the pruner (apart from cache_, so that reports do not wait for a
+  /// sampler's suggest()).
+  std::shared_ptr<HistoryCache> prune_cache_ = std::make_shared<HistoryCache>();
 };
 
 /// Why optimize() stopped.
@@ -185,6 +213,15 @@ struct OptimizeResult {
 /// row (stop_reason kFailures, last_failure says why: callers report it as an error).
 OptimizeResult optimize(Study& study, objective::Objective& objective, optim::Sampler& sampler,
                         const OptimizeOptions& options);
+/// The same with a pruner: at every intermediate value a trial reports before the objective's
+/// max_step, the pruner may stop it (Reporter::report throws TrialPruned); the trial is stored as
+/// pruned, with the cost the objective says it spent (TrialPruned::cost(), else its fidelity's
+/// cost), and counts towards n_trials. Throws InvalidArgument first if the pruner refuses the
+/// objective (Pruner::validate).
+OptimizeResult optimize(Study& study, objective::Objective& objective, optim::Sampler& sampler,
+                        const optim::Pruner& pruner, const OptimizeOptions& options);
+/// The context a pruner decides in, for a study of this direction over this objective.
+optim::PrunerContext pruner_context(Direction direction, const objective::Objective& objective);
 
 /// "host:pid" of this process.
 std::string this_worker();

@@ -4,8 +4,18 @@
 // policies (in parallel on `threads` threads) for `dialogues` dialogues against the simulated
 // user of environment `env`, evaluates each greedily on `test_dialogues` test dialogues, and
 // returns the mean test success rate (metric = "success") or reward ("reward"); larger is
-// better. It reports the running mean after each seed as an intermediate value (step = seeds
-// done), so a pruner can stop a hopeless trial early.
+// better.
+//
+// Learning curve: at the target fidelity the seeds train in lockstep, and every `report_every`
+// training dialogues each is evaluated greedily on `validation_dialogues` validation dialogues
+// (the same for every trial, other than the test dialogues; they cost nothing); the mean over
+// seeds of the validation success (or reward) is reported as an intermediate value at step =
+// training dialogues done, so a pruner can stop a hopeless trial there. A pruned trial costs the
+// training dialogues it ran over the target's (its fidelity's cost times that share). Epsilon
+// decays over the whole target run: a report at 1000 of 4000 dialogues is the start of a
+// 4000-dialogue run, not the 1000-dialogue fidelity, whose exploration schedule is compressed
+// into 1000 dialogues; so runs at a lower fidelity report nothing (their curve is not comparable).
+// The reports change nothing in the training: the value is the same with report_every = 0.
 //
 // Fidelities: fractions of `dialogues` (e.g. [0.25, 1.0]); the cost of a fidelity is its
 // fraction (training time is proportional to the dialogues trained); the last is the target.
@@ -18,6 +28,8 @@
 //   kb_entities = 100, kb_seed = 0
 //   dialogues = 4000, seeds = 10, threads = 2, test_dialogues = 500
 //   metric = "success"       success | reward
+//   report_every = 500       training dialogues between intermediate values (0 = none)
+//   validation_dialogues = 50  greedy validation dialogues per seed at each report
 //   fidelities = [1.0]
 //   seed = 0                 base seed: every configuration meets the same users (common random numbers)
 //   [objective.dqn]          fixed DQN hyperparameters for every trial (e.g. gamma = 0.95)
@@ -51,6 +63,8 @@ struct DialogueObjectiveOptions {
   int threads = 2;
   int test_dialogues = 500;
   std::string metric = "success";
+  int report_every = 500;         ///< training dialogues between reports at the target fidelity (0 = none)
+  int validation_dialogues = 50;  ///< greedy dialogues per seed at each report
   std::vector<double> fidelities = {1.0};
   uint64_t seed = 0;
   agents::dqn::DqnOptions dqn;  ///< fixed hyperparameters, overridden by a trial's configuration
@@ -79,12 +93,18 @@ class DqnDialogueObjective final : public objective::Objective {
   std::vector<objective::Fidelity> fidelities() const override;
   bool minimize() const override { return false; }
   std::string name() const override { return "dqn-dialogue"; }
+  /// True when report_every is set and not past the target's training dialogues.
+  bool reports_intermediate() const override;
+  /// The target's training dialogues.
+  std::optional<int64_t> max_step() const override;
 
   /// The experiment one trial runs: fixed options overridden by `config` (InvalidArgument on a
   /// name that is not a DQN hyperparameter or a value out of range).
   DqnExperiment experiment(const space::Config& config, int fidelity) const;
   /// The objective's value for finished runs (mean test success or reward).
   double value_of(const std::vector<SeedOutcome>& outcomes) const;
+  /// The intermediate value at a lockstep point (mean validation success or reward).
+  double value_of(const LockstepPoint& point) const;
   const DialogueObjectiveOptions& options() const { return options_; }
   const std::shared_ptr<const dialog::Domain>& domain() const { return domain_; }
 

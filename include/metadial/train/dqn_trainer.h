@@ -69,6 +69,39 @@ TrainResult train_dqn(dialog::DialogueEnv& env, agents::dqn::DqnPolicy& policy, 
                       const std::function<void(const CurvePoint&)>& on_point = {},
                       const std::atomic<bool>* cancel = nullptr);
 
+/// One training run of options.dialogues dialogues, trained in stages: train_until(k) goes on to
+/// dialogue k. The exploration schedule is the whole run's (epsilon at dialogue k of
+/// options.dialogues), so a run trained in stages trains the same dialogues, with the same
+/// epsilon, curve and policy, as train_dqn() in one go (which is one stage to the end).
+class DqnTraining {
+ public:
+  /// Borrows `env` and `policy`, which must outlive it. InvalidArgument on bad options or a policy
+  /// that does not fit the environment.
+  DqnTraining(dialog::DialogueEnv& env, agents::dqn::DqnPolicy& policy, const DqnTrainOptions& options);
+  DqnTraining(const DqnTraining&) = delete;
+  DqnTraining& operator=(const DqnTraining&) = delete;
+  DqnTraining(DqnTraining&&) noexcept = default;
+  DqnTraining& operator=(DqnTraining&&) noexcept = default;
+
+  /// Trains dialogues up to `until` (at most options.dialogues; nothing if already there).
+  /// `on_point` and `cancel` as for train_dqn(); false if cancelled (the run then ends there).
+  bool train_until(int until, const std::function<void(const CurvePoint&)>& on_point = {},
+                   const std::atomic<bool>* cancel = nullptr);
+  /// Dialogues trained so far.
+  int dialogues_done() const { return result_.dialogues; }
+  /// The run's result; adds the dialogues trained to the policy's info. Call once, at the end.
+  TrainResult finish();
+
+ private:
+  dialog::DialogueEnv* env_;
+  agents::dqn::DqnPolicy* policy_;
+  DqnTrainOptions options_;
+  TrainResult result_;
+  // The current window of the learning curve.
+  double w_success_ = 0.0, w_reward_ = 0.0, w_turns_ = 0.0, w_loss_ = 0.0;
+  int w_n_ = 0, w_losses_ = 0;
+};
+
 /// Dialogue seed base of the final test evaluation for base seed `seed` (same for every run).
 uint64_t test_seed(uint64_t seed);
 
@@ -99,6 +132,31 @@ struct SeedOutcome {
 /// cancelled and the exception propagates. Returns the outcomes in seed order.
 std::vector<SeedOutcome> run_dqn_experiment(const DqnExperiment& experiment,
                                             const std::function<void(const SeedOutcome&)>& on_done = {});
+
+/// The runs of a lockstep experiment at one of its validation points.
+struct LockstepPoint {
+  int dialogues = 0;                            ///< training dialogues every run has done
+  std::vector<agents::EvalSummary> validation;  ///< each run's greedy validation, in seed order
+};
+
+/// How a lockstep experiment validates its runs.
+struct LockstepOptions {
+  int every = 500;                ///< a validation point every this many training dialogues (>= 1)
+  int validation_dialogues = 50;  ///< greedy dialogues per run at each point (>= 1)
+  /// InvalidArgument naming the bad field.
+  void validate() const;
+};
+
+/// Runs the experiment's seeds in lockstep, on `threads` threads: every run trains to the next
+/// multiple of options.every, then each is evaluated greedily on the validation dialogues, and
+/// `on_point` (on the calling thread, no run in flight) sees them; then on to the next multiple,
+/// to train.dialogues. The validation dialogues are the same for every run, configuration and
+/// point (evaluate() with seed derive_seed(train.seed, {kEvalStream}), the periodic evaluations'
+/// dialogues, not the test's), run on an environment of their own: they change nothing in the
+/// runs, whose outcomes are run_dqn_experiment()'s, number for number. If `on_point` throws (e.g.
+/// TrialPruned), the exception propagates and no run goes on.
+std::vector<SeedOutcome> run_dqn_experiment_lockstep(const DqnExperiment& experiment, const LockstepOptions& options,
+                                                     const std::function<void(const LockstepPoint&)>& on_point);
 
 /// Mean and 95 % confidence half-width (1.96 standard errors) of values, e.g. over seeds.
 struct MeanCi {

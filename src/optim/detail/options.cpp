@@ -14,10 +14,10 @@ std::string join(const std::vector<std::string>& items) {
   return out;
 }
 
-config::Table make_table(const std::string& sampler, const SamplerOptions& options,
+config::Table make_table(const std::string& kind, const std::string& name, const nlohmann::json& options,
                          const std::vector<std::string>& known) {
   return config::rethrow_as<InvalidArgument>([&] {
-    config::Table t = config::Table::from_json(options, "sampler '" + sampler + "'", "[sampler]");
+    config::Table t = config::Table::from_json(options, kind + " '" + name + "'", "[" + kind + "]");
     t.expect_keys(known);
     return t;
   });
@@ -27,7 +27,18 @@ config::Table make_table(const std::string& sampler, const SamplerOptions& optio
 
 OptionReader::OptionReader(const std::string& sampler, const SamplerOptions& options,
                            const std::vector<std::string>& known)
-    : table_(make_table(sampler, options, known)) {}
+    : table_(make_table("sampler", sampler, options, known)) {}
+
+OptionReader::OptionReader(const std::string& kind, const std::string& name, const nlohmann::json& options,
+                           const std::vector<std::string>& known)
+    : table_(make_table(kind, name, options, known)) {}
+
+double OptionReader::number(const std::string& key, double fallback, double min, double max) const {
+  const auto v = config::rethrow_as<InvalidArgument>([&] { return table_.number(key); });
+  if (!v) return fallback;
+  if (!(*v >= min && *v <= max)) invalid(key, metadial::detail::concat("must be in [", min, ", ", max, "], got ", *v));
+  return *v;
+}
 
 void OptionReader::invalid(const std::string& key, const std::string& what) const {
   config::rethrow_as<InvalidArgument>([&] { table_.invalid(key, what); });

@@ -1,0 +1,96 @@
+"""Samplers by name, with their options as in a tune config's [sampler] table.
+
+The options are checked by the C++ registry when the sampler is created (an unknown sampler or
+option raises metadial.InvalidArgument with the registry's message)."""
+from __future__ import annotations
+
+from typing import Any, List, Optional
+
+from . import _metadial
+
+__all__ = ["Sampler", "Random", "Sobol", "LHS", "GP", "TPE", "LSTM", "LSTMMF", "HypRL", "names"]
+
+
+def names() -> List[str]:
+    """The samplers this build has ("lstm", "lstm-mf" and "hyprl" need the LibTorch build)."""
+    return list(_metadial.sampler_names())
+
+
+class Sampler:
+    """A metadial sampler by registry name: Sampler("gp", n_initial=10)."""
+
+    registry_name: str = ""
+
+    def __init__(self, name: Optional[str] = None, **options: Any) -> None:
+        self.name = name if name is not None else self.registry_name
+        self.options = {k: v for k, v in options.items() if v is not None}
+        self._cpp = _metadial._Sampler(self.name, self.options)  # validates now
+
+    def _handle(self) -> "_metadial._Sampler":
+        return self._cpp
+
+    def __repr__(self) -> str:
+        opts = ", ".join(f"{k}={v!r}" for k, v in self.options.items())
+        return f"{type(self).__name__}({opts})" if type(self) is not Sampler else f"Sampler({self.name!r}, {opts})"
+
+
+class Random(Sampler):
+    registry_name = "random"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
+
+
+class Sobol(Sampler):
+    registry_name = "sobol"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
+
+
+class LHS(Sampler):
+    registry_name = "lhs"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
+
+
+class GP(Sampler):
+    """GP-BO; e.g. GP(n_initial=10)."""
+
+    registry_name = "gp"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
+
+
+class TPE(Sampler):
+    registry_name = "tpe"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
+
+
+class LSTM(Sampler):
+    """The learned sampler; model=None uses the shipped default model for the space's dimension."""
+
+    registry_name = "lstm"
+
+    def __init__(self, model: Optional[str] = None, **options: Any) -> None:
+        super().__init__(None, model=model, **options)
+
+
+class LSTMMF(Sampler):
+    """The learned multi-fidelity sampler (pass fidelities to Study.ask / optimize)."""
+
+    registry_name = "lstm-mf"
+
+    def __init__(self, model: Optional[str] = None, **options: Any) -> None:
+        super().__init__(None, model=model, **options)
+
+
+class HypRL(Sampler):
+    registry_name = "hyprl"
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(None, **options)
