@@ -22,6 +22,8 @@ class Sampler:
     registry_name: str = ""
 
     def __init__(self, name: Optional[str] = None, **options: Any) -> None:
+        if self.registry_name and name is not None:
+            raise TypeError(f"{type(self).__name__} takes its options as keywords, not a sampler name")
         self.name = name if name is not None else self.registry_name
         self.options = {k: v for k, v in options.items() if v is not None}
         self._cpp = _metadial._Sampler(self.name, self.options)  # validates now
@@ -37,22 +39,13 @@ class Sampler:
 class Random(Sampler):
     registry_name = "random"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)
-
 
 class Sobol(Sampler):
     registry_name = "sobol"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)
-
 
 class LHS(Sampler):
     registry_name = "lhs"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)
 
 
 class GP(Sampler):
@@ -60,15 +53,9 @@ class GP(Sampler):
 
     registry_name = "gp"
 
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)
-
 
 class TPE(Sampler):
     registry_name = "tpe"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)
 
 
 class LSTM(Sampler):
@@ -91,6 +78,3 @@ class LSTMMF(Sampler):
 
 class HypRL(Sampler):
     registry_name = "hyprl"
-
-    def __init__(self, **options: Any) -> None:
-        super().__init__(None, **options)

@@ -216,7 +216,7 @@ ValidationResult validate(const LearnedOptimizer& model, const std::vector<Multi
 
 // ---- ReinforceTrainer ----------------------------------------------------------------------------
 
-void load_initial_weights(LearnedOptimizer& model, const std::string& path) {
+nlohmann::json load_initial_weights(LearnedOptimizer& model, const std::string& path) {
   const LearnedOptimizer from = LearnedOptimizer::load(path);
   const auto& a = model.options();
   const auto& b = from.options();
@@ -240,6 +240,7 @@ void load_initial_weights(LearnedOptimizer& model, const std::string& path) {
   const auto src = from.impl().net->parameters();
   MD_CHECK(dst.size() == src.size(), "--init '", path, "': ", src.size(), " parameter tensors, expected ", dst.size());
   for (size_t i = 0; i < dst.size(); ++i) dst[i].copy_(src[i]);
+  return from.card();
 }
 
 torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng) {
@@ -265,13 +266,14 @@ torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng) {
 
 Trainer::Trainer(TrainerOptions options) : state_(std::make_unique<State>(std::move(options))) {
   State& s = *state_;
-  if (!s.o.init.empty()) load_initial_weights(s.model, s.o.init);
+  if (!s.o.init.empty()) s.init_card = load_initial_weights(s.model, s.o.init);
   s.adam = std::make_unique<torch::optim::Adam>(s.model.impl().net->parameters(),
                                                 torch::optim::AdamOptions(s.o.learning_rate));
 }
 Trainer::~Trainer() = default;
 const GradientNorms& Trainer::last_gradient_norms() const { return state_->norms; }
 const TrainerOptions& Trainer::options() const { return state_->o; }
+const nlohmann::json& Trainer::init_card() const { return state_->init_card; }
 LearnedOptimizer& Trainer::model() { return state_->model; }
 
 std::unique_ptr<Trainer> make_trainer(TrainerOptions options) {
@@ -461,7 +463,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
   int64_t prior_iterations = 0;
   double prior_seconds = 0.0;
   if (!o.init.empty()) {
-    const nlohmann::json c = LearnedOptimizer::load(o.init).card();
+    const nlohmann::json& c = trainer->init_card();
     prior_iterations = c.value("total_iterations", c.value("iterations_run", int64_t{0}));
     prior_seconds = c.value("total_train_seconds", c.value("train_seconds", 0.0));
   }

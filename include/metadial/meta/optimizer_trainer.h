@@ -162,6 +162,8 @@ class Trainer {
   const GradientNorms& last_gradient_norms() const;
   const TrainerOptions& options() const;
   LearnedOptimizer& model();
+  /// The card of the model file training started from (TrainerOptions::init); null without one.
+  const nlohmann::json& init_card() const;
 
  protected:
   /// Finalizes the options, builds the model from options.seed (and options.init) and Adam.

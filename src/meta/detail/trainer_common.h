@@ -28,12 +28,13 @@ struct Trainer::State {
   std::unique_ptr<torch::optim::Adam> adam;
   GradientNorms norms;
   int iteration = 0;
+  nlohmann::json init_card;  ///< the card of the model training started from (TrainerOptions::init)
 };
 
-/// Overwrites `model`'s weights with those of the model file `path` (TrainerOptions::init).
-/// InvalidArgument, one line naming the file, if it cannot be read or its dimension, fidelities
-/// or network sizes differ from `model`'s.
-void load_initial_weights(LearnedOptimizer& model, const std::string& path);
+/// Overwrites `model`'s weights with those of the model file `path` (TrainerOptions::init) and
+/// returns that file's card. InvalidArgument, one line naming the file, if it cannot be read or its
+/// dimension, fidelities or network sizes differ from `model`'s.
+nlohmann::json load_initial_weights(LearnedOptimizer& model, const std::string& path);
 
 /// One fidelity per row of `log_probs` [B, M] (the second level's log-softmax), drawn with `rng` by
 /// the inverse CDF (the last level when rounding leaves the row's sum below the draw); [B, 1] int64.
