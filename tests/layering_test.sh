@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Checks the layering of DESIGN.md: a module includes only headers of its own layer or below.
-# Order (low to high): core, space and nn (torch building blocks), study/trial.h, storage, objective, optim, study (engine), cli.
+# Order (low to high): core, space and nn (torch building blocks), study/trial.h, storage, objective, optim, study (engine), dashboard, cli.
 # study/trial.h is the records part of study/ and sits below storage.
 set -euo pipefail
 root="$1"
@@ -9,7 +9,7 @@ rank() {
   case "$1" in
     core) echo 0 ;; space) echo 1 ;; nn) echo 1 ;; trial) echo 2 ;; storage) echo 3 ;; objective) echo 4 ;;
     optim) echo 5 ;; meta) echo 6 ;; dialog) echo 6 ;; agents) echo 7 ;; train) echo 8 ;;
-    online) echo 8 ;; transfer) echo 8 ;; study) echo 9 ;; cli) echo 10 ;; *) echo 99 ;;
+    online) echo 8 ;; transfer) echo 8 ;; study) echo 9 ;; dashboard) echo 10 ;; cli) echo 11 ;; *) echo 99 ;;
   esac
 }
 module_of_header() {  # metadial/<module>/... -> module (study/trial.h -> trial)

@@ -4,11 +4,13 @@
 // (the objective notes the time of every trial), so start-up is excluded; a constant slope as N
 // grows is linear growth. Results: bench/results/trial_overhead.md.
 //
-//   ./build/release/bench/repro_trial_overhead [--storages memory,sqlite] [--n 500,2000,5000,10000]
-//       [--dir DIR] [--csv FILE]
+//   ./build/release/bench/repro_trial_overhead [--storages memory,sqlite,postgres] [--n 500,2000,5000,10000]
+//       [--dir DIR] [--csv FILE] [--pg-url URL]
 //
 // SQLite runs with the defaults (durable: synchronous=FULL, WAL, every commit fsynced) in DIR
 // (default: METADIAL_BENCH_DIR or the temp directory), so its numbers depend on that disk.
+// PostgreSQL: a throwaway server with PostgreSQL's durable defaults (fsync, synchronous_commit on;
+// the storage tests' fixture with METADIAL_PG_DURABLE=1), a fresh database per run; or --pg-url.
 #include <unistd.h>
 
 #include <algorithm>
@@ -28,6 +30,7 @@
 #include "metadial/storage/in_memory.h"
 #include "metadial/storage/sqlite.h"
 #include "metadial/study/study.h"
+#include "storage/postgres_fixture.h"
 
 namespace {
 
@@ -78,17 +81,27 @@ double slope(const Run& r, int64_t a, int64_t b) {
   return (r.times[static_cast<size_t>(b - 1)] - r.times[static_cast<size_t>(a - 1)]) / static_cast<double>(b - a);
 }
 
+std::string g_pg_url;  // --pg-url; empty: a throwaway durable server
+
 Run run_one(const std::string& kind, int64_t n, const std::string& dir) {
   std::unique_ptr<md::storage::Storage> storage;
   std::string path;
-  if (kind == "memory") {
+  if (kind == "postgres") {
+    if (g_pg_url.empty()) {
+      ::setenv("METADIAL_PG_DURABLE", "1", 1);
+      storage = md::storage::open_storage(md::storage::testing::PostgresCluster::shared().new_database_url());
+    } else {
+      storage = md::storage::open_storage(g_pg_url);
+      if (auto old = storage->find_study("overhead")) storage->delete_study("overhead", md::storage::IfRunning::kDelete);
+    }
+  } else if (kind == "memory") {
     storage = std::make_unique<md::storage::InMemoryStorage>();
   } else if (kind == "sqlite") {
     path = (std::filesystem::path(dir) / ("metadial_trial_overhead_" + std::to_string(::getpid()) + ".db")).string();
     for (const char* suffix : {"", "-wal", "-shm"}) std::filesystem::remove(path + suffix);
     storage = std::make_unique<md::storage::SqliteStorage>(path);  // defaults: durable (FULL)
   } else {
-    throw std::runtime_error("unknown storage '" + kind + "' (memory, sqlite)");
+    throw std::runtime_error("unknown storage '" + kind + "' (memory, sqlite, postgres)");
   }
   TimedBranin objective(static_cast<size_t>(n));
   auto study = md::study::Study::create_or_load(*storage, "overhead", objective.space(),
@@ -133,8 +146,11 @@ int main(int argc, char** argv) {
       dir = argv[++i];
     } else if (arg == "--csv" && has_value) {
       csv = argv[++i];
+    } else if (arg == "--pg-url" && has_value) {
+      g_pg_url = argv[++i];
     } else {
-      std::cerr << "usage: " << argv[0] << " [--storages memory,sqlite] [--n 500,2000,5000,10000] [--dir DIR] [--csv FILE]\n";
+      std::cerr << "usage: " << argv[0]
+                << " [--storages memory,sqlite,postgres] [--n 500,2000,5000,10000] [--dir DIR] [--csv FILE] [--pg-url URL]\n";
       return 2;
     }
   }

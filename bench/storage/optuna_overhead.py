@@ -13,9 +13,12 @@ Storages:
   sqlite  optuna.storages.RDBStorage("sqlite:///FILE"): SQLAlchemy's pysqlite, SQLite's own
           defaults, i.e. journal_mode=DELETE (rollback journal) and synchronous=FULL; the script
           reads both PRAGMAs back and prints them. (metadial's SQLite runs WAL + synchronous=FULL.)
+  postgres optuna.storages.RDBStorage("postgresql+psycopg2://..." from --pg-url, e.g. the server of
+          bench/storage/pg_server.sh; Debian's python3-psycopg2); the server's fsync and
+          synchronous_commit are read back and printed. A study "overhead" already there is deleted.
 
-  /usr/bin/python3 bench/storage/optuna_overhead.py [--storages memory,sqlite]
-      [--n 500,2000,5000,10000] [--max-seconds S] [--dir DIR] [--csv FILE]
+  /usr/bin/python3 bench/storage/optuna_overhead.py [--storages memory,sqlite,postgres]
+      [--n 500,2000,5000,10000] [--max-seconds S] [--dir DIR] [--csv FILE] [--pg-url URL]
 """
 
 import argparse
@@ -37,9 +40,24 @@ def branin(u0, u1):
     return (x2 - b * x1 * x1 + c * x1 - 6.0) ** 2 + 10.0 * (1.0 - t) * math.cos(x1) + 10.0
 
 
-def run(kind, n, max_seconds, directory):
+def run(kind, n, max_seconds, directory, pg_url=""):
     path = None
-    if kind == "memory":
+    if kind == "postgres":
+        if not pg_url:
+            raise SystemExit("--storages postgres needs --pg-url postgresql://USER@HOST:PORT/DB")
+        url = pg_url.replace("postgresql://", "postgresql+psycopg2://", 1)
+        storage = optuna.storages.RDBStorage(url)
+        try:
+            optuna.delete_study(study_name="overhead", storage=storage)
+        except KeyError:
+            pass
+        with storage.engine.connect() as conn:
+            import sqlalchemy
+
+            fsync = conn.execute(sqlalchemy.text("SHOW fsync")).scalar()
+            sync = conn.execute(sqlalchemy.text("SHOW synchronous_commit")).scalar()
+        settings = "RDBStorage postgresql+psycopg2, fsync=%s, synchronous_commit=%s" % (fsync, sync)
+    elif kind == "memory":
         storage = optuna.storages.InMemoryStorage()
         settings = "InMemoryStorage"
     elif kind == "sqlite":
@@ -56,7 +74,7 @@ def run(kind, n, max_seconds, directory):
         names = {0: "OFF", 1: "NORMAL", 2: "FULL", 3: "EXTRA"}
         settings = "RDBStorage sqlite, journal_mode=%s, synchronous=%s" % (journal, names.get(sync, sync))
     else:
-        raise SystemExit("unknown storage %r (memory, sqlite)" % kind)
+        raise SystemExit("unknown storage %r (memory, sqlite, postgres)" % kind)
 
     study = optuna.create_study(storage=storage, sampler=optuna.samplers.RandomSampler(seed=1),
                                 direction="minimize", study_name="overhead")
@@ -88,6 +106,7 @@ def main():
     p.add_argument("--max-seconds", type=float, default=0.0, help="stop a run after this long (0: never)")
     p.add_argument("--dir", default=os.environ.get("METADIAL_BENCH_DIR", tempfile.gettempdir()))
     p.add_argument("--csv", default="")
+    p.add_argument("--pg-url", default="")
     a = p.parse_args()
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     ns = sorted(int(x) for x in a.n.split(","))
@@ -96,7 +115,7 @@ def main():
         csv.write("storage,n,trial,seconds\n")
     print("optuna %s, python %s" % (optuna.__version__, sys.version.split()[0]))
     for kind in a.storages.split(","):
-        settings, wall, times = run(kind, ns[-1], a.max_seconds, a.dir)
+        settings, wall, times = run(kind, ns[-1], a.max_seconds, a.dir, a.pg_url)
         print("%s: %s; ran %d of %d trials in %.2f s" % (kind, settings, len(times), ns[-1], wall))
         print("%-8s %7s %10s %12s" % ("storage", "N", "wall_s", "us/trial"))
         for n in ns:

@@ -25,6 +25,15 @@ __all__ = [
     "Error", "InvalidArgument", "ConfigError", "DataError", "StorageError", "TrialPruned",
 ]
 
+
+def __getattr__(name: str) -> Any:
+    # metadial.dialog (needs NumPy) and metadial.optuna (needs Optuna) load on first use, so that
+    # `import metadial` needs neither.
+    if name in ("dialog", "optuna"):
+        import importlib
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'metadial' has no attribute {name!r}")
+
 ParamValue = Union[float, int, str]
 
 
@@ -43,13 +52,14 @@ class TrialRecord:
     worker: str = ""
     started_at: float = 0.0
     finished_at: float = 0.0
+    retry_of: Optional[int] = None  # the trial this one re-runs (retry_failed), None if none
 
     @staticmethod
     def _from_dict(d: Mapping[str, Any]) -> "TrialRecord":
         return TrialRecord(number=d["number"], state=d["state"], params=dict(d["params"]), value=d["value"],
                            fidelity=d["fidelity"], cost=d["cost"], intermediate=dict(d["intermediate"]),
                            fail_reason=d["fail_reason"], worker=d["worker"], started_at=d["started_at"],
-                           finished_at=d["finished_at"])
+                           finished_at=d["finished_at"], retry_of=d["retry_of"])
 
 
 class Trial:
@@ -125,12 +135,24 @@ class Study:
 
     def optimize(self, fn: Callable[[Trial], float], n_trials: int, sampler: "samplers.Sampler",
                  seed: int = 0, fidelities: Fidelities = None,
-                 catch: Tuple[type, ...] = ()) -> None:
-        """Runs `n_trials` more trials, one at a time: asks the sampler, calls fn(trial), tells the
-        result. As in Optuna: fn may return a float or a (value, cost) pair; raising
-        `metadial.TrialPruned` stores the trial as pruned; a NaN or None result stores it as failed;
-        any other exception stores the trial as failed and is raised again, unless it is an
-        instance of one of `catch` (then the run goes on)."""
+                 catch: Tuple[type, ...] = (), jobs: int = 1) -> None:
+        """Runs `n_trials` more trials: asks the sampler, calls fn(trial), tells the result. As in
+        Optuna: fn may return a float or a (value, cost) pair; raising `metadial.TrialPruned`
+        stores the trial as pruned; a NaN or None result stores it as failed; any other exception
+        stores the trial as failed and is raised again, unless it is an instance of one of `catch`
+        (then the run goes on).
+
+        jobs=1 runs the trials one at a time here. jobs > 1 runs them on `jobs` threads of the C++
+        study runner (study::optimize), each calling fn with the GIL taken for the call (so fn
+        runs in parallel only where it releases the GIL: NumPy, PyTorch, I/O). Its budget is the
+        runner's: `n_trials` more complete or pruned trials (a failed trial is replaced; 10
+        failures in a row end the run with metadial.Error); the sampler sees the running trials."""
+        jobs = int(jobs)
+        if jobs < 1:
+            raise InvalidArgument(f"optimize: jobs must be >= 1, got {jobs}")
+        if jobs > 1:
+            self._optimize_threads(fn, int(n_trials), sampler, int(seed), fidelities, catch, jobs)
+            return
         for _ in range(int(n_trials)):
             trial = self.ask(sampler, seed=seed, fidelities=fidelities)
             try:
@@ -151,6 +173,36 @@ class Study:
                 self.tell(trial, state="failed", reason=f"objective returned {result!r}", cost=float(cost))
                 continue
             self.tell(trial, float(result), cost=float(cost))
+
+    def _optimize_threads(self, fn: Callable[[Any], Any], n_trials: int, sampler: "samplers.Sampler", seed: int,
+                          fidelities: Fidelities, catch: Tuple[type, ...], jobs: int) -> None:
+        raised: List[BaseException] = []
+
+        def call(handle: "_metadial._RunTrial") -> Tuple[Any, ...]:
+            # Runs on a runner thread with the GIL; every outcome becomes a tuple for the C++ side.
+            try:
+                result = fn(Trial(handle))
+            except TrialPruned:
+                return ("pruned", 0.0)
+            except BaseException as e:
+                reason = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
+                if isinstance(e, catch) and isinstance(e, Exception):
+                    return ("failed", reason)
+                raised.append(e)
+                return ("stop", reason)
+            cost = 0.0
+            if isinstance(result, tuple):
+                result, cost = result
+            if result is None or (isinstance(result, float) and math.isnan(result)):
+                return ("failed", f"objective returned {result!r}")
+            return ("complete", float(result), float(cost))
+
+        if n_trials <= 0:
+            return
+        fids = [(str(n), float(c)) for n, c in (fidelities or [])]
+        self._handle.optimize(call, n_trials, sampler._handle(), seed, jobs, fids)
+        if raised:
+            raise raised[0]
 
     @property
     def trials(self) -> List[TrialRecord]:

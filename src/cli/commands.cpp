@@ -217,6 +217,7 @@ void apply_tune_flags(const TuneArgs& args, TuneConfig& cfg) {
   if (args.trials) cfg.trials = integer(kTrialsSetting, *args.trials);
   if (args.jobs) cfg.jobs = static_cast<int>(integer(kJobsSetting, *args.jobs));
   if (args.seed) cfg.seed = static_cast<uint64_t>(integer(kSeedSetting, *args.seed));
+  if (args.retry_failed) cfg.retry_failed = static_cast<int>(integer(kRetryFailedSetting, *args.retry_failed));
   if (args.max_cost) {
     kMaxCostSetting.check_flag(*args.max_cost);
     cfg.max_cost = *args.max_cost;
@@ -305,7 +306,7 @@ void declare_tune(CLI::App& c, TuneArgs& a) {
   c.add_option("config", a.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
   c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
-  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | tpe | lstm | lstm-mf | hyprl (overrides [study] sampler)");
+  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | tpe | bohb | lstm | lstm-mf | hyprl (overrides [study] sampler)");
   c.add_option("--pruner", a.pruner,
                "none | median | percentile | asha | hyperband (overrides [pruner] type; the [pruner] options "
                "apply only to the type they were written for)");
@@ -318,6 +319,9 @@ void declare_tune(CLI::App& c, TuneArgs& a) {
                "seconds between the heartbeats of this run's running trials (default 5)");
   c.add_option("--heartbeat-timeout", a.heartbeat_timeout_s,
                "seconds of silence after which another worker's running trial is failed (default 120)");
+  c.add_option("--retry-failed", a.retry_failed,
+               "re-run a trial whose worker went silent or died up to K times, same params (default 0)")
+      ->check(integer_in(kRetryFailedSetting));
   c.add_flag("--json", a.json, "print one JSON summary as the last line of stdout");
 }
 
@@ -443,6 +447,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
       progress.update(p.n_counted, status);
     }
   };
+  opts.on_warning = [&](const std::string& line) { progress.message("tune: warning: " + text::escape_controls(line)); };
   const study::OptimizeResult r = study::optimize(study, *objective, *sampler, *pruner, opts);
   progress.finish();
 
@@ -450,8 +455,9 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
       {"study", name + "  (" + storage::mask_password(url) + ")"},
       {"sampler", cfg.sampler},
       {"objective", objective->name()},
-      {"trials", fmt::format("{} complete, {} pruned, {} failed ({} run now{})", r.n_complete, r.n_pruned, r.n_failed,
-                             r.n_run, r.n_recovered ? fmt::format(", {} abandoned marked failed", r.n_recovered) : "")},
+      {"trials", fmt::format("{} complete, {} pruned, {} failed ({} run now{}{})", r.n_complete, r.n_pruned, r.n_failed,
+                             r.n_run, r.n_recovered ? fmt::format(", {} abandoned marked failed", r.n_recovered) : "",
+                             r.n_refused ? fmt::format(", {} late results refused", r.n_refused) : "")},
       {"stopped", r.stop_reason == study::StopReason::kInterrupted
                       ? std::string("interrupted by ") + interrupt::signal_name(interrupt::requested())
                       : std::string(to_string(r.stop_reason))},

@@ -34,6 +34,7 @@ struct TuneArgs {
   std::optional<double> max_wall_s;
   std::optional<double> heartbeat_interval_s;
   std::optional<double> heartbeat_timeout_s;
+  std::optional<int> retry_failed;
   bool json = false;
 };
 

@@ -18,9 +18,17 @@
 #include "metadial/core/random.h"
 #include "metadial/dialog/corpus_generator.h"
 #include "metadial/dialog/domain.h"
+#include "metadial/dialog/user_profiles.h"
 #include "metadial/train/e2e_trainer.h"
 
 namespace metadial::cli {
+namespace {
+// The simulated user of corpus generation and interaction: a --user-profiles file, else the
+// built-in mix fitted to sim-M (dialog/user_profiles.h).
+dialog::UserOptions user_options(const std::string& file) {
+  return file.empty() ? dialog::UserOptions::simm() : dialog::load_user_profiles(file);
+}
+}  // namespace
 
 int run_dialog_corpus(const DialogCorpusArgs& a, std::ostream& out) {
   MD_CHECK(!a.out.empty(), "dialog corpus: --out DIR is required");
@@ -31,6 +39,7 @@ int run_dialog_corpus(const DialogCorpusArgs& a, std::ostream& out) {
   o.num_test = a.test;
   o.seed = a.seed;
   o.templates = dialog::template_set_from_name(a.templates);
+  o.user = user_options(a.user_profiles);
   auto domain = dialog::Domain::builtin(a.domain, dialog::KbOptions{a.kb_entities, a.kb_seed});
   auto policy = std::make_shared<agents::RulePolicy>();
   dialog::CorpusGenerator gen(domain, o, [policy](const dialog::DialogueEnv& env, bool begin) {
@@ -118,6 +127,7 @@ int run_dialog_e2e_train(const DialogE2eTrainArgs& a, std::ostream& out) {
   io.templates = dialog::template_set_from_name(a.templates);
   io.dialogues = std::max(a.eval_dialogues, 1);
   io.seed = derive_seed(a.options.tracker.seed, {stream("eval")});
+  io.user = user_options(a.user_profiles);
   const auto t0 = std::chrono::steady_clock::now();
   std::ofstream csv;
   if (!a.curve.empty()) {
@@ -258,6 +268,7 @@ int run_dialog_e2e_eval(const DialogE2eEvalArgs& a, std::ostream& out) {
   io.dialogues = a.dialogues;
   io.seed = a.seed;
   io.max_turns = a.max_turns;
+  io.user = user_options(a.user_profiles);
   std::vector<dialog::CorpusDialogue> test;
   if (!a.test.empty()) test = dialog::load_corpus(a.test);
   auto agent = agents::e2e::E2eAgent::load(a.model, a.domain);
@@ -691,6 +702,8 @@ void declare_dialog_corpus(CLI::App& command, DialogCorpusArgs& corpus) {
   command.add_option("--seed", corpus.seed, "random seed")->capture_default_str();
   command.add_option("--kb-entities", corpus.kb_entities, "entities in the generated knowledge base")->capture_default_str();
   command.add_option("--kb-seed", corpus.kb_seed, "seed of the generated knowledge base")->capture_default_str();
+  command.add_option("--user-profiles", corpus.user_profiles,
+                     "TOML mix of simulated-user profiles (default: the built-in mix fitted to sim-M; examples/user_profiles.toml)");
   command.add_flag("--json", corpus.json, "one JSON line");
 }
 
@@ -747,6 +760,8 @@ void declare_dialog_e2e_train(CLI::App& command, DialogE2eTrainArgs& train) {
   command.add_option("--model", train.model, "start from this saved agent instead of supervised training (stages il, rl)");
   command.add_option("--il-corpus", train.il_corpus, "dialogues taught in `dialog chat --teach` (sim-M JSON): join the imitation corpus");
   command.add_option("--il-passes", train.il_passes, "supervised passes on the --il-corpus dialogues")->capture_default_str();
+  command.add_option("--user-profiles", train.user_profiles,
+                     "TOML mix of simulated-user profiles in interaction (default: the built-in mix fitted to sim-M)");
   command.add_flag("--json", train.json, "one JSON line");
 }
 
@@ -758,6 +773,8 @@ void declare_dialog_e2e_eval(CLI::App& command, DialogE2eEvalArgs& eval) {
   command.add_option("--seed", eval.seed, "dialogue seed")->capture_default_str();
   command.add_option("--max-turns", eval.max_turns, "system turns per dialogue")->capture_default_str();
   command.add_option("--test", eval.test, "test corpus (sim-M JSON): also corpus state tracking and action accuracy");
+  command.add_option("--user-profiles", eval.user_profiles,
+                     "TOML mix of simulated-user profiles (default: the built-in mix fitted to sim-M)");
   command.add_flag("--json", eval.json, "one JSON line");
 }
 

@@ -43,6 +43,7 @@
 namespace metadial::cli {
 
 struct DialogCorpusArgs {
+  std::string user_profiles;  ///< TOML profile mix of the simulated user ("" = the built-in simm mix)
   std::string domain = "movie";
   std::string out;
   int train = 10000, dev = 1000, test = 1000;
@@ -63,6 +64,7 @@ struct DialogDstArgs {
 /// `dialog e2e train`: supervised training of the end-to-end agent on a corpus of the domain (or
 /// a saved agent), imitation / reinforcement stages, interactive evaluation, an optional model file.
 struct DialogE2eTrainArgs {
+  std::string user_profiles;  ///< TOML profile mix of the simulated user ("" = the built-in simm mix)
   std::string stage = "sl";
   std::string train, dev;
   std::string domain;      ///< "" = movie (or the model's domain with --model)
@@ -85,6 +87,7 @@ struct DialogE2eTrainArgs {
 
 /// `dialog e2e eval`: a saved agent against the simulated user (and optionally a test corpus).
 struct DialogE2eEvalArgs {
+  std::string user_profiles;  ///< TOML profile mix of the simulated user ("" = the built-in simm mix)
   std::string model;
   std::string domain;  ///< optional: the domain the agent must be for
   int dialogues = 200;

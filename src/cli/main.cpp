@@ -14,9 +14,11 @@
 
 #include "cli/command.h"
 #include "cli/commands.h"
+#include "cli/dashboard_command.h"
 #include "cli/storage_commands.h"
 #include "cli/study_commands.h"
 #if METADIAL_WITH_TORCH
+#include "cli/data_commands.h"
 #include "cli/dialog_commands.h"
 #include "cli/e2e_commands.h"
 #include "cli/memn2n_commands.h"
@@ -45,6 +47,7 @@ Commands make_commands() {
   c.push_back(command<ReadArgs>("studies", "list the studies in a storage", declare_studies, run_studies));
   c.push_back(make_study_command());
   c.push_back(make_storage_command());
+  c.push_back(command<DashboardArgs>("dashboard", "serve a live web dashboard of the studies in a storage", declare_dashboard, run_dashboard));
 #if METADIAL_WITH_TORCH
   c.push_back(group(
       "meta-train", "meta-train a learned optimizer across many tasks",
@@ -89,6 +92,7 @@ Commands make_commands() {
   c.push_back(group("transfer", "meta-weighted transfer from related-task data (seed paper 001)",
                     command<TransferRunArgs>("run", "run one experiment from a TOML config", declare_transfer_run,
                                              run_transfer)));
+  c.push_back(group("data", "generate data sets", command<DataPersonalizeArgs>("personalize", "personalized bAbI task 3 from bAbI task 3 and the personalized KB", declare_data_personalize, run_data_personalize)));
   c.push_back(group(
       "online", "train a network while the meta-RL controller sets its hyperparameters",
       command<OnlineRunArgs>("run", "one training under the controller or a baseline, from a TOML config",

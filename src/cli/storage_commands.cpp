@@ -33,11 +33,15 @@ CopyCounts copy_trials(storage::Storage& dst, int64_t dst_id, const std::vector<
                        const std::string& name) {
   CopyCounts c;
   for (const auto& t : trials) {
+    // A retry (retry_failed) goes through the destination's queue, which is empty while trials are
+    // copied: the trial that takes it gets its params and records which trial it re-runs.
+    const bool retry = t.retry_of >= 0 && !t.params.empty();
+    if (retry) dst.enqueue_trial(dst_id, t.params, t.fidelity, false, t.retry_of);
     const study::FrozenTrial created = dst.create_trial(dst_id, t.worker);
     MD_CHECK_AS(StorageError, created.number == t.number, "storage copy: trial ", t.number, " of study '",
                 text::escape_controls(name), "' became number ", created.number,
                 " at the destination (another process is writing to the new study there)");
-    if (!t.params.empty() || t.fidelity != 0) dst.set_trial_params(created.id, t.params, t.fidelity);
+    if (!retry && (!t.params.empty() || t.fidelity != 0)) dst.set_trial_params(created.id, t.params, t.fidelity);
     for (const auto& [step, value] : t.intermediate) dst.report_intermediate(created.id, step, value);
     if (t.state == study::TrialState::kRunning) {
       dst.finish_trial(created.id, study::TrialState::kFailed, std::nullopt, t.cost, kRunningAtCopy);
@@ -135,7 +139,7 @@ int run_storage_copy(const StorageCopyArgs& args, std::ostream& out) {
     try {
       c = copy_trials(*dst, created.id, trials, s.name);
       // The queue after the trials (a trial created meanwhile would take from it).
-      for (const auto& q : src->queued_trials(s.id)) dst->enqueue_trial(created.id, q.params, q.fidelity, false);
+      for (const auto& q : src->queued_trials(s.id)) dst->enqueue_trial(created.id, q.params, q.fidelity, false, q.retry_of);
     } catch (...) {
       // Leave no half study behind: it would block the next attempt and look like a whole one.
       try {

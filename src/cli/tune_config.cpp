@@ -56,7 +56,7 @@ TuneConfig from_table(const config::Table& root) {
 
   if (const auto r = root.table("study")) {
     r->expect_keys({"name", "sampler", "trials", "seed", "jobs", "direction", "max_cost", "max_wall_s",
-                    "trial_timeout_s", "max_consecutive_failures", "heartbeat_interval_s", "heartbeat_timeout_s",
+                    "trial_timeout_s", "max_consecutive_failures", "heartbeat_interval_s", "heartbeat_timeout_s", "retry_failed",
                     "storage"});
     cfg.study_name = r->string("name");
     cfg.sampler = r->string("sampler").value_or(cfg.sampler);
@@ -82,6 +82,7 @@ TuneConfig from_table(const config::Table& root) {
     cfg.max_wall_s = positive(kMaxWallSetting);
     cfg.trial_timeout_s = positive(kTrialTimeoutSetting);
     if (auto k = integer(kMaxConsecutiveFailuresSetting)) cfg.max_consecutive_failures = static_cast<int>(*k);
+    if (auto k = integer(kRetryFailedSetting)) cfg.retry_failed = static_cast<int>(*k);
     const auto interval = positive(kHeartbeatIntervalSetting);
     const auto timeout = positive(kHeartbeatTimeoutSetting);
     cfg.heartbeat_interval_s = interval.value_or(cfg.heartbeat_interval_s);
@@ -226,6 +227,7 @@ study::OptimizeOptions optimize_options(const TuneConfig& cfg) {
   opts.jobs = cfg.jobs;
   opts.seed = cfg.seed;
   opts.max_consecutive_failures = cfg.max_consecutive_failures;
+  opts.retry_failed = cfg.retry_failed;
   if (cfg.max_cost) opts.max_cost = *cfg.max_cost;
   if (cfg.max_wall_s) opts.max_wall_s = *cfg.max_wall_s;
   if (cfg.trial_timeout_s) opts.trial_timeout_s = *cfg.trial_timeout_s;

@@ -3,7 +3,7 @@
 //
 //   [study]      name, sampler, trials, seed, jobs, direction, max_cost, max_wall_s,
 //                trial_timeout_s, max_consecutive_failures, heartbeat_interval_s,
-//                heartbeat_timeout_s, storage
+//                heartbeat_timeout_s, retry_failed, storage
 //   [sampler]    options of the chosen sampler (passed through, checked by the sampler)
 //   [pruner]     type = "none" | "median" | "percentile" | "asha" | "hyperband" (+ its options,
 //                passed through, checked by the pruner)
@@ -53,6 +53,8 @@ struct IntSetting {
 inline constexpr IntSetting kTrialsSetting{"trials", "--trials", 0, std::numeric_limits<int64_t>::max()};
 inline constexpr IntSetting kSeedSetting{"seed", "--seed", 0, std::numeric_limits<int64_t>::max()};
 inline constexpr IntSetting kJobsSetting{"jobs", "--jobs", 1, kMaxJobs};
+/// Re-runs of a trial whose worker went silent or died (study::OptimizeOptions::retry_failed).
+inline constexpr IntSetting kRetryFailedSetting{"retry_failed", "--retry-failed", 0, 100};
 inline constexpr IntSetting kMaxConsecutiveFailuresSetting{"max_consecutive_failures", nullptr, 1,
                                                            std::numeric_limits<int>::max()};
 
@@ -90,6 +92,7 @@ struct TuneConfig {
   std::optional<double> max_wall_s;
   std::optional<double> trial_timeout_s;
   int max_consecutive_failures = study::OptimizeOptions{}.max_consecutive_failures;
+  int retry_failed = 0;
   /// How often this run's running trials are marked alive, and the silence after which another
   /// worker's running trial is failed (defaults: study::OptimizeOptions's); timeout > interval.
   double heartbeat_interval_s = study::OptimizeOptions{}.heartbeat_interval_s;

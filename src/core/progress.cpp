@@ -117,6 +117,16 @@ void ProgressDisplay::show(std::string text, double tenths, bool advanced) {
   pending_.clear();
 }
 
+void ProgressDisplay::message(const std::string& line) {
+  if (out_ == nullptr) return;
+  if (interactive_ && last_len_ > 0) {
+    std::fprintf(out_, "\r%s\r", std::string(last_len_, ' ').c_str());  // clear the bar's line
+    last_len_ = 0;
+  }
+  std::fprintf(out_, "%s\n", line.c_str());
+  std::fflush(out_);
+}
+
 void ProgressDisplay::finish() {
   if (finished_) return;
   finished_ = true;

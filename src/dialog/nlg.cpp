@@ -50,6 +50,17 @@ const TemplatePair kHello = {{"hello"}, {"hi there"}};
 const TemplatePair kNull = {{"hmm"}, {"uh"}};
 const TemplatePair kOpening = {{"hi ,", "hello ,", ""}, {"good evening ,", "hey there ,", "hi , i need help ,"}};
 const TemplatePair kJoin = {{"and"}, {"and", ",", ". also"}};
+// An opening turn that states no constraint (a profile that volunteers nothing): the intent.
+const TemplatePair& intent_templates(std::string_view domain) {
+  static const TemplatePair kMovie = {{"i want to buy movie tickets", "i would like to book tickets for a movie"},
+                                      {"can you get me cinema tickets ?", "i need tickets for a film"}};
+  static const TemplatePair kRestaurant = {{"i am looking for a restaurant", "i need a place to eat"},
+                                           {"can you find me a restaurant ?", "i want to eat out"}};
+  static const TemplatePair kGeneric = {{"i need some help", "can you help me ?"}, {"i am looking for something"}};
+  if (domain == "movie") return kMovie;
+  if (domain == "restaurant" || domain == "sf_restaurant") return kRestaurant;
+  return kGeneric;
+}
 
 // ---- text building --------------------------------------------------------------------------
 struct Builder {
@@ -194,7 +205,9 @@ CorpusUtterance UserNlg::realize(const UserTurn& turn, bool opening, Rng& rng) c
     }
     const bool dontcare = it.type == UserActType::kInform && it.value == kDontcare;
     if (it.type == UserActType::kInform && !dontcare) bind.value = std::string(o.value_name(it.slot, it.value));
-    const Templates& t = choices(it.type, it.slot, dontcare, scratch);
+    const Templates& t = opening && it.type == UserActType::kHello
+                             ? pair_choices(intent_templates(domain_->name()), set_, scratch)
+                             : choices(it.type, it.slot, dontcare, scratch);
     expand(b, t[static_cast<size_t>(pick(rng, t.size()))], bind);
   }
   return b.finish();

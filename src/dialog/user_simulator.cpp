@@ -1,6 +1,7 @@
 #include "metadial/dialog/user_simulator.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "metadial/core/error.h"
 #include "metadial/dialog/domain.h"
@@ -21,7 +22,21 @@ UserActItem simple(UserActType t) { return {t, -1, static_cast<int16_t>(kNoValue
 UserOptions UserOptions::from_name(std::string_view name) {
   if (name == "standard") return standard();
   if (name == "unfriendly") return unfriendly();
-  throw InvalidArgument(detail::concat("unknown user behaviour '", name, "' (expected standard or unfriendly)"));
+  if (name == "simm") return simm();
+  throw InvalidArgument(detail::concat("unknown user behaviour '", name, "' (expected standard, unfriendly or simm)"));
+}
+
+void UserProfile::validate() const {
+  MD_CHECK(!name.empty(), "user profile: empty name");
+  auto prob = [&](double p, const char* field) {
+    MD_CHECK(p >= 0.0 && p <= 1.0, "user profile '", name, "': ", field, " ", p, " not in [0, 1]");
+  };
+  prob(share, "share");
+  prob(extra_prob, "extra_prob");
+  prob(change_prob, "change_prob");
+  MD_CHECK(volunteer >= kAll, "user profile '", name, "': volunteer ", volunteer, " (expected \"all\" or >= 0)");
+  MD_CHECK(patience >= 1 && patience <= patience_max, "user profile '", name, "': patience ", patience,
+           " / patience_max ", patience_max, " (expected 1 <= patience <= patience_max)");
 }
 
 void UserOptions::validate() const {
@@ -34,6 +49,16 @@ void UserOptions::validate() const {
   prob(volunteer_prob, "volunteer_prob");
   prob(request_group_prob, "request_group_prob");
   prob(withhold_correction_prob, "withhold_correction_prob");
+  if (profiles.empty()) return;
+  double sum = 0.0;
+  for (size_t k = 0; k < profiles.size(); ++k) {
+    profiles[k].validate();
+    sum += profiles[k].share;
+    for (size_t j = 0; j < k; ++j) {
+      MD_CHECK(profiles[j].name != profiles[k].name, "user options: profile '", profiles[k].name, "' given twice");
+    }
+  }
+  MD_CHECK(std::abs(sum - 1.0) <= 1e-6, "user options: the profile shares sum to ", sum, " (expected 1)");
 }
 
 AgendaUser::AgendaUser(const Domain& domain, const UserOptions& options) : domain_(&domain), options_(options) {
@@ -79,6 +104,27 @@ void AgendaUser::start(const Goal& goal, Rng& rng) {
   accepted_ = -1;
   accepted_stated_.fill(static_cast<int16_t>(kNoValue));
   answered_ = 0;
+  profile_ = -1;
+  user_turns_ = 0;
+  change_at_ = -1;
+  changes_ = 0;
+  stated_ = 0;
+  if (!options_.profiles.empty()) {
+    // This dialogue's profile (by share), its patience and whether (and when) it changes its mind.
+    const double u = uniform01(rng);
+    double acc = 0.0;
+    profile_ = static_cast<int>(options_.profiles.size()) - 1;
+    for (size_t k = 0; k < options_.profiles.size(); ++k) {
+      acc += options_.profiles[k].share;
+      if (u < acc) {
+        profile_ = static_cast<int>(k);
+        break;
+      }
+    }
+    const UserProfile& p = options_.profiles[static_cast<size_t>(profile_)];
+    patience_ = p.patience + uniform_int(rng, p.patience_max - p.patience + 1);
+    if (p.change_prob > 0.0 && uniform01(rng) < p.change_prob) change_at_ = 2 + uniform_int(rng, 3);
+  }
   // Bottom to top: bye, requests, constraint informs. The order within each group is random,
   // but is drawn when a run of items is popped (pop_group).
   push(simple(UserActType::kBye));
@@ -230,6 +276,7 @@ int AgendaUser::react(const SystemAct& act, Rng& rng) {
 
 void AgendaUser::pop_group(UserTurn& out, Rng& rng, bool opening) {
   const Ontology& o = domain_->ontology();
+  const bool first_turn = opening;
   if (agenda_size_ == 0) push(simple(UserActType::kBye));
   UserActItem top = agenda_[static_cast<size_t>(agenda_size_ - 1)];
   if (top.type == UserActType::kBye) {
@@ -268,12 +315,27 @@ void AgendaUser::pop_group(UserTurn& out, Rng& rng, bool opening) {
                                                  : options_.volunteer_prob;
   int run = 0;
   while (run < agenda_size_ && agenda_[static_cast<size_t>(agenda_size_ - 1 - run)].type == type) ++run;
+  // With a profile, the number of constraints is the profile's (0 in the opening turn: the intent).
+  int take = -1;
+  if (profile_ >= 0 && type == UserActType::kInform) {
+    const int v = options_.profiles[static_cast<size_t>(profile_)].volunteer;
+    take = v == UserProfile::kAll ? run : std::min(v, run);
+    if (take == 0 && first_turn) {
+      out.push(simple(UserActType::kHello));
+      return;
+    }
+    take = std::max(take, 1);
+  }
   // Shuffle the run in place so that which constraint comes first is random.
   for (int k = run - 1; k > 0; --k) {
     const int j = uniform_int(rng, k + 1);
     std::swap(agenda_[static_cast<size_t>(agenda_size_ - 1 - k)], agenda_[static_cast<size_t>(agenda_size_ - 1 - j)]);
   }
   out.push(agenda_[static_cast<size_t>(--agenda_size_)]);
+  if (take >= 0) {
+    for (int k = 1; k < take && out.size < kMaxTurnItems; ++k) out.push(agenda_[static_cast<size_t>(--agenda_size_)]);
+    return;
+  }
   for (int k = 1; k < run && out.size < kMaxTurnItems; ++k) {
     if (p <= 0.0 || uniform01(rng) >= p) break;
     out.push(agenda_[static_cast<size_t>(--agenda_size_)]);
@@ -298,14 +360,28 @@ UserTurn AgendaUser::respond(const SystemAct& act, Rng& rng) {
     // Answers to request / select / confirm may come with further pending constraints.
     const bool answer = act.type == SystemActType::kRequest || act.type == SystemActType::kSelect ||
                         act.type == SystemActType::kConfirm;
-    if (answer && options_.volunteer_prob > 0.0) {
+    double extra = options_.volunteer_prob;
+    if (profile_ >= 0) {
+      const UserProfile& p = options_.profiles[static_cast<size_t>(profile_)];
+      extra = p.answer_only_asked ? 0.0 : p.extra_prob;
+    }
+    if (answer && extra > 0.0) {
       while (agenda_size_ > 0 && agenda_[static_cast<size_t>(agenda_size_ - 1)].type == UserActType::kInform &&
-             out.size < kMaxTurnItems && uniform01(rng) < options_.volunteer_prob) {
+             out.size < kMaxTurnItems && uniform01(rng) < extra) {
         out.push(agenda_[static_cast<size_t>(--agenda_size_)]);
       }
     }
   } else {
     pop_group(out, rng, act.type == SystemActType::kHello);
+  }
+  if (profile_ >= 0) {
+    ++user_turns_;
+    if (user_turns_ == change_at_) maybe_change(out, rng);
+    for (int k = 0; k < out.size; ++k) {
+      const UserActItem& it = out.items[static_cast<size_t>(k)];
+      const int i = it.type == UserActType::kInform ? domain_->ontology().informable_index(it.slot) : -1;
+      if (i >= 0 && it.value >= 0) stated_ |= 1U << i;
+    }
   }
   if (failures_ >= patience_ && !out.has(UserActType::kBye)) {
     out = UserTurn{};
@@ -314,6 +390,58 @@ UserTurn AgendaUser::respond(const SystemAct& act, Rng& rng) {
   }
   if (out.has(UserActType::kBye)) finished_ = true;
   return out;
+}
+
+void AgendaUser::maybe_change(UserTurn& out, Rng& rng) {
+  // Not now (nothing stated yet that this turn does not say, an accepted offer, a bye, a full
+  // turn): try again at the next turn.
+  const Ontology& o = domain_->ontology();
+  const KnowledgeBase& kb = domain_->kb();
+  ++change_at_;
+  if (accepted_ >= 0 || out.has(UserActType::kBye) || out.size >= kMaxTurnItems) return;
+  uint32_t said = 0;
+  for (int k = 0; k < out.size; ++k) {
+    const UserActItem& it = out.items[static_cast<size_t>(k)];
+    const int i = it.type == UserActType::kInform ? o.informable_index(it.slot) : -1;
+    if (i >= 0) said |= 1U << i;
+  }
+  std::array<int, kMaxInformable> cand{};
+  int n = 0;
+  for (int i = 0; i < o.num_informable(); ++i) {
+    if (((stated_ & ~said) >> i) & 1U && goal_.constraints[static_cast<size_t>(i)] >= 0) cand[static_cast<size_t>(n++)] = i;
+  }
+  if (n == 0) return;
+  const int i = cand[static_cast<size_t>(uniform_int(rng, n))];
+  const int slot_id = o.informable()[static_cast<size_t>(i)];
+  const int old = goal_.constraints[static_cast<size_t>(i)];
+  int value = -1;
+  if (o.slot(slot_id).in_kb) {
+    // An entity that matches the other database constraints and has another value here.
+    auto fits = [&](int e) {
+      if (kb.value(e, i) == old) return false;
+      for (int j = 0; j < o.num_informable(); ++j) {
+        const int g = goal_.constraints[static_cast<size_t>(j)];
+        if (j != i && g >= 0 && o.slot(o.informable()[static_cast<size_t>(j)]).in_kb && kb.value(e, j) != g) return false;
+      }
+      return true;
+    };
+    int count = 0;
+    for (int e = 0; e < kb.size(); ++e) count += fits(e) ? 1 : 0;
+    if (count == 0) return;
+    int pick = uniform_int(rng, count);
+    for (int e = 0; e < kb.size() && value < 0; ++e) {
+      if (fits(e) && pick-- == 0) value = kb.value(e, i);
+    }
+  } else {
+    const int nv = o.num_values(i);
+    if (nv < 2) return;
+    value = (old + 1 + uniform_int(rng, nv - 1)) % nv;
+  }
+  goal_.constraints[static_cast<size_t>(i)] = static_cast<int16_t>(value);
+  remove_informs(slot_id);
+  out.push(inform(slot_id, value));
+  ++changes_;
+  change_at_ = -1;
 }
 
 bool AgendaUser::success() const {

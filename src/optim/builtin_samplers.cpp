@@ -1,3 +1,4 @@
+#include "metadial/optim/bohb_sampler.h"
 #include "metadial/optim/gp_sampler.h"
 #include "metadial/optim/lhs_sampler.h"
 #include "metadial/optim/random_sampler.h"
@@ -13,6 +14,7 @@ void register_builtin_samplers(SamplerRegistry& registry) {
   registry.add("lhs", &LhsSampler::create);
   registry.add("gp", &GpSampler::create);
   registry.add("tpe", &TpeSampler::create);
+  registry.add("bohb", &BohbSampler::create);
 }
 
 }  // namespace metadial::optim

@@ -44,7 +44,8 @@ void TpeSamplerOptions::validate() const {
 TpeSamplerOptions TpeSamplerOptions::from_json(const SamplerOptions& options) {
   detail::OptionReader reader(
       "tpe", options,
-      {"n_startup_trials", "n_ei_candidates", "prior_weight", "consider_magic_clip", "consider_endpoints"});
+      {"n_startup_trials", "n_ei_candidates", "prior_weight", "consider_magic_clip", "consider_endpoints",
+       "constant_liar"});
   TpeSamplerOptions o;
   o.n_startup_trials = static_cast<int>(reader.integer("n_startup_trials", o.n_startup_trials, 0, 1000000));
   o.n_ei_candidates = static_cast<int>(reader.integer("n_ei_candidates", o.n_ei_candidates, 1, 1000000));
@@ -52,6 +53,7 @@ TpeSamplerOptions TpeSamplerOptions::from_json(const SamplerOptions& options) {
   if (!(o.prior_weight > 0)) reader.invalid("prior_weight", "must be > 0");
   o.consider_magic_clip = reader.boolean("consider_magic_clip", o.consider_magic_clip);
   o.consider_endpoints = reader.boolean("consider_endpoints", o.consider_endpoints);
+  o.constant_liar = reader.boolean("constant_liar", o.constant_liar);
   return o;
 }
 
@@ -83,6 +85,8 @@ Suggestion TpeSampler::suggest(const SamplerContext& ctx, std::span<const Frozen
         const auto& [step, value] = *t.intermediate.rbegin();
         score = {-static_cast<double>(step), sign * value};
       }
+    } else if (t.state == TrialState::kRunning && options_.constant_liar) {
+      score = {-kInf, kInf};
     } else {
       continue;
     }

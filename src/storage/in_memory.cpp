@@ -124,6 +124,7 @@ Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& 
   if (!s.queue.empty()) {
     t.record.params = std::move(s.queue.front().params);
     t.record.fidelity = s.queue.front().fidelity;
+    t.record.retry_of = s.queue.front().retry_of;
     t.params_set = true;
     s.queue.pop_front();
   }
@@ -136,8 +137,9 @@ Reservation InMemoryStorage::reserve_trial(int64_t study_id, const std::string& 
 }
 
 std::optional<QueuedTrial> InMemoryStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                                          bool skip_if_present) {
+                                                          bool skip_if_present, int64_t retry_of) {
   detail::check_params(params, fidelity);
+  detail::check_retry_of(retry_of);
   std::lock_guard lock(mu_);
   StudyEntry& s = study_locked(study_id);
   if (skip_if_present) {
@@ -157,6 +159,7 @@ std::optional<QueuedTrial> InMemoryStorage::enqueue_trial(int64_t study_id, cons
   q.params = params;
   q.fidelity = fidelity;
   q.queued_at = study::now_unix_seconds();
+  q.retry_of = retry_of;
   s.queue.push_back(q);
   return q;
 }

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <exception>
 #include <initializer_list>
 #include <mutex>
@@ -371,7 +372,7 @@ class Tx {
 
 // --- Schema ---
 
-// Version 2 (version 1 had no queued_trials; `open_schema` migrates it). A later version adds a
+// Version 3 (version 1 had no queued_trials, version 2 no retry_of; `open_schema` migrates them). A later version adds a
 // migration from each older one in `open_schema` and bumps kPostgresSchemaVersion; an older build
 // refuses the newer schema instead of guessing.
 constexpr const char* kSchemaSql = R"sql(
@@ -411,6 +412,7 @@ CREATE TABLE trials (
   seq           BIGINT NOT NULL,            -- change number of the trial's last change
   reserve_token TEXT UNIQUE,                -- the reservation that created it (exactly-once retries)
   finish_token  TEXT UNIQUE,                -- the finish_trial call that finished it
+  retry_of      BIGINT NOT NULL DEFAULT -1, -- number of the trial it re-runs (retry_failed), -1 if none
   UNIQUE (study_id, number)
 );
 CREATE INDEX trials_by_state ON trials (study_id, state);
@@ -428,7 +430,8 @@ CREATE TABLE queued_trials (
   fidelity      INTEGER NOT NULL,
   queued_at     DOUBLE PRECISION NOT NULL,
   trial_id      BIGINT,                      -- the trial that took it; NULL while queued
-  enqueue_token TEXT UNIQUE                  -- the enqueue_trial call that queued it
+  enqueue_token TEXT UNIQUE,                 -- the enqueue_trial call that queued it
+  retry_of      BIGINT NOT NULL DEFAULT -1   -- passed on to the trial that takes it
 );
 CREATE INDEX queued_by_study ON queued_trials (study_id, id);
 )sql";
@@ -448,6 +451,25 @@ CREATE INDEX queued_by_study ON queued_trials (study_id, id);
 UPDATE meta SET value = '2' WHERE key = 'schema_version';
 )sql";
 
+// Version 2 -> 3: which trial a trial re-runs (retry_failed); every existing one re-runs none.
+constexpr const char* kMigrateV2Sql = R"sql(
+ALTER TABLE trials ADD COLUMN retry_of BIGINT NOT NULL DEFAULT -1;
+ALTER TABLE queued_trials ADD COLUMN retry_of BIGINT NOT NULL DEFAULT -1;
+UPDATE meta SET value = '3' WHERE key = 'schema_version';
+)sql";
+
+/// `sql` for a schema of `version`: before version 3 (only ever read, never written: a worker
+/// that writes upgrades it first) the retry_of columns are not there and read as -1.
+std::string for_schema(int64_t version, std::string sql) {
+  if (version >= 3) return sql;
+  for (const char* column : {"t.retry_of", "q.retry_of"}) {
+    for (size_t at = sql.find(column); at != std::string::npos; at = sql.find(column, at)) {
+      sql.replace(at, std::strlen(column), "-1::bigint");
+    }
+  }
+  return sql;
+}
+
 /// pg_advisory_xact_lock key of the schema check: the ASCII bytes "MDAL", as SQLite's application_id.
 constexpr const char* kSchemaLockSql = "SELECT pg_advisory_xact_lock(1296319820)";
 
@@ -455,7 +477,7 @@ constexpr const char* kStudyColumns = "id, name, direction, space, attrs, create
 
 #define MD_TRIAL_COLUMNS                                                                                    \
   "t.id, t.number, t.state, t.params, t.fidelity, t.value, t.cost, t.fail_reason, t.worker, t.started_at, " \
-  "t.finished_at, t.heartbeat_at"
+  "t.finished_at, t.heartbeat_at, t.retry_of"
 /// The intermediate values of trial t as "step value step value ...", ordered by step.
 #define MD_INTERMEDIATE_COLUMN                                                                              \
   "(SELECT string_agg(iv.step || ' ' || iv.value, ' ' ORDER BY iv.step) FROM intermediate_values iv WHERE " \
@@ -505,8 +527,9 @@ FrozenTrial read_trial(const Db& db, const Result& r, int row, int c, bool inter
   t.started_at = r.get_double(row, c + 9);
   t.finished_at = r.get_double(row, c + 10);
   t.heartbeat_at = r.get_double(row, c + 11);
-  if (intermediate && !r.is_null(row, c + 12)) {
-    const std::string text = r.get_text(row, c + 12);
+  t.retry_of = r.get_int(row, c + 12);
+  if (intermediate && !r.is_null(row, c + 13)) {
+    const std::string text = r.get_text(row, c + 13);
     const char* p = text.c_str();
     while (*p != '\0') {
       char* end = nullptr;
@@ -643,6 +666,11 @@ int64_t open_schema(Db& db, const PostgresOptions& options) {
       db.exec_script(kMigrateV1Sql);
       version = 2;
     }
+    if (version == 2 && !options.read_only) {
+      db.set_doing("upgrading schema 2 to 3");
+      db.exec_script(kMigrateV2Sql);
+      version = 3;
+    }
     tx.commit();
     db.set_doing("open");
     return version;
@@ -685,7 +713,7 @@ struct PostgresStorage::Impl {
   std::string tokens;  ///< prefix of this object's idempotency tokens
   int64_t next_token = 0;
   std::atomic<int64_t> reconnects{0};
-  int64_t schema_version = kPostgresSchemaVersion;  ///< below 2 only for an old schema opened read-only
+  int64_t schema_version = kPostgresSchemaVersion;  ///< below 3 only for an old schema opened read-only
 
   /// Whether a call may run again after its connection was lost once COMMIT had been sent.
   enum class Retry { kAlways, kUnlessCommitSent };
@@ -923,7 +951,7 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
     std::optional<std::string> queued_params;
     {
       Result q = db.exec(
-          "SELECT id, params, fidelity FROM queued_trials WHERE study_id = $1::bigint AND trial_id IS NULL "
+          "SELECT id, params, fidelity, retry_of FROM queued_trials WHERE study_id = $1::bigint AND trial_id IS NULL "
           "ORDER BY id LIMIT 1",
           {study_id});
       if (q.rows() == 1) {
@@ -931,17 +959,18 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
         queued_params = q.get_text(0, 1);
         t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
         t.fidelity = static_cast<int>(q.get_int(0, 2));
+        t.retry_of = q.get_int(0, 3);
       }
     }
     Result ins = db.exec(
         "WITH ins AS (INSERT INTO trials (study_id, number, state, worker, started_at, heartbeat_at, seq, "
-        "reserve_token, params, fidelity) "
+        "reserve_token, params, fidelity, retry_of) "
         "VALUES ($1::bigint, $2::bigint, 'running', $3::text, $4::float8, $4::float8, $5::bigint, $6::text, $7::text, "
-        "$8::integer) RETURNING id) "
+        "$8::integer, $9::bigint) RETURNING id) "
         "UPDATE studies SET next_number = next_number + 1, n_running = n_running + 1 FROM ins "
         "WHERE studies.id = $1::bigint RETURNING ins.id",
         {study_id, t.number, t.worker, t.started_at, s.get_int(0, 0), token,
-         queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity});
+         queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity, t.retry_of});
     MD_ASSERT(ins.rows() == 1);
     t.id = ins.get_int(0, 0);
     if (queued_id) db.exec("UPDATE queued_trials SET trial_id = $2::bigint WHERE id = $1::bigint", {*queued_id, t.id});
@@ -952,8 +981,9 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
 }
 
 std::optional<QueuedTrial> PostgresStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                                          bool skip_if_present) {
+                                                          bool skip_if_present, int64_t retry_of) {
   detail::check_params(params, fidelity);
+  detail::check_retry_of(retry_of);
   impl_->check_writable("enqueue_trial");
   const std::string json = dump_json(space::to_json(params), "queued params");
   return impl_->run("enqueue_trial", Impl::Retry::kAlways,
@@ -968,6 +998,7 @@ std::optional<QueuedTrial> PostgresStorage::enqueue_trial(int64_t study_id, cons
     QueuedTrial q;
     q.params = params;
     q.fidelity = fidelity;
+    q.retry_of = retry_of;
     if (attempt > 0) {
       // The first attempt may have committed before its connection dropped: it is this one.
       Result prior = db.exec("SELECT id, queued_at FROM queued_trials WHERE enqueue_token = $1::text", {token});
@@ -995,9 +1026,9 @@ std::optional<QueuedTrial> PostgresStorage::enqueue_trial(int64_t study_id, cons
     }
     q.queued_at = study::now_unix_seconds();
     Result ins = db.exec(
-        "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, enqueue_token) "
-        "VALUES ($1::bigint, $2::text, $3::integer, $4::float8, $5::text) RETURNING id",
-        {study_id, json, fidelity, q.queued_at, token});
+        "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, enqueue_token, retry_of) "
+        "VALUES ($1::bigint, $2::text, $3::integer, $4::float8, $5::text, $6::bigint) RETURNING id",
+        {study_id, json, fidelity, q.queued_at, token, retry_of});
     MD_ASSERT(ins.rows() == 1);
     q.id = ins.get_int(0, 0);
     tx.commit();
@@ -1014,10 +1045,12 @@ std::vector<QueuedTrial> PostgresStorage::queued_trials(int64_t study_id) {
       MD_CHECK_AS(StorageError, r.rows() == 1, "no study with id ", study_id, " in ", db.where());
       return out;
     }
-    Result r = db.exec(
-        "SELECT s.id, q.id, q.params, q.fidelity, q.queued_at FROM studies s "
-        "LEFT JOIN queued_trials q ON q.study_id = s.id AND q.trial_id IS NULL WHERE s.id = $1::bigint ORDER BY q.id",
-        {study_id});
+    Result r = db.exec(for_schema(impl_->schema_version,
+                                  "SELECT s.id, q.id, q.params, q.fidelity, q.queued_at, q.retry_of FROM studies s "
+                                  "LEFT JOIN queued_trials q ON q.study_id = s.id AND q.trial_id IS NULL "
+                                  "WHERE s.id = $1::bigint ORDER BY q.id")
+                           .c_str(),
+                       {study_id});
     MD_CHECK_AS(StorageError, r.rows() > 0, "no study with id ", study_id, " in ", db.where());
     for (int i = 0; i < r.rows(); ++i) {
       if (r.is_null(i, 1)) continue;  // the study has none
@@ -1026,6 +1059,7 @@ std::vector<QueuedTrial> PostgresStorage::queued_trials(int64_t study_id) {
       q.params = space::config_from_json(parse_json(db, r.get_text(i, 2), "queued params"));
       q.fidelity = static_cast<int>(r.get_int(i, 3));
       q.queued_at = r.get_double(i, 4);
+      q.retry_of = r.get_int(i, 5);
       out.push_back(std::move(q));
     }
     return out;
@@ -1139,12 +1173,12 @@ namespace {
 
 /// The study's trials with seq > cursor (cursor -1: all) and the study's change number, in one
 /// statement, i.e. one snapshot. StorageError if there is no such study.
-TrialChanges changed_locked(Db& db, int64_t study_id, int64_t cursor) {
+TrialChanges changed_locked(Db& db, int64_t schema_version, int64_t study_id, int64_t cursor) {
   static const std::string sql =
       concat("SELECT s.change_seq, ", MD_TRIAL_COLUMNS, ", ", MD_INTERMEDIATE_COLUMN,
              " FROM studies s LEFT JOIN trials t ON t.study_id = s.id AND t.seq > $2::bigint "
              "WHERE s.id = $1::bigint ORDER BY t.number");
-  Result r = db.exec(sql.c_str(), {study_id, cursor});
+  Result r = db.exec(for_schema(schema_version, sql).c_str(), {study_id, cursor});
   MD_CHECK_AS(StorageError, r.rows() > 0, "no study with id ", study_id, " in ", db.where());
   TrialChanges c;
   c.cursor = r.get_int(0, 0);
@@ -1159,7 +1193,7 @@ TrialChanges changed_locked(Db& db, int64_t study_id, int64_t cursor) {
 
 std::vector<FrozenTrial> PostgresStorage::trials(int64_t study_id) {
   return impl_->run("trials", Impl::Retry::kAlways,
-                    [&](int) { return std::move(changed_locked(impl_->db, study_id, -1).trials); });
+                    [&](int) { return std::move(changed_locked(impl_->db, impl_->schema_version, study_id, -1).trials); });
 }
 
 std::vector<FrozenTrial> PostgresStorage::running_trials(int64_t study_id) {
@@ -1169,7 +1203,7 @@ std::vector<FrozenTrial> PostgresStorage::running_trials(int64_t study_id) {
         concat("SELECT s.id, ", MD_TRIAL_COLUMNS,
                " FROM studies s LEFT JOIN trials t ON t.study_id = s.id AND t.state = 'running' "
                "WHERE s.id = $1::bigint ORDER BY t.number");
-    Result r = db.exec(sql.c_str(), {study_id});
+    Result r = db.exec(for_schema(impl_->schema_version, sql).c_str(), {study_id});
     MD_CHECK_AS(StorageError, r.rows() > 0, "no study with id ", study_id, " in ", db.where());
     std::vector<FrozenTrial> out;
     for (int i = 0; i < r.rows(); ++i) {
@@ -1192,7 +1226,7 @@ TrialCounts PostgresStorage::count_trials(int64_t study_id) {
 TrialChanges PostgresStorage::trials_changed_since(int64_t study_id, int64_t cursor) {
   MD_CHECK(cursor >= 0, "trials_changed_since: cursor ", cursor, " is negative (start from 0)");
   return impl_->run("trials_changed_since", Impl::Retry::kAlways,
-                    [&](int) { return changed_locked(impl_->db, study_id, cursor); });
+                    [&](int) { return changed_locked(impl_->db, impl_->schema_version, study_id, cursor); });
 }
 
 FrozenTrial PostgresStorage::trial(int64_t trial_id) {
@@ -1200,7 +1234,7 @@ FrozenTrial PostgresStorage::trial(int64_t trial_id) {
     Db& db = impl_->db;
     static const std::string sql =
         concat("SELECT ", MD_TRIAL_COLUMNS, ", ", MD_INTERMEDIATE_COLUMN, " FROM trials t WHERE t.id = $1::bigint");
-    Result r = db.exec(sql.c_str(), {trial_id});
+    Result r = db.exec(for_schema(impl_->schema_version, sql).c_str(), {trial_id});
     MD_CHECK_AS(StorageError, r.rows() == 1, "no trial with id ", trial_id, " in ", db.where());
     return read_trial(db, r, 0, 0, /*intermediate=*/true);
   });

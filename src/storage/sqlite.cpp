@@ -24,8 +24,8 @@ using study::TrialState;
 
 namespace {
 
-// Version 3 (version 1 had no trials.seq, no change_seq and no indexes on trials; version 2 no
-// queued_trials; `open` migrates them). A later version adds a migration from each older one in
+// Version 4 (version 1 had no trials.seq, no change_seq and no indexes on trials; version 2 no
+// queued_trials; version 3 no retry_of; `open` migrates them). A later version adds a migration from each older one in
 // `open` and bumps kSqliteSchemaVersion; an older build refuses the newer file instead of guessing.
 constexpr const char* kSchemaSql = R"sql(
 CREATE TABLE meta (
@@ -55,6 +55,7 @@ CREATE TABLE trials (
   finished_at  REAL NOT NULL DEFAULT 0,
   heartbeat_at REAL NOT NULL,
   seq          INTEGER NOT NULL DEFAULT 0,  -- change number of the trial's last change (meta change_seq)
+  retry_of     INTEGER NOT NULL DEFAULT -1, -- number of the trial it re-runs (retry_failed), -1 if none
   UNIQUE (study_id, number)
 );
 CREATE INDEX trials_by_state ON trials (study_id, state);
@@ -70,14 +71,15 @@ CREATE TABLE queued_trials (
   study_id  INTEGER NOT NULL REFERENCES studies (id) ON DELETE CASCADE,
   params    TEXT NOT NULL,                -- JSON object
   fidelity  INTEGER NOT NULL,
-  queued_at REAL NOT NULL
+  queued_at REAL NOT NULL,
+  retry_of  INTEGER NOT NULL DEFAULT -1   -- the trial it re-runs, passed on to the trial that takes it
 );
 CREATE INDEX queued_by_study ON queued_trials (study_id, id);
 )sql";
 
 constexpr const char* kTrialColumns =
     "t.id, t.number, t.state, t.params, t.fidelity, t.value, t.cost, t.fail_reason, t.worker, "
-    "t.started_at, t.finished_at, t.heartbeat_at";
+    "t.started_at, t.finished_at, t.heartbeat_at, t.retry_of";
 
 /// Why SQLite could not open a path, in the user's terms.
 std::string open_hint(const std::string& path) {
@@ -116,6 +118,23 @@ CREATE TABLE queued_trials (
 CREATE INDEX queued_by_study ON queued_trials (study_id, id);
 UPDATE meta SET value = '3' WHERE key = 'schema_version';
 PRAGMA user_version = 3;
+)sql";
+
+// Version 3 -> 4: which trial a trial re-runs (retry_failed); every existing one re-runs none.
+constexpr const char* kMigrateV3Sql = R"sql(
+ALTER TABLE trials ADD COLUMN retry_of INTEGER NOT NULL DEFAULT -1;
+ALTER TABLE queued_trials ADD COLUMN retry_of INTEGER NOT NULL DEFAULT -1;
+UPDATE meta SET value = '4' WHERE key = 'schema_version';
+PRAGMA user_version = 4;
+)sql";
+
+// A file before schema 4 opened read-only: its tables are never changed, so views in the
+// connection's own temp schema (searched before main) add the column, -1 for every row.
+constexpr const char* kReadOnlyRetryViewsSql = R"sql(
+CREATE TEMP VIEW trials AS SELECT *, -1 AS retry_of FROM main.trials;
+)sql";
+constexpr const char* kReadOnlyQueueViewSql = R"sql(
+CREATE TEMP VIEW queued_trials AS SELECT *, -1 AS retry_of FROM main.queued_trials;
 )sql";
 
 /// Files up to this size are checked with PRAGMA quick_check when opened (a few milliseconds
@@ -375,6 +394,11 @@ void Db::open() {
                 "' to read: the file is empty (no study was ever stored in it)");
     has_changes_ = identity.user_version >= 2;
     has_queue_ = identity.user_version >= 3;
+    if (identity.user_version < 4) {
+      set_doing("open (views of an older schema)");
+      exec(kReadOnlyRetryViewsSql);
+      if (has_queue_) exec(kReadOnlyQueueViewSql);
+    }
     set_doing("?");
     return;
   }
@@ -391,6 +415,7 @@ void Db::open() {
     } else {
       if (now.user_version == 1) steps.emplace_back(kMigrateV1Sql, "upgrading schema 1 to 2");
       if (now.user_version <= 2) steps.emplace_back(kMigrateV2Sql, "upgrading schema 2 to 3");
+      if (now.user_version <= 3) steps.emplace_back(kMigrateV3Sql, "upgrading schema 3 to 4");
     }
     for (const auto& [sql, what] : steps) {
       char* err = nullptr;
@@ -496,6 +521,7 @@ FrozenTrial read_trial(const Db& db, const Stmt& s) {
   t.started_at = s.get_double(9);
   t.finished_at = s.get_double(10);
   t.heartbeat_at = s.get_double(11);
+  t.retry_of = s.get_int(12);
   return t;
 }
 
@@ -728,19 +754,20 @@ Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& wo
   std::optional<std::string> queued_params;  // the oldest queued configuration, if any, leaves the queue
   {
     Stmt q(db, "DELETE FROM queued_trials WHERE id = (SELECT MIN(id) FROM queued_trials WHERE study_id = ?) "
-               "RETURNING params, fidelity");
+               "RETURNING params, fidelity, retry_of");
     q.bind_int(1, study_id);
     if (q.step()) {
       queued_params = q.get_text(0);
       t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
       t.fidelity = static_cast<int>(q.get_int(1));
+      t.retry_of = q.get_int(2);
     }
   }
   Stmt s(db,
-         "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at, seq, params, fidelity) "
-         "VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?, ?, ?, ?)");
+         "INSERT INTO trials (id, study_id, number, state, worker, started_at, heartbeat_at, seq, params, fidelity, "
+         "retry_of) VALUES (" MD_NEXT_ID_SQL("trials", "trial_id_floor") ", ?, ?, 'running', ?, ?, ?, ?, ?, ?, ?)");
   s.bind_int(1, study_id).bind_int(2, t.number).bind_text(3, t.worker).bind_double(4, t.started_at);
-  s.bind_double(5, t.heartbeat_at).bind_int(6, seq).bind_int(8, t.fidelity);
+  s.bind_double(5, t.heartbeat_at).bind_int(6, seq).bind_int(8, t.fidelity).bind_int(9, t.retry_of);
   if (queued_params) s.bind_text(7, *queued_params);  // else NULL: params not set yet
   s.run();
   t.id = sqlite3_last_insert_rowid(db.handle());
@@ -750,8 +777,9 @@ Reservation SqliteStorage::reserve_trial(int64_t study_id, const std::string& wo
 }
 
 std::optional<QueuedTrial> SqliteStorage::enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                                        bool skip_if_present) {
+                                                        bool skip_if_present, int64_t retry_of) {
   detail::check_params(params, fidelity);
+  detail::check_retry_of(retry_of);
   const std::string json = dump_json(space::to_json(params), "queued params");
   std::lock_guard lock(impl_->mu);
   Db& db = impl_->db;
@@ -773,8 +801,10 @@ std::optional<QueuedTrial> SqliteStorage::enqueue_trial(int64_t study_id, const 
   q.params = params;
   q.fidelity = fidelity;
   q.queued_at = study::now_unix_seconds();
-  Stmt s(db, "INSERT INTO queued_trials (study_id, params, fidelity, queued_at) VALUES (?, ?, ?, ?)");
-  s.bind_int(1, study_id).bind_text(2, json).bind_int(3, fidelity).bind_double(4, q.queued_at).run();
+  q.retry_of = retry_of;
+  Stmt s(db, "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, retry_of) VALUES (?, ?, ?, ?, ?)");
+  s.bind_int(1, study_id).bind_text(2, json).bind_int(3, fidelity).bind_double(4, q.queued_at).bind_int(5, retry_of);
+  s.run();
   q.id = sqlite3_last_insert_rowid(db.handle());
   tx.commit();
   return q;
@@ -788,7 +818,7 @@ std::vector<QueuedTrial> SqliteStorage::queued_trials(int64_t study_id) {
   check_study_exists(db, study_id);
   std::vector<QueuedTrial> out;
   if (!db.has_queue()) return out;  // a file before schema 3, read-only
-  Stmt s(db, "SELECT id, params, fidelity, queued_at FROM queued_trials WHERE study_id = ? ORDER BY id");
+  Stmt s(db, "SELECT id, params, fidelity, queued_at, retry_of FROM queued_trials WHERE study_id = ? ORDER BY id");
   s.bind_int(1, study_id);
   while (s.step()) {
     QueuedTrial q;
@@ -796,6 +826,7 @@ std::vector<QueuedTrial> SqliteStorage::queued_trials(int64_t study_id) {
     q.params = space::config_from_json(parse_json(db, s.get_text(1), "queued params"));
     q.fidelity = static_cast<int>(s.get_int(2));
     q.queued_at = s.get_double(3);
+    q.retry_of = s.get_int(4);
     out.push_back(std::move(q));
   }
   tx.commit();

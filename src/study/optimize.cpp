@@ -4,8 +4,9 @@
 // under one mutex for the run's counters; the sampler is asked one trial at a time, in
 // trial-number order. When the budget is full while trials still run (here or in another
 // process), a worker waits and polls; every heartbeat interval some worker fails the trials
-// whose worker died or went silent, so that a dead worker's trials do not hold the budget. A
-// Heartbeat (RAII) keeps this run's running trials alive for the other workers; the progress
+// whose worker died or went silent (and queues their retries, retry_failed), so that a dead
+// worker's trials do not hold the budget. The study's heartbeat thread keeps this run's running
+// trials alive for the other workers from ask to tell (study.h); the progress
 // callback is guarded, so that an exception it throws stops the run and reaches optimize()'s
 // caller instead of escaping a thread. An interrupt (interrupt::requested(), set by the CLI's
 // signal handlers) stops the run: no trial starts, running ones fail at their next report. At
@@ -47,6 +48,7 @@ void OptimizeOptions::validate() const {
   MD_CHECK(max_cost > 0, "max_cost must be > 0 (got ", max_cost, ")");
   MD_CHECK(max_wall_s > 0, "max_wall_s must be > 0 (got ", max_wall_s, ")");
   MD_CHECK(trial_timeout_s > 0, "trial timeout must be > 0 seconds (got ", trial_timeout_s, ")");
+  MD_CHECK(retry_failed >= 0, "retry_failed must be >= 0 (got ", retry_failed, ")");
   MD_CHECK(max_consecutive_failures >= 1, "max_consecutive_failures must be >= 1 (got ", max_consecutive_failures,
            ")");
   MD_CHECK(std::isfinite(heartbeat_interval_s) && heartbeat_interval_s > 0, "heartbeat interval must be > 0 seconds (got ",
@@ -115,46 +117,6 @@ class TrialReporter final : public objective::Reporter {
   const PruneCheck& prune_;
 };
 
-// Sends a heartbeat for every id that ids() returns, every `interval_s`, on its own thread,
-// from construction until destruction (which stops and joins it).
-class Heartbeat {
- public:
-  Heartbeat(storage::Storage& storage, double interval_s, std::function<std::vector<int64_t>()> ids)
-      : storage_(storage), interval_(interval_s), ids_(std::move(ids)), thread_([this] { loop(); }) {}
-  Heartbeat(const Heartbeat&) = delete;
-  Heartbeat& operator=(const Heartbeat&) = delete;
-  ~Heartbeat() {
-    {
-      std::lock_guard lock(mu_);
-      done_ = true;
-    }
-    cv_.notify_all();
-    thread_.join();
-  }
-
- private:
-  void loop() {
-    std::unique_lock lock(mu_);
-    while (!cv_.wait_for(lock, interval_, [&] { return done_; })) {
-      for (int64_t id : ids_()) {
-        try {
-          storage_.heartbeat(id);
-        } catch (const std::exception&) {
-          // Finished meanwhile.
-        }
-      }
-    }
-  }
-
-  storage::Storage& storage_;
-  std::chrono::duration<double> interval_;
-  std::function<std::vector<int64_t>()> ids_;
-  std::mutex mu_;
-  std::condition_variable cv_;
-  bool done_ = false;
-  std::thread thread_;  // last: starts after the members it reads are built
-};
-
 // The outcome of evaluating one trial.
 struct Outcome {
   TrialState state = TrialState::kComplete;
@@ -183,13 +145,10 @@ class Runner {
   }
 
   OptimizeResult run() {
+    study_.set_heartbeat_interval(options_.heartbeat_interval_s);
     recover_abandoned();
     if (auto best = study_.best_trial(target_)) best_ = best->value;
     {
-      Heartbeat heartbeat(study_.storage(), options_.heartbeat_interval_s, [this] {
-        std::lock_guard lock(mu_);
-        return running_ids_;
-      });
       std::vector<std::jthread> threads;
       try {
         for (int j = 1; j < options_.jobs; ++j) threads.emplace_back([this] { work(); });
@@ -200,13 +159,14 @@ class Runner {
         abort_run(std::make_exception_ptr(error));
       }
       work();
-    }  // threads joined, heartbeat stopped
+    }  // threads joined
     if (error_) std::rethrow_exception(error_);
 
     OptimizeResult result;
     result.stop_reason = reason_;
     result.n_run = n_run_;
     result.n_recovered = n_recovered_;
+    result.n_refused = n_refused_;
     result.last_failure = last_failure_;
     result.wall_seconds = seconds_since(t0_);
     const storage::TrialCounts c = study_.storage().count_trials(study_.id());
@@ -240,7 +200,6 @@ class Runner {
       {
         std::lock_guard lock(mu_);
         ++n_run_;
-        running_ids_.push_back(trial->id());
       }
       Outcome outcome = run_one(*trial);
       try {
@@ -288,7 +247,7 @@ class Runner {
 
   // Fails the running trials of dead or silent workers (Study::fail_abandoned_trials).
   void recover_abandoned() {
-    const int n = study_.fail_abandoned_trials(options_.heartbeat_timeout_s);
+    const int n = study_.fail_abandoned_trials(options_.heartbeat_timeout_s, options_.retry_failed);
     std::lock_guard lock(mu_);
     n_recovered_ += n;
     last_recovery_ = Clock::now();
@@ -347,7 +306,8 @@ class Runner {
   }
 
   // Stores the outcome. If another worker failed the trial meanwhile (it took this one for dead:
-  // heartbeats late by more than the timeout), the stored record wins and becomes the outcome.
+  // heartbeats late by more than the timeout), the result is refused: the stored record wins and
+  // becomes the outcome, and on_warning says what was refused.
   void tell(Trial& trial, Outcome& o) {
     try {
       switch (o.state) {
@@ -358,6 +318,20 @@ class Runner {
     } catch (const StorageError&) {
       const FrozenTrial stored = study_.storage().trial(trial.id());
       if (!stored.is_finished()) throw;
+      std::lock_guard lock(mu_);
+      ++n_refused_;
+      if (options_.on_warning) {
+        const std::string result = o.state == TrialState::kComplete ? detail::concat("value ", o.value)
+                                                                     : std::string(to_string(o.state));
+        try {
+          options_.on_warning(detail::concat("trial ", trial.number(), ": result (", result,
+                                             ") refused: another worker had already marked the trial ",
+                                             to_string(stored.state), " (", stored.fail_reason,
+                                             "); the stored record is kept"));
+        } catch (...) {
+          // A message only.
+        }
+      }
       o.state = stored.state;
       o.value = stored.value.value_or(0.0);
       o.cost = stored.cost;
@@ -383,7 +357,6 @@ class Runner {
     }
 
     std::lock_guard lock(mu_);
-    std::erase(running_ids_, trial.id());
     if (o.state == TrialState::kFailed) {
       ++n_failed_run_;
       last_failure_ = detail::concat("trial ", done.number, ": ", o.reason);
@@ -440,13 +413,13 @@ class Runner {
   int64_t n_run_ = 0;
   int64_t n_failed_run_ = 0;
   int64_t n_recovered_ = 0;
+  int64_t n_refused_ = 0;
   int consecutive_failures_ = 0;
   bool stop_ = false;
   StopReason reason_ = StopReason::kTrials;
   std::optional<double> best_;
   std::string last_failure_;
   std::exception_ptr error_;
-  std::vector<int64_t> running_ids_;
   Clock::time_point last_recovery_;
 };
 

@@ -5,7 +5,11 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <set>
+#include <thread>
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
@@ -32,7 +36,97 @@ bool local_worker_is_gone(const std::string& worker) {
 
 }  // namespace
 
+// Sends Storage::heartbeat for every registered trial every interval, on one thread started at the
+// first registration and stopped (joined) with the last owner: the Study objects and the Trials.
+class Heartbeats {
+ public:
+  explicit Heartbeats(storage::Storage& storage) : storage_(storage) {}
+  Heartbeats(const Heartbeats&) = delete;
+  Heartbeats& operator=(const Heartbeats&) = delete;
+  ~Heartbeats() {
+    {
+      std::lock_guard lock(mu_);
+      done_ = true;
+    }
+    cv_.notify_all();
+    if (thread_.joinable()) thread_.join();
+  }
+
+  void set_interval(double seconds) {
+    MD_CHECK(std::isfinite(seconds) && seconds > 0, "heartbeat interval must be > 0 seconds (got ", seconds, ")");
+    std::lock_guard lock(mu_);
+    interval_ = std::chrono::duration<double>(seconds);
+    cv_.notify_all();
+  }
+
+  void add(int64_t trial_id) {
+    std::lock_guard lock(mu_);
+    ids_.insert(trial_id);
+    if (!thread_.joinable()) thread_ = std::thread([this] { loop(); });
+  }
+
+  void remove(int64_t trial_id) noexcept {
+    std::lock_guard lock(mu_);
+    ids_.erase(trial_id);
+  }
+
+ private:
+  void loop() {
+    std::unique_lock lock(mu_);
+    while (!cv_.wait_for(lock, interval_, [&] { return done_; })) {
+      const std::vector<int64_t> ids(ids_.begin(), ids_.end());
+      lock.unlock();  // the storage may take long (a network round trip): ask/tell go on meanwhile
+      for (int64_t id : ids) {
+        try {
+          storage_.heartbeat(id);
+        } catch (const std::exception&) {
+          // Finished meanwhile, or the storage is unreachable for now: the next beat tries again.
+        }
+      }
+      lock.lock();
+    }
+  }
+
+  storage::Storage& storage_;
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::set<int64_t> ids_;
+  std::chrono::duration<double> interval_{5.0};
+  bool done_ = false;
+  std::thread thread_;
+};
+
 std::string this_worker() { return host_name() + ":" + std::to_string(getpid()); }
+
+Trial::Trial(storage::Storage* storage, FrozenTrial record, std::shared_ptr<Heartbeats> heartbeats)
+    : storage_(storage), record_(std::move(record)), heartbeats_(std::move(heartbeats)) {
+  if (heartbeats_) heartbeats_->add(record_.id);
+}
+
+Trial& Trial::operator=(Trial&& other) noexcept {
+  if (this != &other) {
+    stop_heartbeats();
+    storage_ = other.storage_;
+    record_ = std::move(other.record_);
+    heartbeats_ = std::move(other.heartbeats_);
+  }
+  return *this;
+}
+
+Trial::~Trial() { stop_heartbeats(); }
+
+void Trial::stop_heartbeats() noexcept {
+  if (heartbeats_) heartbeats_->remove(record_.id);
+  heartbeats_.reset();
+}
+
+Study::Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space)
+    : storage_(storage),
+      record_(std::move(record)),
+      space_(std::move(space)),
+      heartbeats_(std::make_shared<Heartbeats>(*storage)) {}
+
+void Study::set_heartbeat_interval(double seconds) { heartbeats_->set_interval(seconds); }
 
 void Trial::report(int64_t step, double value) {
   MD_CHECK(std::isfinite(value), "trial ", record_.number, ": intermediate value at step ", step,
@@ -142,7 +236,7 @@ std::optional<storage::QueuedTrial> Study::enqueue(const space::Config& params, 
     normalized.emplace(name, std::move(v));
   }
   space_.encode(normalized);  // every parameter there, of its type, within its bounds
-  return storage_->enqueue_trial(record_.id, normalized, fidelity, skip_if_present);
+  return storage_->enqueue_trial(record_.id, normalized, fidelity, skip_if_present, -1);
 }
 
 std::vector<storage::QueuedTrial> Study::queued() const { return storage_->queued_trials(record_.id); }
@@ -157,7 +251,7 @@ Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
       storage_->finish_trial(record.id, TrialState::kFailed, std::nullopt, 0.0, reason);
       throw InvalidArgument(detail::concat("study '", record_.name, "': trial ", record.number, " ", reason));
     }
-    return Trial(storage_, std::move(record));
+    return Trial(storage_, std::move(record), heartbeats_);
   }
   optim::SamplerContext ctx;
   ctx.space = &space_;
@@ -191,7 +285,7 @@ Trial Study::suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
   }
   record.params = std::move(s.config);
   record.fidelity = s.fidelity;
-  return Trial(storage_, std::move(record));
+  return Trial(storage_, std::move(record), heartbeats_);
 }
 
 void Study::tell(Trial& trial, double value, double cost) {
@@ -199,16 +293,19 @@ void Study::tell(Trial& trial, double value, double cost) {
     tell_failed(trial, detail::concat("objective returned ", value), cost);
     return;
   }
+  trial.stop_heartbeats();
   storage_->finish_trial(trial.id(), TrialState::kComplete, value, cost, "");
 }
 
 void Study::tell_pruned(Trial& trial, double cost) {
   std::optional<double> last;
   if (!trial.record().intermediate.empty()) last = trial.record().intermediate.rbegin()->second;
+  trial.stop_heartbeats();
   storage_->finish_trial(trial.id(), TrialState::kPruned, last, cost, "");
 }
 
 void Study::tell_failed(Trial& trial, const std::string& reason, double cost) {
+  trial.stop_heartbeats();
   storage_->finish_trial(trial.id(), TrialState::kFailed, std::nullopt, cost, reason);
 }
 
@@ -219,7 +316,8 @@ bool Study::should_prune(const optim::Pruner& pruner, const optim::PrunerContext
   return pruner.should_prune(ctx, trial.record(), prune_cache_->trials);
 }
 
-int Study::fail_abandoned_trials(double heartbeat_timeout_s) {
+int Study::fail_abandoned_trials(double heartbeat_timeout_s, int retry_failed) {
+  MD_CHECK(retry_failed >= 0, "retry_failed must be >= 0 (got ", retry_failed, ")");
   int n = 0;
   const double now = now_unix_seconds();
   for (const auto& t : storage_->running_trials(record_.id)) {
@@ -236,7 +334,15 @@ int Study::fail_abandoned_trials(double heartbeat_timeout_s) {
       ++n;
     } catch (const StorageError&) {
       // Another process finished or failed it meanwhile: nothing to do.
+      continue;
     }
+    if (retry_failed == 0 || t.params.empty()) continue;
+    // Only the worker that failed it gets here: the retry is queued once. (A crash right here
+    // loses the retry, not a result: the budget still asks for a new trial.)
+    const int64_t first = t.retry_of >= 0 ? t.retry_of : t.number;
+    int64_t retries = 0;
+    for (const auto& other : storage_->trials(record_.id)) retries += other.retry_of == first ? 1 : 0;
+    if (retries < retry_failed) storage_->enqueue_trial(record_.id, t.params, t.fidelity, false, first);
   }
   return n;
 }

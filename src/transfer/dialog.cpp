@@ -73,6 +73,7 @@ struct DialogTransferData::Impl {
   TensorDataset validation{{{"y", torch::zeros({1}, torch::kLong)}}};
   TensorDataset test{{{"y", torch::zeros({1}, torch::kLong)}}};
   TensorDataset related{{{"y", torch::zeros({1}, torch::kLong)}}};
+  torch::Tensor related_offer;  // bool per related example: its response offers a restaurant
   double seconds = 0;
 };
 
@@ -107,6 +108,11 @@ DialogTransferData::DialogTransferData(const DialogTransferOptions& options) : i
   impl_->validation = to_dataset(mm::encode(val_ex, vocab, cands, mem, len));
   impl_->test = to_dataset(mm::encode(test_ex, vocab, cands, mem, len));
   impl_->related = to_dataset(mm::encode(rel_ex, vocab, cands, mem, len));
+  std::vector<uint8_t> offer(rel_ex.size());
+  for (size_t i = 0; i < rel_ex.size(); ++i) offer[i] = rel_ex[i].answer.rfind("what do you think of this option:", 0) == 0;
+  impl_->related_offer = torch::from_blob(offer.data(), {static_cast<int64_t>(offer.size())}, torch::kUInt8)
+                             .to(torch::kBool)
+                             .clone();
   impl_->seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
@@ -143,20 +149,29 @@ DialogTransferResult run_dialog_transfer(const DialogTransferData& data, const D
   if (weights) {
     torch::NoGradGuard no_grad;
     r.weight_histogram.assign(static_cast<size_t>(options.histogram_bins()), 0);
-    double sum = 0;
+    double sum = 0, sum_offer = 0;
+    int64_t n_offer = 0;
     const int64_t n = d.related.size();
+    const auto* offer = d.related_offer.data_ptr<bool>();
     for (int64_t s = 0; s < n; s += 1024) {
       const Batch b = d.related.gather(torch::arange(s, std::min(n, s + 1024), torch::kLong));
       const torch::Tensor w = torch::sigmoid(weights->logits(b)).to(torch::kDouble).contiguous();
       const double* p = w.data_ptr<double>();
       for (int64_t i = 0; i < w.size(0); ++i) {
         sum += p[i];
+        if (offer[s + i]) {
+          sum_offer += p[i];
+          ++n_offer;
+        }
         const auto bin = std::min<int64_t>(options.histogram_bins() - 1,
                                            static_cast<int64_t>(p[i] * static_cast<double>(options.histogram_bins())));
         ++r.weight_histogram[static_cast<size_t>(bin)];
       }
     }
     r.mean_weight = sum / static_cast<double>(n);
+    r.related_offer_examples = n_offer;
+    r.mean_weight_offer = n_offer > 0 ? sum_offer / static_cast<double>(n_offer) : 0.0;
+    r.mean_weight_other = n > n_offer ? (sum - sum_offer) / static_cast<double>(n - n_offer) : 0.0;
   }
   r.vocab_size = d.vocab_size;
   r.candidates = d.candidates.size(0);

@@ -109,8 +109,9 @@ torch::Tensor Classifier::correct(const Batch& batch, Task task) {
   return pred.eq(batch.at("y")).to(torch::kFloat);
 }
 
-PerceptronWeights::PerceptronWeights(int64_t inputs, int64_t classes, int64_t flags, uint64_t seed)
-    : classes_(classes), flags_(flags) {
+PerceptronWeights::PerceptronWeights(int64_t inputs, int64_t classes, int64_t flags, uint64_t seed,
+                                     std::string input_field)
+    : classes_(classes), flags_(flags), input_field_(std::move(input_field)) {
   MD_CHECK(inputs >= 1 && classes >= 1 && flags >= 0, "PerceptronWeights: inputs ", inputs, ", classes ", classes,
            ", flags ", flags, ": need inputs >= 1, classes >= 1, flags >= 0");
   const int64_t n = inputs + classes + flags;
@@ -125,14 +126,29 @@ PerceptronWeights::PerceptronWeights(int64_t inputs, int64_t classes, int64_t fl
 
 torch::Tensor PerceptronWeights::logits(const Batch& batch) {
   // Same value as v . [x, onehot(y), onehot(flag)] + b, without building the one-hot columns.
-  const torch::Tensor& x = batch.at("x");
+  const torch::Tensor& x = batch.at(input_field_);
   const int64_t inputs = weight_.size(0) - classes_ - flags_;
-  MD_CHECK(x.dim() == 2 && x.size(1) == inputs, "PerceptronWeights: field 'x' has shape ", x.sizes(),
+  MD_CHECK(x.dim() == 2 && x.size(1) == inputs, "PerceptronWeights: field '", input_field_, "' has shape ", x.sizes(),
            ", expected (B, ", inputs, ")");
   torch::Tensor out = metadial::nn::dense_mm(x, weight_.narrow(0, 0, inputs).unsqueeze(1)).squeeze(1) + bias_;
   out = out + weight_.narrow(0, inputs, classes_).index_select(0, batch.at("y"));
   if (flags_ > 0) out = out + weight_.narrow(0, inputs + classes_, flags_).index_select(0, batch.at("flag"));
   return out;
+}
+
+PerceptronWeights::Parts PerceptronWeights::parts(const Batch& batch) {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor& x = batch.at(input_field_);
+  const int64_t inputs = weight_.size(0) - classes_ - flags_;
+  MD_CHECK(x.dim() == 2 && x.size(1) == inputs, "PerceptronWeights: field '", input_field_, "' has shape ", x.sizes(),
+           ", expected (B, ", inputs, ")");
+  Parts p;
+  p.input = metadial::nn::dense_mm(x, weight_.narrow(0, 0, inputs).unsqueeze(1)).squeeze(1);
+  p.label = weight_.narrow(0, inputs, classes_).index_select(0, batch.at("y"));
+  p.flag = flags_ > 0 ? weight_.narrow(0, inputs + classes_, flags_).index_select(0, batch.at("flag"))
+                      : torch::zeros_like(p.label);
+  p.bias = bias_.expand_as(p.label);
+  return p;
 }
 
 }  // namespace metadial::transfer

@@ -64,6 +64,22 @@ std::string first_existing(const std::string& base) {
 
 }  // namespace
 
+std::string to_string(WeightImageInput w) {
+  switch (w) {
+    case WeightImageInput::kRaw: return "raw";
+    case WeightImageInput::kCentred: return "centred";
+    case WeightImageInput::kNone: return "none";
+  }
+  return "?";
+}
+
+WeightImageInput parse_weight_image_input(const std::string& name) {
+  if (name == "raw") return WeightImageInput::kRaw;
+  if (name == "centred") return WeightImageInput::kCentred;
+  if (name == "none") return WeightImageInput::kNone;
+  throw InvalidArgument("unknown weight input '" + name + "'; valid: raw, centred, none");
+}
+
 std::string to_string(Corruption c) { return c == Corruption::kShift ? "shift" : "uniform"; }
 
 Corruption parse_corruption(const std::string& name) {
@@ -159,12 +175,21 @@ NoisyImagesResult run_noisy_images(const ImageSplit& data, const NoisyImagesOpti
   const torch::Tensor x = pixels(tr);
   const torch::Tensor flag_t = torch::tensor(flag, torch::kLong);
   TensorDataset primary({{"x", x}, {"y", labels(tr.labels)}});
-  TensorDataset related({{"x", x}, {"y", labels(y_rel)}, {"flag", flag_t}, {"oracle_weight", flag_t.to(torch::kFloat)}});
+  // P_eta's image input: the pixels, the pixels minus their mean, or one zero column.
+  const WeightImageInput image_input = options.weight_input();
+  const torch::Tensor wx = image_input == WeightImageInput::kRaw       ? x
+                           : image_input == WeightImageInput::kCentred ? x - x.mean(0, /*keepdim=*/true)
+                                                              : torch::zeros({n, 1}, x.options());
+  TensorDataset related({{"x", x},
+                         {"wx", wx},
+                         {"y", labels(y_rel)},
+                         {"flag", flag_t},
+                         {"oracle_weight", flag_t.to(torch::kFloat)}});
   TensorDataset validation = clean_set(data.validation);
   TensorDataset test = clean_set(data.test);
 
   Classifier model(inputs, kClasses, /*hidden=*/0, /*heads=*/1, derive_seed(options.seed(), {0xA0}));
-  PerceptronWeights p(inputs, kClasses, /*flags=*/2, derive_seed(options.seed(), {0xA1}));
+  PerceptronWeights p(wx.size(1), kClasses, /*flags=*/2, derive_seed(options.seed(), {0xA1}), "wx");
   MetaWeightTrainer trainer(model, &p, primary, &related, options.trainer());
 
   NoisyImagesResult res;
@@ -174,13 +199,37 @@ NoisyImagesResult run_noisy_images(const ImageSplit& data, const NoisyImagesOpti
   const bool can_record = options.record_every() > 0 && options.trainer().weighting() != Weighting::kRandomChanging &&
                           options.trainer().weighting() != Weighting::kNone;
   const Batch everyone = related.all();
+  int64_t meta_updates_seen = 0;
+  double meta_norm_seen = 0;
   auto record = [&](int64_t iteration) {
     if (!can_record || (iteration != 0 && iteration % options.record_every() != 0)) return;
     const torch::Tensor w = trainer.weights_for(everyone).to(torch::kDouble);
     const torch::Tensor wc = w.masked_select(is_correct);
     const torch::Tensor wi = w.masked_select(is_correct.logical_not());
-    res.weights.push_back({iteration, wc.numel() > 0 ? wc.mean().item<double>() : 0.0,
-                           wi.numel() > 0 ? wi.mean().item<double>() : 0.0});
+    WeightSnapshot snap;
+    snap.iteration = iteration;
+    snap.mean_correct = wc.numel() > 0 ? wc.mean().item<double>() : 0.0;
+    snap.mean_incorrect = wi.numel() > 0 ? wi.mean().item<double>() : 0.0;
+    if (options.trainer().weighting() == Weighting::kLearned) {
+      const auto parts = p.parts(everyone);
+      const auto mean_of = [&](const torch::Tensor& t, bool correct) {
+        const torch::Tensor v = t.to(torch::kDouble).masked_select(correct ? is_correct : is_correct.logical_not());
+        return v.numel() > 0 ? v.mean().item<double>() : 0.0;
+      };
+      snap.input_correct = mean_of(parts.input, true);
+      snap.input_incorrect = mean_of(parts.input, false);
+      snap.label_correct = mean_of(parts.label, true);
+      snap.label_incorrect = mean_of(parts.label, false);
+      snap.flag_correct = mean_of(parts.flag, true);
+      snap.flag_incorrect = mean_of(parts.flag, false);
+      snap.bias = parts.bias.numel() > 0 ? parts.bias[0].item<double>() : 0.0;
+      const StepStats& st = trainer.last_stats();
+      const int64_t updates = st.meta_updates_done - meta_updates_seen;
+      snap.meta_grad_norm = updates > 0 ? (st.meta_grad_norm_sum - meta_norm_seen) / static_cast<double>(updates) : 0.0;
+      meta_updates_seen = st.meta_updates_done;
+      meta_norm_seen = st.meta_grad_norm_sum;
+    }
+    res.weights.push_back(snap);
     if (std::find(options.histogram_at().begin(), options.histogram_at().end(), iteration) != options.histogram_at().end()) {
       const int64_t bins = options.histogram_bins();
       WeightHistogram h{iteration, std::vector<int64_t>(static_cast<size_t>(bins)),

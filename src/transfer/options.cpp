@@ -67,6 +67,7 @@ void TrainerOptions::validate() const {
   MD_CHECK(weight_lr_ > 0, "transfer option 'weight_lr': ", weight_lr_, ", must be > 0");
   MD_CHECK(simulated_lr_ > 0, "transfer option 'simulated_lr': ", simulated_lr_, ", must be > 0");
   MD_CHECK(adam_eps_ > 0, "transfer option 'adam_eps': ", adam_eps_, ", must be > 0");
+  MD_CHECK(weight_adam_eps_ >= 0, "transfer option 'weight_adam_eps': ", weight_adam_eps_, ", must be >= 0 (0: adam_eps)");
   MD_CHECK(eval_every_ >= 1, "transfer option 'eval_every': ", eval_every_, ", must be >= 1");
   MD_CHECK(primary_step_ || weighting_ != Weighting::kNone || pretrain_iterations_ > 0,
            "transfer options: no primary step and no related data (weighting 'none'): nothing to train on");

@@ -43,6 +43,12 @@ double thread_cpu_seconds() {
 
 constexpr double kNaN = std::numeric_limits<double>::quiet_NaN();
 
+// The weighted related loss: sum_i w_i l_i / B (equation 6), or / sum_i w_i when normalised.
+torch::Tensor weighted_mean(const torch::Tensor& w, const torch::Tensor& l, bool normalize) {
+  if (!normalize) return (w * l).mean();
+  return (w * l).sum() / w.sum().clamp_min(1e-12);
+}
+
 std::vector<torch::Tensor> clone_all(const std::vector<torch::Tensor>& ps) {
   torch::NoGradGuard no_grad;
   std::vector<torch::Tensor> out;
@@ -90,9 +96,11 @@ MetaWeightTrainer::MetaWeightTrainer(Model& model, WeightModule* weights, const 
   if (w == Weighting::kLearned) {
     MD_CHECK(!weights_->parameters().empty(), "MetaWeightTrainer: the weight module has no parameters");
     weight_opt_ = std::make_unique<torch::optim::Adam>(
-        weights_->parameters(), torch::optim::AdamOptions(options_.weight_lr()).eps(options_.adam_eps()));
+        weights_->parameters(),
+        torch::optim::AdamOptions(options_.weight_lr())
+            .eps(options_.weight_adam_eps() > 0 ? options_.weight_adam_eps() : options_.adam_eps()));
   }
-  stats_ = {kNaN, kNaN, kNaN, kNaN};
+  stats_ = {kNaN, kNaN, kNaN, kNaN, kNaN, 0, 0};
 }
 
 MetaWeightTrainer::~MetaWeightTrainer() = default;
@@ -149,7 +157,7 @@ void MetaWeightTrainer::related_update(bool pretraining) {
     stats_.mean_weight = 1;
   } else {
     const torch::Tensor w = weights_for(b).to(l.dtype());
-    loss = (w * l).mean();
+    loss = weighted_mean(w, l, options_.normalize_weights());
     stats_.mean_weight = w.mean().item<double>();
   }
   loss.backward();
@@ -169,7 +177,7 @@ torch::Tensor MetaWeightTrainer::meta_objective(const std::vector<Batch>& relate
   for (const Batch& b : related) {
     const torch::Tensor l = model_.losses(b, related_task(), theta);
     const torch::Tensor w = torch::sigmoid(weights_->logits(b)).to(l.dtype());
-    const torch::Tensor loss = (w * l).mean();                      // equation 6
+    const torch::Tensor loss = weighted_mean(w, l, options_.normalize_weights());  // equation 6
     const auto g = torch::autograd::grad({loss}, theta, {}, /*retain_graph=*/true, /*create_graph=*/true,
                                          /*allow_unused=*/true);
     for (size_t i = 0; i < theta.size(); ++i) {
@@ -190,10 +198,17 @@ void MetaWeightTrainer::meta_update() {
   const auto g = torch::autograd::grad({lp}, eta, {}, /*retain_graph=*/false, /*create_graph=*/false,
                                        /*allow_unused=*/true);                // equations 9-14
   weight_opt_->zero_grad();
+  double sq = 0;
   for (size_t i = 0; i < eta.size(); ++i) {
     // A copy: autograd may return a view (e.g. a transposed product), which zero_grad() cannot detach.
-    if (g[i].defined()) eta[i].mutable_grad() = g[i].clone();
+    if (g[i].defined()) {
+      eta[i].mutable_grad() = g[i].clone();
+      sq += g[i].to(torch::kDouble).pow(2).sum().item<double>();
+    }
   }
+  stats_.meta_grad_norm = std::sqrt(sq);
+  stats_.meta_grad_norm_sum += stats_.meta_grad_norm;
+  ++stats_.meta_updates_done;
   weight_opt_->step();
   stats_.meta_loss = lp.item<double>();
 }

@@ -31,7 +31,7 @@ class StorageCopy : public metadial::testing::BinaryTest {
 
   /// A study of every kind of trial: complete (with intermediate values), pruned, failed with a
   /// reason, one whose sampler failed (no params), one still running; int, float and categorical
-  /// params; attrs; two workers; a queued configuration.
+  /// params; attrs; two workers; a retry of a trial; a queued configuration (a retry too).
   static void fill(Storage& st, const std::string& name, Direction direction) {
     const nlohmann::json space = {{"x", {{"type", "float"}, {"low", -1.0}, {"high", 1.0}}},
                                   {"n", {{"type", "int"}, {"low", 1}, {"high", 9}}},
@@ -58,8 +58,12 @@ class StorageCopy : public metadial::testing::BinaryTest {
     t = st.create_trial(rec.id, "hostA:11");
     st.set_trial_params(t.id, params(0.5, 2, "b"), 0);
     st.report_intermediate(t.id, 0, 9.0);
+    // A retry of trial 2 (its worker went silent), complete.
+    st.enqueue_trial(rec.id, params(1.0 / 3.0, 1, "a"), 0, false, 2);
+    t = st.create_trial(rec.id, "hostB:22");
+    st.finish_trial(t.id, TrialState::kComplete, 0.125, 0.25, "");
     st.create_trial(rec.id, "hostB:22");  // running, no params yet
-    st.enqueue_trial(rec.id, params(0.25, 5, "b"), 1, false);  // queued for the next trial
+    st.enqueue_trial(rec.id, params(0.25, 5, "b"), 1, false, 3);  // queued for the next trial, a retry of 3
   }
 
   /// Expects `b` to hold `a`'s study `name` trial for trial, timestamps excepted; trials running in
@@ -77,6 +81,7 @@ class StorageCopy : public metadial::testing::BinaryTest {
     for (size_t i = 0; i < qa.size(); ++i) {
       EXPECT_EQ(qa[i].params, qb[i].params);
       EXPECT_EQ(qa[i].fidelity, qb[i].fidelity);
+      EXPECT_EQ(qa[i].retry_of, qb[i].retry_of);
     }
     const auto ta = a.trials(ra->id);
     const auto tb = b.trials(rb->id);
@@ -90,6 +95,7 @@ class StorageCopy : public metadial::testing::BinaryTest {
       EXPECT_EQ(ta[i].intermediate, tb[i].intermediate);
       EXPECT_EQ(ta[i].cost, tb[i].cost);
       EXPECT_EQ(ta[i].worker, tb[i].worker);
+      EXPECT_EQ(ta[i].retry_of, tb[i].retry_of);
       EXPECT_TRUE(tb[i].is_finished());
       if (ta[i].state == TrialState::kRunning) {
         EXPECT_EQ(tb[i].state, TrialState::kFailed);
@@ -115,9 +121,9 @@ TEST_F(StorageCopy, SqliteToPostgresToSqliteKeepsEveryTrialAndCopyingTwiceIsRefu
 
   auto r = run("storage copy --from sqlite:a.db --to '" + pg + "'");
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_NE(r.out.find("copied study 'alpha' (6 trials; 2 were running, copied as failed)"), std::string::npos)
+  EXPECT_NE(r.out.find("copied study 'alpha' (7 trials; 2 were running, copied as failed)"), std::string::npos)
       << r.out;
-  EXPECT_NE(r.out.find("copied 3 studies, 12 trials"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("copied 3 studies, 14 trials"), std::string::npos) << r.out;
   EXPECT_EQ(r.out.find(cluster.password()), std::string::npos) << "password printed: " << r.out;
   EXPECT_NE(r.out.find(pg_masked), std::string::npos) << r.out;
 
@@ -143,7 +149,7 @@ TEST_F(StorageCopy, SqliteToPostgresToSqliteKeepsEveryTrialAndCopyingTwiceIsRefu
   {
     auto p = open_storage(pg, OpenMode::kReadOnly);
     EXPECT_EQ(p->list_studies().size(), 3u);
-    EXPECT_EQ(p->count_trials(p->find_study("alpha")->id).total(), 6);
+    EXPECT_EQ(p->count_trials(p->find_study("alpha")->id).total(), 7);
   }
 }
 

@@ -1,4 +1,7 @@
-// One typed suite run against every built-in sampler (random, sobol, lhs, gp, tpe), plus the registry.
+// One typed suite run against every built-in sampler (random, sobol, lhs, gp, tpe, bohb), plus the registry.
+// The LibTorch samplers live in other test executables: the same checks of lstm and lstm-mf are in
+// tests/optim/learned/learned_sampler_suite_test.cpp; hyprl (a greedy choice among the rows of its
+// model's tabular grid, the same for every seed) is checked in tests/optim/hyprl/hyprl_test.cpp.
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -66,6 +69,7 @@ constexpr char kSobol[] = "sobol";
 constexpr char kLhs[] = "lhs";
 constexpr char kGp[] = "gp";
 constexpr char kTpe[] = "tpe";
+constexpr char kBohb[] = "bohb";
 
 template <typename T>
 class SamplerSuite : public ::testing::Test {
@@ -86,7 +90,7 @@ class SamplerSuite : public ::testing::Test {
   const space::SearchSpace space_ = mixed_space();
 };
 
-using AllSamplers = ::testing::Types<Named<kRandom>, Named<kSobol>, Named<kLhs>, Named<kGp>, Named<kTpe>>;
+using AllSamplers = ::testing::Types<Named<kRandom>, Named<kSobol>, Named<kLhs>, Named<kGp>, Named<kTpe>, Named<kBohb>>;
 TYPED_TEST_SUITE(SamplerSuite, AllSamplers);
 
 TYPED_TEST(SamplerSuite, NameMatchesRegistryKey) { EXPECT_EQ(this->make()->name(), TypeParam::kName); }
@@ -214,7 +218,7 @@ TYPED_TEST(SamplerSuite, RejectsUnknownOption) {
 TEST(SamplerRegistry, BuiltinsAreRegistered) {
   SamplerRegistry registry;
   register_builtin_samplers(registry);
-  EXPECT_EQ(registry.names(), (std::vector<std::string>{"gp", "lhs", "random", "sobol", "tpe"}));
+  EXPECT_EQ(registry.names(), (std::vector<std::string>{"bohb", "gp", "lhs", "random", "sobol", "tpe"}));
 }
 
 TEST(SamplerRegistry, UnknownOptionMessageListsKnownOptions) {
@@ -242,7 +246,7 @@ TEST(SamplerRegistry, IllTypedOrOutOfRangeOptionsAreRejected) {
   EXPECT_THROW(registry.create("lhs", {{"n_initial", -1}}), InvalidArgument);
   EXPECT_THROW(registry.create("sobol", {{"scramble", "yes"}}), InvalidArgument);
   EXPECT_THROW(registry.create("random", SamplerOptions::array()), InvalidArgument);
-  EXPECT_THROW(registry.create("bohb"), InvalidArgument);
+  EXPECT_THROW(registry.create("dehb"), InvalidArgument);
   EXPECT_THROW(registry.create("tpe", {{"n_ei_candidates", 0}}), InvalidArgument);
   EXPECT_THROW(registry.create("tpe", {{"prior_weight", 0}}), InvalidArgument);
   const auto gp = registry.create("gp", {{"n_initial", 4}, {"init", "lhs"}, {"acquisition", "ei"}, {"n_local", 0}});

@@ -119,6 +119,35 @@ TEST(TpeSampler, StartsWithTheRandomSamplersPointsThenModels) {
             RandomSampler().suggest(context(space, 5, 10), {}).config);
 }
 
+// Issue 16: a running trial (another worker's) ranks below every complete one (constant_liar, on
+// by default): it moves the proposal, as a complete trial with the worst value there would; with
+// constant_liar = false it is ignored, as Optuna's default.
+TEST(TpeSampler, ARunningTrialCountsAsTheWorstWithTheConstantLiar) {
+  const space::SearchSpace space = cube(2);
+  RandomSampler random;
+  const auto done = run_loop(random, space, 12, 3, quadratic);
+  // The running trial sits at the best point: the best candidates of l(x) are drawn near it, and g(x)
+  // now has mass there too.
+  const auto best = std::min_element(done.begin(), done.end(), [](const auto& a, const auto& b) { return *a.value < *b.value; });
+  auto with_running = done;
+  with_running.push_back(*best);
+  with_running.back().number = 12;
+  with_running.back().state = TrialState::kRunning;
+  with_running.back().value.reset();
+  auto with_worst = with_running;
+  with_worst.back().state = TrialState::kComplete;
+  with_worst.back().value = 1e9;
+  const auto ctx = context(space, 3, 13);
+  const Suggestion alone = TpeSampler().suggest(ctx, done);
+  const Suggestion liar = TpeSampler().suggest(ctx, with_running);
+  EXPECT_NE(liar.config, alone.config);
+  EXPECT_EQ(liar.config, TpeSampler().suggest(ctx, with_worst).config);
+  TpeSamplerOptions off;
+  off.constant_liar = false;
+  EXPECT_EQ(TpeSampler(off).suggest(ctx, with_running).config, alone.config);
+  EXPECT_FALSE(TpeSamplerOptions::from_json({{"constant_liar", false}}).constant_liar);
+}
+
 TEST(TpeSampler, TheSameSeedGivesTheSameStudy) {
   const space::SearchSpace space = cube(2);
   TpeSampler a, b;

@@ -150,9 +150,11 @@ class PostgresCluster {
       std::ofstream conf(data_ + "/postgresql.conf", std::ios::app);
       conf << "listen_addresses = '127.0.0.1'\n"
            << "unix_socket_directories = '" << dir_ << "'\n"
-           << "max_connections = 80\nshared_buffers = 32MB\n"
-           // A throwaway server: no fsync (a killed server still recovers from the OS cache).
-           << "fsync = off\nfull_page_writes = off\n";
+           << "max_connections = 80\nshared_buffers = 32MB\n";
+      // A throwaway server for the tests: no fsync (a killed server still recovers from the OS
+      // cache). METADIAL_PG_DURABLE=1 (the benchmarks): PostgreSQL's defaults, every commit fsynced.
+      const char* durable = std::getenv("METADIAL_PG_DURABLE");
+      if (durable == nullptr || std::string(durable) != "1") conf << "fsync = off\nfull_page_writes = off\n";
     }
     bool started = false;
     for (int i = 0; i < 5 && !started; ++i) started = start_on(free_port());

@@ -155,7 +155,7 @@ TEST(PostgresStorage, RefusesANewerSchemaAndLeavesItUnchanged) {
   cluster.query(db, "UPDATE meta SET value = '99' WHERE key = 'schema_version'");
   for (const OpenMode mode : {OpenMode::kCreate, OpenMode::kReadOnly}) {
     const std::string msg = error_of([&] { open_storage(cluster.url(db), mode); });
-    EXPECT_NE(msg.find("written by a newer metadial (schema 99, this build reads up to 2)"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("written by a newer metadial (schema 99, this build reads up to 3)"), std::string::npos) << msg;
     EXPECT_NE(msg.find("postgresql://metadial:***@127.0.0.1"), std::string::npos) << msg;
   }
   EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "99");
@@ -170,19 +170,54 @@ TEST(PostgresStorage, UpgradesASchemaOneDatabaseAndReadsItReadOnlyAsItIs) {
     st.create_trial(s, "w");
   }
   // What a schema-1 build wrote: no queue.
-  cluster.query(db, "DROP TABLE queued_trials; UPDATE meta SET value = '1' WHERE key = 'schema_version'");
+  cluster.query(db, "DROP TABLE queued_trials; ALTER TABLE trials DROP COLUMN retry_of; "
+                    "UPDATE meta SET value = '1' WHERE key = 'schema_version'");
   {
     auto ro = open_storage(cluster.url(db), OpenMode::kReadOnly);
     const int64_t s = ro->find_study("s")->id;
     EXPECT_TRUE(ro->queued_trials(s).empty());
-    EXPECT_EQ(ro->trials(s).size(), 1u);
+    ASSERT_EQ(ro->trials(s).size(), 1u);
+    EXPECT_EQ(ro->trials(s)[0].retry_of, -1);
+    EXPECT_EQ(ro->running_trials(s).at(0).retry_of, -1);
+    EXPECT_EQ(ro->trial(ro->trials(s)[0].id).retry_of, -1);
   }
   EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "1");
   PostgresStorage st(cluster.url(db));
-  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
   const int64_t s = st.find_study("s")->id;
-  ASSERT_TRUE(st.enqueue_trial(s, {{"x", 0.5}}, 0, false).has_value());
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", 0.5}}, 0, false, -1).has_value());
   EXPECT_EQ(st.create_trial(s, "w").params, (space::Config{{"x", 0.5}}));
+}
+
+TEST(PostgresStorage, UpgradesASchemaTwoDatabaseToRetriesAndReadsItReadOnlyAsItIs) {
+  PostgresCluster& cluster = PostgresCluster::shared();
+  const std::string db = cluster.new_database();
+  {
+    PostgresStorage st(cluster.url(db));
+    const int64_t s = st.create_or_load_study("s", study::Direction::kMinimize, nlohmann::json::array(), {}).id;
+    st.create_trial(s, "w");
+    ASSERT_TRUE(st.enqueue_trial(s, {{"x", 0.25}}, 0, false, -1).has_value());
+  }
+  // What a schema-2 build wrote: no retry_of.
+  cluster.query(db, "ALTER TABLE trials DROP COLUMN retry_of; ALTER TABLE queued_trials DROP COLUMN retry_of; "
+                    "UPDATE meta SET value = '2' WHERE key = 'schema_version'");
+  {
+    auto ro = open_storage(cluster.url(db), OpenMode::kReadOnly);
+    const int64_t s = ro->find_study("s")->id;
+    ASSERT_EQ(ro->queued_trials(s).size(), 1u);
+    EXPECT_EQ(ro->queued_trials(s)[0].retry_of, -1);
+    EXPECT_EQ(ro->trials_changed_since(s, 0).trials.at(0).retry_of, -1);
+  }
+  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "2");
+  PostgresStorage st(cluster.url(db));
+  EXPECT_EQ(cluster.query(db, "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  const int64_t s = st.find_study("s")->id;
+  EXPECT_EQ(st.create_trial(s, "w").retry_of, -1);  // the one queued before the upgrade
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", 0.75}}, 0, false, 0).has_value());
+  const study::FrozenTrial t = st.create_trial(s, "w");
+  EXPECT_EQ(t.retry_of, 0);
+  EXPECT_EQ(st.trial(t.id).retry_of, 0);
+  EXPECT_EQ(st.trials(s).back().retry_of, 0);
 }
 
 TEST(PostgresStorage, ExistingAndReadOnlyOpensNeverCreateTheSchema) {

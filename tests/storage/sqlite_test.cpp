@@ -308,7 +308,7 @@ TEST(SqliteStorage, RefusesASchemaNewerThanThisBuild) {
   const std::string before = read_bytes(file.str());
   const std::string msg = storage_error_of([&] { SqliteStorage st(file.str()); });
   EXPECT_TRUE(contains(msg, "'" + file.str() + "'")) << msg;
-  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 3)")) << msg;
+  EXPECT_TRUE(contains(msg, "newer metadial (schema 7, this build reads up to 4)")) << msg;
   EXPECT_TRUE(contains(msg, "upgrade metadial")) << msg;
   EXPECT_EQ(read_bytes(file.str()), before);
 }
@@ -319,7 +319,7 @@ TEST(SqliteStorage, GivesANewOrEmptyFileTheSchema) {
   { SqliteStorage st(file.str()); }
   EXPECT_EQ(raw_query(file.str(), "PRAGMA application_id"), std::to_string(kSqliteApplicationId));
   EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), std::to_string(kSqliteSchemaVersion));
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'application'"), "metadial");
   EXPECT_EQ(raw_query(file.str(), "PRAGMA journal_mode"), "wal");
   // meta, studies, trials, intermediate_values, queued_trials
@@ -517,7 +517,7 @@ TEST(SqliteStorage, UpgradesASchemaOneFileAndReadsItReadOnlyAsItIs) {
   fill(file.str(), 4);
   // Turn it into what a schema-1 build wrote.
   raw_exec(file.str(),
-           "DROP INDEX queued_by_study; DROP TABLE queued_trials;"
+           "DROP INDEX queued_by_study; DROP TABLE queued_trials; ALTER TABLE trials DROP COLUMN retry_of;"
            "DROP INDEX trials_by_state; DROP INDEX trials_by_change; ALTER TABLE trials DROP COLUMN seq;"
            "DELETE FROM meta WHERE key = 'change_seq'; UPDATE meta SET value = '1' WHERE key = 'schema_version';"
            "PRAGMA user_version = 1;");
@@ -530,15 +530,15 @@ TEST(SqliteStorage, UpgradesASchemaOneFileAndReadsItReadOnlyAsItIs) {
   }
   EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "1");
   SqliteStorage st(file.str());
-  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "3");
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "4");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   const int64_t s = st.find_study("s")->id;
   TrialChanges all = st.trials_changed_since(s, 0);
   EXPECT_EQ(all.trials.size(), 4u);
   EXPECT_TRUE(st.trials_changed_since(s, all.cursor).trials.empty());
   st.create_trial(s, "w");
   EXPECT_EQ(st.trials_changed_since(s, all.cursor).trials.size(), 1u);
-  EXPECT_TRUE(st.enqueue_trial(s, {{"x", 1.0}}, 0, false).has_value());  // and the queue is there
+  EXPECT_TRUE(st.enqueue_trial(s, {{"x", 1.0}}, 0, false, -1).has_value());  // and the queue is there
 }
 
 TEST(SqliteStorage, UpgradesASchemaTwoFileToTheQueueAndReadsItReadOnlyAsItIs) {
@@ -546,8 +546,8 @@ TEST(SqliteStorage, UpgradesASchemaTwoFileToTheQueueAndReadsItReadOnlyAsItIs) {
   fill(file.str(), 2);
   // What a schema-2 build wrote: no queue.
   raw_exec(file.str(),
-           "DROP INDEX queued_by_study; DROP TABLE queued_trials; UPDATE meta SET value = '2' WHERE key = "
-           "'schema_version'; PRAGMA user_version = 2;");
+           "DROP INDEX queued_by_study; DROP TABLE queued_trials; ALTER TABLE trials DROP COLUMN retry_of;"
+           "UPDATE meta SET value = '2' WHERE key = 'schema_version'; PRAGMA user_version = 2;");
   const std::string before = read_bytes(file.str());
   {
     SqliteStorage ro(file.str(), SqliteOptions{.read_only = true});
@@ -557,13 +557,45 @@ TEST(SqliteStorage, UpgradesASchemaTwoFileToTheQueueAndReadsItReadOnlyAsItIs) {
   }
   EXPECT_EQ(read_bytes(file.str()), before);
   SqliteStorage st(file.str());
-  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "3");
-  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "3");
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "4");
+  EXPECT_EQ(raw_query(file.str(), "SELECT value FROM meta WHERE key = 'schema_version'"), "4");
   const int64_t s = st.find_study("s")->id;
-  ASSERT_TRUE(st.enqueue_trial(s, {{"x", int64_t{4}}}, 0, false).has_value());
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", int64_t{4}}}, 0, false, -1).has_value());
   const FrozenTrial t = st.create_trial(s, "w");
   EXPECT_EQ(t.number, 2);
   EXPECT_EQ(t.params, (space::Config{{"x", int64_t{4}}}));
+}
+
+TEST(SqliteStorage, UpgradesASchemaThreeFileToRetriesAndReadsItReadOnlyAsItIs) {
+  TempDb file;
+  fill(file.str(), 2);
+  {
+    SqliteStorage st(file.str());
+    ASSERT_TRUE(st.enqueue_trial(st.find_study("s")->id, {{"x", 2.0}}, 0, false, -1).has_value());
+  }
+  // What a schema-3 build wrote: no retry_of, a queued configuration.
+  raw_exec(file.str(),
+           "ALTER TABLE trials DROP COLUMN retry_of; ALTER TABLE queued_trials DROP COLUMN retry_of;"
+           "UPDATE meta SET value = '3' WHERE key = 'schema_version'; PRAGMA user_version = 3;");
+  const std::string before = read_bytes(file.str());
+  {
+    SqliteStorage ro(file.str(), SqliteOptions{.read_only = true});
+    const int64_t s = ro.find_study("s")->id;
+    ASSERT_EQ(ro.queued_trials(s).size(), 1u);
+    EXPECT_EQ(ro.queued_trials(s)[0].retry_of, -1);
+    ASSERT_EQ(ro.trials(s).size(), 2u);
+    EXPECT_EQ(ro.trials(s)[1].retry_of, -1);
+    EXPECT_EQ(ro.trial(ro.trials(s)[0].id).retry_of, -1);
+  }
+  EXPECT_EQ(read_bytes(file.str()), before);
+  SqliteStorage st(file.str());
+  EXPECT_EQ(raw_query(file.str(), "PRAGMA user_version"), "4");
+  const int64_t s = st.find_study("s")->id;
+  EXPECT_EQ(st.create_trial(s, "w").retry_of, -1);  // the queued one, from before the upgrade
+  ASSERT_TRUE(st.enqueue_trial(s, {{"x", 3.0}}, 0, false, 1).has_value());
+  const FrozenTrial t = st.create_trial(s, "w");
+  EXPECT_EQ(t.retry_of, 1);
+  EXPECT_EQ(st.trial(t.id).retry_of, 1);
 }
 
 TEST(SqliteStorage, RefusesADamagedFileWithHowToRecover) {

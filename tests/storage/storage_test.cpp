@@ -685,8 +685,8 @@ TYPED_TEST(StorageContract, QueuedConfigurationsGoFirstToNewTrialsOldestFirst) {
   const space::Config a = {{"x", 0.5}, {"k", int64_t{3}}, {"c", std::string("rbf")}};
   const space::Config b = {{"x", 0.25}, {"k", int64_t{3}}, {"c", std::string("rbf")}};
   const space::Config c = {{"x", 0.125}, {"k", int64_t{1}}, {"c", std::string("lin")}};
-  const std::optional<QueuedTrial> qa = st.enqueue_trial(s, a, 1, false);
-  const std::optional<QueuedTrial> qb = st.enqueue_trial(s, b, 0, false);
+  const std::optional<QueuedTrial> qa = st.enqueue_trial(s, a, 1, false, -1);
+  const std::optional<QueuedTrial> qb = st.enqueue_trial(s, b, 0, false, -1);
   ASSERT_TRUE(qa && qb);
   EXPECT_LT(qa->id, qb->id);
   EXPECT_GT(qa->queued_at, 0.0);
@@ -712,12 +712,12 @@ TYPED_TEST(StorageContract, QueuedConfigurationsGoFirstToNewTrialsOldestFirst) {
   ASSERT_EQ(st.queued_trials(s).size(), 1u);
 
   // skip_if_present: a is in a running trial, b is queued; the same params at another fidelity are not the same.
-  EXPECT_FALSE(st.enqueue_trial(s, a, 1, true).has_value());
-  EXPECT_FALSE(st.enqueue_trial(s, b, 0, true).has_value());
-  EXPECT_TRUE(st.enqueue_trial(s, b, 1, true).has_value());
+  EXPECT_FALSE(st.enqueue_trial(s, a, 1, true, -1).has_value());
+  EXPECT_FALSE(st.enqueue_trial(s, b, 0, true, -1).has_value());
+  EXPECT_TRUE(st.enqueue_trial(s, b, 1, true, -1).has_value());
   st.finish_trial(t0.id, TrialState::kFailed, std::nullopt, 0.0, "boom");
-  EXPECT_TRUE(st.enqueue_trial(s, a, 1, true).has_value());  // a failed trial does not hold it
-  EXPECT_TRUE(st.enqueue_trial(s, c, 0, false).has_value());
+  EXPECT_TRUE(st.enqueue_trial(s, a, 1, true, -1).has_value());  // a failed trial does not hold it
+  EXPECT_TRUE(st.enqueue_trial(s, c, 0, false, -1).has_value());
 
   std::vector<space::Config> taken;
   for (int i = 0; i < 4; ++i) taken.push_back(st.create_trial(s, "w").params);
@@ -729,15 +729,40 @@ TYPED_TEST(StorageContract, QueuedConfigurationsGoFirstToNewTrialsOldestFirst) {
   EXPECT_EQ(st.count_trials(s).total(), 6);
 
   // Unknown study; a deleted study's queue goes with it.
-  EXPECT_THROW(st.enqueue_trial(s + 1000, a, 0, false), StorageError);
+  EXPECT_THROW(st.enqueue_trial(s + 1000, a, 0, false, -1), StorageError);
   EXPECT_THROW(st.queued_trials(s + 1000), StorageError);
   const int64_t other = this->make_study("other");
-  ASSERT_TRUE(st.enqueue_trial(other, a, 0, false).has_value());
+  ASSERT_TRUE(st.enqueue_trial(other, a, 0, false, -1).has_value());
   st.delete_study("other", IfRunning::kDelete);
   EXPECT_THROW(st.queued_trials(other), StorageError);
   const int64_t again = this->make_study("other");
   EXPECT_TRUE(st.queued_trials(again).empty());
-  EXPECT_THROW(st.enqueue_trial(again, {{"x", std::nan("")}}, 0, false), InvalidArgument);
+  EXPECT_THROW(st.enqueue_trial(again, {{"x", std::nan("")}}, 0, false, -1), InvalidArgument);
+}
+
+TYPED_TEST(StorageContract, ARetryQueuedForATrialIsRecordedOnTheTrialThatTakesIt) {
+  Storage& st = *this->storage_;
+  const int64_t s = this->make_study();
+  const space::Config a = {{"x", 0.5}, {"k", int64_t{3}}, {"c", std::string("rbf")}};
+  const FrozenTrial first = st.create_trial(s, "w");
+  EXPECT_EQ(first.retry_of, -1);
+  st.set_trial_params(first.id, a, 1);
+  st.finish_trial(first.id, TrialState::kFailed, std::nullopt, 0.0, "worker silent");
+  const std::optional<QueuedTrial> q = st.enqueue_trial(s, a, 1, false, first.number);
+  ASSERT_TRUE(q.has_value());
+  EXPECT_EQ(q->retry_of, first.number);
+  ASSERT_EQ(st.queued_trials(s).size(), 1u);
+  EXPECT_EQ(st.queued_trials(s)[0].retry_of, first.number);
+  const FrozenTrial retry = st.create_trial(s, "w2");
+  EXPECT_EQ(retry.number, 1);
+  EXPECT_EQ(retry.params, a);
+  EXPECT_EQ(retry.retry_of, first.number);
+  EXPECT_EQ(st.trial(retry.id).retry_of, first.number);
+  EXPECT_EQ(st.trials(s).at(1).retry_of, first.number);
+  EXPECT_EQ(st.running_trials(s).at(0).retry_of, first.number);
+  EXPECT_EQ(st.trials_changed_since(s, 0).trials.at(1).retry_of, first.number);
+  EXPECT_EQ(st.trials(s).at(0).retry_of, -1);
+  EXPECT_THROW(st.enqueue_trial(s, a, 1, false, -2), InvalidArgument);
 }
 
 TYPED_TEST(StorageContract, CountTrialsAndRunningTrials) {

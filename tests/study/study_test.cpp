@@ -580,10 +580,112 @@ TEST(Optimize, ATrialFailedByAnotherWorkerMeanwhileIsNotAnError) {
     storage.finish_trial(storage.running_trials(study.id()).at(0).id, TrialState::kFailed, std::nullopt, 0.0,
                          "worker went silent");
   });
+  std::vector<std::string> warnings;
+  o.on_warning = [&](const std::string& line) { warnings.push_back(line); };
   const auto r = optimize(study, f, sampler, o);
   other.join();
   EXPECT_EQ(r.n_complete, 1);  // the failed one was replaced
   EXPECT_EQ(study.trials().at(0).fail_reason, "worker went silent");
+  // The late result was refused, said once, and not written over the failed record.
+  EXPECT_EQ(r.n_refused, 1);
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_NE(warnings[0].find("trial 0: result (value "), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("refused"), std::string::npos) << warnings[0];
+  EXPECT_NE(warnings[0].find("worker went silent"), std::string::npos) << warnings[0];
+  EXPECT_FALSE(study.trials().at(0).value.has_value());
+}
+
+// Issue 16: ask/tell use (a Python training loop) keeps its trials alive too, from ask until
+// tell, or until the Trial handle is dropped.
+TEST(Study, AskedTrialsSendHeartbeatsUntilToldOrDropped) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  study.set_heartbeat_interval(0.02);
+  RecordingSampler sampler;
+  Trial kept = study.ask(sampler, 1);
+  int64_t dropped_id = -1;
+  {
+    Trial dropped = study.ask(sampler, 1);
+    dropped_id = dropped.id();
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    const FrozenTrial t = storage.trial(dropped_id);
+    EXPECT_GT(t.heartbeat_at, t.started_at + 0.04);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(100));  // a beat in flight at the drop lands
+  const double dropped_at = storage.trial(dropped_id).heartbeat_at;
+  const double kept_at = storage.trial(kept.id()).heartbeat_at;
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  EXPECT_EQ(storage.trial(dropped_id).heartbeat_at, dropped_at);  // stopped when dropped
+  EXPECT_GT(storage.trial(kept.id()).heartbeat_at, kept_at);      // still beating
+  study.tell(kept, 1.0);
+  EXPECT_EQ(storage.trial(kept.id()).state, TrialState::kComplete);
+  EXPECT_THROW(study.set_heartbeat_interval(0.0), InvalidArgument);
+}
+
+// Issue 16, part 3: a trial whose worker went silent is re-run with the same params, as a new trial
+// that records which trial it retries, at most retry_failed times per chain; an objective's own
+// failure is never retried.
+TEST(Study, ASilentWorkersTrialIsRetriedUpToKTimes) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  const space::Config params = {{"x", 0.25}};
+  const auto first = storage.create_trial(study.id(), "elsewhere:1");
+  storage.set_trial_params(first.id, params, 0);
+  const auto own_failure = storage.create_trial(study.id(), "elsewhere:1");
+  storage.set_trial_params(own_failure.id, {{"x", 0.75}}, 0);
+  storage.finish_trial(own_failure.id, TrialState::kFailed, std::nullopt, 0.0, "objective exited with status 1");
+  std::this_thread::sleep_for(std::chrono::milliseconds(30));
+  EXPECT_EQ(study.fail_abandoned_trials(0.01, 2), 1);
+  ASSERT_EQ(study.queued().size(), 1u);
+  EXPECT_EQ(study.queued()[0].retry_of, first.number);
+  // Retry 1, taken by another silent worker; then retry 2; then none.
+  for (int attempt = 1; attempt <= 3; ++attempt) {
+    SCOPED_TRACE(attempt);
+    const auto retry = storage.create_trial(study.id(), "elsewhere:2");
+    if (attempt == 3) {
+      EXPECT_TRUE(retry.params.empty());  // the queue is empty: a fresh trial for the sampler
+      EXPECT_EQ(retry.retry_of, -1);
+      break;
+    }
+    EXPECT_EQ(retry.params, params);
+    EXPECT_EQ(retry.retry_of, first.number);
+    std::this_thread::sleep_for(std::chrono::milliseconds(30));
+    EXPECT_EQ(study.fail_abandoned_trials(0.01, 2), 1);
+    EXPECT_EQ(study.queued().size(), attempt < 2 ? 1u : 0u);
+  }
+  int retries = 0;
+  for (const auto& t : study.trials()) retries += t.retry_of == first.number ? 1 : 0;
+  EXPECT_EQ(retries, 2);
+  EXPECT_THROW(study.fail_abandoned_trials(1.0, -1), InvalidArgument);
+}
+
+// optimize() with retry_failed: the silent worker's trial is re-run with its params and counts
+// toward the budget once it completes.
+TEST(Optimize, RetriesASilentWorkersTrialWithItsParams) {
+  storage::InMemoryStorage storage;
+  auto study = Study::create_or_load(storage, "s", one_d(), Direction::kMinimize);
+  const auto foreign = storage.create_trial(study.id(), "elsewhere:1");
+  storage.set_trial_params(foreign.id, {{"x", 0.125}}, 0);
+  RecordingSampler sampler;
+  Quadratic f;
+  f.sleep_ms = 50;
+  OptimizeOptions o;
+  o.n_trials = 3;
+  o.heartbeat_interval_s = 0.05;
+  o.heartbeat_timeout_s = 0.2;
+  o.retry_failed = 1;
+  const auto r = optimize(study, f, sampler, o);
+  EXPECT_EQ(r.n_complete, 3);
+  EXPECT_EQ(r.n_recovered, 1);
+  int retried = 0;
+  for (const auto& t : study.trials()) {
+    if (t.retry_of != foreign.number) continue;
+    ++retried;
+    EXPECT_EQ(t.params, (space::Config{{"x", 0.125}}));
+    EXPECT_EQ(t.state, TrialState::kComplete);
+    EXPECT_DOUBLE_EQ(*t.value, (0.125 - 0.3) * (0.125 - 0.3));
+  }
+  EXPECT_EQ(retried, 1);
 }
 
 TEST(Optimize, AnInterruptStopsTheRunAndFailsTheRunningTrial) {

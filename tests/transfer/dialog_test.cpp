@@ -122,6 +122,27 @@ TEST(DialogTransfer, LearnedWeightsGiveAHistogramOverEveryRelatedExample) {
   const DialogTransferResult again = run_dialog_transfer(data, o);
   EXPECT_DOUBLE_EQ(again.test_accuracy, r.test_accuracy);
   EXPECT_DOUBLE_EQ(again.mean_weight, r.mean_weight);
+  // No related response offers a restaurant here: every example is an "other" turn.
+  EXPECT_EQ(r.related_offer_examples, 0);
+  EXPECT_NEAR(r.mean_weight_other, r.mean_weight, 1e-12);
+}
+
+TEST(DialogTransfer, OfferTurnsOfTheRelatedTaskAreCountedAndWeightedApart) {
+  const fs::path dir = temp_dir("offers");
+  Files f = write_files(dir);
+  // Related dialogues: a greeting, then one offer ("what do you think of this option: ...").
+  std::ostringstream rel;
+  for (int d = 0; d < 30; ++d)
+    rel << "1 hello\thello how can i help\n2 <SILENCE>\twhat do you think of this option: resto_" << d % 3 << "\n";
+  std::ofstream((dir / "r-offers.txt").string()) << rel.str();
+  f.related = (dir / "r-offers.txt").string();
+  DialogTransferOptions o = small_options(f);
+  o.trainer(with_method(o.trainer(), Method::kLearned, /*auxiliary=*/true).iterations(50));
+  const DialogTransferData data(o);
+  const DialogTransferResult r = run_dialog_transfer(data, o);
+  EXPECT_EQ(r.related_examples, 60);
+  EXPECT_EQ(r.related_offer_examples, 30);
+  EXPECT_NEAR(r.mean_weight, (r.mean_weight_offer + r.mean_weight_other) / 2, 1e-9);
 }
 
 TEST(DialogTransfer, MalformedDialogueFileIsNamedWithItsLine) {

@@ -10,6 +10,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/transfer/modules.h"
 
 namespace metadial::transfer {
 namespace {
@@ -153,6 +154,49 @@ TEST(NoisyImages, UniformWrongLabelsLeaveTheTrueClassMostFrequent) {
   // the right rule; with the systematic shift it learns the shifted one.
   EXPECT_GT(run(Weighting::kOnes, Corruption::kUniform).test_accuracy, 0.8);
   EXPECT_LT(run(Weighting::kOnes, Corruption::kShift).test_accuracy, 0.5);
+}
+
+TEST(PerceptronWeights, PartsSumToTheLogitAndReadTheNamedInput) {
+  Rng rng(2);
+  Batch b;
+  b.index = torch::arange(5, torch::kLong);
+  std::vector<float> x(5 * 4);
+  for (float& v : x) v = static_cast<float>(uniform01(rng));
+  b.fields["wx"] = torch::tensor(x).reshape({5, 4});
+  b.fields["y"] = torch::tensor(std::vector<int64_t>{0, 1, 2, 1, 0});
+  b.fields["flag"] = torch::tensor(std::vector<int64_t>{0, 1, 1, 0, 1});
+  PerceptronWeights p(4, 3, 2, /*seed=*/9, "wx");
+  const auto parts = p.parts(b);
+  const torch::Tensor sum = parts.input + parts.label + parts.flag + parts.bias;
+  EXPECT_TRUE(torch::allclose(sum, p.logits(b).detach(), 1e-6, 1e-6));
+  EXPECT_THROW(PerceptronWeights(4, 3, 2, 9).logits(b), InvalidArgument);  // reads "x" by default
+}
+
+TEST(NoisyImages, WeightModuleInputsAndNormalisedLossesRecordTheLogitTerms) {
+  ImageSplit data{synthetic_images(400, 1), synthetic_images(200, 2), synthetic_images(200, 3)};
+  for (const WeightImageInput wi : {WeightImageInput::kRaw, WeightImageInput::kCentred, WeightImageInput::kNone}) {
+    NoisyImagesOptions o;
+    o.trainer(TrainerOptions().iterations(200).batch_size(64).primary_step(false).weight_lr(0.03).eval_every(100)
+                  .normalize_weights(wi == WeightImageInput::kCentred))
+        .weight_input(wi)
+        .record_every(100)
+        .histogram_at({});
+    const NoisyImagesResult r = run_noisy_images(data, o);
+    ASSERT_EQ(r.weights.size(), 3u) << to_string(wi);
+    const WeightSnapshot& last = r.weights.back();
+    EXPECT_GT(last.meta_grad_norm, 0) << to_string(wi);
+    if (wi == WeightImageInput::kNone) {
+      EXPECT_EQ(last.input_correct, 0.0);
+    } else if (wi == WeightImageInput::kCentred) {
+      // Centred images: the image term averages to 0 over all related examples.
+      EXPECT_NEAR((100 * last.input_correct + 300 * last.input_incorrect) / 400, 0.0, 1e-4);
+    }
+    // The flag separates: correct examples' flag term above the incorrect ones'.
+    EXPECT_GT(last.flag_correct, last.flag_incorrect) << to_string(wi);
+    EXPECT_GT(last.mean_correct, last.mean_incorrect) << to_string(wi);
+  }
+  EXPECT_EQ(parse_weight_image_input("centred"), WeightImageInput::kCentred);
+  EXPECT_THROW(parse_weight_image_input("pixels"), InvalidArgument);
 }
 
 TEST(NoisyImagesOptions, RecordEveryMustMatchTheValidationInterval) {

@@ -458,3 +458,73 @@ TEST(Batch, MissingFieldNamesTheFieldsThereAre) {
 
 }  // namespace
 }  // namespace metadial::transfer
+
+namespace metadial::transfer {
+namespace {
+
+// P_eta with one parameter, the common logit of every example: it can only scale all weights together.
+class BiasOnly final : public WeightModule {
+ public:
+  BiasOnly() { b_ = register_parameter("b", torch::tensor({0.4}, torch::kDouble)); }
+  torch::Tensor logits(const Batch& batch) override { return b_.expand({batch.size()}); }
+
+ private:
+  torch::Tensor b_;
+};
+
+// With sum_i w_i l_i / B (equation 6) the common scale of the weights is a learning rate of the
+// simulated step, so the meta-gradient moves it; with sum_i w_i l_i / sum_i w_i it cannot matter.
+TEST(MetaGradient, NormalizedWeightsGiveTheCommonScaleNoGradient) {
+  for (const bool normalize : {false, true}) {
+    Rng rng(21);
+    Classifier model(3, 2, 0, 1, 5);
+    model.to(torch::kDouble);
+    BiasOnly p;
+    const Batch rel = make_batch(9, 3, 2, rng);
+    const Batch prim = make_batch(9, 3, 2, rng);
+    TensorDataset dummy({{"x", torch::zeros({2, 3}, torch::kDouble)}, {"y", torch::zeros({2}, torch::kLong)}});
+    MetaWeightTrainer trainer(model, &p, dummy, &dummy,
+                              TrainerOptions().simulated_lr(0.5).simulated_steps(2).normalize_weights(normalize));
+    const auto g = autograd_meta_gradient(trainer, p, {rel, rel}, prim);
+    ASSERT_EQ(g.size(), 1u);
+    if (normalize) {
+      EXPECT_LT(std::abs(g[0]), 1e-12) << g[0];
+    } else {
+      EXPECT_GT(std::abs(g[0]), 1e-4) << g[0];
+    }
+  }
+}
+
+TEST(MetaGradient, NormalizedWeightsMatchFiniteDifferences) {
+  Rng rng(8);
+  Classifier model(3, 2, 0, 1, 11);
+  model.to(torch::kDouble);
+  TwoInputPerceptron p;
+  std::vector<Batch> rel{make_batch(6, 3, 2, rng), make_batch(6, 3, 2, rng)};
+  const Batch prim = make_batch(8, 3, 2, rng);
+  TensorDataset dummy({{"x", torch::zeros({4, 3}, torch::kDouble)}, {"y", torch::zeros({4}, torch::kLong)}});
+  MetaWeightTrainer trainer(model, &p, dummy, &dummy,
+                            TrainerOptions().simulated_lr(0.8).simulated_steps(2).normalize_weights(true));
+  const auto g = autograd_meta_gradient(trainer, p, rel, prim);
+  const auto fd = finite_difference(trainer, p, rel, prim, 1e-5);
+  EXPECT_LT(relative_error(g, fd), 1e-4);
+  EXPECT_GT(std::abs(fd[0]) + std::abs(fd[1]), 1e-5);
+}
+
+TEST(MetaWeightTrainer, StatsCountTheMetaUpdatesAndTheirGradientNorms) {
+  Rng rng(4);
+  Classifier model(3, 2, 0, 1, 5);
+  model.to(torch::kDouble);
+  TwoInputPerceptron p;
+  const Batch b = make_batch(40, 3, 2, rng);
+  TensorDataset data({{"x", b.at("x")}, {"y", b.at("y")}, {"z", b.at("z")}});
+  MetaWeightTrainer trainer(model, &p, data, &data, TrainerOptions().batch_size(8).meta_updates(3).iterations(4));
+  trainer.step();
+  trainer.step();
+  EXPECT_EQ(trainer.last_stats().meta_updates_done, 6);
+  EXPECT_GT(trainer.last_stats().meta_grad_norm, 0);
+  EXPECT_GE(trainer.last_stats().meta_grad_norm_sum, trainer.last_stats().meta_grad_norm);
+}
+
+}  // namespace
+}  // namespace metadial::transfer

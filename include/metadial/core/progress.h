@@ -29,6 +29,9 @@ class ProgressDisplay {
   void update(int64_t done, const std::string& status);
   /// The same for a display of a real amount: `done` of the total in its unit.
   void update_amount(double done, const std::string& status);
+  /// Prints `line` on a line of its own (a warning), above the bar on a terminal; the bar is
+  /// drawn again at the next update.
+  void message(const std::string& line);
   /// Ends the line on a terminal; elsewhere prints the last update if its line was skipped.
   /// Called by the destructor too.
   void finish();

@@ -21,6 +21,25 @@
 // system repeating its previous act exactly, offering an entity that violates a constraint, wrongly saying nothing matches, or giving nothing new when
 // the user has nothing left but its bye); when they reach the patience the user hangs up (bye()).
 //
+// User profiles (in the manner of Shah et al. 2018's agenda-based user, whose users differ in
+// cooperativeness and randomness): with UserOptions::profiles set, each dialogue draws one
+// profile by its share (in start(), from the user's generator) and the profile replaces the
+// behaviour parameters above:
+//   volunteer          constraints the user states when it has the initiative (the opening
+//                      turn, and a turn with nothing to react to): all of them, or at most n;
+//                      0 = the opening turn carries only the intent (hello()), later turns one
+//                      constraint at a time
+//   answer_only_asked  an answer to request / select / confirm says that slot only; otherwise
+//                      each further pending constraint joins the answer with extra_prob
+//   change_prob        chance per dialogue that the user changes its mind: at its 2nd, 3rd or
+//                      4th turn (drawn; if it cannot then, at the first later turn where it can),
+//                      before accepting an offer, it replaces one constraint it stated in an
+//                      earlier turn by another value that still has a matching entity (any other
+//                      value for a non-database slot) and says so in that turn (if the user hangs
+//                      up in that turn, the bye replaces what it would have said)
+//   patience .. patience_max  as above, per profile
+// Without profiles (PyDial's presets) the user draws nothing more than before.
+//
 // Success (objective, PyDial's ObjectiveSuccessEvaluator): the user accepted an offered entity
 // that satisfies every constraint of its final goal and every requested slot of that entity was
 // informed. A goal with no matching entity can only succeed through the system saying
@@ -29,7 +48,9 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "metadial/core/random.h"
 #include "metadial/dialog/acts.h"
@@ -39,6 +60,21 @@ namespace metadial::dialog {
 
 class Domain;
 
+/// One kind of user in a mix (see the file comment).
+struct UserProfile {
+  static constexpr int kAll = -1;
+  std::string name;
+  double share = 1.0;              ///< fraction of the dialogues with this profile
+  int volunteer = kAll;            ///< constraints stated on the user's initiative: kAll or 0..n
+  bool answer_only_asked = false;  ///< answers say the asked slot only
+  double extra_prob = 0.3;         ///< otherwise: each further pending constraint joins an answer
+  double change_prob = 0.0;        ///< chance per dialogue to change one stated constraint
+  int patience = 4;                ///< failures before hanging up: drawn per dialogue
+  int patience_max = 6;            ///< uniformly in [patience, patience_max]
+  /// InvalidArgument naming the profile and the bad field.
+  void validate() const;
+};
+
 /// Behaviour of the simulated user.
 struct UserOptions {
   int patience = 4;                      ///< failures before hanging up: drawn per dialogue
@@ -47,13 +83,27 @@ struct UserOptions {
   double volunteer_prob = 0.3;           ///< each further pending constraint given with an answer
   double request_group_prob = 0.5;       ///< each further request asked in the same turn
   double withhold_correction_prob = 0.0; ///< to a wrong confirm, negate() without the right value
+  /// A mix of profiles, one drawn per dialogue (shares summing to 1); empty: the fields above.
+  std::vector<UserProfile> profiles;
 
   /// PyDial's standard user.
   static UserOptions standard() { return {}; }
   /// Unfriendly user (env5): volunteers nothing, one item per turn, sometimes does not say the
   /// right value after a wrong confirm, and loses patience after 2 or 3 failures.
-  static UserOptions unfriendly() { return {2, 3, 0.0, 0.0, 0.0, 0.3}; }
-  /// "standard" or "unfriendly"; InvalidArgument otherwise.
+  static UserOptions unfriendly() {
+    UserOptions o;
+    o.patience = 2;
+    o.patience_max = 3;
+    o.initial_inform_prob = 0.0;
+    o.volunteer_prob = 0.0;
+    o.request_group_prob = 0.0;
+    o.withhold_correction_prob = 0.3;
+    return o;
+  }
+  /// The default mix of the end-to-end agent's corpus and interaction (user_profiles.h): chosen
+  /// to match sim-M's turns per dialogue and slot mentions per user turn.
+  static UserOptions simm();
+  /// "standard", "unfriendly" or "simm"; InvalidArgument otherwise.
   static UserOptions from_name(std::string_view name);
   void validate() const;
 };
@@ -86,6 +136,10 @@ class AgendaUser {
   /// Objective success of the dialogue so far (see the file comment).
   bool success() const;
   const UserOptions& options() const { return options_; }
+  /// Index in options().profiles of this dialogue's profile; -1 without profiles.
+  int profile() const { return profile_; }
+  /// Constraints the user changed its mind about this dialogue (0 or 1).
+  int changes() const { return changes_; }
 
  private:
   static constexpr int kAgendaCapacity = 64;
@@ -100,6 +154,8 @@ class AgendaUser {
   int react_to_offer(int entity, const std::array<int16_t, kMaxInformable>& stated, uint32_t informed);
   void push_correction(int informable_index, bool with_negate);
   void pop_group(UserTurn& out, Rng& rng, bool opening);
+  void pop_profile(UserTurn& out, Rng& rng, bool opening);
+  void maybe_change(UserTurn& out, Rng& rng);
 
   const Domain* domain_;
   UserOptions options_;
@@ -116,6 +172,13 @@ class AgendaUser {
   int accepted_ = -1;
   std::array<int16_t, kMaxInformable> accepted_stated_{};
   uint32_t answered_ = 0;
+  // Profiles: this dialogue's profile, the user's turns so far, when it changes its mind (-1:
+  // never), the informable indices it has stated (bits).
+  int profile_ = -1;
+  int user_turns_ = 0;
+  int change_at_ = -1;
+  int changes_ = 0;
+  uint32_t stated_ = 0;
 };
 
 }  // namespace metadial::dialog

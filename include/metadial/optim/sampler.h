@@ -77,7 +77,7 @@ class SamplerRegistry {
   std::map<std::string, SamplerFactory> factories_;
 };
 
-/// Adds random, sobol, lhs, gp and tpe.
+/// Adds random, sobol, lhs, gp, tpe and bohb.
 void register_builtin_samplers(SamplerRegistry& registry);
 
 }  // namespace metadial::optim

@@ -38,6 +38,10 @@ struct TpeSamplerOptions {
   double prior_weight = 1.0;        ///< weight of the prior component, > 0
   bool consider_magic_clip = true;  ///< bandwidths at least 1 / min(100, n + 1)
   bool consider_endpoints = false;  ///< the end trials' bandwidths may reach to 0 and 1
+  /// Running trials (other workers') rank as worse than every complete one (Optuna's
+  /// constant_liar, scored (-inf, +inf)): concurrent asks steer away from each other's points.
+  /// Optuna's default is false; ours true (every sampler sees the running trials).
+  bool constant_liar = true;
 
   /// Reads options from a [sampler] table; throws InvalidArgument on unknown, ill-typed or
   /// out-of-range keys.

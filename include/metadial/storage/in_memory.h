@@ -35,7 +35,7 @@ class InMemoryStorage final : public Storage {
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
   std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                           bool skip_if_present) override;
+                                           bool skip_if_present, int64_t retry_of) override;
   std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;

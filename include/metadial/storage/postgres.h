@@ -79,9 +79,10 @@
 namespace metadial::storage {
 
 /// Schema version this build writes and the newest it reads (meta.schema_version). Version 2 added
-/// the queue of configurations (queued_trials); a version-1 schema is upgraded when a worker opens
-/// it for writing (read-only, it is read as it is, with an empty queue).
-inline constexpr int kPostgresSchemaVersion = 2;
+/// the queue of configurations (queued_trials), version 3 retry_of (which trial a trial re-runs); an
+/// older schema is upgraded when a worker opens it for writing (read-only, it is read as it is, with
+/// an empty queue before version 2 and retry_of -1 before version 3).
+inline constexpr int kPostgresSchemaVersion = 3;
 
 /// Settings of a PostgresStorage connection.
 struct PostgresOptions {
@@ -130,7 +131,7 @@ class PostgresStorage final : public Storage {
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
   std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                           bool skip_if_present) override;
+                                           bool skip_if_present, int64_t retry_of) override;
   std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;

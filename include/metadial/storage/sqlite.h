@@ -54,7 +54,7 @@ inline constexpr int32_t kSqliteApplicationId = 0x4D44414C;
 /// Version 2 added the change sequence (trials.seq, meta change_seq) and two indexes; version 3 the
 /// queue of configurations (queued_trials). An older file is upgraded when opened for writing
 /// (read-only, it is read as it is: a file before version 3 has an empty queue).
-inline constexpr int kSqliteSchemaVersion = 3;
+inline constexpr int kSqliteSchemaVersion = 4;
 
 /// Settings of a SqliteStorage connection.
 struct SqliteOptions {
@@ -97,7 +97,7 @@ class SqliteStorage final : public Storage {
 
   Reservation reserve_trial(int64_t study_id, const std::string& worker, const TrialBudget& budget) override;
   std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                           bool skip_if_present) override;
+                                           bool skip_if_present, int64_t retry_of) override;
   std::vector<QueuedTrial> queued_trials(int64_t study_id) override;
   void set_trial_params(int64_t trial_id, const space::Config& params, int fidelity) override;
   void report_intermediate(int64_t trial_id, int64_t step, double value) override;

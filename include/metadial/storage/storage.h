@@ -101,6 +101,7 @@ struct QueuedTrial {
   space::Config params;
   int fidelity = 0;
   double queued_at = 0.0;  ///< unix seconds
+  int64_t retry_of = -1;   ///< the trial number it retries (FrozenTrial::retry_of), -1 if none
 };
 
 /// What is stored about a study itself.
@@ -150,13 +151,14 @@ class Storage {
   study::FrozenTrial create_trial(int64_t study_id, const std::string& worker) {
     return std::move(*reserve_trial(study_id, worker, TrialBudget{}).trial);
   }
-  /// Puts a configuration at the end of the study's queue (see reserve_trial) and returns it.
+  /// Puts a configuration at the end of the study's queue (see reserve_trial) and returns it. The
+  /// trial that takes it records `retry_of` (-1: none; else the number of the trial it re-runs).
   /// With `skip_if_present`, nothing is queued (nullopt) when the study already has the same params
   /// at the same fidelity, queued or in a trial that did not fail, checked in the same atomic step
   /// (workers that start together from one config queue it once). StorageError if there is no such
   /// study; InvalidArgument on a params value that cannot be stored (as set_trial_params).
   virtual std::optional<QueuedTrial> enqueue_trial(int64_t study_id, const space::Config& params, int fidelity,
-                                                   bool skip_if_present) = 0;
+                                                   bool skip_if_present, int64_t retry_of) = 0;
   /// The study's queued configurations that no trial has taken yet, oldest first.
   virtual std::vector<QueuedTrial> queued_trials(int64_t study_id) = 0;
   /// Sets the params and fidelity the sampler chose for a running trial.

@@ -18,6 +18,14 @@
 // trial budget full while other workers' trials still run waits for them (they may fail and need
 // replacing) and fails those whose worker died or went silent (heartbeat_timeout_s).
 //
+// Heartbeats: every trial ask() or ask_within() hands out is kept alive (Storage::heartbeat every
+// heartbeat interval, on one thread per study) from the ask until it is told or its Trial handle is
+// destroyed, so a trial held by ask/tell code (a Python training loop) is never taken for a dead
+// worker's; optimize() uses the same. A trial whose worker went silent is failed by the others
+// (fail_abandoned_trials) and, with retry_failed = K, re-run up to K times with the same params as a
+// new trial recording the first one's number (FrozenTrial::retry_of). The silent worker's late
+// result is refused: tell() throws StorageError, and optimize() logs it and keeps the stored record.
+//
 // Enqueued configurations (enqueue(), Optuna's enqueue_trial: the default configuration, a previous
 // study's best) are run first, by whichever worker starts the next trial, without asking the
 // sampler; once run, every sampler sees them in the history like any other trial.
@@ -45,15 +53,19 @@
 namespace metadial::study {
 
 class Study;
+class Heartbeats;
 
 /// A live, running trial: read its proposal, report intermediate values, then tell the study.
 /// Move-only; the study it came from must outlive it.
 class Trial {
  public:
   Trial(Trial&&) = default;
-  Trial& operator=(Trial&&) = default;
+  Trial& operator=(Trial&& other) noexcept;
   Trial(const Trial&) = delete;
   Trial& operator=(const Trial&) = delete;
+  /// Stops the trial's heartbeats (a trial dropped without tell() is then failed by other workers
+  /// once it has been silent for their heartbeat timeout).
+  ~Trial();
 
   int64_t id() const { return record_.id; }
   int64_t number() const { return record_.number; }
@@ -66,9 +78,12 @@ class Trial {
 
  private:
   friend class Study;
-  Trial(storage::Storage* storage, FrozenTrial record) : storage_(storage), record_(std::move(record)) {}
+  Trial(storage::Storage* storage, FrozenTrial record, std::shared_ptr<Heartbeats> heartbeats);
+  /// Stops the heartbeats (tell, destruction); idempotent.
+  void stop_heartbeats() noexcept;
   storage::Storage* storage_;
   FrozenTrial record_;
+  std::shared_ptr<Heartbeats> heartbeats_;  ///< null once told or moved from
 };
 
 class Study {
@@ -130,15 +145,21 @@ class Study {
   bool should_prune(const optim::Pruner& pruner, const optim::PrunerContext& ctx, const Trial& trial);
 
   /// Marks as failed the running trials whose worker is gone: a process of this host that no
-  /// longer exists, or another worker silent for longer than `heartbeat_timeout_s`. Returns how
-  /// many. Safe to call from any number of workers at once (a trial is failed once).
-  int fail_abandoned_trials(double heartbeat_timeout_s);
+  /// longer exists, or another worker silent for longer than `heartbeat_timeout_s`. With
+  /// `retry_failed` = K > 0 each such trial that had params is queued again (enqueue with retry_of:
+  /// the first trial of its chain) while its chain holds fewer than K retries; the next trial any
+  /// worker starts re-runs it. Returns how many trials it failed. Safe to call from any number of
+  /// workers at once (a trial is failed, and so retried, once).
+  int fail_abandoned_trials(double heartbeat_timeout_s, int retry_failed = 0);
+
+  /// Seconds between the heartbeats of this study's asked, untold trials (default 5; shared by the
+  /// copies of this Study object). Throws InvalidArgument unless finite and > 0.
+  void set_heartbeat_interval(double seconds);
 
  private:
   Trial suggest(FrozenTrial record, optim::Sampler& sampler, uint64_t seed,
                 const std::vector<objective::Fidelity>& fidelities, double budget_left);
-  Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space)
-      : storage_(storage), record_(std::move(record)), space_(std::move(space)) {}
+  Study(storage::Storage* storage, storage::StudyRecord record, space::SearchSpace space);
   /// What ask() shows the sampler: every trial of the study, as it was at `cursor` of the
   /// storage's change sequence, kept up to date with Storage::trials_changed_since (only the
   /// trials changed since are read) and sorted by number, so that the history of trial n is a
@@ -159,6 +180,8 @@ class Study {
   /// What should_prune() shows the pruner (apart from cache_, so that reports do not wait for a
   /// sampler's suggest()).
   std::shared_ptr<HistoryCache> prune_cache_ = std::make_shared<HistoryCache>();
+  /// The heartbeat thread of the trials asked through this study (and its copies).
+  std::shared_ptr<Heartbeats> heartbeats_;
 };
 
 /// Why optimize() stopped.
@@ -189,10 +212,16 @@ struct OptimizeOptions {
   /// Silence after which another worker's running trial is failed (while this run works, so that
   /// the study's budget is not held by a dead worker's trials).
   double heartbeat_timeout_s = 120.0;
+  /// Re-runs of a trial failed because its worker went silent or died (not of one whose objective
+  /// failed), with the same params, as new trials (Study::fail_abandoned_trials); 0 = none.
+  int retry_failed = 0;
   uint64_t seed = 0;
   std::function<void(const Progress&)> on_trial_finished;  ///< called under a lock, one at a time
+  /// Called with one line when this run's result is refused because another worker already failed
+  /// the trial (it took this worker for dead); the stored record stays. Under a lock.
+  std::function<void(const std::string&)> on_warning;
 
-  /// Throws InvalidArgument on jobs < 1, negative trials, a non-positive timeout, etc.
+  /// Throws InvalidArgument on jobs < 1, negative trials or retries, a non-positive timeout, etc.
   void validate() const;
 };
 
@@ -203,6 +232,7 @@ struct OptimizeResult {
   int64_t n_pruned = 0;
   int64_t n_failed = 0;      ///< failed trials in the study
   int64_t n_recovered = 0;   ///< abandoned running trials of other workers this run marked failed
+  int64_t n_refused = 0;     ///< results of this run refused: another worker had failed the trial
   double total_cost = 0.0;   ///< cost of every trial in the study
   double wall_seconds = 0.0;
   std::optional<FrozenTrial> best;  ///< best complete trial at the target fidelity

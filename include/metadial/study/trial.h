@@ -39,6 +39,9 @@ struct FrozenTrial {
   double started_at = 0.0;                   ///< unix seconds
   double finished_at = 0.0;                  ///< unix seconds, 0 while running
   double heartbeat_at = 0.0;                 ///< last sign of life, unix seconds
+  /// The number of the trial this one re-runs with the same params (retry_failed: the first trial
+  /// of the chain, whose worker went silent), -1 for a trial of its own.
+  int64_t retry_of = -1;
 
   bool is_finished() const { return state != TrialState::kRunning; }
   bool is_complete() const { return state == TrialState::kComplete && value.has_value(); }

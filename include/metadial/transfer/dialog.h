@@ -73,6 +73,12 @@ struct DialogTransferResult {
   std::vector<std::pair<int64_t, double>> curve;  ///< (iteration, validation accuracy)
   std::vector<int64_t> weight_histogram;  ///< related examples per weight bin at the end (learned only)
   double mean_weight = 0;                 ///< mean final weight of the related examples (learned only)
+  /// Learned only: mean final weight of the related examples whose response offers a restaurant
+  /// ("what do you think of this option: ...", the part of task 5 whose order, by rating alone,
+  /// contradicts personalized task 3) and of the others, and how many there are of each.
+  double mean_weight_offer = 0;
+  double mean_weight_other = 0;
+  int64_t related_offer_examples = 0;
   int64_t vocab_size = 0;
   int64_t candidates = 0;
   int64_t primary_examples = 0;    ///< training responses

@@ -104,14 +104,23 @@ class Classifier final : public Model {
 /// Perceptron weight module of the image experiment: logit = v . [x, onehot(y), onehot(flag)] + b
 /// over the fields `x` (B x inputs), `y` (int64 labels) and, when flags > 0, `flag` (int64 in
 /// [0, flags)). With 784 pixels, 10 classes and 2 flag values it has the paper's 797 parameters.
+/// `input_field` names the batch field read as the input x (default "x"; the image experiment can
+/// give it a centred copy of the images, or a zero column to leave the image out).
 class PerceptronWeights final : public WeightModule {
  public:
-  PerceptronWeights(int64_t inputs, int64_t classes, int64_t flags, uint64_t seed = 0);
+  PerceptronWeights(int64_t inputs, int64_t classes, int64_t flags, uint64_t seed = 0, std::string input_field = "x");
   torch::Tensor logits(const Batch& batch) override;
+  /// The logit's four terms per example (each shape B, no graph): v_x . x, v_y[y], v_flag[flag]
+  /// (0 without flags) and b; their sum is logits(batch).
+  struct Parts {
+    torch::Tensor input, label, flag, bias;
+  };
+  Parts parts(const Batch& batch);
 
  private:
   int64_t classes_;
   int64_t flags_;
+  std::string input_field_;
   torch::Tensor weight_;  // (inputs + classes + flags)
   torch::Tensor bias_;    // (1)
 };

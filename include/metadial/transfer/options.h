@@ -91,8 +91,19 @@ class TrainerOptions {
   /// beta of equation 7: the SGD step size of the simulated updates. With one simulated step it
   /// only scales the meta-gradient, which Adam on eta undoes.
   METADIAL_TRANSFER_ARG(TrainerOptions, double, simulated_lr, 1e-3);
+  /// How the weighted related losses of step (2) and of the simulated steps are averaged: false,
+  /// sum_i w_i l_i / B (equation 6: the weights' common scale acts as a learning rate of the
+  /// simulated SGD step, and the meta-gradient can shrink every weight together, while Adam makes
+  /// the real step (2) blind to that scale); true, sum_i w_i l_i / sum_i w_i (only the weights'
+  /// ratios matter, as in Ren et al. 2018's normalised example weights; the reported weights are
+  /// still the module's outputs).
+  METADIAL_TRANSFER_ARG(TrainerOptions, bool, normalize_weights, false);
   /// Adam's epsilon for theta and eta.
   METADIAL_TRANSFER_ARG(TrainerOptions, double, adam_eps, 1e-8);
+  /// Adam's epsilon for eta alone when > 0 (0: adam_eps). Meta-gradients are small (norm 1e-7 to
+  /// 1e-5 in the image experiment); an epsilon of their order makes eta's steps shrink with them
+  /// instead of moving every coordinate by about the learning rate whatever its gradient.
+  METADIAL_TRANSFER_ARG(TrainerOptions, double, weight_adam_eps, 0.0);
   /// Validation every this-many iterations (train(): model selection).
   METADIAL_TRANSFER_ARG(TrainerOptions, int64_t, eval_every, 100);
   /// Seeds batch order and random weights (modules are initialised by their own seeds).

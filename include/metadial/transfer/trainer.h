@@ -30,6 +30,9 @@ struct StepStats {
   double related_loss = 0;  ///< step (2), weighted mean over the batch
   double meta_loss = 0;     ///< step (3), L_P(theta') of the last eta update
   double mean_weight = 0;   ///< mean weight of step (2)'s related batch
+  double meta_grad_norm = 0;      ///< L2 norm of the last meta-gradient of eta (all its tensors)
+  double meta_grad_norm_sum = 0;  ///< sum of those norms over every eta update so far
+  int64_t meta_updates_done = 0;  ///< eta updates so far
 };
 
 /// One validation of train().

@@ -5,6 +5,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 
 #include <torch/torch.h>
 
@@ -153,15 +154,35 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
                         : metadial::detail::concat("; train one with `metadial meta-train optimizer --fidelities ",
                                                    n_fid, "`"));
   }
+  // Trials still running (other workers' or threads') are replayed as if they had returned the
+  // best loss seen so far (a constant liar, as GP-BO's): the LSTM state then moves on from them, so
+  // concurrent asks propose different points, also for a deterministic model. The lie is replaced by
+  // the real value when the trial finishes (the cache no longer extends: one replay).
+  const auto fed_fidelity = [&](const study::FrozenTrial& t) -> std::optional<int> {
+    if (t.params.empty() || (!multi_fidelity_ && t.fidelity != target)) return std::nullopt;
+    return multi_fidelity_ ? std::clamp(t.fidelity, 0, model_->n_fidelities() - 1) : model_->n_fidelities() - 1;
+  };
+  std::optional<double> liar;
+  for (const auto& t : history) {
+    if (!t.is_complete() || !fed_fidelity(t)) continue;
+    const double y = ctx.loss(t);
+    if (std::isfinite(y) && (!liar || y < *liar)) liar = y;
+  }
   std::vector<Fed> feed;
   std::vector<const study::FrozenTrial*> trials;
   for (const auto& t : history) {
-    if (!t.is_complete() || t.params.empty()) continue;
-    const double y = ctx.loss(t);
-    if (!std::isfinite(y)) continue;  // failed-as-infinite values would swamp the normalization
-    if (!multi_fidelity_ && t.fidelity != target) continue;
-    const int m = multi_fidelity_ ? std::clamp(t.fidelity, 0, model_->n_fidelities() - 1) : model_->n_fidelities() - 1;
-    feed.push_back({t.number, m, y});
+    const std::optional<int> m = fed_fidelity(t);
+    if (!m) continue;
+    double y = 0.0;
+    if (t.is_complete()) {
+      y = ctx.loss(t);
+      if (!std::isfinite(y)) continue;  // failed-as-infinite values would swamp the normalization
+    } else if (t.state == study::TrialState::kRunning && liar) {
+      y = *liar;
+    } else {
+      continue;
+    }
+    feed.push_back({t.number, *m, y});
     trials.push_back(&t);
   }
 

@@ -30,6 +30,10 @@ void check_params(const space::Config& params, int fidelity) {
            " is negative; it is an index into the objective's fidelities (0 = cheapest)");
 }
 
+void check_retry_of(int64_t retry_of) {
+  MD_CHECK(retry_of >= -1, "retry_of ", retry_of, " is not a trial number (>= 0) nor -1 (no retry)");
+}
+
 void check_intermediate(int64_t step, double value) {
   MD_CHECK(step >= 0, "intermediate step ", step, " is negative; steps count from 0");
   MD_CHECK(std::isfinite(value), "intermediate value at step ", step, " is ", value,

@@ -19,6 +19,8 @@ void check_study_name(const std::string& name);
 void check_new_study_name(const std::string& name);
 /// Finite float params (JSON has no NaN / inf), fidelity >= 0; throws InvalidArgument.
 void check_params(const space::Config& params, int fidelity);
+/// A queued configuration's retry_of: a trial number or -1 (InvalidArgument otherwise).
+void check_retry_of(int64_t retry_of);
 /// step >= 0, finite value; throws InvalidArgument.
 void check_intermediate(int64_t step, double value);
 /// A finishing state (not running); complete needs a value, failed has none; values finite;

@@ -20,9 +20,11 @@
 namespace metadial::agents::e2e {
 namespace {
 
-dialog::CorpusSplits corpus(const std::shared_ptr<const dialog::Domain>& domain, int train, int test) {
+dialog::CorpusSplits corpus(const std::shared_ptr<const dialog::Domain>& domain, int train, int test,
+                           const dialog::UserOptions& user = dialog::UserOptions::simm()) {
   auto policy = std::make_shared<RulePolicy>();
   dialog::CorpusOptions o;
+  o.user = user;
   o.num_train = train;
   o.num_dev = test;
   o.num_test = test;
@@ -292,8 +294,11 @@ TEST(E2eAgent, SaveRecordsTheKnowledgeBaseOptions) {
 TEST(E2eAgent, TrainingOnTaughtDialoguesLearnsTheirLabels) {
   // A taught dialogue whose first state holds a corrected value and whose first action is
   // REQUEST:date: after supervised passes on it, the agent reproduces both.
+  // (On the standard user's corpus: on the default profile mix's corpus, 60 passes of the tiny
+  // model do not learn the taught num_tickets value; likely because that corpus has openings that
+  // state nothing and have an empty state, which this taught opening contradicts.)
   auto domain = dialog::Domain::builtin("movie");
-  const auto c = corpus(domain, 30, 2);
+  const auto c = corpus(domain, 30, 2, dialog::UserOptions::standard());
   const auto onto = dialog::CorpusOntology::from({&c.train, &c.dev, &c.test});
   AgentOptions o = tiny();
   o.tracker.epochs = 2;

@@ -106,6 +106,43 @@ TEST(LstmSampler, SameSeedSameProposalOtherSeedOther) {
   EXPECT_EQ(g.suggest(ctx, h).config, g.suggest(other, h).config);
 }
 
+// Issue 16: concurrent asks (a trial of another worker still running) propose different points, also
+// for a greedy model; the running trial enters as the best loss so far (a constant liar), and its
+// real value replaces the lie once it finishes.
+TEST(LstmSampler, ARunningTrialIsReplayedWithTheBestLossSoFar) {
+  const auto sp = cube(2);
+  for (const bool multi : {false, true}) {
+    SCOPED_TRACE(multi ? "lstm-mf" : "lstm");
+    const int m = multi ? 2 : 1;
+    LstmSampler g(model(2, m), multi, /*greedy=*/true);
+    auto h = run(g, sp, m, 3);
+    // Trial 3 asked, still running: trial 4's ask sees it.
+    const Suggestion first = g.suggest(context(sp, m, 3), h);
+    study::FrozenTrial running;
+    running.number = 3;
+    running.state = study::TrialState::kRunning;
+    running.params = first.config;
+    running.fidelity = multi ? first.fidelity : 0;
+    auto with_running = h;
+    with_running.push_back(running);
+    const Suggestion second = g.suggest(context(sp, m, 4), with_running);
+    EXPECT_NE(second.config, first.config);
+    // The same as replaying it with the best value so far, from a fresh sampler (no cache).
+    double best = *h[0].value;
+    for (const auto& t : h) best = std::min(best, *t.value);
+    auto lied = with_running;
+    lied.back().state = study::TrialState::kComplete;
+    lied.back().value = best;
+    LstmSampler fresh(model(2, m), multi, true);
+    EXPECT_EQ(fresh.suggest(context(sp, m, 4), lied).config, second.config);
+    // Finished with another value: the cache is replayed with the real one.
+    auto done = lied;
+    done.back().value = best + 1.0;
+    LstmSampler fresh2(model(2, m), multi, true);
+    EXPECT_EQ(g.suggest(context(sp, m, 4), done).config, fresh2.suggest(context(sp, m, 4), done).config);
+  }
+}
+
 std::vector<space::Config> proposals(const std::vector<study::FrozenTrial>& h) {
   std::vector<space::Config> p;
   for (const auto& t : h) p.push_back(t.params);

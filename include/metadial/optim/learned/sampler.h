@@ -14,7 +14,9 @@
 // one per parameter); otherwise the sampler refuses with one line naming both. The LSTM state is
 // rebuilt by replaying the complete trials of the history in trial order (a resumed study sees
 // exactly what an uninterrupted one would); a cache keyed by that replayed prefix makes each
-// suggestion cost one step. Values enter as losses (negated when maximizing). `lstm` feeds only
+// suggestion cost one step. Trials still running (other workers') are replayed with the best loss
+// seen so far in place of their value (a constant liar), so that concurrent asks of one model
+// propose different points. Values enter as losses (negated when maximizing). `lstm` feeds only
 // target-fidelity trials and always asks for the target fidelity; `lstm-mf` needs a model trained
 // with as many fidelities as the objective has, feeds every fidelity and picks one (the study
 // charges its cost).
