@@ -57,6 +57,8 @@ drivers=(
   "repro_learned_prior||--functions 5 --dims 1 2 --out $out"
   "repro_trial_overhead||--storages memory,sqlite --n 50,200 --dir $out --csv $out/trial_overhead.csv"
   "repro_trial_overhead:postgres||--storages postgres --n 20,50 --csv $out/trial_overhead_postgres.csv"
+  "repro_mf_schedulers||--seeds 1 --budget 3 --out $out"
+  "repro_tpe_peer||--seeds 1 --out $out/tpe_peer_metadial.csv"
   "repro_storage_workers||--workers 1,2 --trials 40 --gp-workers 2 --gp-prefill 10 --gp-trials 13 --dir $out --out $out/storage_workers"
   "repro_hyprl_svm|hpo-metadata/svm|--folds 5 --max-folds 1 --seeds 1 --trials 5 --episodes 20 --threads 1 --out $out"
   "repro_e2e_dst_simm|simulated-dialogue/sim-M|--epochs 1 --small --out $out"
