@@ -8,7 +8,7 @@ from typing import Any, List, Optional
 
 from . import _metadial
 
-__all__ = ["Sampler", "Random", "Sobol", "LHS", "GP", "TPE", "LSTM", "LSTMMF", "HypRL", "names"]
+__all__ = ["Sampler", "Random", "Sobol", "LHS", "GP", "TPE", "BOHB", "LSTM", "LSTMMF", "HypRL", "names"]
 
 
 def names() -> List[str]:
@@ -56,6 +56,13 @@ class GP(Sampler):
 
 class TPE(Sampler):
     registry_name = "tpe"
+
+
+class BOHB(Sampler):
+    """BOHB (Falkner et al. 2018): use it with a study whose trials report intermediate values and
+    the hyperband pruner's rungs (min_resource, reduction_factor as the pruner's)."""
+
+    registry_name = "bohb"
 
 
 class LSTM(Sampler):

@@ -189,9 +189,10 @@ def test_exception_hierarchy():
 
 def test_sampler_names_include_the_builtins():
     names = samplers.names()
-    for n in ("random", "sobol", "lhs", "gp", "tpe"):
+    for n in ("random", "sobol", "lhs", "gp", "tpe", "bohb"):
         assert n in names
     samplers.TPE()  # registered, default options accepted
+    samplers.BOHB(random_fraction=0.5)
 
 
 def test_maximize():
