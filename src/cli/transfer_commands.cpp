@@ -51,7 +51,8 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
   TrainerOptions t = kind == "dialog" ? DialogTransferOptions().trainer() : NoisyImagesOptions().trainer();
   const config::Table tr = root.table_or_empty("trainer");
   tr.expect_keys({"iterations", "batch_size", "primary_step", "meta_updates", "simulated_steps", "model_lr",
-                  "weight_lr", "simulated_lr", "adam_eps", "eval_every", "pretrain_iterations"});
+                  "weight_lr", "simulated_lr", "adam_eps", "weight_adam_eps", "normalize_weights", "eval_every",
+                  "pretrain_iterations"});
   if (auto i = tr.integer("iterations")) t.iterations(*i);
   if (auto i = tr.integer("batch_size")) t.batch_size(*i);
   if (auto b = tr.boolean("primary_step")) t.primary_step(*b);
@@ -61,6 +62,8 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
   if (auto d = tr.number("weight_lr")) t.weight_lr(*d);
   if (auto d = tr.number("simulated_lr")) t.simulated_lr(*d);
   if (auto d = tr.number("adam_eps")) t.adam_eps(*d);
+  if (auto d = tr.number("weight_adam_eps")) t.weight_adam_eps(*d);
+  if (auto b = tr.boolean("normalize_weights")) t.normalize_weights(*b);
   if (auto i = tr.integer("eval_every")) t.eval_every(*i);
   if (auto i = tr.integer("pretrain_iterations")) t.pretrain_iterations(*i);
   t = with_method(t, method, auxiliary);
@@ -74,7 +77,8 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
   if (kind == "noisy-images") {
     if (root.contains("dialog")) root.fail_at("dialog", "[dialog] does not apply to kind \"noisy-images\"");
     const config::Table ni = root.table_or_empty("noisy_images");
-    ni.expect_keys({"data", "prefix", "train", "validation", "test", "corruption", "wrong_fraction", "split_seed"});
+    ni.expect_keys({"data", "prefix", "train", "validation", "test", "corruption", "wrong_fraction", "split_seed",
+                    "weight_input"});
     const std::string dir = ni.require_string("data", "the IDX folder");
     const std::string prefix = ni.string("prefix").value_or("t10k");
     const int64_t n_train = ni.integer("train").value_or(6000);
@@ -85,6 +89,9 @@ int run_transfer(const TransferRunArgs& a, std::ostream& out) {
     const auto split_seed = static_cast<uint64_t>(ni.integer("split_seed").value_or(0));
     NoisyImagesOptions o;
     ni.checked("corruption", [&] { o.corruption(parse_corruption(corruption)).wrong_fraction(wrong); });
+    if (const auto w = ni.string("weight_input")) {
+      ni.checked("weight_input", [&] { o.weight_input(parse_weight_image_input(*w)); });
+    }
     const IdxImages all = load_mnist_format(dir, prefix);
     MD_CHECK_AS(ConfigError, n_train >= 1 && n_val >= 1 && n_test >= 1 && n_train + n_val + n_test <= all.count,
                 a.config, ": [noisy_images] train + validation + test = ", n_train + n_val + n_test,

@@ -167,6 +167,17 @@ TEST(TransferRunCommand, RejectsUnknownKeysAndBadValuesNamingFileAndLine) {
   EXPECT_NE(method.find("c.toml:3:"), std::string::npos) << method;
   const std::string section = error_of<ConfigError>([] { run_cli("[experiment]\nkind = \"dialog\"\n[extra]\n", "section"); });
   EXPECT_NE(section.find("c.toml:3: unknown key 'extra' in the top level (expected one of: dialog, experiment, noisy_images, trainer)"), std::string::npos) << section;
+  // Issue 19's settings of P_eta's input and eta's optimizer are config keys too.
+  const std::string input = error_of<ConfigError>([] {
+    run_cli("[experiment]\nkind = \"noisy-images\"\n[noisy_images]\ndata = \"/nowhere\"\nweight_input = \"sideways\"\n",
+            "input");
+  });
+  EXPECT_NE(input.find("c.toml:5:"), std::string::npos) << input;
+  EXPECT_NE(input.find("centred"), std::string::npos) << input;
+  const std::string flag = error_of<ConfigError>([] {
+    run_cli("[experiment]\nkind = \"dialog\"\n[trainer]\nnormalize_weights = 1\n", "flag");
+  });
+  EXPECT_NE(flag.find("c.toml:4: [trainer] normalize_weights must be a boolean"), std::string::npos) << flag;
 }
 
 TEST(TransferRunCommand, RejectsIdxFilesWithAWrongMagicNumberOrTruncated) {
