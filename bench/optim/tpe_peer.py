@@ -15,10 +15,13 @@ import csv
 import math
 import os
 import subprocess
-import time
+import sys
 
 import numpy as np
 import optuna
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "python"))
+from optuna_timing import Timed  # noqa: E402
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -47,44 +50,11 @@ PROBLEMS = {
 }
 
 
-class TimedSampler(optuna.samplers.BaseSampler):
-    """Forwards every call to a sampler and adds up the wall time spent in it."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.seconds = 0.0
-
-    def _timed(self, f, *args):
-        t0 = time.perf_counter()
-        try:
-            return f(*args)
-        finally:
-            self.seconds += time.perf_counter() - t0
-
-    def infer_relative_search_space(self, study, trial):
-        return self._timed(self.inner.infer_relative_search_space, study, trial)
-
-    def sample_relative(self, study, trial, search_space):
-        return self._timed(self.inner.sample_relative, study, trial, search_space)
-
-    def sample_independent(self, study, trial, name, distribution):
-        return self._timed(self.inner.sample_independent, study, trial, name, distribution)
-
-    def before_trial(self, study, trial):
-        return self._timed(self.inner.before_trial, study, trial)
-
-    def after_trial(self, study, trial, state, values):
-        return self._timed(self.inner.after_trial, study, trial, state, values)
-
-    def reseed_rng(self):
-        self.inner.reseed_rng()
-
-
 def optuna_run(function, sampler_name, seed):
     f, bounds, optimum, trials = PROBLEMS[function]
     inner = (optuna.samplers.TPESampler(seed=seed) if sampler_name == "tpe"
              else optuna.samplers.RandomSampler(seed=seed))
-    sampler = TimedSampler(inner)
+    sampler = Timed(inner)
     study = optuna.create_study(sampler=sampler)
     study.optimize(lambda t: f([t.suggest_float("x%d" % i, lo, hi) for i, (lo, hi) in enumerate(bounds)]),
                    n_trials=trials)

@@ -26,10 +26,11 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
 import optuna  # noqa: E402
-from optuna.samplers import BaseSampler, TPESampler  # noqa: E402
+from optuna.samplers import TPESampler  # noqa: E402
 
 import metadial  # noqa: E402
 from metadial.optuna import MetadialSampler  # noqa: E402
+from optuna_timing import Timed  # noqa: E402  (beside this script)
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
 
@@ -57,33 +58,6 @@ def hartmann6(trial):
 
 
 PROBLEMS = {"branin": (branin, BRANIN_MIN, 30), "hartmann6": (hartmann6, HARTMANN6_MIN, 50)}
-
-
-class Timed(BaseSampler):
-    """Delegates to `inner` and adds up the seconds spent in it."""
-
-    def __init__(self, inner):
-        self.inner = inner
-        self.seconds = 0.0
-
-    def _timed(self, f, *args):
-        t0 = time.perf_counter()
-        try:
-            return f(*args)
-        finally:
-            self.seconds += time.perf_counter() - t0
-
-    def infer_relative_search_space(self, study, trial):
-        return self._timed(self.inner.infer_relative_search_space, study, trial)
-
-    def sample_relative(self, study, trial, search_space):
-        return self._timed(self.inner.sample_relative, study, trial, search_space)
-
-    def sample_independent(self, study, trial, name, dist):
-        return self._timed(self.inner.sample_independent, study, trial, name, dist)
-
-    def reseed_rng(self):
-        self.inner.reseed_rng()
 
 
 def make_sampler(name, seed):

@@ -225,26 +225,12 @@ int main(int argc, char** argv) {
       out << "\n";
     }
   }
-  const std::string gp = out_dir + "/mf_schedulers.gp";
-  {
-    std::ofstream g(gp);
-    g << "set terminal svg size 1600,400 dynamic background rgb 'white'\n"
-      << "set output '" << out_dir << "/mf_schedulers.svg'\n"
-      << "set datafile separator ','\nset datafile missing ''\nset key autotitle columnhead\nset logscale y\n"
-      << "set multiplot layout 1," << kProblems.size() << "\n"
-      << "set xlabel 'cost (target-fidelity evaluations)'\nset ylabel 'median simple regret'\n";
-    for (const auto& p : kProblems) {
-      g << "set title '" << p.function << " (" << seeds << " seeds)'\nplot ";
-      for (size_t i = 0; i < ms.size(); ++i) {
-        g << (i ? ", " : "") << "'" << out_dir << "/mf_schedulers_" << p.function << ".csv' using 1:" << i + 2
-          << " with lines lw 2";
-      }
-      g << "\n";
-    }
-    g << "unset multiplot\n";
+  std::vector<repro::PlotPanel> panels;
+  for (const auto& p : kProblems) {
+    panels.push_back({p.function + " (" + std::to_string(seeds) + " seeds)",
+                      out_dir + "/mf_schedulers_" + p.function + ".csv", ms.size()});
   }
-  if (std::system(("command -v gnuplot >/dev/null 2>&1 && gnuplot '" + gp + "'").c_str()) != 0) {
-    std::cerr << "gnuplot not found or failed: no plot (the CSV files are there)\n";
-  }
+  repro::plot_panels(out_dir + "/mf_schedulers.gp", out_dir + "/mf_schedulers.svg", panels,
+                     "cost (target-fidelity evaluations)", "median simple regret", 1600);
   return 0;
 }

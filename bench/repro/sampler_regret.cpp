@@ -27,6 +27,7 @@
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/in_memory.h"
 #include "metadial/study/study.h"
+#include "repro_common.h"
 
 namespace {
 
@@ -165,25 +166,12 @@ int main(int argc, char** argv) {
       out << "\n";
     }
   }
-  const std::string gp = out_dir + "/sampler_regret.gp";
-  {
-    std::ofstream g(gp);
-    g << "set terminal svg size 1200,400 dynamic background rgb 'white'\n"
-      << "set output '" << out_dir << "/sampler_regret.svg'\n"
-      << "set datafile separator ','\nset key autotitle columnhead\nset logscale y\nset multiplot layout 1,3\n"
-      << "set xlabel 'trial'\nset ylabel 'median simple regret'\n";
-    for (const auto& p : problems) {
-      g << "set title '" << p.function << " (" << seeds << " seeds)'\nplot ";
-      for (size_t i = 0; i < sampler_names.size(); ++i) {
-        g << (i ? ", " : "") << "'" << out_dir << "/sampler_regret_" << p.function << ".csv' using 1:" << i + 2
-          << " with lines lw 2";
-      }
-      g << "\n";
-    }
-    g << "unset multiplot\n";
+  std::vector<repro::PlotPanel> panels;
+  for (const auto& p : problems) {
+    panels.push_back({p.function + " (" + std::to_string(seeds) + " seeds)",
+                      out_dir + "/sampler_regret_" + p.function + ".csv", sampler_names.size()});
   }
-  if (std::system(("command -v gnuplot >/dev/null 2>&1 && gnuplot '" + gp + "'").c_str()) != 0) {
-    std::cerr << "gnuplot not found or failed: no plot (the CSV files are there)\n";
-  }
+  repro::plot_panels(out_dir + "/sampler_regret.gp", out_dir + "/sampler_regret.svg", panels, "trial",
+                     "median simple regret", 1200);
   return 0;
 }

@@ -55,25 +55,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-/// Times every suggestion of the sampler it wraps.
-class TimedSampler final : public md::optim::Sampler {
- public:
-  explicit TimedSampler(md::optim::Sampler& inner) : inner_(inner) {}
-  md::optim::Suggestion suggest(const md::optim::SamplerContext& ctx,
-                                std::span<const md::study::FrozenTrial> history) override {
-    const auto t0 = Clock::now();
-    auto s = inner_.suggest(ctx, history);
-    seconds.push_back(seconds_since(t0));
-    return s;
-  }
-  std::string name() const override { return inner_.name(); }
-  bool uses_history() const override { return inner_.uses_history(); }
-  std::vector<double> seconds;
-
- private:
-  md::optim::Sampler& inner_;
-};
-
 /// What one worker process did (written to a file, read by the parent).
 struct WorkerReport {
   int exit_code = 0;
@@ -100,7 +81,7 @@ pid_t spawn_worker(const std::string& url, const std::string& study, const std::
     } else {
       inner = std::make_unique<md::optim::RandomSampler>();
     }
-    TimedSampler timed(*inner);
+    md::repro::TimedSampler timed(*inner);
     md::study::OptimizeOptions o;
     o.n_trials = n_trials;
     o.seed = seed;

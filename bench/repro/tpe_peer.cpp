@@ -21,31 +21,9 @@
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/in_memory.h"
 #include "metadial/study/study.h"
-
-namespace {
+#include "repro_common.h"
 
 using namespace metadial;
-
-/// Forwards to a sampler and adds up the wall time of its suggest() calls.
-class TimedSampler final : public optim::Sampler {
- public:
-  explicit TimedSampler(std::unique_ptr<optim::Sampler> inner) : inner_(std::move(inner)) {}
-  optim::Suggestion suggest(const optim::SamplerContext& ctx, std::span<const study::FrozenTrial> history) override {
-    const auto t0 = std::chrono::steady_clock::now();
-    auto s = inner_->suggest(ctx, history);
-    seconds_ += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    return s;
-  }
-  std::string name() const override { return inner_->name(); }
-  bool uses_history() const override { return inner_->uses_history(); }
-  double seconds() const { return seconds_; }
-
- private:
-  std::unique_ptr<optim::Sampler> inner_;
-  double seconds_ = 0.0;
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   CLI::App app{"TPE and random search on Branin and Hartmann-6 (our side of bench/optim/tpe_peer.py)"};
@@ -67,7 +45,8 @@ int main(int argc, char** argv) {
     for (const auto& name : sampler_names) {
       for (int seed = 0; seed < seeds; ++seed) {
         auto f = objectives.create(function);
-        TimedSampler sampler(samplers.create(name));
+        const std::unique_ptr<optim::Sampler> inner = samplers.create(name);
+        repro::TimedSampler sampler(*inner);
         storage::InMemoryStorage storage;
         auto st = study::Study::create_or_load(storage, "peer", *f->default_space(), study::Direction::kMinimize);
         study::OptimizeOptions o;
@@ -79,7 +58,7 @@ int main(int argc, char** argv) {
         double best = INFINITY;
         for (const auto& t : st.trials()) best = std::min(best, *t.value);
         out << fmt::format("metadial,{},{},{},{},{:.17g},{:.6g}\n", name, function, trials, seed,
-                           std::max(0.0, best - *f->known_optimum()), sampler.seconds() / trials)
+                           std::max(0.0, best - *f->known_optimum()), sampler.total_seconds() / trials)
             << std::flush;
       }
     }

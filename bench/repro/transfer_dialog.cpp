@@ -43,6 +43,7 @@
 #include "metadial/transfer/dialog.h"
 #include "metadial/transfer/noisy_images.h"
 #include "metadial/transfer/personalize.h"
+#include "repro_common.h"
 
 namespace {
 
@@ -73,18 +74,6 @@ struct Job {
   int seed;
 };
 
-// The fields of a CSV line (no quoting: the driver writes none).
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> out{""};
-  for (char c : line) {
-    if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
 
 constexpr const char* kCsvHeader =
     "task,setting,method,seed,iterations,meta_updates,simulated_steps,related_dialogs,test_dialogs,test,validation,"
@@ -223,7 +212,7 @@ int main(int argc, char** argv) {
       int64_t line_no = 1;
       while (std::getline(in, line)) {
         ++line_no;
-        const auto f = csv_fields(line);
+        const auto f = metadial::repro::csv_fields(line);
         MD_CHECK_AS(DataError, f.size() == 22, prefix, ".csv:", line_no, ": ", f.size(), " fields, expected 22");
         if (std::stoi(f[0]) != task) continue;
         if (fmt::format("{},{},{},{},{}", f[4], f[5], f[6], f[7], f[8]) != config_key) continue;

@@ -44,33 +44,13 @@
 #include "metadial/core/error.h"
 #include "metadial/nn/threads.h"
 #include "metadial/transfer/noisy_images.h"
+#include "repro_common.h"
 
 namespace {
 
 using namespace metadial;
 using namespace metadial::transfer;
 
-std::vector<std::string> split(const std::string& s, char sep) {
-  std::vector<std::string> out;
-  std::string cur;
-  std::istringstream in(s);
-  while (std::getline(in, cur, sep))
-    if (!cur.empty()) out.push_back(cur);
-  return out;
-}
-
-// The fields of a CSV line, empty ones included.
-std::vector<std::string> csv_fields(const std::string& line) {
-  std::vector<std::string> out{""};
-  for (char c : line) {
-    if (c == ',') {
-      out.emplace_back();
-    } else {
-      out.back() += c;
-    }
-  }
-  return out;
-}
 
 // Applies a variant's tokens to the example config's options.
 NoisyImagesOptions options_for(const std::string& variant, int64_t iterations, int seed, int64_t record) {
@@ -81,7 +61,7 @@ NoisyImagesOptions options_for(const std::string& variant, int64_t iterations, i
   TrainerOptions t = o.trainer();
   t.iterations(iterations).eval_every(100).seed(static_cast<uint64_t>(seed)).weight_lr(1e-3).adam_eps(1e-8)
       .weight_adam_eps(0).normalize_weights(false);
-  for (const std::string& tok : split(variant, '+')) {
+  for (const std::string& tok : metadial::repro::split(variant, '+')) {
     auto number = [&](size_t prefix) {
       try {
         return std::stod(tok.substr(prefix));
@@ -151,7 +131,7 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_dir, "output folder")->capture_default_str();
   CLI11_PARSE(app, argc, argv);
   try {
-    const std::vector<std::string> variants = split(variants_spec, ',');
+    const std::vector<std::string> variants = metadial::repro::split(variants_spec, ',');
     for (const auto& v : variants) options_for(v, iterations, 0, record).validate();  // typos fail first
     MD_CHECK(data_name == "mnist" || data_name == "fashion", "--data must be mnist or fashion, not '", data_name, "'");
     const ImageSplit data =
@@ -171,7 +151,7 @@ int main(int argc, char** argv) {
       std::string line;
       std::getline(in, line);  // header
       while (std::getline(in, line)) {
-        const auto f = csv_fields(line);
+        const auto f = metadial::repro::csv_fields(line);
         if (f.size() < 20) continue;
         const std::string v = f[0];
         const int seed = std::stoi(f[1]);

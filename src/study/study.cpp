@@ -339,9 +339,14 @@ int Study::fail_abandoned_trials(double heartbeat_timeout_s, int retry_failed) {
     if (retry_failed == 0 || t.params.empty()) continue;
     // Only the worker that failed it gets here: the retry is queued once. (A crash right here
     // loses the retry, not a result: the budget still asks for a new trial.)
+    // The retries of its chain, counted in the history ask() keeps (only the changes are read).
     const int64_t first = t.retry_of >= 0 ? t.retry_of : t.number;
     int64_t retries = 0;
-    for (const auto& other : storage_->trials(record_.id)) retries += other.retry_of == first ? 1 : 0;
+    {
+      std::lock_guard lock(cache_->mu);
+      cache_->update(*storage_, record_.id);
+      for (const auto& other : cache_->trials) retries += other.retry_of == first ? 1 : 0;
+    }
     if (retries < retry_failed) storage_->enqueue_trial(record_.id, t.params, t.fidelity, false, first);
   }
   return n;
