@@ -794,7 +794,26 @@ PostgresStorage::PostgresStorage(const std::string& url, PostgresOptions options
            "; it must be >= 0");
   impl_ = std::make_unique<Impl>(url, options);
   Db& db = impl_->db;
-  if (auto err = db.try_connect()) throw StorageError(concat("cannot connect to ", db.where(), ": ", *err));
+  // A server in the middle of a restart (it answers, then closes, or says it is starting or
+  // shutting down) is waited for up to reconnect_timeout_s, as a lost connection is; any other
+  // failure (no server, bad password, no database) is reported at once.
+  const auto restarting = [](const std::string& e) {
+    return e.find("the database system is") != std::string::npos ||
+           e.find("server closed the connection unexpectedly") != std::string::npos;
+  };
+  const auto give_up = std::chrono::steady_clock::now() +
+                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
+                           std::chrono::duration<double>(options.reconnect_timeout_s));
+  auto delay = std::chrono::milliseconds(50);
+  for (;;) {
+    const auto err = db.try_connect();
+    if (!err) break;
+    if (!restarting(*err) || std::chrono::steady_clock::now() + delay > give_up) {
+      throw StorageError(concat("cannot connect to ", db.where(), ": ", *err));
+    }
+    std::this_thread::sleep_for(delay);
+    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  }
   try {
     impl_->schema_version = open_schema(db, options);
   } catch (const ConnectionLost& e) {
