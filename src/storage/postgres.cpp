@@ -296,6 +296,7 @@ class Db {
 
   /// Several statements without parameters (the schema).
   void exec_script(const char* sql) {
+    if (conn_ == nullptr) throw ConnectionLost("not connected", false);
     Result r(PQexec(conn_, sql));
     if (r.raw() == nullptr || PQresultStatus(r.raw()) != PGRES_COMMAND_OK) fail(r.raw(), false);
   }
@@ -377,8 +378,11 @@ enum class Durability { kDurable, kFlushed };
 class Tx {
  public:
   explicit Tx(Db& db, Durability durability = Durability::kDurable) : db_(db) {
-    db_.exec("BEGIN");
-    if (durability == Durability::kFlushed) db_.exec("SET LOCAL synchronous_commit = off");
+    if (durability == Durability::kFlushed) {
+      db_.exec_script("BEGIN; SET LOCAL synchronous_commit = off");  // one round trip
+    } else {
+      db_.exec("BEGIN");
+    }
   }
   ~Tx() {
     if (open_) db_.rollback_quietly();
