@@ -49,6 +49,10 @@ CopyCounts copy_trials(storage::Storage& dst, int64_t dst_id, const std::vector<
     } else {
       dst.finish_trial(created.id, t.state, t.value, t.cost, t.fail_reason);
     }
+    // The source's times (a trial running at copy time ends now, failed).
+    if (t.state != study::TrialState::kRunning) {
+      dst.set_trial_times(created.id, t.started_at, std::max(t.started_at, t.finished_at));
+    }
     ++c.trials;
   }
   return c;
@@ -168,8 +172,8 @@ std::unique_ptr<Command> make_storage_command() {
       command<StorageCopyArgs>(
           "copy",
           "copy studies with every trial, intermediate value and attribute to another storage (e.g. "
-          "sqlite:local.db -> postgresql://...); a study already there is refused; timestamps become the "
-          "copy's time; trials running at copy time are copied as failed",
+          "sqlite:local.db -> postgresql://...); a study already there is refused; start and finish times are "
+          "kept; trials running at copy time are copied as failed",
           declare_storage_copy, run_storage_copy));
 }
 

@@ -220,6 +220,16 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   detail::add_to_counts(s.counts, state, cost, +1);
 }
 
+void InMemoryStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
+  detail::check_times(started_at, finished_at);
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, t.record.is_finished(), detail::times_of_running_message(describe_locked(t)));
+  t.record.started_at = started_at;
+  t.record.finished_at = finished_at;
+  t.record.heartbeat_at = finished_at;
+}
+
 std::vector<FrozenTrial> InMemoryStorage::trials(int64_t study_id) {
   std::lock_guard lock(mu_);
   const StudyEntry& s = study_locked(study_id);

@@ -1242,6 +1242,21 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   });
 }
 
+void PostgresStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
+  detail::check_times(started_at, finished_at);
+  impl_->check_writable("set_trial_times");
+  impl_->run("set_trial_times", Impl::Retry::kAlways, [&](int) {  // idempotent: sets the same values again
+    Db& db = impl_->db;
+    Result r = db.exec(
+        "UPDATE trials SET started_at = $2::float8, finished_at = $3::float8, heartbeat_at = $3::float8 "
+        "WHERE id = $1::bigint AND state <> 'running' RETURNING 1",
+        {trial_id, started_at, finished_at}, /*commits=*/true);
+    if (r.rows() == 1) return;
+    const TrialHead h = load_head(db, trial_id);
+    throw StorageError(detail::times_of_running_message(h.description));
+  });
+}
+
 namespace {
 
 /// The study's trials with seq > cursor (cursor -1: all) and the study's change number, in one

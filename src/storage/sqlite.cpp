@@ -903,6 +903,19 @@ void SqliteStorage::finish_trial(int64_t trial_id, TrialState state, std::option
   tx.commit();
 }
 
+void SqliteStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
+  detail::check_times(started_at, finished_at);
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("set_trial_times");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state != TrialState::kRunning, detail::times_of_running_message(h.description));
+  Stmt s(db, "UPDATE trials SET started_at = ?, finished_at = ?, heartbeat_at = ? WHERE id = ?");
+  s.bind_double(1, started_at).bind_double(2, finished_at).bind_double(3, finished_at).bind_int(4, trial_id).run();
+  tx.commit();
+}
+
 namespace {
 
 /// The study's trials with `t.seq > cursor` (cursor < 0: all), with their intermediate values.

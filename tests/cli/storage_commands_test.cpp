@@ -103,6 +103,8 @@ class StorageCopy : public metadial::testing::BinaryTest {
       } else {
         EXPECT_EQ(ta[i].state, tb[i].state);
         EXPECT_EQ(ta[i].fail_reason, tb[i].fail_reason);
+        EXPECT_EQ(ta[i].started_at, tb[i].started_at);  // the source's times, bit for bit
+        EXPECT_EQ(ta[i].finished_at, tb[i].finished_at);
       }
     }
   }

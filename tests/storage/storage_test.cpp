@@ -276,6 +276,25 @@ TYPED_TEST(StorageContract, FinishesCompletePrunedAndFailedTrials) {
   for (const FrozenTrial& t : all) EXPECT_TRUE(t.is_finished());
 }
 
+TYPED_TEST(StorageContract, SetTrialTimesKeepsGivenTimesOfAFinishedTrialOnly) {
+  const int64_t s = this->make_study();
+  const FrozenTrial a = this->storage_->create_trial(s, "w");
+  EXPECT_THROW(this->storage_->set_trial_times(a.id, 1000.25, 1010.5), StorageError);  // running
+  this->storage_->finish_trial(a.id, TrialState::kComplete, 1.0, 0.0, "");
+  EXPECT_THROW(this->storage_->set_trial_times(a.id, 1010.5, 1000.25), InvalidArgument);  // ends before it starts
+  EXPECT_THROW(this->storage_->set_trial_times(a.id, std::nan(""), 1000.25), InvalidArgument);
+  const auto before = this->storage_->trials(s).at(0);
+  EXPECT_GT(before.started_at, 1e9);  // now, not the times refused above
+  this->storage_->set_trial_times(a.id, 1000.25, 1010.5);
+  const auto t = this->storage_->trials(s).at(0);
+  EXPECT_EQ(t.started_at, 1000.25);
+  EXPECT_EQ(t.finished_at, 1010.5);
+  EXPECT_EQ(t.heartbeat_at, 1010.5);
+  EXPECT_EQ(t.state, TrialState::kComplete);
+  EXPECT_EQ(t.value, 1.0);
+  EXPECT_THROW(this->storage_->set_trial_times(a.id + 1000, 1.0, 2.0), StorageError);  // no such trial
+}
+
 TYPED_TEST(StorageContract, AFinishedTrialNeverChanges) {
   const int64_t s = this->make_study();
   const FrozenTrial t = this->storage_->create_trial(s, "w");

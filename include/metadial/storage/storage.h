@@ -171,6 +171,12 @@ class Storage {
   virtual void finish_trial(int64_t trial_id, study::TrialState state, std::optional<double> value,
                             double cost, const std::string& fail_reason) = 0;
 
+  /// Sets a finished trial's start and finish times (its heartbeat to the finish time), for
+  /// `metadial storage copy`, which keeps the source's times. Not a change (trials_changed_since
+  /// does not report it). Throws StorageError for a running trial, InvalidArgument for times that
+  /// are not finite or end before they start.
+  virtual void set_trial_times(int64_t trial_id, double started_at, double finished_at) = 0;
+
   /// All trials of a study, ordered by number.
   virtual std::vector<study::FrozenTrial> trials(int64_t study_id) = 0;
   /// The study's running trials (ordered by number), without their intermediate values: what a

@@ -51,6 +51,17 @@ void check_finish(study::TrialState state, const std::optional<double>& value, d
   MD_CHECK(std::isfinite(cost) && cost >= 0.0, "trial cost is ", cost, "; it must be finite and >= 0");
 }
 
+void check_times(double started_at, double finished_at) {
+  MD_CHECK(std::isfinite(started_at) && std::isfinite(finished_at), "set_trial_times: times ", started_at, " and ",
+           finished_at, " must be finite (seconds since 1970)");
+  MD_CHECK(finished_at >= started_at, "set_trial_times: finished_at ", finished_at, " is before started_at ",
+           started_at);
+}
+
+std::string times_of_running_message(const std::string& trial) {
+  return concat("cannot set the times of ", trial, ": it is still running (only a finished trial's times are set)");
+}
+
 void add_to_counts(TrialCounts& counts, study::TrialState state, double cost, int64_t n) {
   counts.cost += cost;
   switch (state) {

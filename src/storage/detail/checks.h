@@ -26,6 +26,10 @@ void check_intermediate(int64_t step, double value);
 /// A finishing state (not running); complete needs a value, failed has none; values finite;
 /// cost finite and >= 0. Throws InvalidArgument.
 void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
+/// Finite times, finished_at >= started_at (set_trial_times); throws InvalidArgument.
+void check_times(double started_at, double finished_at);
+/// The StorageError message of set_trial_times on a running trial.
+std::string times_of_running_message(const std::string& trial);
 
 /// Adds `n` trials in `state` with total cost `cost` to `counts` (n < 0 takes them away).
 void add_to_counts(TrialCounts& counts, study::TrialState state, double cost, int64_t n);
