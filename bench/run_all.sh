@@ -136,6 +136,12 @@ for entry in "${drivers[@]}"; do
   run "$name" "$bin/$prog" $args
 done
 
+# Drivers written as scripts over the metadial program (bench/repro/*.sh), in their quick mode.
+if wanted main_job_compare; then
+  run main_job_compare "$repo/bench/repro/main_job_compare.sh" --quick --seeds5 1 --seeds3 1 \
+    --bin "$build/bin/metadial" --out "$out/main_job"
+fi
+
 echo
 printf '%-30s %-22s %9s\n' program status "wall (s)"
 printf '%-30s %-22s %9s\n' ------- ------ --------

@@ -269,7 +269,8 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
     if (other_target >= 0) other_best = other->best_trial(other_target);
     MD_CHECK(other_best.has_value(), "--versus: study '", *a.versus, "' has no complete trial at its target fidelity");
   }
-  const auto def = run({}, "default");
+  std::optional<std::pair<train::MeanCi, train::MeanCi>> def;
+  if (!a.no_default) def = run({}, "default");
   const auto tuned = run(best->params, "tuned");
   std::optional<std::pair<train::MeanCi, train::MeanCi>> versus;
   if (other_best) versus = run(other_best->params, "versus");
@@ -288,7 +289,7 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
   };
   DqnOptions tuned_options = opts.dqn;
   for (const auto& [k, v] : best->params) tuned_options.set(k, v);
-  row("default", opts.dqn, def);
+  if (def) row("default", opts.dqn, *def);
   const std::string tuned_label = study_sampler(study);
   row(("tuned " + tuned_label).c_str(), tuned_options, tuned);
   DqnOptions versus_options = opts.dqn;
@@ -318,12 +319,12 @@ int run_dialog_compare(const DialogCompareArgs& a, std::ostream& out) {
                      {"seeds", opts.seeds},
                      {"dialogues", opts.dialogues_at(target)},
                      {"test_dialogues", opts.test_dialogues},
-                     {"default", side(opts.dqn, def)},
                      {"tuned", side(tuned_options, tuned)},
                      {"sampler", tuned_label},
                      {"study_cost", study_cost(study)},
                      {"best_trial", best->number},
                      {"study_value", *best->value}};
+    if (def) j["default"] = side(opts.dqn, *def);
     if (versus) {
       j["versus"] = side(versus_options, *versus);
       j["versus"]["sampler"] = versus_label;
@@ -379,6 +380,7 @@ void declare_dialog_compare(CLI::App& c, DialogCompareArgs& a) {
   c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default: the config's, else sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
   c.add_option("--versus", a.versus, "a second study in the same storage (e.g. GP-BO at the same cost) whose best is retrained too");
+  c.add_flag("--no-default", a.no_default, "do not retrain the default configuration (e.g. when it was retrained before)");
   c.add_option("--seeds", a.seeds, "independent trainings per configuration (default: the config's)");
   c.add_option("--dialogues", a.dialogues, "training dialogues (default: the config's)");
   c.add_option("--test-dialogues", a.test_dialogues, "test dialogues per training (default: the config's)");

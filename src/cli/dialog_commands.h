@@ -69,6 +69,7 @@ struct DialogCompareArgs {
   std::optional<std::string> storage;
   std::optional<std::string> study;
   std::optional<std::string> versus;  ///< a second study (same storage, same space) whose best is also retrained
+  bool no_default = false;            ///< skip retraining the default configuration
   std::optional<int> seeds;
   std::optional<int> dialogues;
   std::optional<int> test_dialogues;

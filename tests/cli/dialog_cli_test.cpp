@@ -21,6 +21,7 @@ namespace fs = std::filesystem;
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 using Result = metadial::testing::CliResult;
 using metadial::testing::last_line;
@@ -181,6 +182,14 @@ TEST_F(DialogCli, TuneTheDqnObjectiveThenCompareDefaultAndTuned) {
   EXPECT_DOUBLE_EQ(cj["default"]["params"]["h1"].get<double>(), 300.0);
   EXPECT_TRUE(cj["tuned"]["params"].contains("epsilon"));
   EXPECT_TRUE(cj["tuned"].contains("success_rate"));
+
+  // --no-default: only the tuned configuration is retrained, with the same fresh seeds (same result).
+  const Result n = run("dialog compare small.toml --storage sqlite:s.db --seeds 2 --no-default --json");
+  ASSERT_EQ(n.code, 0) << n.err;
+  const auto nj = nlohmann::json::parse(last_line(n.out));
+  EXPECT_FALSE(nj.contains("default"));
+  EXPECT_EQ(nj["tuned"], cj["tuned"]);
+  EXPECT_THAT(n.out, Not(HasSubstr("  default done")));
 }
 
 TEST_F(DialogCli, ConfigErrorsOfTheDqnObjectiveNameTheFileAndKey) {
