@@ -70,7 +70,7 @@ struct InteractiveOptions {
   int dialogues = 200;
   int max_turns = 15;
   dialog::TemplateSet templates = dialog::TemplateSet::kExtended;
-  dialog::UserOptions user = dialog::UserOptions::standard();
+  dialog::UserOptions user = dialog::UserOptions::simm();  ///< the built-in mix fitted to sim-M (as corpus generation)
   uint64_t seed = 0;
   bool sample = false;  ///< sample actions from the policy (exploration) instead of argmax
 };
