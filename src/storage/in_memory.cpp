@@ -220,6 +220,32 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   detail::add_to_counts(s.counts, state, cost, +1);
 }
 
+void InMemoryStorage::fail_and_retry(int64_t trial_id, const std::string& fail_reason, int64_t retry_of) {
+  detail::check_retry_of(retry_of);
+  MD_CHECK(retry_of >= 0, "fail_and_retry: retry_of is ", retry_of, "; it must be a trial number");
+  std::lock_guard lock(mu_);
+  TrialEntry& t = trial_locked(trial_id);
+  MD_CHECK_AS(StorageError, !t.record.is_finished(),
+              detail::already_finished_message(describe_locked(t), t.record.state));
+  MD_CHECK_AS(StorageError, t.params_set, detail::retry_without_params_message(describe_locked(t)));
+  t.record.state = TrialState::kFailed;
+  t.record.value.reset();
+  t.record.cost = 0.0;
+  t.record.fail_reason = text::valid_utf8(fail_reason);
+  t.record.finished_at = study::now_unix_seconds();
+  StudyEntry& s = studies_.at(t.study_id);
+  touch_locked(s, t);
+  detail::add_to_counts(s.counts, TrialState::kRunning, 0.0, -1);
+  detail::add_to_counts(s.counts, TrialState::kFailed, 0.0, +1);
+  QueuedTrial q;
+  q.id = next_queued_id_++;
+  q.params = t.record.params;
+  q.fidelity = t.record.fidelity;
+  q.queued_at = t.record.finished_at;
+  q.retry_of = retry_of;
+  s.queue.push_back(q);
+}
+
 void InMemoryStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
   detail::check_times(started_at, finished_at);
   std::lock_guard lock(mu_);

@@ -1242,6 +1242,46 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   });
 }
 
+void PostgresStorage::fail_and_retry(int64_t trial_id, const std::string& fail_reason, int64_t retry_of) {
+  detail::check_retry_of(retry_of);
+  MD_CHECK(retry_of >= 0, "fail_and_retry: retry_of is ", retry_of, "; it must be a trial number");
+  impl_->check_writable("fail_and_retry");
+  const std::string reason = text::valid_utf8(fail_reason);
+  impl_->run("fail_and_retry", Impl::Retry::kAlways, [&, token = std::string()](int attempt) mutable {
+    Db& db = impl_->db;
+    if (token.empty()) token = impl_->token();
+    Tx tx(db, Durability::kFlushed);
+    const double now = study::now_unix_seconds();
+    // As finish_trial (failed, cost 0), and the queue entry in the same transaction.
+    Result r = db.exec(
+        "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1, n_running = n_running - 1, "
+        "  n_failed = n_failed + 1 "
+        "  FROM trials t WHERE t.id = $1::bigint AND studies.id = t.study_id AND t.state = 'running' "
+        "  AND t.params IS NOT NULL RETURNING studies.change_seq) "
+        "UPDATE trials SET state = 'failed', value = NULL, cost = 0, fail_reason = $2::text, "
+        "  finished_at = $3::float8, seq = (SELECT change_seq FROM s), finish_token = $4::text "
+        "WHERE id = $1::bigint AND state = 'running' AND EXISTS (SELECT 1 FROM s) "
+        "RETURNING study_id, params, fidelity",
+        {trial_id, reason, now, token});
+    if (r.rows() == 1) {
+      db.exec(
+          "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, enqueue_token, retry_of) "
+          "VALUES ($1::bigint, $2::text, $3::integer, $4::float8, $5::text, $6::bigint)",
+          {r.get_int(0, 0), r.get_text(0, 1), r.get_int(0, 2), now, token, retry_of});
+      tx.commit_and_flush(trial_id);
+      return;
+    }
+    tx.rollback();
+    const TrialHead h = load_head(db, trial_id);
+    if (attempt > 0 && h.finish_token == token) {  // the first attempt committed
+      flush_after_commit(db, trial_id);
+      return;
+    }
+    MD_CHECK_AS(StorageError, h.state != TrialState::kRunning, detail::retry_without_params_message(h.description));
+    throw StorageError(detail::already_finished_message(h.description, h.state));
+  });
+}
+
 void PostgresStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
   detail::check_times(started_at, finished_at);
   impl_->check_writable("set_trial_times");

@@ -903,6 +903,30 @@ void SqliteStorage::finish_trial(int64_t trial_id, TrialState state, std::option
   tx.commit();
 }
 
+void SqliteStorage::fail_and_retry(int64_t trial_id, const std::string& fail_reason, int64_t retry_of) {
+  detail::check_retry_of(retry_of);
+  MD_CHECK(retry_of >= 0, "fail_and_retry: retry_of is ", retry_of, "; it must be a trial number");
+  std::lock_guard lock(impl_->mu);
+  Db& db = impl_->db;
+  db.set_doing("fail_and_retry");
+  Transaction tx(db, /*write=*/true);
+  const TrialHead h = load_head(db, trial_id);
+  MD_CHECK_AS(StorageError, h.state == TrialState::kRunning, detail::already_finished_message(h.description, h.state));
+  const double now = study::now_unix_seconds();
+  {
+    Stmt q(db, "INSERT INTO queued_trials (study_id, params, fidelity, queued_at, retry_of) "
+               "SELECT study_id, params, fidelity, ?, ? FROM trials WHERE id = ? AND params IS NOT NULL");
+    q.bind_double(1, now).bind_int(2, retry_of).bind_int(3, trial_id).run();
+    MD_CHECK_AS(StorageError, sqlite3_changes(db.handle()) == 1, detail::retry_without_params_message(h.description));
+  }
+  const int64_t seq = next_change(db);
+  Stmt s(db, "UPDATE trials SET state = 'failed', value = NULL, cost = 0, fail_reason = ?, finished_at = ?, seq = ? "
+             "WHERE id = ? AND state = 'running'");
+  s.bind_text(1, text::valid_utf8(fail_reason)).bind_double(2, now).bind_int(3, seq).bind_int(4, trial_id).run();
+  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  tx.commit();
+}
+
 void SqliteStorage::set_trial_times(int64_t trial_id, double started_at, double finished_at) {
   detail::check_times(started_at, finished_at);
   std::lock_guard lock(impl_->mu);

@@ -329,25 +329,30 @@ int Study::fail_abandoned_trials(double heartbeat_timeout_s, int retry_failed) {
                               static_cast<int64_t>(now - std::max(t.heartbeat_at, t.started_at)), " s)");
     }
     if (reason.empty()) continue;
+    // Whether to re-run it: the retries of its chain so far, counted in the history ask() keeps
+    // (only the changes are read).
+    const int64_t first = t.retry_of >= 0 ? t.retry_of : t.number;
+    bool retry = false;
+    if (retry_failed > 0 && !t.params.empty()) {
+      int64_t retries = 0;
+      std::lock_guard lock(cache_->mu);
+      cache_->update(*storage_, record_.id);
+      for (const auto& other : cache_->trials) retries += other.retry_of == first ? 1 : 0;
+      retry = retries < retry_failed;
+    }
     try {
-      storage_->finish_trial(t.id, TrialState::kFailed, std::nullopt, 0.0, reason);
+      // The fail and its retry's queue entry in one transaction: only the worker whose fail took
+      // effect queues it, once, and a crash cannot keep the one without the other.
+      if (retry) {
+        storage_->fail_and_retry(t.id, reason, first);
+      } else {
+        storage_->finish_trial(t.id, TrialState::kFailed, std::nullopt, 0.0, reason);
+      }
       ++n;
     } catch (const StorageError&) {
       // Another process finished or failed it meanwhile: nothing to do.
       continue;
     }
-    if (retry_failed == 0 || t.params.empty()) continue;
-    // Only the worker that failed it gets here: the retry is queued once. (A crash right here
-    // loses the retry, not a result: the budget still asks for a new trial.)
-    // The retries of its chain, counted in the history ask() keeps (only the changes are read).
-    const int64_t first = t.retry_of >= 0 ? t.retry_of : t.number;
-    int64_t retries = 0;
-    {
-      std::lock_guard lock(cache_->mu);
-      cache_->update(*storage_, record_.id);
-      for (const auto& other : cache_->trials) retries += other.retry_of == first ? 1 : 0;
-    }
-    if (retries < retry_failed) storage_->enqueue_trial(record_.id, t.params, t.fidelity, false, first);
   }
   return n;
 }

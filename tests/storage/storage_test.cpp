@@ -276,6 +276,39 @@ TYPED_TEST(StorageContract, FinishesCompletePrunedAndFailedTrials) {
   for (const FrozenTrial& t : all) EXPECT_TRUE(t.is_finished());
 }
 
+TYPED_TEST(StorageContract, FailAndRetryFailsTheTrialAndQueuesItsParamsTogether) {
+  const int64_t s = this->make_study();
+  const FrozenTrial a = this->storage_->create_trial(s, "w");
+  const space::Config params{{"x", 0.25}, {"n", int64_t{3}}};
+  this->storage_->set_trial_params(a.id, params, 1);
+  this->storage_->fail_and_retry(a.id, "worker w died while running this trial", a.number);
+  const auto t = this->storage_->trials(s).at(0);
+  EXPECT_EQ(t.state, TrialState::kFailed);
+  EXPECT_EQ(t.fail_reason, "worker w died while running this trial");
+  EXPECT_EQ(t.cost, 0.0);
+  const auto q = this->storage_->queued_trials(s);
+  ASSERT_EQ(q.size(), 1u);
+  EXPECT_EQ(q[0].params, params);
+  EXPECT_EQ(q[0].fidelity, 1);
+  EXPECT_EQ(q[0].retry_of, a.number);
+  const TrialCounts c = this->storage_->count_trials(s);
+  EXPECT_EQ(c.failed, 1);
+  EXPECT_EQ(c.running, 0);
+  // A second worker that comes too late: refused, nothing queued twice.
+  EXPECT_THROW(this->storage_->fail_and_retry(a.id, "again", a.number), StorageError);
+  EXPECT_EQ(this->storage_->queued_trials(s).size(), 1u);
+  // The next trial takes the retry.
+  const FrozenTrial b = this->storage_->create_trial(s, "w2");
+  EXPECT_EQ(b.params, params);
+  EXPECT_EQ(b.retry_of, a.number);
+  EXPECT_TRUE(this->storage_->queued_trials(s).empty());
+  // A trial without params has nothing to re-run: refused, the trial left running.
+  const FrozenTrial c2 = this->storage_->create_trial(s, "w");
+  EXPECT_THROW(this->storage_->fail_and_retry(c2.id, "died", c2.number), StorageError);
+  EXPECT_EQ(this->storage_->trials(s).at(2).state, TrialState::kRunning);
+  EXPECT_TRUE(this->storage_->queued_trials(s).empty());
+}
+
 TYPED_TEST(StorageContract, SetTrialTimesKeepsGivenTimesOfAFinishedTrialOnly) {
   const int64_t s = this->make_study();
   const FrozenTrial a = this->storage_->create_trial(s, "w");

@@ -104,6 +104,7 @@ class SqliteStorage final : public Storage {
   void heartbeat(int64_t trial_id) override;
   void finish_trial(int64_t trial_id, study::TrialState state, std::optional<double> value, double cost,
                     const std::string& fail_reason) override;
+  void fail_and_retry(int64_t trial_id, const std::string& fail_reason, int64_t retry_of) override;
   void set_trial_times(int64_t trial_id, double started_at, double finished_at) override;
 
   std::vector<study::FrozenTrial> trials(int64_t study_id) override;

@@ -171,6 +171,12 @@ class Storage {
   virtual void finish_trial(int64_t trial_id, study::TrialState state, std::optional<double> value,
                             double cost, const std::string& fail_reason) = 0;
 
+  /// Fails a running trial whose worker died or went silent (cost 0, `fail_reason`) and, in the
+  /// same transaction, queues its params and fidelity as a retry of the trial numbered `retry_of`
+  /// (retry_failed): both happen or neither, so a crash cannot lose the retry of a failed trial.
+  /// StorageError if the trial is no longer running (another worker finished or failed it: nothing
+  /// is queued) or has no params.
+  virtual void fail_and_retry(int64_t trial_id, const std::string& fail_reason, int64_t retry_of) = 0;
   /// Sets a finished trial's start and finish times (its heartbeat to the finish time), for
   /// `metadial storage copy`, which keeps the source's times. Not a change (trials_changed_since
   /// does not report it). Throws StorageError for a running trial, InvalidArgument for times that

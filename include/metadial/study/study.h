@@ -146,9 +146,9 @@ class Study {
 
   /// Marks as failed the running trials whose worker is gone: a process of this host that no
   /// longer exists, or another worker silent for longer than `heartbeat_timeout_s`. With
-  /// `retry_failed` = K > 0 each such trial that had params is queued again (enqueue with retry_of:
-  /// the first trial of its chain) while its chain holds fewer than K retries; the next trial any
-  /// worker starts re-runs it. Returns how many trials it failed. Safe to call from any number of
+  /// `retry_failed` = K > 0 each such trial that had params is queued again with retry_of = the
+  /// first trial of its chain, in the transaction that fails it (Storage::fail_and_retry), while its
+  /// chain holds fewer than K retries; the next trial any worker starts re-runs it. Returns how many trials it failed. Safe to call from any number of
   /// workers at once (a trial is failed, and so retried, once).
   int fail_abandoned_trials(double heartbeat_timeout_s, int retry_failed = 0);
 

@@ -58,6 +58,10 @@ void check_times(double started_at, double finished_at) {
            started_at);
 }
 
+std::string retry_without_params_message(const std::string& trial) {
+  return concat("cannot queue a retry of ", trial, ": it has no params to run again");
+}
+
 std::string times_of_running_message(const std::string& trial) {
   return concat("cannot set the times of ", trial, ": it is still running (only a finished trial's times are set)");
 }

@@ -26,6 +26,8 @@ void check_intermediate(int64_t step, double value);
 /// A finishing state (not running); complete needs a value, failed has none; values finite;
 /// cost finite and >= 0. Throws InvalidArgument.
 void check_finish(study::TrialState state, const std::optional<double>& value, double cost);
+/// The StorageError message of fail_and_retry on a trial without params.
+std::string retry_without_params_message(const std::string& trial);
 /// Finite times, finished_at >= started_at (set_trial_times); throws InvalidArgument.
 void check_times(double started_at, double finished_at);
 /// The StorageError message of set_trial_times on a running trial.
