@@ -2,6 +2,9 @@
 // function evaluations (only Sampler::suggest is timed), GP-BO vs LSTM vs LSTM-MF, d = 1, 2, 3, 6.
 // The function is a held-out 2-fidelity GP-prior sample of each dimension (GP-BO and LSTM
 // evaluate at the target fidelity, LSTM-MF picks its own). Single-threaded.
+// Issue 14, part 4: the `pfn` sampler (models/pfn.pt, when there) as a column, and the time of one
+// suggestion at 100 observations, GP-BO vs PFN (the median over 5 suggestions with other seeds
+// after the same 100 uniform random observations of that function).
 //
 //   build/release/bench/repro_learned_runtime --models models --out bench/results
 //
@@ -9,6 +12,7 @@
 #include <CLI/CLI.hpp>
 
 #include <filesystem>
+#include <algorithm>
 #include <map>
 
 #include "learned_common.h"
@@ -35,8 +39,11 @@ int main(int argc, char** argv) {
   optim::SamplerRegistry reg;
   optim::register_builtin_samplers(reg);
   optim::learned::register_learned_samplers(reg);
-  const std::vector<std::string> names = {"gp", "lstm", "lstm-mf"};
-  std::map<std::pair<int, std::string>, double> secs, wall;
+  std::vector<std::string> names = {"gp", "lstm", "lstm-mf"};
+  const std::string pfn_model = models + "/pfn.pt";
+  const bool with_pfn = std::filesystem::exists(pfn_model);
+  if (with_pfn) names.push_back("pfn");
+  std::map<std::pair<int, std::string>, double> secs, wall, at100;
   ProgressDisplay progress("runs", static_cast<int64_t>(dims.size() * names.size()));
   int done = 0;
   for (int d : dims) {
@@ -52,10 +59,41 @@ int main(int argc, char** argv) {
       nlohmann::json opts = nlohmann::json::object();
       if (n == "lstm") opts["model"] = fmt::format("{}/lstm-d{}.pt", models, d);
       if (n == "lstm-mf") opts["model"] = fmt::format("{}/lstm-mf-d{}.pt", models, d);
+      if (n == "pfn") opts["model"] = pfn_model;
       auto sampler = reg.create(n, opts);
       const Run r = run_sampler(*sampler, space, f, fids, steps, 7);
       secs[{d, n}] = r.suggest_cpu_seconds;
       wall[{d, n}] = r.suggest_seconds;
+      if (n == "gp" || n == "pfn") {
+        // One suggestion after 100 uniform random observations (target fidelity), 5 seeds: median CPU ms.
+        std::vector<study::FrozenTrial> history;
+        Rng rng(11);
+        for (int t = 0; t < 100; ++t) {
+          std::vector<double> x(static_cast<size_t>(d));
+          for (auto& v : x) v = uniform01(rng);
+          study::FrozenTrial tr;
+          tr.number = t;
+          tr.state = study::TrialState::kComplete;
+          tr.params = space.decode(x);
+          tr.fidelity = 1;
+          tr.value = f(space.encode(tr.params), 1);
+          history.push_back(std::move(tr));
+        }
+        std::vector<double> ms;
+        for (uint64_t k = 0; k < 5; ++k) {
+          optim::SamplerContext ctx;
+          ctx.space = &space;
+          ctx.fidelities = fids;
+          ctx.trial_number = 100;
+          ctx.seed = derive_seed(k, {100});
+          ctx.study_seed = k;
+          const double c0 = thread_cpu_seconds();
+          (void)sampler->suggest(ctx, history);
+          ms.push_back(1e3 * (thread_cpu_seconds() - c0));
+        }
+        std::sort(ms.begin(), ms.end());
+        at100[{d, n}] = ms[2];
+      }
       progress.update(++done, fmt::format("d={} {} {:.3f} s", d, n, r.suggest_cpu_seconds));
     }
   }
@@ -80,6 +118,21 @@ int main(int argc, char** argv) {
     md += fmt::format("| {} | {:.2f} | {:.4f} | {:.4f} | {:.0f}x | {:.0f}x | {:.2f}, {:.4f}, {:.4f} |\n", d, g, l, m, g / l,
                       g / m, wall[{d, "gp"}], wall[{d, "lstm"}], wall[{d, "lstm-mf"}]);
     csv << fmt::format("{},{:.6g},{:.6g},{:.6g}\n", d, g, l, m);
+  }
+  if (with_pfn) {
+    md += fmt::format(
+        "\n## The `pfn` sampler (issue 14, part 4)\n\n"
+        "PFN = the `pfn` sampler with `{}` (a transformer surrogate: log-EI over 256 candidates in one forward pass, "
+        "then 4 rounds of 4 x 16 perturbations, one forward pass each). Columns: CPU seconds for the {} steps above, "
+        "and CPU milliseconds of one suggestion after 100 uniform random observations of the same function (median "
+        "of 5 seeds); the target: PFN below GP-BO at 100 observations.\n\n"
+        "| d | GP-BO {} steps (s) | PFN {} steps (s) | GP-BO at 100 obs (ms) | PFN at 100 obs (ms) | GP / PFN at 100 |\n"
+        "|---|---|---|---|---|---|\n",
+        pfn_model, steps, steps, steps);
+    for (int d : dims) {
+      md += fmt::format("| {} | {:.2f} | {:.2f} | {:.1f} | {:.1f} | {:.1f}x |\n", d, secs[{d, "gp"}], secs[{d, "pfn"}],
+                        at100[{d, "gp"}], at100[{d, "pfn"}], at100[{d, "gp"}] / at100[{d, "pfn"}]);
+    }
   }
   csv.close();
   std::ofstream(out_dir + "/learned_runtime.md") << md;

@@ -150,10 +150,19 @@ struct Extra {
   std::string label, pattern;
 };
 
-std::vector<Contender> contenders(const std::string& models, int d, const std::vector<Extra>& extra) {
+/// --pfn LABEL=JSON: the `pfn` sampler with these [sampler] options (model: MODELS/pfn.pt unless given).
+struct PfnVariant {
+  std::string label;
+  nlohmann::json options;
+};
+
+std::vector<Contender> contenders(const std::string& models, int d, const std::vector<Extra>& extra,
+                                  const std::vector<PfnVariant>& pfn_variants,
+                                  const std::vector<PfnVariant>& gp_variants) {
   std::vector<Contender> c = {{"random", "random", nlohmann::json::object()},
                               {"sobol", "sobol", nlohmann::json::object()},
                               {"GP-BO", "gp", nlohmann::json::object()}};
+  for (const auto& v : gp_variants) c.push_back({v.label, "gp", v.options, false});
   std::string def;
   try {
     def = std::filesystem::path(optim::learned::default_model_path(d, 1, models)).filename().string();
@@ -164,6 +173,15 @@ std::vector<Contender> contenders(const std::string& models, int d, const std::v
     const std::string file = fmt::format("{}-d{}.pt", stem, d);
     const std::string path = models + "/" + file;
     if (std::filesystem::exists(path)) c.push_back({label, "lstm", {{"model", path}}, file == def});
+  }
+  // The learned surrogate (issue 14, part 4): one model for d = 1..6.
+  if (const std::string pfn = models + "/pfn.pt"; d <= 6 && std::filesystem::exists(pfn)) {
+    c.push_back({"PFN", "pfn", {{"model", pfn}}, false});
+    for (const auto& v : pfn_variants) {
+      nlohmann::json o = v.options;
+      if (!o.contains("model")) o["model"] = pfn;
+      c.push_back({v.label, "pfn", o, false});
+    }
   }
   for (const auto& e : extra) {
     std::string path = e.pattern;
@@ -308,7 +326,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> extra_specs;
   app.add_option("--extra", extra_specs,
                  "more models as LABEL=PATH, PATH with {d} for the dimension (e.g. new=/tmp/m/lstm-d{d}.pt)");
-  app.add_option("--only", only, "run only these samplers (labels: random sobol GP-BO LSTM LSTM-grad LSTM-det LSTM-inc, --extra labels)");
+  std::vector<std::string> pfn_specs, gp_specs;
+  app.add_option("--gp", gp_specs, "more `gp` sampler variants as LABEL=JSON options, e.g. 'GP-i5={\"n_initial\": 5}'");
+  app.add_option("--pfn", pfn_specs,
+                 "more `pfn` sampler variants as LABEL=JSON options, e.g. 'PFN-raw={\"power_transform\": false}'");
+  app.add_option("--only", only, "run only these samplers (labels: random sobol GP-BO LSTM LSTM-grad LSTM-det LSTM-inc PFN, --extra labels)");
   CLI11_PARSE(app, argc, argv);
   std::string command = "build/release/bench/repro_learned_transfer";
   for (int i = 1; i < argc; ++i) command += std::string(" ") + argv[i];
@@ -321,6 +343,19 @@ int main(int argc, char** argv) {
       return 2;
     }
     extra.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
+  }
+  std::vector<PfnVariant> pfn_variants, gp_variants;
+  for (auto [specs, variants] : {std::pair{&pfn_specs, &pfn_variants}, std::pair{&gp_specs, &gp_variants}}) {
+    for (const auto& spec : *specs) {
+      const auto eq = spec.find('=');
+      nlohmann::json o;
+      if (eq != std::string::npos) o = nlohmann::json::parse(spec.substr(eq + 1), nullptr, false);
+      if (eq == std::string::npos || eq == 0 || !o.is_object()) {
+        std::cerr << "repro_learned_transfer: --pfn / --gp '" << spec << "' is not LABEL=JSON-object\n";
+        return 2;
+      }
+      variants->push_back({spec.substr(0, eq), o});
+    }
   }
   std::erase_if(report, [&](int r) { return r > steps; });
   if (report.empty() || report.back() != steps) report.push_back(steps);
@@ -361,7 +396,7 @@ int main(int argc, char** argv) {
     problems.push_back(std::move(pr));
   }
   for (auto& pr : problems) {
-    pr.who = contenders(models, pr.d, extra);
+    pr.who = contenders(models, pr.d, extra, pfn_variants, gp_variants);
     if (!only.empty()) {
       std::erase_if(pr.who,
                     [&](const Contender& c) { return std::find(only.begin(), only.end(), c.label) == only.end(); });
@@ -382,8 +417,11 @@ int main(int argc, char** argv) {
   }
   // The slow ones (GP-BO) first, so that the threads finish together.
   std::stable_sort(jobs.begin(), jobs.end(), [&](const Job& a, const Job& b) {
-    return (problems[a.problem].who[a.contender].sampler == "gp") >
-           (problems[b.problem].who[b.contender].sampler == "gp");
+    const auto slow = [&](const Job& j) {
+      const std::string& s = problems[j.problem].who[j.contender].sampler;
+      return s == "gp" || s == "pfn";
+    };
+    return slow(a) > slow(b);
   });
   std::atomic<size_t> next{0};
   std::mutex mu;
@@ -453,7 +491,8 @@ int main(int argc, char** argv) {
       "defaults), and the shipped learned models of each dimension through the `lstm` sampler: LSTM = "
       "`models/lstm-d<d>.pt` (REINFORCE), LSTM-grad = `lstm-grad-d<d>.pt` (pathwise gradient, sampled "
       "proposals), LSTM-det = `lstm-det-d<d>.pt` (pathwise gradient, deterministic proposals), LSTM-inc = "
-      "`lstm-inc-d<d>.pt` (REINFORCE, incumbent-centred proposals, the wide prior of Gaussian bumps); `*` marks "
+      "`lstm-inc-d<d>.pt` (REINFORCE, incumbent-centred proposals, the wide prior of Gaussian bumps), PFN = the "
+      "`pfn` sampler with `models/pfn.pt` (a learned transformer surrogate, log-EI; issue 14 part 4); `*` marks "
       "the model `sampler = \"lstm\"` uses when no `model` is given. Bold: lowest median of the column; "
       "`<` after a learned sampler's number: below random search's median.\n\n"
       "Reproduce: `{}` ({:.0f} s on {} threads).\n\n",
@@ -484,7 +523,7 @@ int main(int argc, char** argv) {
         }
         const auto v = regrets_at(p, *c, trials);
         const double med = quantile(v, 0.5);
-        const bool learned = problems[p].who[*c].sampler == "lstm";
+        const bool learned = problems[p].who[*c].sampler == "lstm" || problems[p].who[*c].sampler == "pfn";
         const bool bold = med == col_best[p];
         md += fmt::format(" {}{}{}{} [{}, {}]{} |", bold ? "**" : "", fmt_regret(med), bold ? "**" : "",
                           learned && med < random_med[p] ? " <" : "", fmt_regret(quantile(v, 0.25)),

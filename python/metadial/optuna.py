@@ -43,7 +43,7 @@ __all__ = ["MetadialSampler", "MULTI_FIDELITY_SAMPLERS"]
 #: Samplers that choose a fidelity as well as a configuration: not offered to Optuna.
 MULTI_FIDELITY_SAMPLERS = frozenset({"lstm-mf"})
 #: Samplers that need the module built with LibTorch.
-_TORCH_SAMPLERS = frozenset({"lstm", "lstm-mf", "hyprl"})
+_TORCH_SAMPLERS = frozenset({"lstm", "lstm-mf", "pfn", "hyprl"})
 
 _STATES = {TrialState.COMPLETE: "complete", TrialState.PRUNED: "pruned", TrialState.RUNNING: "running"}
 

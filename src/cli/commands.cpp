@@ -306,7 +306,7 @@ void declare_tune(CLI::App& c, TuneArgs& a) {
   c.add_option("config", a.config_path, "config file (TOML)")->required()->check(CLI::ExistingFile);
   c.add_option("--storage", a.storage, "memory | sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (default sqlite:metadial.db)");
   c.add_option("--study", a.study, "study name (default: [study] name, else the config's file name)");
-  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | tpe | bohb | lstm | lstm-mf | hyprl (overrides [study] sampler)");
+  c.add_option("--sampler", a.sampler, "random | sobol | lhs | gp | tpe | bohb | lstm | lstm-mf | pfn | hyprl (overrides [study] sampler)");
   c.add_option("--pruner", a.pruner,
                "none | median | percentile | asha | hyperband (overrides [pruner] type; the [pruner] options "
                "apply only to the type they were written for)");
@@ -419,6 +419,7 @@ int run_tune(const TuneArgs& args, std::ostream& out) {
                           {"seed", cfg.seed},
                           {"config", std::filesystem::absolute(cfg.file).string()}};
   if (pruner->prunes()) attrs["pruner"] = cfg.pruner;
+  if (const auto log_dir = command_log_dir(cfg)) attrs["log_dir"] = *log_dir;  // for the dashboard's trial detail
   auto study = study::Study::create_or_load(*storage, name, space, direction, attrs);
   // [[enqueue]]: queued once, however often the study is resumed or how many workers start with it.
   int64_t n_enqueued = 0;

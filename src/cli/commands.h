@@ -86,5 +86,9 @@ int run_studies(const ReadArgs& args, std::ostream& out);
 std::unique_ptr<objective::Objective> make_objective(const TuneConfig& cfg);
 /// The external-command objective of a config's [objective] table (command = [...]).
 std::unique_ptr<objective::Objective> make_command_objective(const TuneConfig& cfg);
+/// The absolute log_dir of a config's command objective (trial-<number>.out / .err are there), if it
+/// keeps logs; `tune` records it in the study's attrs ("log_dir"), where the dashboard finds a
+/// trial's log.
+std::optional<std::string> command_log_dir(const TuneConfig& cfg);
 
 }  // namespace metadial::cli

@@ -2,10 +2,14 @@
 
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <iostream>
 
 #include "metadial/core/error.h"
 #include "metadial/core/text.h"
+#include "metadial/dashboard/report.h"
 #include "metadial/dashboard/server.h"
 #include "metadial/storage/storage.h"
 
@@ -30,6 +34,16 @@ std::string percent_encode(const std::string& s) {
   return out;
 }
 
+/// StorageError naming the studies there are when `storage` holds no study `name`.
+void require_study(storage::Storage& storage, const std::string& name, const std::string& label) {
+  if (storage.find_study(name)) return;
+  std::string names;
+  for (const auto& s : storage.list_studies()) names += (names.empty() ? "" : ", ") + text::escape_controls(s.name);
+  throw StorageError(concat("--study: no study '", text::escape_controls(name), "' in storage '",
+                            text::escape_controls(label), "' (",
+                            names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
+}
+
 }  // namespace
 
 void declare_dashboard(CLI::App& app, DashboardArgs& args) {
@@ -50,13 +64,7 @@ int run_dashboard(const DashboardArgs& args, std::ostream& out) {
   auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
   std::string fragment;
   if (args.study) {
-    if (!storage->find_study(*args.study)) {
-      std::string names;
-      for (const auto& s : storage->list_studies()) names += (names.empty() ? "" : ", ") + text::escape_controls(s.name);
-      throw StorageError(concat("--study: no study '", text::escape_controls(*args.study), "' in storage '",
-                                text::escape_controls(label), "' (",
-                                names.empty() ? std::string("it holds no studies") : "it holds " + names, ")"));
-    }
+    require_study(*storage, *args.study, label);
     fragment = "#study=" + percent_encode(*args.study);
   }
   dashboard::ServerOptions options;
@@ -74,6 +82,46 @@ int run_dashboard(const DashboardArgs& args, std::ostream& out) {
   out << "dashboard: http://" << (v6 ? "[" : "") << text::escape_controls(args.host) << (v6 ? "]" : "") << ":" << port
       << "/" << fragment << " serving " << text::escape_controls(label) << " (read-only); Ctrl-C stops it" << std::endl;
   server.serve();
+  return 0;
+}
+
+void declare_report(CLI::App& app, ReportArgs& args) {
+  app.add_option("--storage", args.storage, "sqlite:PATH | postgresql://USER@HOST[:PORT]/DB (opened read-only)")
+      ->capture_default_str();
+  app.add_option("--study", args.study, "the study to report")->required();
+  app.add_option("--out", args.out, "the HTML file to write (one self-contained file; replaced if it exists)")
+      ->required();
+  app.add_option("--seed", args.seed, "seed of the parameter importance (its random forest)")->capture_default_str();
+}
+
+int run_report(const ReportArgs& args, std::ostream& out) {
+  const std::string label = storage::mask_password(args.storage);
+  MD_CHECK(args.storage != "memory",
+           "--storage memory: a report reads a stored study; give the storage the study is in (sqlite:PATH or "
+           "postgresql://...)");
+  MD_CHECK(!args.out.empty(), "--out: give the HTML file to write, e.g. --out report.html");
+  auto storage = storage::open_storage(args.storage, storage::OpenMode::kReadOnly);
+  require_study(*storage, args.study, label);
+  dashboard::ApiOptions options;
+  options.forest.seed = args.seed;
+  const std::string html = dashboard::render_report(*storage, label, args.study, options);
+  const int64_t trials = storage->count_trials(storage->find_study(args.study)->id).total();
+  // Written beside it and renamed onto it: a failed write leaves no half a report.
+  const std::string partial = args.out + ".partial";
+  std::FILE* f = std::fopen(partial.c_str(), "wb");
+  MD_CHECK(f != nullptr, "--out ", text::escape_controls(args.out), ": cannot write it: ", std::strerror(errno));
+  const bool written = std::fwrite(html.data(), 1, html.size(), f) == html.size();
+  const int write_errno = errno;
+  const bool closed = std::fclose(f) == 0;
+  const bool renamed = written && closed && std::rename(partial.c_str(), args.out.c_str()) == 0;
+  if (!renamed) {
+    const int e = written && closed ? errno : write_errno;
+    std::remove(partial.c_str());
+    throw InvalidArgument(concat("--out ", text::escape_controls(args.out), ": writing failed: ", std::strerror(e)));
+  }
+  out << "report: wrote " << text::escape_controls(args.out) << " (" << html.size() / 1024 << " KiB: study '"
+      << text::escape_controls(args.study) << "', " << trials << " trials, from " << text::escape_controls(label)
+      << "); open it in a browser, it needs no network\n";
   return 0;
 }
 

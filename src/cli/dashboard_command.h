@@ -7,6 +7,10 @@
 //
 // User errors, one line and exit 2: a storage that does not exist or cannot be opened ("memory" is
 // refused: a new process's memory storage is empty), an unknown --study, a port in use.
+//
+// `metadial report --storage URL --study NAME --out report.html [--seed N]`: the same charts and
+// the trials table as one self-contained HTML file (metadial/dashboard/report.h) that works
+// offline. User errors as above, and an --out that cannot be written.
 #pragma once
 
 #include <cstdint>
@@ -33,5 +37,16 @@ struct DashboardArgs {
 void declare_dashboard(CLI::App& app, DashboardArgs& args);
 /// Serves until the process is stopped; returns 0 only if the server stops by itself.
 int run_dashboard(const DashboardArgs& args, std::ostream& out);
+
+struct ReportArgs {
+  std::string storage = kDefaultStorage;
+  std::string study;
+  std::string out;   ///< the HTML file to write (replaced if it exists)
+  uint64_t seed = 0;  ///< of the parameter importance's random forest
+};
+
+void declare_report(CLI::App& app, ReportArgs& args);
+/// Writes the report; prints one line saying where and what it holds.
+int run_report(const ReportArgs& args, std::ostream& out);
 
 }  // namespace metadial::cli

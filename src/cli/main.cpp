@@ -24,6 +24,7 @@
 #include "cli/memn2n_commands.h"
 #include "cli/meta_train.h"
 #include "cli/meta_train_optimizer.h"
+#include "cli/meta_train_pfn.h"
 #include "cli/online_commands.h"
 #include "cli/transfer_commands.h"
 #include "metadial/nn/threads.h"
@@ -48,6 +49,7 @@ Commands make_commands() {
   c.push_back(make_study_command());
   c.push_back(make_storage_command());
   c.push_back(command<DashboardArgs>("dashboard", "serve a live web dashboard of the studies in a storage", declare_dashboard, run_dashboard));
+  c.push_back(command<ReportArgs>("report", "write a study's charts and trials table as one self-contained HTML file", declare_report, run_report));
 #if METADIAL_WITH_TORCH
   c.push_back(group(
       "meta-train", "meta-train a learned optimizer across many tasks",
@@ -55,7 +57,9 @@ Commands make_commands() {
                                   declare_meta_train_hyprl, run_meta_train_hyprl),
       command<MetaTrainOptimizerArgs>("optimizer",
                                       "meta-train the two-level LSTM black-box optimizer on GP-prior functions",
-                                      declare_meta_train_optimizer, run_meta_train_optimizer)));
+                                      declare_meta_train_optimizer, run_meta_train_optimizer),
+      command<MetaTrainPfnArgs>("pfn", "meta-train the PFN surrogate (a transformer) of the `pfn` sampler on GP-prior functions",
+                                declare_meta_train_pfn, run_meta_train_pfn)));
   c.push_back(group(
       "dialog", "train, evaluate, show and compare dialogue policies on the simulated user",
       command<DialogTrainArgs>("train", "train a DQN policy, printing its learning curve", declare_dialog_train,

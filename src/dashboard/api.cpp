@@ -1,8 +1,14 @@
 #include "metadial/dashboard/api.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 #include <set>
 #include <utility>
@@ -66,7 +72,70 @@ std::vector<std::size_t> thin_points(std::span<const double> values, std::span<c
   return out;
 }
 
+Json log_tail(const std::string& path, std::size_t max_lines, std::size_t max_bytes) {
+  Json j{{"path", path}};
+  // O_NONBLOCK: a FIFO put in a log's place does not hang the open.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int e = errno;
+    j["error"] = e == ENOENT ? std::string("no such file on this machine")
+                 : e == ELOOP ? std::string("a symbolic link (not followed)")
+                              : concat("cannot open it: ", std::strerror(e));
+    return j;
+  }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    ::close(fd);
+    j["error"] = "not a regular file";
+    return j;
+  }
+  const auto size = static_cast<std::size_t>(st.st_size);
+  const std::size_t start = size > max_bytes ? size - max_bytes : 0;
+  std::string text(size - start, '\0');
+  std::size_t got = 0;
+  while (got < text.size()) {
+    const ssize_t n = ::pread(fd, text.data() + got, text.size() - got, static_cast<off_t>(start + got));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;  // an error, or the file shrank: what was read is shown
+    got += static_cast<std::size_t>(n);
+  }
+  ::close(fd);
+  text.resize(got);
+  bool truncated = false;
+  if (start > 0) {  // the first line read is likely cut: start after it
+    truncated = true;
+    const std::size_t nl = text.find('\n');
+    text = nl == std::string::npos ? std::string() : text.substr(nl + 1);
+  }
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  std::vector<std::string> lines;
+  if (!text.empty()) {
+    std::size_t from = 0;
+    while (true) {
+      const std::size_t nl = text.find('\n', from);
+      lines.push_back(text.substr(from, nl == std::string::npos ? std::string::npos : nl - from));
+      if (nl == std::string::npos) break;
+      from = nl + 1;
+    }
+  }
+  if (lines.size() > max_lines) {
+    truncated = true;
+    lines.erase(lines.begin(), lines.end() - static_cast<std::ptrdiff_t>(max_lines));
+  }
+  j["lines"] = lines;
+  j["truncated"] = truncated;
+  j["size"] = size;
+  return j;
+}
+
 namespace {
+
+/// This machine's host name, as a worker writes it before ":pid" (study/trial.h: "host:pid").
+std::string this_host() {
+  char buf[256] = {};
+  if (::gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return buf;
+}
 
 /// A bad query parameter: answered 400.
 class BadRequest : public InvalidArgument {
@@ -146,6 +215,7 @@ std::pair<int, std::pair<double, std::string>> sort_key(const space::Config& par
 
 struct Api::StudyCache {
   std::mutex mu;
+  std::mutex importance_mu;  ///< taken before `mu`: one forest fitted at a time
   storage::StudyRecord record;
   space::SearchSpace space;
   int64_t cursor = 0;
@@ -188,6 +258,44 @@ struct Api::StudyCache {
       if (t.number >= 0 && t.is_complete() && (b == nullptr || study::better(record.direction, *t.value, *b->value))) b = &t;
     }
     return b;
+  }
+
+  /// The /api/importance answer at the current cursor. The forest is fitted outside `mu`, on a copy
+  /// of the complete trials, so that the study's other answers (the page asks for them at the same
+  /// time) do not wait for it.
+  Json importance_answer(const ForestOptions& forest) {
+    std::lock_guard fitting(importance_mu);
+    std::unique_lock lock(mu);
+    if (importance_cursor != cursor) {
+      const int64_t at = cursor;
+      const space::SearchSpace fitted_space = space;
+      std::vector<FrozenTrial> complete;
+      for (const auto& t : trials) {
+        if (t.number < 0 || !t.is_complete()) continue;
+        FrozenTrial c;  // what study_importance reads, without the intermediate values
+        c.number = t.number;
+        c.state = t.state;
+        c.params = t.params;
+        c.value = t.value;
+        c.fidelity = t.fidelity;
+        complete.push_back(std::move(c));
+      }
+      lock.unlock();
+      const StudyImportance imp = study_importance(fitted_space, complete, forest);
+      Json params = Json::array();
+      for (const auto& p : imp.params) params.push_back(Json{{"param", p.param}, {"importance", p.importance}});
+      Json answer = Json{{"method", concat("fANOVA main effects of a random forest (", forest.n_trees, " trees, seed ",
+                                           forest.seed, ")")},
+                         {"fidelity", imp.fidelity},
+                         {"n_trials", imp.n_trials},
+                         {"params", params}};
+      lock.lock();
+      importance = std::move(answer);
+      importance_cursor = at;
+    }
+    Json j = importance;
+    j["cursor"] = importance_cursor;
+    return j;
   }
 
   double last_activity() const {
@@ -254,6 +362,7 @@ ApiResponse Api::handle(const std::string& path, const std::map<std::string, std
 
     const std::string name = study_name(query);
     auto c = refreshed(name);
+    if (path == "/api/importance") return {200, dump(c->importance_answer(options_.forest))};
     std::lock_guard lock(c->mu);
     const auto& trials = c->trials;
 
@@ -492,23 +601,21 @@ ApiResponse Api::handle(const std::string& path, const std::map<std::string, std
       j["intermediate"] = Json{{"step", steps}, {"value", vals}};
       j["heartbeat_at"] = t.heartbeat_at;
       j["id"] = t.id;
-      return {200, dump(j)};
-    }
-
-    if (path == "/api/importance") {
-      if (c->importance_cursor != c->cursor) {
-        const StudyImportance imp = study_importance(c->space, trials, options_.forest);
-        Json params = Json::array();
-        for (const auto& p : imp.params) params.push_back(Json{{"param", p.param}, {"importance", p.importance}});
-        c->importance = Json{{"method", concat("fANOVA main effects of a random forest (", options_.forest.n_trees,
-                                               " trees, seed ", options_.forest.seed, ")")},
-                             {"fidelity", imp.fidelity},
-                             {"n_trials", imp.n_trials},
-                             {"params", params}};
-        c->importance_cursor = c->cursor;
+      const Json& attrs = c->record.attrs;
+      if (attrs.is_object() && attrs.contains("log_dir") && attrs["log_dir"].is_string()) {
+        const std::string dir = attrs["log_dir"].get<std::string>();
+        const std::string host = t.worker.substr(0, t.worker.rfind(':'));
+        Json log = Json::object();
+        for (const char* stream : {"out", "err"}) {
+          Json tail = log_tail(concat(dir, "/trial-", t.number, ".", stream), options_.log_lines, options_.log_bytes);
+          if (tail.contains("error") && !host.empty() && host != this_host()) {
+            tail["error"] = concat(tail["error"].get<std::string>(), " (the trial ran on host '", host,
+                                   "'; its log is there)");
+          }
+          log[stream] = std::move(tail);
+        }
+        j["log"] = std::move(log);
       }
-      Json j = c->importance;
-      j["cursor"] = c->cursor;
       return {200, dump(j)};
     }
 

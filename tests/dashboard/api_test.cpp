@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <fstream>
 #include <set>
 #include <thread>
 
@@ -117,6 +118,99 @@ TEST_F(ApiTest, ChangesGiveOnlyTheTrialsChangedAfterTheCursor) {
   EXPECT_GT(j["cursor"].get<int64_t>(), cursor);
   EXPECT_EQ(j["counts"]["complete"], 3);
   EXPECT_TRUE(get(api, "/api/changes", {{"study", "s"}, {"cursor", std::to_string(j["cursor"].get<int64_t>())}})["changed"].empty());
+}
+
+/// Writes `text` to `path`.
+void write_file(const std::filesystem::path& path, const std::string& text) {
+  std::ofstream(path, std::ios::binary) << text;
+}
+
+std::string numbered_lines(int from, int to) {
+  std::string s;
+  for (int i = from; i <= to; ++i) s += "line " + std::to_string(i) + "\n";
+  return s;
+}
+
+class LogTail : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() / ("metadial-logtail-" + std::to_string(getpid()) + "-" +
+                                                      ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+  std::filesystem::path dir_;
+};
+
+TEST_F(LogTail, GivesTheLastLinesOfALongLogAndAllOfAShortOne) {
+  write_file(dir_ / "long.out", numbered_lines(1, 120));
+  json j = log_tail((dir_ / "long.out").string(), 50, 65536);
+  ASSERT_EQ(j["lines"].size(), 50u) << j.dump();
+  EXPECT_EQ(j["lines"][0], "line 71");
+  EXPECT_EQ(j["lines"][49], "line 120");
+  EXPECT_TRUE(j["truncated"].get<bool>());
+  write_file(dir_ / "short.out", "one\ntwo without a newline");
+  j = log_tail((dir_ / "short.out").string(), 50, 65536);
+  EXPECT_EQ(j["lines"], json::array({"one", "two without a newline"}));
+  EXPECT_FALSE(j["truncated"].get<bool>());
+  write_file(dir_ / "empty.out", "");
+  EXPECT_TRUE(log_tail((dir_ / "empty.out").string(), 50, 65536)["lines"].empty());
+}
+
+TEST_F(LogTail, ReadsOnlyTheEndOfAHugeLogAndDropsTheCutLine) {
+  write_file(dir_ / "huge.out", numbered_lines(1, 100000));
+  const json j = log_tail((dir_ / "huge.out").string(), 50, 100);
+  ASSERT_FALSE(j["lines"].empty());
+  EXPECT_EQ(j["lines"].back(), "line 100000");
+  EXPECT_LE(j["lines"].size(), 10u);
+  for (const auto& l : j["lines"]) EXPECT_EQ(l.get<std::string>().rfind("line ", 0), 0u) << l;  // no cut line
+  EXPECT_TRUE(j["truncated"].get<bool>());
+}
+
+TEST_F(LogTail, RefusesALinkADirectoryAndSaysWhenTheFileIsMissing) {
+  write_file(dir_ / "secret", "do not show");
+  std::filesystem::create_symlink(dir_ / "secret", dir_ / "link.out");
+  json j = log_tail((dir_ / "link.out").string(), 50, 65536);
+  EXPECT_FALSE(j.contains("lines"));
+  EXPECT_NE(j["error"].get<std::string>().find("symbolic link"), std::string::npos) << j.dump();
+  j = log_tail(dir_.string(), 50, 65536);
+  EXPECT_EQ(j["error"], "not a regular file");
+  j = log_tail((dir_ / "missing.out").string(), 50, 65536);
+  EXPECT_EQ(j["error"], "no such file on this machine");
+  EXPECT_EQ(j["path"], (dir_ / "missing.out").string());
+}
+
+TEST_F(LogTail, TrialDetailHasTheTailOfACommandObjectivesLog) {
+  auto st = storage::open_storage("memory");
+  const auto study = st->create_or_load_study("cmd", Direction::kMinimize, test_space().to_json(),
+                                              json{{"objective", "command"}, {"log_dir", dir_.string()}});
+  const auto plain = st->create_or_load_study("plain", Direction::kMinimize, test_space().to_json(), json::object());
+  char host[256] = {};
+  ASSERT_EQ(::gethostname(host, sizeof(host) - 1), 0);
+  auto here = st->create_trial(study.id, std::string(host) + ":42");
+  st->finish_trial(here.id, TrialState::kComplete, 1.0, 1.0, "");
+  auto there = st->create_trial(study.id, "elsewhere:7");
+  st->finish_trial(there.id, TrialState::kComplete, 2.0, 1.0, "");
+  add_trial(*st, plain.id, 0.01, 2, "adam", 3.0);
+  write_file(dir_ / "trial-0.out", numbered_lines(1, 80) + "objective: 1\n");
+  write_file(dir_ / "trial-0.err", "<b>warning</b>\n");
+  ApiOptions options;
+  options.log_lines = 20;
+  Api api(*st, "memory", options);
+  json j = get(api, "/api/trial", {{"study", "cmd"}, {"number", "0"}});
+  ASSERT_TRUE(j.contains("log")) << j.dump();
+  EXPECT_EQ(j["log"]["out"]["path"], (dir_ / "trial-0.out").string());
+  ASSERT_EQ(j["log"]["out"]["lines"].size(), 20u);
+  EXPECT_EQ(j["log"]["out"]["lines"].back(), "objective: 1");
+  EXPECT_TRUE(j["log"]["out"]["truncated"].get<bool>());
+  EXPECT_EQ(j["log"]["err"]["lines"], json::array({"<b>warning</b>"}));
+  // A trial of another host: its log is not here, and the answer says where it is.
+  j = get(api, "/api/trial", {{"study", "cmd"}, {"number", "1"}});
+  EXPECT_NE(j["log"]["out"]["error"].get<std::string>().find("ran on host 'elsewhere'"), std::string::npos)
+      << j.dump();
+  // A study without log_dir has no log.
+  EXPECT_FALSE(get(api, "/api/trial", {{"study", "plain"}, {"number", "0"}}).contains("log"));
 }
 
 TEST(ThinPoints, KeepsEveryImprovementInNumberAndFinishOrder) {

@@ -5,7 +5,9 @@ A study named `<script>alert(1)</script> & "lc"` (which must show as text, never
 of the learning-curve objective from `metadial tune`; `metadial dashboard --port 0` serves its SQLite
 file. The page must draw every chart (a canvas with pixels and data), list the trials, sort them by
 value both ways when the header is clicked; then a second `metadial tune` process adds 8 trials and
-they must appear in the table and the history chart without a reload. Screenshots go to
+they must appear in the table and the history chart without a reload. Last, `metadial report`
+writes the study to <build>/dashboard-browser/report.html, which must draw every chart and list the
+trials when opened as a file:// page, with the name as text. Screenshots go to
 <build>/dashboard-browser/. Every process started here is stopped at the end, also on failure.
 Waits are generous timeouts, not timed assertions.
 """
@@ -165,6 +167,37 @@ def main():
         if link.text != NAME:
             fail(f'the list shows {link.text!r}')
         driver.save_screenshot(os.path.join(shots, 'studies.png'))
+
+        # The report: a file:// page that draws the same charts from its own data (its CSP forbids
+        # any fetch) and lists every trial, sorted by a click.
+        report = os.path.join(os.path.abspath(shots), 'report.html')
+        r = subprocess.run([binary, 'report', '--storage', 'sqlite:' + os.path.join(work, 'runs.db'), '--study', NAME,
+                            '--out', report], cwd=work, capture_output=True, text=True, timeout=60)
+        if r.returncode != 0:
+            fail(f'report exited {r.returncode}: {r.stderr.strip()}')
+        driver.get('file://' + report)
+        wait.until(lambda d: d.find_element(By.TAG_NAME, 'body').get_attribute('data-trials') == '24',
+                   message='the report did not draw its study')
+        if driver.find_element(By.ID, 'study-name').text != NAME:
+            fail(f"the report's heading reads {driver.find_element(By.ID, 'study-name').text!r}")
+        try:
+            driver.switch_to.alert
+            fail('an alert opened in the report: the study name ran as a script')
+        except NoAlertPresentException:
+            pass
+        canvases = [driver.find_element(By.ID, i) for i in ids] + driver.find_elements(By.CSS_SELECTOR, 'canvas.slice')
+        if len(canvases) != len(ids) + 3:
+            fail(f'the report has {len(canvases)} charts, expected {len(ids) + 3}')
+        for c in canvases:
+            wait.until(lambda d, c=c: d.execute_script(HAS_DATA, c) == 'ok',
+                       message=f"chart {c.get_attribute('id')} of the report did not draw")
+        wait.until(lambda d: len(d.find_elements(By.CSS_SELECTOR, '#trials tbody tr')) == 24)
+        click("#trials th[data-sort='value']")
+        wait.until(lambda d: (v := sorted_values(False)) is not None and len(v) == 24,
+                   message='the report\'s table did not sort')
+        click("#trials tbody tr[data-number='5']")
+        wait.until(lambda d: d.find_element(By.ID, 'trial-title').text.startswith('Trial 5'))
+        driver.save_screenshot(os.path.join(shots, 'report.png'))
         print('browser_check: ok (screenshots in ' + shots + ')')
     except BaseException:
         if driver is not None:

@@ -23,8 +23,17 @@
 //                                cost, duration, started or param:NAME (asc / desc), filter by
 //                                comma-separated states and by a text that a param, worker or fail
 //                                reason contains; every trial is reachable by paging
-//   /api/trial?study=&number=    one trial: params, value, intermediate values, fail reason, times
+//   /api/trial?study=&number=    one trial: params, value, intermediate values, fail reason, times,
+//                                and the tail of a command objective's log: when the study's attrs
+//                                hold "log_dir" (`tune` records the absolute log_dir of a command
+//                                objective there), `log` has for each of stdout and stderr
+//                                (log_dir/trial-<number>.out and .err) its path and either its last
+//                                log_lines lines (`lines`, `truncated` if there were more) or why it
+//                                cannot be read here (`error`: missing, not a regular file, a
+//                                symbolic link, or the trial ran on another host)
 //   /api/importance?study=       parameter importance (importance.h), recomputed only after a change
+//                                (its forest fitted without holding up the other answers); `cursor`
+//                                says which state of the study it describes
 // An unknown study is 404, a bad query parameter 400, each with {"error": "one line"}.
 #pragma once
 
@@ -37,6 +46,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 #include "metadial/dashboard/importance.h"
 #include "metadial/storage/storage.h"
 
@@ -48,6 +59,8 @@ struct ApiOptions {
   std::size_t max_curves = 40;    ///< default learning curves /api/curves sends
   std::size_t max_steps = 200;    ///< default points per learning curve
   std::size_t max_page = 500;     ///< the largest page of /api/trials
+  std::size_t log_lines = 50;     ///< lines of a command objective's log /api/trial sends (its tail)
+  std::size_t log_bytes = 65536;  ///< the most bytes read from the end of a log
   ForestOptions forest;           ///< of the importance (its seed: `dashboard --seed`)
 };
 
@@ -56,6 +69,12 @@ struct ApiResponse {
   int status = 200;
   std::string body;  ///< JSON text (UTF-8)
 };
+
+/// The last `max_lines` lines of the file at `path` (read from at most its last `max_bytes`):
+/// {"path", "lines": [...], "truncated": bool, "size": bytes}, or {"path", "error": "one line"} when
+/// it cannot be read (opened with O_NOFOLLOW, so a symbolic link is refused, and only a regular
+/// file is read). Lines are UTF-8 with invalid bytes replaced when the answer is written.
+nlohmann::json log_tail(const std::string& path, std::size_t max_lines, std::size_t max_bytes);
 
 /// Indices (ascending) of the points to draw among `values` (the complete trials in number order),
 /// about `max_points` of them: every index that improves the best so far in the order of the

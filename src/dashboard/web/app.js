@@ -2,9 +2,26 @@
 // with Chart.js (embedded into the program). Every name and value goes into the page as text
 // (textContent, canvas text), never as HTML. Live: the page asks /api/changes every second and
 // redraws what changed, without a reload.
+//
+// The same script draws a report (`metadial report`, include/metadial/dashboard/report.h): there
+// the API's answers are in the file (the JSON script element md-report), and reportApi() answers
+// from them (the table sorted, filtered and paged here); nothing is fetched.
 'use strict';
 
+const REPORT = (() => {
+  const e = document.getElementById('md-report');
+  if (!e) return null;
+  const r = JSON.parse(e.textContent);
+  // The table's rows come as columns and arrays of values: back to the objects /api/trials answers.
+  const { columns, rows } = r.trials;
+  r.trials = rows.map(v => Object.fromEntries(columns.map((c, i) => [c, v[i]])));
+  return r;
+})();
+
 const POLL_MS = 1000;
+// A large study's first drawing: the history from this many points (every improvement of the best
+// among them, so its best-so-far line is exact), shown before the full payload is asked for.
+const FIRST_POINTS = 500;
 const IMPORTANCE_MS = 5000;
 const PALETTE = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f'];
 const STATE_COLOUR = { running: '#1f77b4', complete: '#9e9e9e', pruned: '#ff7f0e', failed: '#d62728' };
@@ -47,6 +64,7 @@ function fmt(v) {
 
 function ago(t) {
   if (!t) return '-';
+  if (REPORT) return new Date(t * 1000).toISOString().slice(0, 19).replace('T', ' ') + ' UTC';  // a snapshot
   const s = Math.max(0, Date.now() / 1000 - t);
   if (s < 60) return Math.round(s) + ' s ago';
   if (s < 3600) return Math.round(s / 60) + ' min ago';
@@ -55,6 +73,7 @@ function ago(t) {
 }
 
 async function api(path, params) {
+  if (REPORT) return reportApi(path, params || {});
   const q = new URLSearchParams(params || {});
   const r = await fetch(path + '?' + q.toString(), { cache: 'no-store' });
   const j = await r.json();
@@ -63,6 +82,72 @@ async function api(path, params) {
 }
 
 function better(direction, a, b) { return direction === 'maximize' ? a > b : a < b; }
+
+// ---------------------------------------------------------------- a report: the API from the file
+
+const STATE_ORDER = ['running', 'complete', 'pruned', 'failed'];
+
+function reportApi(path, q) {
+  switch (path) {
+    case '/api/study': return REPORT.study;
+    case '/api/points': return REPORT.points;
+    case '/api/curves': return REPORT.curves;
+    case '/api/importance': return REPORT.importance;
+    case '/api/trials': return reportTrials(q);
+    case '/api/trial': return reportTrial(Number(q.number));
+  }
+  throw new Error('a report holds no ' + path);
+}
+
+// /api/trials over every row of the report, as the server sorts and filters them.
+function reportTrials(q) {
+  const states = q.state ? String(q.state).split(',') : [];
+  const needle = String(q.q || '').toLowerCase();
+  const sort = q.sort || 'number';
+  const desc = q.order === 'desc';
+  const param = sort.startsWith('param:') ? sort.slice(6) : null;
+  const key = t => {
+    if (param !== null) return t.params[param] === undefined ? null : t.params[param];
+    if (sort === 'state') return STATE_ORDER.indexOf(t.state);
+    if (sort === 'started') return t.started_at;
+    return t[sort] === undefined ? null : t[sort];
+  };
+  // Numbers before strings (a categorical parameter), trials without the key last in either order.
+  const cmp = (a, b) => typeof a === typeof b ? (a < b ? -1 : a > b ? 1 : 0) : (typeof a === 'number' ? -1 : 1);
+  const rows = REPORT.trials.filter(t => (states.length === 0 || states.includes(t.state)) && (needle === '' ||
+    [t.number, Object.entries(t.params).map(([k, v]) => k + '=' + v).join(', '), t.worker, t.fail_reason].join(' ')
+      .toLowerCase().includes(needle)))
+    .map(t => [key(t), t])
+    .sort(([ka, a], [kb, b]) => {
+      if ((ka === null) !== (kb === null)) return ka === null ? 1 : -1;
+      const c = ka === null ? 0 : cmp(ka, kb);
+      return c !== 0 ? (desc ? -c : c) : a.number - b.number;
+    })
+    .map(([, t]) => t);
+  const offset = Number(q.offset || 0);
+  const limit = Number(q.limit || 50);
+  return { total: REPORT.trials.length, matched: rows.length, offset, limit, rows: rows.slice(offset, offset + limit) };
+}
+
+// /api/trial from the trial's row; its intermediate values if it is among the report's curves.
+function reportTrial(number) {
+  const t = REPORT.trials[number] && REPORT.trials[number].number === number ? REPORT.trials[number] :
+    REPORT.trials.find(r => r.number === number);
+  if (!t) throw new Error('the report holds no trial ' + number);
+  const c = REPORT.curves.curves.find(r => r.number === number);
+  return Object.assign({}, t, { intermediate: c ? { step: c.step, value: c.value } : { step: [], value: [] } });
+}
+
+// Resolves after the browser has painted what was drawn so far (or after 100 ms: a hidden tab
+// runs no animation frames).
+function nextPaint() {
+  return new Promise(resolve => {
+    let done = false;
+    const finish = () => { if (!done) { done = true; setTimeout(resolve, 0); } };
+    requestAnimationFrame(finish);
+    setTimeout(finish, 100);
+  });
+}
 
 function chart(id, config) {
   config.options = Object.assign({ animation: false, maintainAspectRatio: false, responsive: true }, config.options);
@@ -120,7 +205,7 @@ function numericOf(spec, v) {
   return Number(v);
 }
 
-function drawHistory(p) {
+function drawHistory(p, historyOnly) {
   const dir = p.direction;
   const byFid = new Map();
   const best = [];
@@ -138,9 +223,10 @@ function drawHistory(p) {
   }));
   datasets.push({ type: 'line', label: 'best so far', data: best, parsing: false, borderColor: '#000', borderWidth: 1.5,
     pointRadius: 0, stepped: true, fill: false });
-  chart('chart-history', { type: 'scatter', data: { datasets }, options: {
+  chart('chart-history', { type: 'scatter', data: { datasets }, options: { normalized: true,
     scales: { x: { type: 'linear', title: { display: true, text: 'trial' } },
       y: { title: { display: true, text: 'value' } } } } });
+  if (historyOnly) return;
 
   // Best against cumulative cost: the kept points in the order they finished (every improvement is kept).
   const order = p.number.map((_, i) => i).sort((i, k) => p.cum_cost[i] - p.cum_cost[k] || p.number[i] - p.number[k]);
@@ -246,8 +332,8 @@ async function drawCurves(gen) {
     `${j.curves.length} of ${j.total_with_curves} trials with intermediate values (running ones first, then the best)`;
 }
 
-async function drawImportance(gen) {
-  const j = await api('/api/importance', { study: view.study });
+async function drawImportance(gen, pending) {
+  const j = await (pending || api('/api/importance', { study: view.study }));
   if (gen !== view.generation) return;
   const ps = j.params.slice().sort((a, b) => b.importance - a.importance);
   chart('chart-importance', { type: 'bar', data: { labels: ps.map(p => p.param), datasets: [{ label: 'importance',
@@ -327,7 +413,7 @@ async function drawDetail(gen) {
     ['seconds', t.duration.toFixed(3)], ['worker', t.worker]];
   for (const [k, v] of Object.entries(t.params)) rows.push(['param ' + k, fmt(v)]);
   if (t.fail_reason) rows.push(['fail reason', t.fail_reason]);
-  rows.push(['intermediate values', t.intermediate.step.length]);
+  rows.push(['intermediate values', t.n_intermediate]);
   for (const [k, v] of rows) {
     const tr = document.createElement('tr');
     tr.appendChild(el('th', k));
@@ -337,6 +423,27 @@ async function drawDetail(gen) {
   chart('chart-trial', { type: 'line', data: { datasets: [{ label: 'intermediate value',
     data: t.intermediate.step.map((s, i) => ({ x: s, y: t.intermediate.value[i] })), borderColor: '#1f77b4',
     pointRadius: 1.5, fill: false }] }, options: { scales: { x: { type: 'linear', title: { display: true, text: 'step' } } } } });
+  drawLog(t.log);
+}
+
+// The tail of a command objective's log (stdout and stderr), as text.
+function drawLog(log) {
+  const box = $('trial-log');
+  box.replaceChildren();
+  if (!log) return;
+  for (const [stream, label] of [['out', 'stdout'], ['err', 'stderr']]) {
+    const l = log[stream];
+    if (!l) continue;
+    if (l.error) {
+      box.appendChild(el('h3', `${label}: ${l.path}: ${l.error}`));
+      continue;
+    }
+    box.appendChild(el('h3', `${label}: ${l.path}` + (l.truncated ? ` (its last ${l.lines.length} lines)` : '')));
+    const pre = el('pre', l.lines.length ? l.lines.join('\n') : '(empty)');
+    pre.dataset.stream = stream;
+    box.appendChild(pre);
+    pre.scrollTop = pre.scrollHeight;  // the end of the log in view
+  }
 }
 
 function drawSummary() {
@@ -355,18 +462,41 @@ function drawSummary() {
 
 async function refreshStudy() {
   const gen = view.generation;
-  const info = await api('/api/study', { study: view.study });
-  if (gen !== view.generation) return;
   const firstTime = view.info === null;
+  // The first time, the study and a small set of points are asked for at once, and the history is
+  // drawn and painted from them before anything else (a study of 20,000 trials: about 500 points
+  // instead of 2,000, and one round trip instead of two); then the full points and the rest.
+  const [info, first] = await Promise.all([api('/api/study', { study: view.study }),
+    firstTime && !REPORT ? api('/api/points', { study: view.study, max_points: FIRST_POINTS }) : null]);
+  if (gen !== view.generation) return;
   view.info = info;
   drawSummary();
   if (firstTime) tableHeader();
-  const p = await api('/api/points', { study: view.study });
+  let p = first;
+  if (first && first.number.length < first.total_complete) {
+    performance.mark('md:first-points');
+    drawHistory(first, true);
+    performance.mark('md:first-history');
+    await nextPaint();
+    if (gen !== view.generation) return;
+    p = null;
+  }
+  // The importance is asked for now, so that the server fits its forest (the slowest answer on a
+  // large study; recomputed at most every few seconds) while the page draws the rest; drawn last.
+  let importance = null;
+  if (Date.now() - view.importanceAt > IMPORTANCE_MS || firstTime) {
+    view.importanceAt = Date.now();
+    importance = api('/api/importance', { study: view.study });
+    importance.catch(() => {});  // its error is reported where it is awaited; this page may be left before
+  }
+  if (p === null) p = await api('/api/points', { study: view.study });
   if (gen !== view.generation) return;
   performance.mark('md:points');
   drawHistory(p);
   performance.mark('md:history');
-  await new Promise(resolve => setTimeout(resolve, 0));  // let the first chart show before the others
+  await drawTable(gen);
+  performance.mark('md:table');
+  await nextPaint();  // let the history and the table show before the other charts
   if (gen !== view.generation) return;
   drawSlices(p);
   performance.mark('md:slices');
@@ -374,14 +504,10 @@ async function refreshStudy() {
   performance.mark('md:parallel');
   $('points-note').textContent = p.number.length < p.total_complete ?
     `charts show ${p.number.length} of ${p.total_complete} complete trials (every improvement of the best kept); the table holds them all` : '';
-  await drawTable(gen);
-  performance.mark('md:table');
   await drawCurves(gen);
   if (view.detail !== null) await drawDetail(gen);
-  // Last: on a large study the forest takes the longest (it is recomputed at most every few seconds).
-  if (Date.now() - view.importanceAt > IMPORTANCE_MS || firstTime) {
-    view.importanceAt = Date.now();
-    await drawImportance(gen);
+  if (importance) {
+    await drawImportance(gen, importance);
     performance.mark('md:importance');
   }
   if (gen !== view.generation) return;
@@ -432,7 +558,7 @@ function route() {
   view.generation++;
   destroyCharts();
   const m = /^#study=(.*)$/.exec(location.hash);
-  view.study = m ? decodeURIComponent(m[1]) : null;
+  view.study = REPORT ? REPORT.study.name : m ? decodeURIComponent(m[1]) : null;
   Object.assign(view, { info: null, cursor: 0, sort: 'number', order: 'asc', offset: 0, state: '', q: '', detail: null,
     importanceAt: 0, nextRedraw: 0, busy: false });
   $('filter-state').value = '';
@@ -455,6 +581,17 @@ document.addEventListener('DOMContentLoaded', () => {
   $('filter-text').addEventListener('input', e => { view.q = e.target.value; view.offset = 0; drawTable(view.generation).catch(showError); });
   $('page-prev').addEventListener('click', () => { view.offset = Math.max(0, view.offset - view.limit); drawTable(view.generation).catch(showError); });
   $('page-next').addEventListener('click', () => { view.offset += view.limit; drawTable(view.generation).catch(showError); });
+  if (REPORT) {
+    // A snapshot: no polling, no list of studies to go back to.
+    $('home').textContent = 'metadial report';
+    $('home').removeAttribute('href');
+    $('live').textContent = 'report written ' + new Date(REPORT.generated_at * 1000).toISOString().slice(0, 19).replace('T', ' ') +
+      ' UTC by metadial ' + REPORT.version;
+    $('live').title = 'a snapshot of the study; `metadial dashboard` shows it live';
+    $('live').classList.add('report');
+    route();
+    return;
+  }
   window.addEventListener('hashchange', route);
   route();
   setInterval(poll, POLL_MS);

@@ -11,6 +11,7 @@
 
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
+#include "metadial/optim/learned/pfn_sampler.h"
 #include "optim/detail/options.h"
 #include "optim/learned/detail/seeding.h"
 
@@ -249,6 +250,7 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
 void register_learned_samplers(SamplerRegistry& registry) {
   registry.add("lstm", [](const SamplerOptions& o) { return LstmSampler::create(o, false); });
   registry.add("lstm-mf", [](const SamplerOptions& o) { return LstmSampler::create(o, true); });
+  registry.add("pfn", [](const SamplerOptions& o) { return PfnSampler::create(o); });
 }
 
 }  // namespace metadial::optim::learned

@@ -93,7 +93,7 @@ class LstmSampler final : public Sampler {
   uint64_t study_seed_ = 0;  ///< the study seed of the cached rollout (it chooses the cube's view)
 };
 
-/// Adds "lstm" and "lstm-mf" to a registry.
+/// Adds "lstm", "lstm-mf" and "pfn" (pfn_sampler.h) to a registry.
 void register_learned_samplers(SamplerRegistry& registry);
 
 }  // namespace metadial::optim::learned
