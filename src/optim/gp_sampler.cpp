@@ -14,6 +14,7 @@
 #include "metadial/optim/qmc.h"
 #include "metadial/optim/random_sampler.h"
 #include "metadial/optim/sobol_sampler.h"
+#include "optim/detail/observations.h"
 #include "optim/detail/options.h"
 #include "optim/detail/sampler_util.h"
 
@@ -22,54 +23,8 @@ namespace {
 
 constexpr double kNegInf = -std::numeric_limits<double>::infinity();
 
-// What the model sees of the history.
-struct Observations {
-  std::vector<double> x;                // complete trials at the target fidelity, n x d (snapped)
-  std::vector<double> y;                // their losses
-  std::vector<double> running;          // running trials at the target fidelity, snapped
-  std::set<std::vector<double>> tried;  // encode(params) of every trial at the target fidelity
-};
-
-Observations collect(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) {
-  const space::SearchSpace& space = *ctx.space;
-  const int target = ctx.target_fidelity();
-  Observations obs;
-  for (const auto& t : history) {
-    if (t.params.empty() || (t.fidelity != target && t.fidelity >= 0)) continue;
-    const std::vector<double> u = space.encode(t.params);
-    obs.tried.insert(u);
-    const std::vector<double> s = space.snap(u);
-    if (t.is_complete()) {
-      const double loss = ctx.loss(t);
-      if (std::isnan(loss) || loss == -std::numeric_limits<double>::infinity()) continue;
-      obs.x.insert(obs.x.end(), s.begin(), s.end());
-      obs.y.push_back(loss);
-    } else if (t.state == study::TrialState::kRunning) {
-      obs.running.insert(obs.running.end(), s.begin(), s.end());
-    }
-  }
-  // A loss of +infinity (a diverged run) counts as the worst finite loss, so the model keeps
-  // away from it without its scale being destroyed; with no finite loss at all, as 0.
-  double worst = -std::numeric_limits<double>::infinity();
-  for (double v : obs.y) {
-    if (std::isfinite(v)) worst = std::max(worst, v);
-  }
-  for (double& v : obs.y) {
-    if (!std::isfinite(v)) v = std::isfinite(worst) ? worst : 0.0;
-  }
-  // Losses near the largest double (an objective over a range like [-1e308, 1e308]) overflow the
-  // model's mean and variance, and its proposals became NaN or random: scale them by a power of
-  // two (exact) below kLargestLoss. Proposals do not depend on the loss's unit; ordinary losses
-  // are left untouched.
-  constexpr double kLargestLoss = 1e100;
-  double largest = 0.0;
-  for (double v : obs.y) largest = std::max(largest, std::abs(v));
-  if (largest > kLargestLoss) {
-    const int e = std::ilogb(largest);
-    for (double& v : obs.y) v = std::ldexp(v, -e);
-  }
-  return obs;
-}
+using detail::collect_observations;
+using detail::Observations;
 
 // Maximizes the acquisition over the float dimensions of a start point with L-BFGS-B in the
 // unit box, the discrete dimensions held fixed. Returns the best point seen and its value.
@@ -183,7 +138,7 @@ Suggestion GpSampler::suggest(const SamplerContext& ctx, std::span<const study::
   const space::SearchSpace& space = *ctx.space;
   const size_t d = space.size();
   if (d == 0) return detail::suggestion_at(ctx, {});
-  const Observations obs = collect(ctx, history);
+  const Observations obs = collect_observations(ctx, history);
   const int n_init = options_.initial_trials(d);
 
   // Initial design, and whenever fewer than 2 complete trials exist to fit a model to.

@@ -13,48 +13,15 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/sobol_sampler.h"
+#include "optim/detail/observations.h"
 #include "optim/detail/options.h"
 #include "optim/detail/sampler_util.h"
 
 namespace metadial::optim::learned {
 namespace {
 
-// What the model sees of the history (as the gp sampler's): complete trials at the target
-// fidelity (snapped), running ones, and every tried point.
-struct Observations {
-  std::vector<double> x, y, running;
-  std::set<std::vector<double>> tried;
-};
-
-Observations collect(const SamplerContext& ctx, std::span<const study::FrozenTrial> history) {
-  const space::SearchSpace& space = *ctx.space;
-  const int target = ctx.target_fidelity();
-  Observations obs;
-  for (const auto& t : history) {
-    if (t.params.empty() || (t.fidelity != target && t.fidelity >= 0)) continue;
-    const std::vector<double> u = space.encode(t.params);
-    obs.tried.insert(u);
-    const std::vector<double> s = space.snap(u);
-    if (t.is_complete()) {
-      const double loss = ctx.loss(t);
-      if (std::isnan(loss) || loss == -std::numeric_limits<double>::infinity()) continue;
-      obs.x.insert(obs.x.end(), s.begin(), s.end());
-      obs.y.push_back(loss);
-    } else if (t.state == study::TrialState::kRunning) {
-      obs.running.insert(obs.running.end(), s.begin(), s.end());
-    }
-  }
-  // +infinity (a diverged run) counts as the worst finite loss (0 when there is none). The PFN
-  // standardizes the values itself, so no rescaling of huge losses is needed beyond that.
-  double worst = -std::numeric_limits<double>::infinity();
-  for (double v : obs.y) {
-    if (std::isfinite(v)) worst = std::max(worst, v);
-  }
-  for (double& v : obs.y) {
-    if (!std::isfinite(v)) v = std::isfinite(worst) ? worst : 0.0;
-  }
-  return obs;
-}
+using optim::detail::collect_observations;
+using optim::detail::Observations;
 
 // Yeo-Johnson transform of z with parameter lambda.
 double yeo_johnson(double z, double lambda) {
@@ -166,7 +133,7 @@ Suggestion PfnSampler::suggest(const SamplerContext& ctx, std::span<const study:
   MD_CHECK(d <= static_cast<size_t>(pfn.max_dim()), "sampler 'pfn': model ", source_, " handles spaces of at most ",
            pfn.max_dim(), " dimensions, the study's search space has ", d,
            " parameters; use sampler 'gp' (or 'tpe') for this space");
-  const Observations obs = collect(ctx, history);
+  const Observations obs = collect_observations(ctx, history);
 
   // Initial design, and whenever fewer than 2 complete trials exist to condition on.
   if (ctx.trial_number < options_.initial_trials(d) || obs.y.size() < 2) return SobolSampler().suggest(ctx, history);
