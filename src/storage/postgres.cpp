@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <atomic>
 #include <charconv>
 #include <chrono>
@@ -13,10 +14,12 @@
 #include <exception>
 #include <initializer_list>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <string_view>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "metadial/core/error.h"
 #include "metadial/core/text.h"
@@ -299,6 +302,58 @@ class Db {
     if (conn_ == nullptr) throw ConnectionLost("not connected", false);
     Result r(PQexec(conn_, sql));
     if (r.raw() == nullptr || PQresultStatus(r.raw()) != PGRES_COMMAND_OK) fail(r.raw(), false);
+  }
+
+  /// One statement in a Durability::kFlushed transaction, in one round trip: `BEGIN; SET LOCAL
+  /// synchronous_commit = off; <sql>; COMMIT; <flush write to trial_id>` as one message, with the
+  /// parameters written into `sql` as escaped literals ($n -> 'text'; the statement's casts apply).
+  /// Returns `sql`'s result. An error rolls back (nothing committed) and throws as exec() does; a
+  /// lost connection counts as a lost COMMIT reply (commit_sent), since the COMMIT was sent.
+  Result exec_flushed(const char* sql, std::initializer_list<Param> params, int64_t trial_id) {
+    if (conn_ == nullptr) throw ConnectionLost("not connected", false);
+    // One pass over the statement ($n inside an inserted literal is text, never replaced again).
+    const std::vector<Param> ps(params);
+    std::string body;
+    for (const char* c = sql; *c != '\0'; ++c) {
+      if (*c != '$' || !std::isdigit(static_cast<unsigned char>(c[1]))) {
+        body += *c;
+        continue;
+      }
+      size_t n = 0;
+      while (std::isdigit(static_cast<unsigned char>(c[1]))) n = n * 10 + static_cast<size_t>(*++c - '0');
+      MD_ASSERT(n >= 1 && n <= ps.size());
+      const Param& p = ps[n - 1];
+      if (!p.text) {
+        body += "NULL";
+        continue;
+      }
+      char* e = PQescapeLiteral(conn_, p.text->data(), p.text->size());
+      if (e == nullptr) throw StorageError(concat(where(), ": ", doing_, ": ", one_line(PQerrorMessage(conn_))));
+      body += e;
+      PQfreemem(e);
+    }
+    const std::string msg = concat("BEGIN; SET LOCAL synchronous_commit = off; ", body, "; COMMIT; ",
+                                   "UPDATE trials SET heartbeat_at = heartbeat_at WHERE id = ", trial_id);
+    if (PQsendQuery(conn_, msg.c_str()) == 0) fail(nullptr, /*commits=*/false);
+    std::vector<Result> results;
+    std::optional<size_t> error;
+    while (PGresult* r = PQgetResult(conn_)) {
+      const ExecStatusType st = PQresultStatus(r);
+      results.emplace_back(r);
+      if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !error) error = results.size() - 1;
+    }
+    if (PQstatus(conn_) != CONNECTION_OK) fail(error ? results[*error].raw() : nullptr, /*commits=*/true);
+    if (error) {
+      rollback_quietly();
+      fail(results[*error].raw(), /*commits=*/false);
+    }
+    MD_ASSERT(results.size() == 5);
+    if (lose_next_commit_reply_) {
+      lose_next_commit_reply_ = false;
+      disconnect();
+      throw ConnectionLost("the reply to COMMIT was lost (test_lose_first_commit_reply)", true);
+    }
+    return std::move(results[2]);
   }
 
   /// COMMIT, and `then` (statements without parameters) sent with it in one message: they run after
@@ -1143,19 +1198,14 @@ void PostgresStorage::set_trial_params(int64_t trial_id, const space::Config& pa
   const std::string json = dump_json(space::to_json(params), "trial params");
   impl_->run("set_trial_params", Impl::Retry::kAlways, [&](int attempt) {
     Db& db = impl_->db;
-    Tx tx(db, Durability::kFlushed);
-    Result r = db.exec(
+    Result r = db.exec_flushed(
         "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1 FROM trials t "
         "  WHERE t.id = $1::bigint AND studies.id = t.study_id AND t.state = 'running' AND t.params IS NULL "
         "  RETURNING studies.change_seq) "
         "UPDATE trials SET params = $2::text, fidelity = $3::integer, seq = (SELECT change_seq FROM s) "
         "WHERE id = $1::bigint AND state = 'running' AND params IS NULL AND EXISTS (SELECT 1 FROM s) RETURNING 1",
-        {trial_id, json, fidelity});
-    if (r.rows() == 1) {
-      tx.commit_and_flush(trial_id);
-      return;
-    }
-    tx.rollback();
+        {trial_id, json, fidelity}, trial_id);
+    if (r.rows() == 1) return;
     const TrialHead h = load_head(db, trial_id);
     // A retry whose first attempt committed finds its own params.
     if (attempt > 0 && h.params == json && h.fidelity == fidelity) {
@@ -1173,8 +1223,7 @@ void PostgresStorage::report_intermediate(int64_t trial_id, int64_t step, double
   impl_->check_writable("report_intermediate");
   impl_->run("report_intermediate", Impl::Retry::kAlways, [&](int) {
     Db& db = impl_->db;
-    Tx tx(db, Durability::kFlushed);
-    Result r = db.exec(
+    Result r = db.exec_flushed(
         "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1 FROM trials t "
         "  WHERE t.id = $1::bigint AND studies.id = t.study_id AND t.state = 'running' "
         "  RETURNING studies.change_seq), "
@@ -1182,12 +1231,8 @@ void PostgresStorage::report_intermediate(int64_t trial_id, int64_t step, double
         "  WHERE id = $1::bigint AND state = 'running' AND EXISTS (SELECT 1 FROM s) RETURNING id) "
         "INSERT INTO intermediate_values (trial_id, step, value) SELECT id, $2::bigint, $3::float8 FROM u "
         "ON CONFLICT (trial_id, step) DO UPDATE SET value = excluded.value RETURNING 1",
-        {trial_id, step, value, study::now_unix_seconds()});
-    if (r.rows() == 1) {
-      tx.commit_and_flush(trial_id);
-      return;
-    }
-    tx.rollback();
+        {trial_id, step, value, study::now_unix_seconds()}, trial_id);
+    if (r.rows() == 1) return;
     const TrialHead h = load_head(db, trial_id);
     throw StorageError(detail::report_finished_message(h.description, step, h.state));
   });
@@ -1216,8 +1261,7 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   impl_->run("finish_trial", Impl::Retry::kAlways, [&, token = std::string()](int attempt) mutable {
     Db& db = impl_->db;
     if (token.empty()) token = impl_->token();
-    Tx tx(db, Durability::kFlushed);
-    Result r = db.exec(
+    Result r = db.exec_flushed(
         "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1, n_running = n_running - 1, "
         "  n_complete = n_complete + ($2::text = 'complete')::int, n_pruned = n_pruned + ($2::text = 'pruned')::int, "
         "  n_failed = n_failed + ($2::text = 'failed')::int, total_cost = total_cost + $4::float8 "
@@ -1226,13 +1270,9 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
         "UPDATE trials SET state = $2::text, value = $3::float8, cost = $4::float8, fail_reason = $5::text, "
         "  finished_at = $6::float8, seq = (SELECT change_seq FROM s), finish_token = $7::text "
         "WHERE id = $1::bigint AND state = 'running' AND EXISTS (SELECT 1 FROM s) RETURNING 1",
-        {trial_id, state_text, value, cost, reason, study::now_unix_seconds(), token});
-    if (r.rows() == 1) {
-      tx.commit_and_flush(trial_id);
-      return;
-    }
-    // Rolled back: the study's counts were changed by `s` only if the trial changed too.
-    tx.rollback();
+        {trial_id, state_text, value, cost, reason, study::now_unix_seconds(), token}, trial_id);
+    if (r.rows() == 1) return;
+    // Nothing changed: the study's counts were changed by `s` only if the trial changed too.
     const TrialHead h = load_head(db, trial_id);
     if (attempt > 0 && h.finish_token == token) {  // the first attempt committed
       flush_after_commit(db, trial_id);             // (its commit may not be on disk yet)
