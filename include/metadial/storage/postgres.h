@@ -21,8 +21,11 @@
 // while every statement here is a fixed text with a few text parameters.
 //
 // How the contract of storage.h is met:
-//  - Durability: one transaction per writing call; a call returns after COMMIT, i.e. once the
-//    server has flushed it to its write-ahead log (synchronous_commit = on, the default).
+//  - Durability: one transaction per writing call; a call returns once the server has flushed it
+//    to its write-ahead log. The writes that lock the study row (below) commit with
+//    synchronous_commit = off, so the lock is released without waiting for the disk, and send in
+//    the same round trip a durable one-row write to their trial that returns only once the WAL up
+//    to it (theirs included) is flushed; other writes commit with synchronous_commit = on.
 //  - Numbering and budgets: every write that changes a trial first locks its study's row
 //    (UPDATE studies ... RETURNING); reserve_trial reads the study's next number and its counts
 //    under that lock and inserts, so numbers are gap-free and a budget is never exceeded by any
@@ -35,7 +38,7 @@
 //    trials with seq > cursor in one statement (one snapshot). A server-wide SEQUENCE would not do:
 //    its values are handed out when asked for and committed in any order, so a reader could see
 //    11 before 10 commits and skip 10 for good. The price: writes to one study are serialized
-//    through their commits (one WAL flush each); different studies do not wait for each other.
+//    through their commits (the WAL insert, not its flush); different studies do not wait.
 //    A heartbeat takes no lock and is not a change.
 //  - Ids: identity columns (sequences), which never hand out a value twice, also after
 //    delete_study or a server crash.
