@@ -209,6 +209,11 @@ void InMemoryStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   TrialEntry& t = trial_locked(trial_id);
   MD_CHECK_AS(StorageError, !t.record.is_finished(),
               detail::already_finished_message(describe_locked(t), t.record.state));
+  finish_locked(t, state, value, cost, fail_reason);
+}
+
+void InMemoryStorage::finish_locked(TrialEntry& t, TrialState state, std::optional<double> value, double cost,
+                                    const std::string& fail_reason) {
   t.record.state = state;
   t.record.value = value;
   t.record.cost = cost;
@@ -228,15 +233,8 @@ void InMemoryStorage::fail_and_retry(int64_t trial_id, const std::string& fail_r
   MD_CHECK_AS(StorageError, !t.record.is_finished(),
               detail::already_finished_message(describe_locked(t), t.record.state));
   MD_CHECK_AS(StorageError, t.params_set, detail::retry_without_params_message(describe_locked(t)));
-  t.record.state = TrialState::kFailed;
-  t.record.value.reset();
-  t.record.cost = 0.0;
-  t.record.fail_reason = text::valid_utf8(fail_reason);
-  t.record.finished_at = study::now_unix_seconds();
+  finish_locked(t, TrialState::kFailed, std::nullopt, 0.0, fail_reason);
   StudyEntry& s = studies_.at(t.study_id);
-  touch_locked(s, t);
-  detail::add_to_counts(s.counts, TrialState::kRunning, 0.0, -1);
-  detail::add_to_counts(s.counts, TrialState::kFailed, 0.0, +1);
   QueuedTrial q;
   q.id = next_queued_id_++;
   q.params = t.record.params;

@@ -348,11 +348,7 @@ class Db {
       fail(results[*error].raw(), /*commits=*/false);
     }
     MD_ASSERT(results.size() == 5);
-    if (lose_next_commit_reply_) {
-      lose_next_commit_reply_ = false;
-      disconnect();
-      throw ConnectionLost("the reply to COMMIT was lost (test_lose_first_commit_reply)", true);
-    }
+    lose_commit_reply_if_asked();
     return std::move(results[2]);
   }
 
@@ -368,11 +364,16 @@ class Db {
       const ExecStatusType status = r.raw() != nullptr ? PQresultStatus(r.raw()) : PGRES_FATAL_ERROR;
       if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) fail(r.raw(), /*commits=*/true);
     }
-    if (lose_next_commit_reply_) {
-      lose_next_commit_reply_ = false;
-      disconnect();
-      throw ConnectionLost("the reply to COMMIT was lost (test_lose_first_commit_reply)", true);
-    }
+    lose_commit_reply_if_asked();
+  }
+
+  /// PostgresOptions::test_lose_first_commit_reply: after a COMMIT that took effect, act as if its
+  /// reply was lost (disconnect, ConnectionLost with commit_sent).
+  void lose_commit_reply_if_asked() {
+    if (!lose_next_commit_reply_) return;
+    lose_next_commit_reply_ = false;
+    disconnect();
+    throw ConnectionLost("the reply to COMMIT was lost (test_lose_first_commit_reply)", true);
   }
 
   /// For PostgresOptions::test_lose_first_commit_reply: the next COMMIT's reply is "lost".
@@ -864,23 +865,32 @@ struct PostgresStorage::Impl {
 
   void reconnect(const char* doing, std::optional<std::chrono::steady_clock::time_point>& deadline,
                  std::string& last_error) {
+    if (!deadline) deadline = deadline_after(options.reconnect_timeout_s);
+    if (auto err = connect_with_backoff(db, *deadline, [](const std::string&) { return true; })) {
+      last_error = *err;
+      throw StorageError(concat(db.where(), ": ", doing,
+                                ": lost the connection to the server and could not reconnect within ",
+                                options.reconnect_timeout_s, " s (", last_error, ")"));
+    }
+    reconnects.fetch_add(1);
+  }
+
+  static std::chrono::steady_clock::time_point deadline_after(double seconds) {
     using Clock = std::chrono::steady_clock;
-    const auto timeout = std::chrono::duration_cast<Clock::duration>(
-        std::chrono::duration<double>(std::max(0.0, options.reconnect_timeout_s)));
-    if (!deadline) deadline = Clock::now() + timeout;
+    return Clock::now() +
+           std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(std::max(0.0, seconds)));
+  }
+
+  /// Connects, retrying with exponential backoff (50 ms doubling to 2 s) while `retry(error)` holds
+  /// and the deadline allows; nullopt once connected, else the last error.
+  template <typename Retry>
+  static std::optional<std::string> connect_with_backoff(Db& db, std::chrono::steady_clock::time_point deadline,
+                                                         Retry&& retry) {
     auto delay = std::chrono::milliseconds(50);
     for (;;) {
-      const std::optional<std::string> err = db.try_connect();
-      if (!err) {
-        reconnects.fetch_add(1);
-        return;
-      }
-      last_error = *err;
-      if (Clock::now() + delay > *deadline) {
-        throw StorageError(concat(db.where(), ": ", doing,
-                                  ": lost the connection to the server and could not reconnect within ",
-                                  options.reconnect_timeout_s, " s (", last_error, ")"));
-      }
+      std::optional<std::string> err = db.try_connect();
+      if (!err) return std::nullopt;
+      if (!retry(*err) || std::chrono::steady_clock::now() + delay > deadline) return err;
       std::this_thread::sleep_for(delay);
       delay = std::min(delay * 2, std::chrono::milliseconds(2000));
     }
@@ -903,18 +913,8 @@ PostgresStorage::PostgresStorage(const std::string& url, PostgresOptions options
     return e.find("the database system is") != std::string::npos ||
            e.find("server closed the connection unexpectedly") != std::string::npos;
   };
-  const auto give_up = std::chrono::steady_clock::now() +
-                       std::chrono::duration_cast<std::chrono::steady_clock::duration>(
-                           std::chrono::duration<double>(options.reconnect_timeout_s));
-  auto delay = std::chrono::milliseconds(50);
-  for (;;) {
-    const auto err = db.try_connect();
-    if (!err) break;
-    if (!restarting(*err) || std::chrono::steady_clock::now() + delay > give_up) {
-      throw StorageError(concat("cannot connect to ", db.where(), ": ", *err));
-    }
-    std::this_thread::sleep_for(delay);
-    delay = std::min(delay * 2, std::chrono::milliseconds(2000));
+  if (auto err = Impl::connect_with_backoff(db, Impl::deadline_after(options.reconnect_timeout_s), restarting)) {
+    throw StorageError(concat("cannot connect to ", db.where(), ": ", *err));
   }
   try {
     impl_->schema_version = open_schema(db, options);

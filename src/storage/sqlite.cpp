@@ -450,6 +450,18 @@ int64_t next_change(Db& db) {
   return s.get_int(0);
 }
 
+/// Finishes running trial `trial_id` (checked by the caller, inside its write transaction).
+void finish_locked(Db& db, int64_t trial_id, TrialState state, std::optional<double> value, double cost,
+                   const std::string& fail_reason, double finished_at) {
+  const int64_t seq = next_change(db);
+  Stmt s(db, "UPDATE trials SET state = ?, value = ?, cost = ?, fail_reason = ?, finished_at = ?, seq = ? "
+             "WHERE id = ? AND state = 'running'");
+  s.bind_text(1, study::to_string(state)).bind_opt_double(2, value).bind_double(3, cost);
+  s.bind_text(4, text::valid_utf8(fail_reason)).bind_double(5, finished_at).bind_int(6, seq);
+  s.bind_int(7, trial_id).run();
+  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+}
+
 /// What the writing calls check before changing a trial.
 struct TrialHead {
   int64_t number = -1;
@@ -893,13 +905,7 @@ void SqliteStorage::finish_trial(int64_t trial_id, TrialState state, std::option
   Transaction tx(db, /*write=*/true);
   const TrialHead h = load_head(db, trial_id);
   MD_CHECK_AS(StorageError, h.state == TrialState::kRunning, detail::already_finished_message(h.description, h.state));
-  const int64_t seq = next_change(db);
-  Stmt s(db, "UPDATE trials SET state = ?, value = ?, cost = ?, fail_reason = ?, finished_at = ?, seq = ? "
-             "WHERE id = ? AND state = 'running'");
-  s.bind_text(1, study::to_string(state)).bind_opt_double(2, value).bind_double(3, cost);
-  s.bind_text(4, text::valid_utf8(fail_reason)).bind_double(5, study::now_unix_seconds()).bind_int(6, seq);
-  s.bind_int(7, trial_id).run();
-  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  finish_locked(db, trial_id, state, value, cost, fail_reason, study::now_unix_seconds());
   tx.commit();
 }
 
@@ -919,11 +925,7 @@ void SqliteStorage::fail_and_retry(int64_t trial_id, const std::string& fail_rea
     q.bind_double(1, now).bind_int(2, retry_of).bind_int(3, trial_id).run();
     MD_CHECK_AS(StorageError, sqlite3_changes(db.handle()) == 1, detail::retry_without_params_message(h.description));
   }
-  const int64_t seq = next_change(db);
-  Stmt s(db, "UPDATE trials SET state = 'failed', value = NULL, cost = 0, fail_reason = ?, finished_at = ?, seq = ? "
-             "WHERE id = ? AND state = 'running'");
-  s.bind_text(1, text::valid_utf8(fail_reason)).bind_double(2, now).bind_int(3, seq).bind_int(4, trial_id).run();
-  MD_ASSERT(sqlite3_changes(db.handle()) == 1);
+  finish_locked(db, trial_id, TrialState::kFailed, std::nullopt, 0.0, fail_reason, now);
   tx.commit();
 }
 

@@ -75,6 +75,9 @@ class InMemoryStorage final : public Storage {
   std::string describe_locked(const TrialEntry& t) const;
   /// Gives trial `t` (of study `s`) the next change number.
   void touch_locked(StudyEntry& s, TrialEntry& t);
+  /// Finishes running trial `t` (checked by the caller) and updates its study's counts.
+  void finish_locked(TrialEntry& t, study::TrialState state, std::optional<double> value, double cost,
+                     const std::string& fail_reason);
   /// The id of the study of that name; StorageError naming the stored studies if there is none.
   int64_t study_id_locked(const std::string& name) const;
 
