@@ -204,6 +204,12 @@ class Result {
 
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}
 
+/// The durable one-row write that flushes a Durability::kFlushed transaction (see Tx): trial
+/// `trial_id`'s heartbeat set to itself, committed by itself once the WAL up to it is on disk.
+std::string flush_statement(int64_t trial_id) {
+  return concat("UPDATE trials SET heartbeat_at = heartbeat_at WHERE id = ", trial_id);
+}
+
 class Db {
  public:
   Db(const std::string& url, PostgresOptions options)
@@ -332,8 +338,8 @@ class Db {
       body += e;
       PQfreemem(e);
     }
-    const std::string msg = concat("BEGIN; SET LOCAL synchronous_commit = off; ", body, "; COMMIT; ",
-                                   "UPDATE trials SET heartbeat_at = heartbeat_at WHERE id = ", trial_id);
+    const std::string msg =
+        concat("BEGIN; SET LOCAL synchronous_commit = off; ", body, "; COMMIT; ", flush_statement(trial_id));
     if (PQsendQuery(conn_, msg.c_str()) == 0) fail(nullptr, /*commits=*/false);
     std::vector<Result> results;
     std::optional<size_t> error;
@@ -454,9 +460,6 @@ class Tx {
     open_ = false;
     db_.commit(flush_statement(trial_id));
   }
-  static std::string flush_statement(int64_t trial_id) {
-    return concat("UPDATE trials SET heartbeat_at = heartbeat_at WHERE id = ", trial_id);
-  }
   void rollback() {
     open_ = false;
     db_.exec("ROLLBACK");
@@ -470,7 +473,7 @@ class Tx {
 /// Durability::kFlushed's write on its own, for a retry that finds its first attempt committed
 /// (that commit may not be on disk yet). A lost connection counts as a lost COMMIT reply.
 void flush_after_commit(Db& db, int64_t trial_id) {
-  db.exec(Tx::flush_statement(trial_id).c_str(), {}, /*commits=*/true);
+  db.exec(flush_statement(trial_id).c_str(), {}, /*commits=*/true);
 }
 
 // --- Schema ---
