@@ -3,11 +3,13 @@
 #include <sqlite3.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <string_view>
 #include <system_error>
+#include <thread>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -202,6 +204,8 @@ class Db {
   }
 
   void exec(const char* sql);
+  /// PRAGMA journal_mode = WAL, retried while another connection holds the file (see open).
+  void switch_to_wal();
 
   /// The one line for a damaged file: what SQLite found and how to get the trials back.
   std::string corrupt_message(std::string what) const {
@@ -438,8 +442,26 @@ void Db::open() {
               "': the file is read-only; metadial needs to write to it (commands that only read open it read-only)");
   // WAL: readers never block the writer and a commit is one append + fsync. On a file system
   // without shared memory SQLite keeps the rollback journal, which is as durable, only slower.
-  Stmt(*this, "PRAGMA journal_mode = WAL").run();
+  set_doing("open (switching to WAL)");
+  switch_to_wal();
   set_doing("?");
+}
+
+void Db::switch_to_wal() {
+  // Changing the journal mode does not wait in SQLite's busy handler: while another process
+  // converts a new file, or holds it in WAL mode before this connection has seen that, the
+  // pragma fails with SQLITE_BUSY at once. Retry for as long as the busy timeout allows; the
+  // next try finds the file in WAL mode already and succeeds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.busy_timeout_ms);
+  sqlite3_stmt* stmt = prepare("PRAGMA journal_mode = WAL");
+  for (;;) {
+    int rc = sqlite3_step(stmt);
+    while (rc == SQLITE_ROW) rc = sqlite3_step(stmt);
+    sqlite3_reset(stmt);
+    if (rc == SQLITE_DONE) return;
+    if ((rc & 0xff) != SQLITE_BUSY || std::chrono::steady_clock::now() >= deadline) fail(rc);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
 }
 
 /// The next number of the change sequence; inside a write transaction.

@@ -173,10 +173,12 @@ TEST(SqliteStorage, SeveralProcessesGetDistinctGapFreeNumbers) {
       close(ready[0]);
       close(go[1]);
       int code = 0;
+      bool at_barrier = false;
       try {
         SqliteStorage st(file.str());
         const int64_t s = st.create_or_load_study("shared", Direction::kMinimize, nlohmann::json::array(), {}).id;
         char byte = 'r';
+        at_barrier = true;
         if (write(ready[1], &byte, 1) != 1) _exit(2);
         if (read(go[0], &byte, 1) != 0) _exit(2);  // returns 0 when the parent closes the pipe
         for (int i = 0; i < kPerProcess; ++i) {
@@ -188,6 +190,10 @@ TEST(SqliteStorage, SeveralProcessesGetDistinctGapFreeNumbers) {
         std::fprintf(stderr, "child %d: %s\n", p, e.what());
         code = 1;
       }
+      // A child that failed before the barrier still checks in, so that the parent never waits
+      // for it while the others hold the pipe open.
+      char failed = 'f';
+      if (!at_barrier && write(ready[1], &failed, 1) != 1) _exit(2);
       _exit(code);
     }
     children.push_back(pid);
