@@ -310,12 +310,9 @@ class Db {
     if (r.raw() == nullptr || PQresultStatus(r.raw()) != PGRES_COMMAND_OK) fail(r.raw(), false);
   }
 
-  /// One statement in a Durability::kFlushed transaction, in one round trip: `BEGIN; SET LOCAL
-  /// synchronous_commit = off; <sql>; COMMIT; <flush write to trial_id>` as one message, with the
-  /// parameters written into `sql` as escaped literals ($n -> 'text'; the statement's casts apply).
-  /// Returns `sql`'s result. An error rolls back (nothing committed) and throws as exec() does; a
-  /// lost connection counts as a lost COMMIT reply (commit_sent), since the COMMIT was sent.
-  Result exec_flushed(const char* sql, std::initializer_list<Param> params, int64_t trial_id) {
+  /// `sql` with its parameters written in as escaped literals ($n -> 'text', NULL for an empty
+  /// Param; the statement's casts apply), for statements sent several to a message (exec_message).
+  std::string inline_params(const char* sql, std::initializer_list<Param> params) {
     if (conn_ == nullptr) throw ConnectionLost("not connected", false);
     // One pass over the statement ($n inside an inserted literal is text, never replaced again).
     const std::vector<Param> ps(params);
@@ -338,8 +335,15 @@ class Db {
       body += e;
       PQfreemem(e);
     }
-    const std::string msg =
-        concat("BEGIN; SET LOCAL synchronous_commit = off; ", body, "; COMMIT; ", flush_statement(trial_id));
+    return body;
+  }
+
+  /// Several statements (parameters inlined) sent as one message, in one round trip; each
+  /// statement's result, in order. An error ends the transaction it left open (nothing of it
+  /// committed) and throws as exec() does; with `commits` (the message holds a COMMIT) a lost
+  /// connection counts as a lost COMMIT reply.
+  std::vector<Result> exec_message(const std::string& msg, bool commits) {
+    if (conn_ == nullptr) throw ConnectionLost("not connected", false);
     if (PQsendQuery(conn_, msg.c_str()) == 0) fail(nullptr, /*commits=*/false);
     std::vector<Result> results;
     std::optional<size_t> error;
@@ -348,11 +352,22 @@ class Db {
       results.emplace_back(r);
       if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !error) error = results.size() - 1;
     }
-    if (PQstatus(conn_) != CONNECTION_OK) fail(error ? results[*error].raw() : nullptr, /*commits=*/true);
+    if (PQstatus(conn_) != CONNECTION_OK) fail(error ? results[*error].raw() : nullptr, commits);
     if (error) {
       rollback_quietly();
       fail(results[*error].raw(), /*commits=*/false);
     }
+    return results;
+  }
+
+  /// One statement in a Durability::kFlushed transaction, in one round trip: `BEGIN; SET LOCAL
+  /// synchronous_commit = off; <sql>; COMMIT; <flush write to trial_id>` as one message (see
+  /// inline_params). Returns `sql`'s result.
+  Result exec_flushed(const char* sql, std::initializer_list<Param> params, int64_t trial_id) {
+    std::vector<Result> results =
+        exec_message(concat("BEGIN; SET LOCAL synchronous_commit = off; ", inline_params(sql, params), "; COMMIT; ",
+                            flush_statement(trial_id)),
+                     /*commits=*/true);
     MD_ASSERT(results.size() == 5);
     lose_commit_reply_if_asked();
     return std::move(results[2]);
@@ -446,6 +461,12 @@ class Tx {
       db_.exec("BEGIN");
     }
   }
+  /// A Durability::kFlushed transaction whose first statements (parameters inlined, see
+  /// Db::inline_params) go with its BEGIN in one message; their results in order, after BEGIN's
+  /// and SET's (results[2] is the first statement's).
+  Tx(Db& db, const std::string& first, std::vector<Result>& results) : db_(db) {
+    results = db_.exec_message(concat("BEGIN; SET LOCAL synchronous_commit = off; ", first), /*commits=*/false);
+  }
   ~Tx() {
     if (open_) db_.rollback_quietly();
   }
@@ -459,6 +480,15 @@ class Tx {
   void commit_and_flush(int64_t trial_id) {
     open_ = false;
     db_.commit(flush_statement(trial_id));
+  }
+  /// The last statement (parameters inlined), COMMIT and the durable write `flush` that flushes
+  /// the transaction (flush_statement), in one message; the last statement's result.
+  Result commit_with(const std::string& last, const std::string& flush) {
+    open_ = false;
+    std::vector<Result> results = db_.exec_message(concat(last, "; COMMIT; ", flush), /*commits=*/true);
+    MD_ASSERT(results.size() == 3);
+    db_.lose_commit_reply_if_asked();
+    return std::move(results[0]);
   }
   void rollback() {
     open_ = false;
@@ -1038,13 +1068,25 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
   return impl_->run("reserve_trial", Impl::Retry::kAlways, [&, token = std::string()](int attempt) mutable {
     Db& db = impl_->db;
     if (token.empty()) token = impl_->token();  // one token for every attempt of this call
-    Tx tx(db, Durability::kFlushed);
-    // Locks the study row until COMMIT: the counts, the next number and the change number below
-    // are this study's, and no other worker can reserve in between.
-    Result s = db.exec(
-        "UPDATE studies SET change_seq = change_seq + 1 WHERE id = $1::bigint "
-        "RETURNING change_seq, next_number, n_running, n_complete, n_pruned, n_failed, total_cost",
-        {study_id});
+    // Two round trips, one of them under the study row's lock. The first message begins the
+    // transaction, locks the study row until COMMIT (the counts, the next number and the change
+    // number are this study's, and no other worker can reserve in between) and reads the oldest
+    // queued configuration, in a statement of its own so that its snapshot is taken once the lock
+    // is held (a queued configuration another worker took meanwhile is seen as taken). The second
+    // inserts the trial, commits and flushes.
+    std::vector<Result> first;
+    Tx tx(db,
+          concat(db.inline_params("UPDATE studies SET change_seq = change_seq + 1 WHERE id = $1::bigint "
+                                  "RETURNING change_seq, next_number, n_running, n_complete, n_pruned, n_failed, "
+                                  "total_cost",
+                                  {study_id}),
+                 "; ",
+                 db.inline_params("SELECT id, params, fidelity, retry_of FROM queued_trials WHERE study_id = "
+                                  "$1::bigint AND trial_id IS NULL ORDER BY id LIMIT 1",
+                                  {study_id})),
+          first);
+    MD_ASSERT(first.size() == 4);
+    const Result& s = first[2];
     MD_CHECK_AS(StorageError, s.rows() == 1, "no study with id ", study_id, " in ", db.where());
     Reservation r;
     r.counts = read_counts(s, 0, 2);
@@ -1071,35 +1113,34 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
     t.worker = worker_text;
     t.started_at = study::now_unix_seconds();
     t.heartbeat_at = t.started_at;
-    // The oldest queued configuration, if any, becomes this trial's params (the study row is locked).
+    // The oldest queued configuration, if any, becomes this trial's params.
+    const Result& q = first[3];
     std::optional<int64_t> queued_id;
     std::optional<std::string> queued_params;
-    {
-      Result q = db.exec(
-          "SELECT id, params, fidelity, retry_of FROM queued_trials WHERE study_id = $1::bigint AND trial_id IS NULL "
-          "ORDER BY id LIMIT 1",
-          {study_id});
-      if (q.rows() == 1) {
-        queued_id = q.get_int(0, 0);
-        queued_params = q.get_text(0, 1);
-        t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
-        t.fidelity = static_cast<int>(q.get_int(0, 2));
-        t.retry_of = q.get_int(0, 3);
-      }
+    if (q.rows() == 1) {
+      queued_id = q.get_int(0, 0);
+      queued_params = q.get_text(0, 1);
+      t.params = space::config_from_json(parse_json(db, *queued_params, "queued params"));
+      t.fidelity = static_cast<int>(q.get_int(0, 2));
+      t.retry_of = q.get_int(0, 3);
     }
-    Result ins = db.exec(
+    const std::string insert = db.inline_params(
         "WITH ins AS (INSERT INTO trials (study_id, number, state, worker, started_at, heartbeat_at, seq, "
         "reserve_token, params, fidelity, retry_of) "
         "VALUES ($1::bigint, $2::bigint, 'running', $3::text, $4::float8, $4::float8, $5::bigint, $6::text, $7::text, "
-        "$8::integer, $9::bigint) RETURNING id) "
+        "$8::integer, $9::bigint) RETURNING id), "
+        "taken AS (UPDATE queued_trials SET trial_id = ins.id FROM ins WHERE queued_trials.id = $10::bigint) "
         "UPDATE studies SET next_number = next_number + 1, n_running = n_running + 1 FROM ins "
         "WHERE studies.id = $1::bigint RETURNING ins.id",
         {study_id, t.number, t.worker, t.started_at, s.get_int(0, 0), token,
-         queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity, t.retry_of});
+         queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity, t.retry_of,
+         queued_id ? Param(*queued_id) : Param(std::nullopt)});
+    // The trial's id is not known before the insert: the flush write finds it by its token.
+    const std::string flush =
+        db.inline_params("UPDATE trials SET heartbeat_at = heartbeat_at WHERE reserve_token = $1::text", {token});
+    Result ins = tx.commit_with(insert, flush);
     MD_ASSERT(ins.rows() == 1);
     t.id = ins.get_int(0, 0);
-    if (queued_id) db.exec("UPDATE queued_trials SET trial_id = $2::bigint WHERE id = $1::bigint", {*queued_id, t.id});
-    tx.commit_and_flush(t.id);
     r.trial = std::move(t);
     return r;
   });
