@@ -302,6 +302,12 @@ class Runner {
       o.reason = "objective threw a non-standard exception";
     }
     if (!std::isfinite(o.cost) || o.cost < 0) o.cost = nominal_cost;
+    if (o.state == TrialState::kFailed && interrupt::requested() != 0) {
+      // Stopped by this process's interrupt, not failed by the objective: the run ends and a
+      // resumed run evaluates the study on, so the trial charges nothing against max_cost (as a dead
+      // worker's trial, failed by the heartbeat check, charges nothing).
+      o.cost = 0.0;
+    }
     return o;
   }
 

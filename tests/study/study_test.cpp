@@ -710,6 +710,7 @@ TEST(Optimize, AnInterruptStopsTheRunAndFailsTheRunningTrial) {
   for (const auto& t : study.trials()) {
     EXPECT_EQ(t.state, TrialState::kFailed);
     EXPECT_EQ(t.fail_reason, "interrupted by SIGINT");
+    EXPECT_EQ(t.cost, 0.0) << "an interrupted trial charges nothing against max_cost";
   }
 }
 
