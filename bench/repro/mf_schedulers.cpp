@@ -1,7 +1,10 @@
 // Multi-fidelity test functions at small scale (issue 15): best value at the target fidelity
 // against cumulative cost for random search, GP-BO, TPE (all at the target fidelity), ASHA and
-// Hyperband (random proposals, stopping-based at the pruners' rungs) and BOHB (bohb sampler +
-// hyperband pruner), through the study engine (in-memory storage), each study stopped by its cost
+// Hyperband (random proposals, stopping-based at the pruners' rungs), BOHB (bohb sampler +
+// hyperband pruner) and the learned samplers with their shipped default models: LSTM (the
+// single-fidelity model of the dimension, target fidelity only) and LSTM-MF (the 2-fidelity model:
+// it runs on the function's 2-level variant, the cheapest level and the target, costs 1 and 27, or
+// 1 and 10 for currin_mf, since no default model knows 4 fidelities), through the study engine (in-memory storage), each study stopped by its cost
 // budget (max_cost = B target evaluations). The fidelities are the objective's learning curve:
 // level m is reported at step m + 1 (test_functions.h), costs 1, 3, 9, 27 (a factor 3 per level,
 // the reduction factor of the pruners and of BOHB), currin_mf's 1, 10 (it has two levels).
@@ -28,6 +31,7 @@
 #include <fmt/format.h>
 
 #include "metadial/objective/registry.h"
+#include "metadial/optim/learned/sampler.h"
 #include "metadial/optim/pruner.h"
 #include "metadial/optim/sampler.h"
 #include "metadial/storage/in_memory.h"
@@ -41,19 +45,21 @@ using namespace metadial;
 struct Method {
   std::string name, sampler, pruner;
   nlohmann::json sampler_options, pruner_options;
+  bool two_levels = false;  ///< on the problem's 2-level variant (Problem::two_level_options)
 };
 
 struct Problem {
   std::string function;
   nlohmann::json options;
   double target_cost;
+  nlohmann::json two_level_options;  ///< the cheapest level and the target only
 };
 
 const std::vector<Problem> kProblems = {
-    {"branin_mf", {{"costs", {1, 3, 9, 27}}}, 27},
-    {"currin_mf", {{"costs", {1, 10}}}, 10},
-    {"hartmann3_mf", {{"costs", {1, 3, 9, 27}}}, 27},
-    {"hartmann6_mf", {{"costs", {1, 3, 9, 27}}}, 27},
+    {"branin_mf", {{"costs", {1, 3, 9, 27}}}, 27, {{"costs", {1, 27}}}},
+    {"currin_mf", {{"costs", {1, 10}}}, 10, {{"costs", {1, 10}}}},
+    {"hartmann3_mf", {{"costs", {1, 3, 9, 27}}}, 27, {{"costs", {1, 27}}}},
+    {"hartmann6_mf", {{"costs", {1, 3, 9, 27}}}, 27, {{"costs", {1, 27}}}},
 };
 
 std::vector<Method> methods() {
@@ -65,6 +71,8 @@ std::vector<Method> methods() {
       {"asha", "random", "asha", nlohmann::json::object(), rungs},
       {"hyperband", "random", "hyperband", nlohmann::json::object(), rungs},
       {"bohb", "bohb", "hyperband", rungs, rungs},
+      {"lstm", "lstm", "none", nlohmann::json::object(), nlohmann::json::object()},
+      {"lstm-mf", "lstm-mf", "none", nlohmann::json::object(), nlohmann::json::object(), true},
   };
 }
 
@@ -84,9 +92,10 @@ std::string run_one(const Problem& p, const Method& m, int seed, double budget) 
   objective::register_builtin_objectives(objectives);
   optim::SamplerRegistry samplers;
   optim::register_builtin_samplers(samplers);
+  optim::learned::register_learned_samplers(samplers);
   optim::PrunerRegistry pruners;
   optim::register_builtin_pruners(pruners);
-  auto f = objectives.create(p.function, p.options);
+  auto f = objectives.create(p.function, m.two_levels ? p.two_level_options : p.options);
   auto sampler = samplers.create(m.sampler, m.sampler_options);
   auto pruner = pruners.create(m.pruner, m.pruner_options);
   storage::InMemoryStorage storage;
@@ -116,7 +125,7 @@ std::string run_one(const Problem& p, const Method& m, int seed, double budget) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"best value against cost on the multi-fidelity test functions: random, gp, tpe, asha, hyperband, bohb"};
+  CLI::App app{"best value against cost on the multi-fidelity test functions: random, gp, tpe, asha, hyperband, bohb, lstm, lstm-mf"};
   int seeds = 5;
   double budget = 30;
   std::string out_dir = "bench/results";
@@ -181,12 +190,14 @@ int main(int argc, char** argv) {
     return v;
   };
   std::string md = fmt::format(
-      "# Multi-fidelity test functions: random, GP-BO, TPE, ASHA, Hyperband, BOHB\n\n"
+      "# Multi-fidelity test functions: random, GP-BO, TPE, ASHA, Hyperband, BOHB, LSTM, LSTM-MF\n\n"
       "Simple regret at the target fidelity (best complete target-fidelity value minus the minimum; inf: none yet) "
       "after spending 1/3, 2/3 and all of a budget of {} target evaluations, median [25 %, 75 %] over {} seeds. "
       "Costs per level 1, 3, 9, 27 (currin_mf: 1, 10); ASHA, Hyperband and BOHB stop trials at the rungs 1, 3 "
-      "(min_resource 1, reduction factor 3: levels 0 and 2), random / GP / TPE evaluate the target only. The "
-      "LSTM samplers are not in it (LibTorch samplers; this driver links the torch-free engine).\n"
+      "(min_resource 1, reduction factor 3: levels 0 and 2), random / GP / TPE / LSTM evaluate the target only. "
+      "LSTM and LSTM-MF use the shipped default models (models/, chosen by dimension); LSTM-MF runs on the "
+      "function's 2-level variant (the cheapest level at cost 1 and the target at 27, currin_mf 1 and 10), "
+      "since its default models know 2 fidelities.\n"
       "Reproduce: `build/release/bench/repro_mf_schedulers --seeds {} --budget {}` (resumable; delete "
       "bench/results/mf_schedulers_runs.csv to start over).\n\n",
       budget, seeds, seeds, budget);
