@@ -137,7 +137,8 @@ class Study:
                  seed: int = 0, fidelities: Fidelities = None,
                  catch: Tuple[type, ...] = (), jobs: int = 1) -> None:
         """Runs `n_trials` more trials: asks the sampler, calls fn(trial), tells the result. As in
-        Optuna: fn may return a float or a (value, cost) pair; raising `metadial.TrialPruned`
+        Optuna: fn may return a float or a (value, cost) pair (a float alone costs the trial's
+        fidelity's cost when `fidelities` are given, as in `metadial tune`, else 0); raising `metadial.TrialPruned`
         stores the trial as pruned; a NaN or None result stores it as failed; any other exception
         stores the trial as failed and is raised again, unless it is an instance of one of `catch`
         (then the run goes on).
@@ -166,7 +167,7 @@ class Study:
                 if isinstance(e, catch) and isinstance(e, Exception):
                     continue
                 raise
-            cost = 0.0
+            cost = float(fidelities[trial.fidelity][1]) if fidelities else 0.0
             if isinstance(result, tuple):
                 result, cost = result
             if result is None or (isinstance(result, float) and math.isnan(result)):
@@ -190,7 +191,7 @@ class Study:
                     return ("failed", reason)
                 raised.append(e)
                 return ("stop", reason)
-            cost = 0.0
+            cost = float(fidelities[handle.fidelity][1]) if fidelities else 0.0
             if isinstance(result, tuple):
                 result, cost = result
             if result is None or (isinstance(result, float) and math.isnan(result)):

@@ -6,7 +6,7 @@
     study.optimize(objective, n_trials=30)
 
 `MetadialSampler(name, **options)` is an `optuna.samplers.BaseSampler` over metadial's
-single-fidelity samplers (`metadial.samplers.names()`: gp, tpe, random, sobol, lhs; lstm and
+single-fidelity samplers (`metadial.samplers.names()`: gp, tpe, random, sobol, lhs; lstm, pfn and
 hyprl in a module built with LibTorch). Its relative search space is Optuna's intersection search
 space of the complete and pruned trials, each float, int and categorical distribution mapped to
 the same metadial parameter (a categorical's choices by index). The history the sampler sees is

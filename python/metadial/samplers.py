@@ -8,11 +8,11 @@ from typing import Any, List, Optional
 
 from . import _metadial
 
-__all__ = ["Sampler", "Random", "Sobol", "LHS", "GP", "TPE", "BOHB", "LSTM", "LSTMMF", "HypRL", "names"]
+__all__ = ["Sampler", "Random", "Sobol", "LHS", "GP", "TPE", "BOHB", "LSTM", "LSTMMF", "PFN", "HypRL", "names"]
 
 
 def names() -> List[str]:
-    """The samplers this build has ("lstm", "lstm-mf" and "hyprl" need the LibTorch build)."""
+    """The samplers this build has ("lstm", "lstm-mf", "pfn" and "hyprl" need the LibTorch build)."""
     return list(_metadial.sampler_names())
 
 
@@ -83,5 +83,16 @@ class LSTMMF(Sampler):
         super().__init__(None, model=model, **options)
 
 
+class PFN(Sampler):
+    """The learned surrogate (a prototype, see the README): model=None uses models/pfn.pt."""
+
+    registry_name = "pfn"
+
+    def __init__(self, model: Optional[str] = None, **options: Any) -> None:
+        super().__init__(None, model=model, **options)
+
+
 class HypRL(Sampler):
+    """The RL policy over configurations of a tabular objective (model=..., as in a tune config)."""
+
     registry_name = "hyprl"

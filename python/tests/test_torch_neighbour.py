@@ -18,6 +18,9 @@ if "metadial" in sys.argv[1:]:
     study = metadial.Study.create_or_load(storage="memory", name="n",
                                           space={"x": {"type": "float", "low": 0, "high": 1}})
     study.optimize(lambda t: t.params["x"], n_trials=4, sampler=metadial.samplers.GP(n_initial=2), jobs=2)
+    if "lstm" in metadial.samplers.names():  # the LibTorch samplers run on the process's LibTorch
+        study.optimize(lambda t: t.params["x"], n_trials=3, sampler=metadial.samplers.LSTM(), jobs=2)
+        study.optimize(lambda t: t.params["x"], n_trials=2, sampler=metadial.samplers.PFN())
     env = metadial.dialog.Env(seed=0)
     env.reset()
     env.step(0)
