@@ -158,7 +158,8 @@ struct PfnVariant {
 
 std::vector<Contender> contenders(const std::string& models, int d, const std::vector<Extra>& extra,
                                   const std::vector<PfnVariant>& pfn_variants,
-                                  const std::vector<PfnVariant>& gp_variants) {
+                                  const std::vector<PfnVariant>& gp_variants,
+                                  const std::vector<PfnVariant>& lstm_variants) {
   std::vector<Contender> c = {{"random", "random", nlohmann::json::object()},
                               {"sobol", "sobol", nlohmann::json::object()},
                               {"GP-BO", "gp", nlohmann::json::object()}};
@@ -173,6 +174,12 @@ std::vector<Contender> contenders(const std::string& models, int d, const std::v
     const std::string file = fmt::format("{}-d{}.pt", stem, d);
     const std::string path = models + "/" + file;
     if (std::filesystem::exists(path)) c.push_back({label, "lstm", {{"model", path}}, file == def});
+  }
+  // `lstm` sampler variants (--lstm): the default model of the dimension unless the options name one.
+  for (const auto& v : lstm_variants) {
+    nlohmann::json o = v.options;
+    if (!o.contains("model") && !def.empty()) o["model"] = models + "/" + def;
+    if (o.contains("model")) c.push_back({v.label, "lstm", o, false});
   }
   // The learned surrogate (issue 14, part 4): one model for d = 1..6.
   if (const std::string pfn = models + "/pfn.pt"; d <= 6 && std::filesystem::exists(pfn)) {
@@ -326,8 +333,11 @@ int main(int argc, char** argv) {
   std::vector<std::string> extra_specs;
   app.add_option("--extra", extra_specs,
                  "more models as LABEL=PATH, PATH with {d} for the dimension (e.g. new=/tmp/m/lstm-d{d}.pt)");
-  std::vector<std::string> pfn_specs, gp_specs;
+  std::vector<std::string> pfn_specs, gp_specs, lstm_specs;
   app.add_option("--gp", gp_specs, "more `gp` sampler variants as LABEL=JSON options, e.g. 'GP-i5={\"n_initial\": 5}'");
+  app.add_option("--lstm", lstm_specs,
+                 "more `lstm` sampler variants as LABEL=JSON options (model: the default of each dimension unless "
+                 "given), e.g. 'LSTM-i6={\"n_initial\": 6}'");
   app.add_option("--pfn", pfn_specs,
                  "more `pfn` sampler variants as LABEL=JSON options, e.g. 'PFN-raw={\"power_transform\": false}'");
   app.add_option("--only", only, "run only these samplers (labels: random sobol GP-BO LSTM LSTM-grad LSTM-det LSTM-inc PFN, --extra labels)");
@@ -344,14 +354,15 @@ int main(int argc, char** argv) {
     }
     extra.push_back({spec.substr(0, eq), spec.substr(eq + 1)});
   }
-  std::vector<PfnVariant> pfn_variants, gp_variants;
-  for (auto [specs, variants] : {std::pair{&pfn_specs, &pfn_variants}, std::pair{&gp_specs, &gp_variants}}) {
+  std::vector<PfnVariant> pfn_variants, gp_variants, lstm_variants;
+  for (auto [specs, variants] : {std::pair{&pfn_specs, &pfn_variants}, std::pair{&gp_specs, &gp_variants},
+                                 std::pair{&lstm_specs, &lstm_variants}}) {
     for (const auto& spec : *specs) {
       const auto eq = spec.find('=');
       nlohmann::json o;
       if (eq != std::string::npos) o = nlohmann::json::parse(spec.substr(eq + 1), nullptr, false);
       if (eq == std::string::npos || eq == 0 || !o.is_object()) {
-        std::cerr << "repro_learned_transfer: --pfn / --gp '" << spec << "' is not LABEL=JSON-object\n";
+        std::cerr << "repro_learned_transfer: --pfn / --gp / --lstm '" << spec << "' is not LABEL=JSON-object\n";
         return 2;
       }
       variants->push_back({spec.substr(0, eq), o});
@@ -396,7 +407,7 @@ int main(int argc, char** argv) {
     problems.push_back(std::move(pr));
   }
   for (auto& pr : problems) {
-    pr.who = contenders(models, pr.d, extra, pfn_variants, gp_variants);
+    pr.who = contenders(models, pr.d, extra, pfn_variants, gp_variants, lstm_variants);
     if (!only.empty()) {
       std::erase_if(pr.who,
                     [&](const Contender& c) { return std::find(only.begin(), only.end(), c.label) == only.end(); });

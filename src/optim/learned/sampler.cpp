@@ -12,6 +12,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/pfn_sampler.h"
+#include "metadial/optim/sobol_sampler.h"
 #include "optim/detail/options.h"
 #include "optim/learned/detail/seeding.h"
 
@@ -110,12 +111,19 @@ void LstmSampler::check_fidelities() const {
 
 std::unique_ptr<Sampler> LstmSampler::create(const SamplerOptions& options, bool multi_fidelity) {
   const char* name = multi_fidelity ? "lstm-mf" : "lstm";
-  const optim::detail::OptionReader reader(name, options, {"model", "greedy"});
+  const optim::detail::OptionReader reader(name, options, {"model", "greedy", "n_initial"});
   const auto path = reader.string("model");
   const bool greedy = reader.boolean("greedy", false);
-  if (!path) return std::make_unique<LstmSampler>(kDefaultModel, multi_fidelity, greedy, default_models_dir());
-  auto model = std::make_shared<const LearnedOptimizer>(LearnedOptimizer::load(*path));
-  return std::make_unique<LstmSampler>(std::move(model), multi_fidelity, greedy, "'" + *path + "'");
+  const int n_initial = static_cast<int>(reader.integer("n_initial", 0, 0, 1'000'000));
+  std::unique_ptr<LstmSampler> s;
+  if (!path) {
+    s = std::make_unique<LstmSampler>(kDefaultModel, multi_fidelity, greedy, default_models_dir());
+  } else {
+    auto model = std::make_shared<const LearnedOptimizer>(LearnedOptimizer::load(*path));
+    s = std::make_unique<LstmSampler>(std::move(model), multi_fidelity, greedy, "'" + *path + "'");
+  }
+  s->set_initial_trials(n_initial);
+  return s;
 }
 
 const LearnedOptimizer& LstmSampler::model() const {
@@ -155,6 +163,8 @@ Suggestion LstmSampler::suggest(const SamplerContext& ctx, std::span<const study
                         : metadial::detail::concat("; train one with `metadial meta-train optimizer --fidelities ",
                                                    n_fid, "`"));
   }
+  // An initial design, if asked for: the model replays these trials like any other.
+  if (ctx.trial_number < n_initial_) return SobolSampler().suggest(ctx, history);
   // Trials still running (other workers' or threads') are replayed as if they had returned the
   // best loss seen so far (a constant liar, as GP-BO's): the LSTM state then moves on from them, so
   // concurrent asks propose different points, also for a deterministic model. The lie is replaced by

@@ -18,6 +18,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/sampler.h"
+#include "metadial/optim/sobol_sampler.h"
 #include "nn/model_file_testing.h"
 
 namespace metadial::optim::learned {
@@ -104,6 +105,23 @@ TEST(LstmSampler, SameSeedSameProposalOtherSeedOther) {
   // Greedy: the policy's mean, whatever the trial's seed (once the first point is in).
   LstmSampler g(model(3, 1), false, true);
   EXPECT_EQ(g.suggest(ctx, h).config, g.suggest(other, h).config);
+}
+
+// n_initial: the first trials are the `sobol` sampler's points; from trial n on the model proposes,
+// having replayed them (a sampler without the option proposes differently from the same history).
+TEST(LstmSampler, NInitialTrialsComeFromSobolThenTheModelReplaysThem) {
+  const auto sp = cube(3);
+  LstmSampler a(model(3, 1), false);
+  a.set_initial_trials(3);
+  const auto h = run(a, sp, 1, 5, /*study_seed=*/4);
+  SobolSampler sobol;
+  for (int t = 0; t < 3; ++t) {
+    EXPECT_EQ(h[static_cast<size_t>(t)].params, sobol.suggest(context(sp, 1, t, 4), {}).config) << "trial " << t;
+  }
+  const std::vector<study::FrozenTrial> first3(h.begin(), h.begin() + 3);
+  LstmSampler b(model(3, 1), false);  // no initial design: the same history, the model's proposal
+  EXPECT_EQ(h[3].params, b.suggest(context(sp, 1, 3, 4), first3).config);
+  EXPECT_THROW(LstmSampler::create({{"model", "x.pt"}, {"n_initial", -1}}, false), InvalidArgument);
 }
 
 // Issue 16: concurrent asks (a trial of another worker still running) propose different points, also
@@ -236,7 +254,7 @@ TEST(LstmSampler, OptionErrorsUseTheConfigReadersWording) {
     return "(no InvalidArgument)";
   };
   EXPECT_EQ(error_of("lstm", {{"model", "x.pt"}, {"temperature", 1}}),
-            "sampler 'lstm': unknown key 'temperature' in [sampler] (expected one of: greedy, model)");
+            "sampler 'lstm': unknown key 'temperature' in [sampler] (expected one of: greedy, model, n_initial)");
   EXPECT_EQ(error_of("lstm-mf", {{"model", "x.pt"}, {"greedy", 1}}),
             "sampler 'lstm-mf': [sampler] greedy must be a boolean, got an integer");
   EXPECT_EQ(error_of("lstm", {{"model", 3}}), "sampler 'lstm': [sampler] model must be a string, got an integer");

@@ -4,6 +4,9 @@
 //   [sampler]
 //   model = "models/lstm-mf-d2.pt"   # written by `metadial meta-train optimizer`; default below
 //   greedy = false                   # true: the policy's mean point / most probable fidelity
+//   n_initial = 0                    # the first N trials from a scrambled Sobol sequence (as the
+//                                    # `sobol` sampler, at the target fidelity); the model then
+//                                    # replays them like any other trial and proposes from trial N on
 //
 // Without `model`, the sampler uses the shipped default model for the study's dimension (and, for
 // `lstm-mf`, its number of fidelities) from default_models_dir() ($METADIAL_MODELS, else
@@ -70,6 +73,8 @@ class LstmSampler final : public Sampler {
   std::string name() const override { return multi_fidelity_ ? "lstm-mf" : "lstm"; }
   /// The model (for a default-model sampler: once the first suggestion has chosen it).
   const LearnedOptimizer& model() const;
+  /// Trials 0..n-1 come from a scrambled Sobol sequence ([sampler] n_initial; 0: the model's from the first).
+  void set_initial_trials(int n) { n_initial_ = n; }
 
  private:
   /// A replayed trial, identified by (number, fidelity, value): comparing these is enough to
@@ -87,6 +92,7 @@ class LstmSampler final : public Sampler {
   std::string source_;
   std::string models_dir_;  ///< where the default model is looked up
   bool use_default_ = false;
+  int n_initial_ = 0;
   std::mutex mu_;
   std::vector<Fed> fed_;  ///< the prefix the cached rollout has seen
   std::unique_ptr<Rollout> rollout_;
