@@ -175,7 +175,8 @@ int main(int argc, char** argv) {
                              .primary_step(j.weighting == Weighting::kNone)
                              .weighting(j.weighting)
                              .model_lr(1e-3)
-                             .weight_lr(1e-3)
+                             .weight_lr(0.1)          // eta: the fix of issue 19 (NoisyImagesOptions' default),
+                             .weight_adam_eps(1e-5)   // as the description below says; the paper: 1e-3 and 1e-8
                              .adam_eps(1e-8)
                              .eval_every(100)
                              .seed(static_cast<uint64_t>(j.seed));
