@@ -18,6 +18,7 @@
 #include <random>
 #include <string_view>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -369,6 +370,18 @@ class Db {
                             flush_statement(trial_id)),
                      /*commits=*/true);
     MD_ASSERT(results.size() == 5);
+    lose_commit_reply_if_asked();
+    return std::move(results[2]);
+  }
+
+  /// One statement committed without waiting for the disk, in one round trip: `BEGIN; SET LOCAL
+  /// synchronous_commit = off; <sql>; COMMIT` (see inline_params). Visible to every reader at
+  /// once, durable once a later flushed write of this connection returns (the WAL is flushed in
+  /// order). Returns `sql`'s result.
+  Result exec_async(const char* sql, std::initializer_list<Param> params) {
+    std::vector<Result> results = exec_message(
+        concat("BEGIN; SET LOCAL synchronous_commit = off; ", inline_params(sql, params), "; COMMIT"), /*commits=*/true);
+    MD_ASSERT(results.size() == 4);
     lose_commit_reply_if_asked();
     return std::move(results[2]);
   }
@@ -849,6 +862,9 @@ struct PostgresStorage::Impl {
   std::string tokens;  ///< prefix of this object's idempotency tokens
   int64_t next_token = 0;
   std::atomic<int64_t> reconnects{0};
+  /// Params set by set_trial_params and not yet on disk (committed without a flush): finish_trial
+  /// writes them again if a server crash lost them, and its flush makes them durable.
+  std::unordered_map<int64_t, std::pair<std::string, int>> unflushed_params;
   int64_t schema_version = kPostgresSchemaVersion;  ///< below 3 only for an old schema opened read-only
 
   /// Whether a call may run again after its connection was lost once COMMIT had been sent.
@@ -1242,18 +1258,25 @@ void PostgresStorage::set_trial_params(int64_t trial_id, const space::Config& pa
   const std::string json = dump_json(space::to_json(params), "trial params");
   impl_->run("set_trial_params", Impl::Retry::kAlways, [&](int attempt) {
     Db& db = impl_->db;
-    Result r = db.exec_flushed(
+    // Committed without waiting for the disk: the trial's finish writes them again if a server
+    // crash lost them (Impl::unflushed_params) and flushes them. One fsync per trial less; a worker
+    // and the server dying together leave a running trial without params, which is failed without
+    // a retry as one whose worker died before setting them.
+    Result r = db.exec_async(
         "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1 FROM trials t "
         "  WHERE t.id = $1::bigint AND studies.id = t.study_id AND t.state = 'running' AND t.params IS NULL "
         "  RETURNING studies.change_seq) "
         "UPDATE trials SET params = $2::text, fidelity = $3::integer, seq = (SELECT change_seq FROM s) "
         "WHERE id = $1::bigint AND state = 'running' AND params IS NULL AND EXISTS (SELECT 1 FROM s) RETURNING 1",
-        {trial_id, json, fidelity}, trial_id);
-    if (r.rows() == 1) return;
+        {trial_id, json, fidelity});
+    if (r.rows() == 1) {
+      impl_->unflushed_params[trial_id] = {json, fidelity};
+      return;
+    }
     const TrialHead h = load_head(db, trial_id);
     // A retry whose first attempt committed finds its own params.
     if (attempt > 0 && h.params == json && h.fidelity == fidelity) {
-      flush_after_commit(db, trial_id);  // the first attempt's commit may not be on disk yet
+      impl_->unflushed_params[trial_id] = {json, fidelity};
       return;
     }
     MD_CHECK_AS(StorageError, h.state == TrialState::kRunning,
@@ -1305,6 +1328,10 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
   impl_->run("finish_trial", Impl::Retry::kAlways, [&, token = std::string()](int attempt) mutable {
     Db& db = impl_->db;
     if (token.empty()) token = impl_->token();
+    // The params this process set, in case a server crash lost them (set_trial_params): written
+    // again where the row has none, and made durable by this write's flush.
+    const auto pending = impl_->unflushed_params.find(trial_id);
+    const bool has_pending = pending != impl_->unflushed_params.end();
     Result r = db.exec_flushed(
         "WITH s AS (UPDATE studies SET change_seq = studies.change_seq + 1, n_running = n_running - 1, "
         "  n_complete = n_complete + ($2::text = 'complete')::int, n_pruned = n_pruned + ($2::text = 'pruned')::int, "
@@ -1312,9 +1339,15 @@ void PostgresStorage::finish_trial(int64_t trial_id, TrialState state, std::opti
         "  FROM trials t WHERE t.id = $1::bigint AND studies.id = t.study_id AND t.state = 'running' "
         "  RETURNING studies.change_seq) "
         "UPDATE trials SET state = $2::text, value = $3::float8, cost = $4::float8, fail_reason = $5::text, "
-        "  finished_at = $6::float8, seq = (SELECT change_seq FROM s), finish_token = $7::text "
+        "  finished_at = $6::float8, seq = (SELECT change_seq FROM s), finish_token = $7::text, "
+        "  params = COALESCE(params, $8::text), "
+        "  fidelity = CASE WHEN params IS NULL AND $9::integer IS NOT NULL THEN $9::integer ELSE fidelity END "
         "WHERE id = $1::bigint AND state = 'running' AND EXISTS (SELECT 1 FROM s) RETURNING 1",
-        {trial_id, state_text, value, cost, reason, study::now_unix_seconds(), token}, trial_id);
+        {trial_id, state_text, value, cost, reason, study::now_unix_seconds(), token,
+         has_pending ? Param(pending->second.first) : Param(std::nullopt),
+         has_pending ? Param(pending->second.second) : Param(std::nullopt)},
+        trial_id);
+    impl_->unflushed_params.erase(trial_id);  // finished here or elsewhere: nothing left to restore
     if (r.rows() == 1) return;
     // Nothing changed: the study's counts were changed by `s` only if the trial changed too.
     const TrialHead h = load_head(db, trial_id);
