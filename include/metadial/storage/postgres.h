@@ -25,7 +25,12 @@
 //    to its write-ahead log. The writes that lock the study row (below) commit with
 //    synchronous_commit = off, so the lock is released without waiting for the disk, and send in
 //    the same round trip a durable one-row write to their trial that returns only once the WAL up
-//    to it (theirs included) is flushed; other writes commit with synchronous_commit = on.
+//    to it (theirs included) is flushed; other writes commit with synchronous_commit = on. The one
+//    exception is set_trial_params: committed (visible to every reader) without a flush, so that a
+//    trial waits for two fsyncs, not three; the storage keeps the params until the trial's
+//    finish_trial, which writes them again where a server crash lost them and flushes them. A
+//    client crash loses nothing; a server crash and the worker's death together leave a running
+//    trial without params (failed later without a retry, as a worker that died before setting them).
 //  - Numbering and budgets: every write that changes a trial first locks its study's row
 //    (UPDATE studies ... RETURNING); reserve_trial reads the study's next number and its counts
 //    under that lock and inserts, so numbers are gap-free and a budget is never exceeded by any
