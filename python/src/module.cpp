@@ -36,6 +36,7 @@
 #include "metadial/study/study.h"
 #include "metadial/study/trial.h"
 #if METADIAL_PYTHON_WITH_TORCH
+#include "metadial/nn/threads.h"
 #include "metadial/optim/hyprl/sampler.h"
 #include "metadial/optim/learned/sampler.h"
 #endif
@@ -136,13 +137,49 @@ space::SearchSpace space_from_dict(const py::dict& d) {
   return space;
 }
 
+#if METADIAL_PYTHON_WITH_TORCH
+/// Issue 17, item 5: metadial's thread setting applies only inside its calls. A LibTorch sampler
+/// suggests with one intra-op thread (its networks are small; a study parallelizes over trials)
+/// and the caller's setting is restored afterwards. One such suggestion at a time in the process,
+/// so that two samplers never restore each other's setting.
+class OneTorchThread final : public optim::Sampler {
+ public:
+  explicit OneTorchThread(std::unique_ptr<optim::Sampler> inner) : inner_(std::move(inner)) {}
+  optim::Suggestion suggest(const optim::SamplerContext& ctx, std::span<const study::FrozenTrial> history) override {
+    static std::mutex mu;
+    std::lock_guard lock(mu);
+    const int before = nn::torch_threads();
+    nn::set_torch_threads(1);
+    try {
+      optim::Suggestion s = inner_->suggest(ctx, history);
+      nn::set_torch_threads(before);
+      return s;
+    } catch (...) {
+      nn::set_torch_threads(before);
+      throw;
+    }
+  }
+  std::string name() const override { return inner_->name(); }
+  bool uses_history() const override { return inner_->uses_history(); }
+
+ private:
+  std::unique_ptr<optim::Sampler> inner_;
+};
+#endif
+
 const optim::SamplerRegistry& sampler_registry() {
   static const optim::SamplerRegistry registry = [] {
     optim::SamplerRegistry r;
     optim::register_builtin_samplers(r);
 #if METADIAL_PYTHON_WITH_TORCH
-    optim::hyprl::register_hyprl_sampler(r);
-    optim::learned::register_learned_samplers(r);
+    static optim::SamplerRegistry torch_samplers;
+    optim::hyprl::register_hyprl_sampler(torch_samplers);
+    optim::learned::register_learned_samplers(torch_samplers);
+    for (const std::string& name : torch_samplers.names()) {
+      r.add(name, [name](const optim::SamplerOptions& o) -> std::unique_ptr<optim::Sampler> {
+        return std::make_unique<OneTorchThread>(torch_samplers.create(name, o));
+      });
+    }
 #endif
     return r;
   }();
