@@ -26,6 +26,23 @@ __all__ = [
 ]
 
 
+def _failure_reason(e: BaseException) -> str:
+    """The one-line reason a trial failed with, from the exception its objective raised."""
+    return f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
+
+
+def _outcome(result: Any, fidelity: int, fidelities: "Fidelities") -> Tuple[float, float, Optional[str]]:
+    """(value, cost, why it failed or None) of what an objective returned: a float or a (value,
+    cost) pair; a float alone costs the trial's fidelity's cost when fidelities are given, else 0;
+    a None or NaN value fails the trial."""
+    cost = float(fidelities[fidelity][1]) if fidelities else 0.0
+    if isinstance(result, tuple):
+        result, cost = result
+    if result is None or (isinstance(result, float) and math.isnan(result)):
+        return math.nan, float(cost), f"objective returned {result!r}"
+    return float(result), float(cost), None
+
+
 def __getattr__(name: str) -> Any:
     # metadial.dialog (needs NumPy) and metadial.optuna (needs Optuna) load on first use, so that
     # `import metadial` needs neither.
@@ -162,18 +179,15 @@ class Study:
                 self.tell(trial, state="pruned")
                 continue
             except BaseException as e:  # recorded, then raised again like Optuna
-                reason = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
-                self.tell(trial, state="failed", reason=reason)
+                self.tell(trial, state="failed", reason=_failure_reason(e))
                 if isinstance(e, catch) and isinstance(e, Exception):
                     continue
                 raise
-            cost = float(fidelities[trial.fidelity][1]) if fidelities else 0.0
-            if isinstance(result, tuple):
-                result, cost = result
-            if result is None or (isinstance(result, float) and math.isnan(result)):
-                self.tell(trial, state="failed", reason=f"objective returned {result!r}", cost=float(cost))
+            value, cost, failed = _outcome(result, trial.fidelity, fidelities)
+            if failed:
+                self.tell(trial, state="failed", reason=failed, cost=cost)
                 continue
-            self.tell(trial, float(result), cost=float(cost))
+            self.tell(trial, value, cost=cost)
 
     def _optimize_threads(self, fn: Callable[[Any], Any], n_trials: int, sampler: "samplers.Sampler", seed: int,
                           fidelities: Fidelities, catch: Tuple[type, ...], jobs: int) -> None:
@@ -186,17 +200,15 @@ class Study:
             except TrialPruned:
                 return ("pruned", 0.0)
             except BaseException as e:
-                reason = f"{type(e).__name__}: {e}".splitlines()[0] if str(e) else type(e).__name__
+                reason = _failure_reason(e)
                 if isinstance(e, catch) and isinstance(e, Exception):
                     return ("failed", reason)
                 raised.append(e)
                 return ("stop", reason)
-            cost = float(fidelities[handle.fidelity][1]) if fidelities else 0.0
-            if isinstance(result, tuple):
-                result, cost = result
-            if result is None or (isinstance(result, float) and math.isnan(result)):
-                return ("failed", f"objective returned {result!r}")
-            return ("complete", float(result), float(cost))
+            value, cost, failed = _outcome(result, handle.fidelity, fidelities)
+            if failed:
+                return ("failed", failed)
+            return ("complete", value, cost)
 
         if n_trials <= 0:
             return

@@ -205,11 +205,16 @@ class Result {
 
 void ignore_notice(void* /*arg*/, const char* /*message*/) {}
 
-/// The durable one-row write that flushes a Durability::kFlushed transaction (see Tx): trial
-/// `trial_id`'s heartbeat set to itself, committed by itself once the WAL up to it is on disk.
-std::string flush_statement(int64_t trial_id) {
-  return concat("UPDATE trials SET heartbeat_at = heartbeat_at WHERE id = ", trial_id);
+/// How a Durability::kFlushed transaction (see Tx) begins: its COMMIT does not wait for the disk.
+constexpr const char* kBeginFlushed = "BEGIN; SET LOCAL synchronous_commit = off";
+
+/// The durable one-row write that flushes a Durability::kFlushed transaction (see Tx): the heartbeat
+/// of the trial `where` selects (an SQL condition on trials) set to itself, committed by itself once
+/// the WAL up to it is on disk.
+std::string flush_statement_where(const std::string& where) {
+  return concat("UPDATE trials SET heartbeat_at = heartbeat_at WHERE ", where);
 }
+std::string flush_statement(int64_t trial_id) { return flush_statement_where(concat("id = ", trial_id)); }
 
 class Db {
  public:
@@ -366,7 +371,7 @@ class Db {
   /// inline_params). Returns `sql`'s result.
   Result exec_flushed(const char* sql, std::initializer_list<Param> params, int64_t trial_id) {
     std::vector<Result> results =
-        exec_message(concat("BEGIN; SET LOCAL synchronous_commit = off; ", inline_params(sql, params), "; COMMIT; ",
+        exec_message(concat(kBeginFlushed, "; ", inline_params(sql, params), "; COMMIT; ",
                             flush_statement(trial_id)),
                      /*commits=*/true);
     MD_ASSERT(results.size() == 5);
@@ -380,7 +385,7 @@ class Db {
   /// order). Returns `sql`'s result.
   Result exec_async(const char* sql, std::initializer_list<Param> params) {
     std::vector<Result> results = exec_message(
-        concat("BEGIN; SET LOCAL synchronous_commit = off; ", inline_params(sql, params), "; COMMIT"), /*commits=*/true);
+        concat(kBeginFlushed, "; ", inline_params(sql, params), "; COMMIT"), /*commits=*/true);
     MD_ASSERT(results.size() == 4);
     lose_commit_reply_if_asked();
     return std::move(results[2]);
@@ -469,7 +474,7 @@ class Tx {
  public:
   explicit Tx(Db& db, Durability durability = Durability::kDurable) : db_(db) {
     if (durability == Durability::kFlushed) {
-      db_.exec_script("BEGIN; SET LOCAL synchronous_commit = off");  // one round trip
+      db_.exec_script(kBeginFlushed);  // one round trip
     } else {
       db_.exec("BEGIN");
     }
@@ -478,7 +483,7 @@ class Tx {
   /// Db::inline_params) go with its BEGIN in one message; their results in order, after BEGIN's
   /// and SET's (results[2] is the first statement's).
   Tx(Db& db, const std::string& first, std::vector<Result>& results) : db_(db) {
-    results = db_.exec_message(concat("BEGIN; SET LOCAL synchronous_commit = off; ", first), /*commits=*/false);
+    results = db_.exec_message(concat(kBeginFlushed, "; ", first), /*commits=*/false);
   }
   ~Tx() {
     if (open_) db_.rollback_quietly();
@@ -1152,8 +1157,7 @@ Reservation PostgresStorage::reserve_trial(int64_t study_id, const std::string& 
          queued_params ? Param(*queued_params) : Param(std::nullopt), t.fidelity, t.retry_of,
          queued_id ? Param(*queued_id) : Param(std::nullopt)});
     // The trial's id is not known before the insert: the flush write finds it by its token.
-    const std::string flush =
-        db.inline_params("UPDATE trials SET heartbeat_at = heartbeat_at WHERE reserve_token = $1::text", {token});
+    const std::string flush = flush_statement_where(db.inline_params("reserve_token = $1::text", {token}));
     Result ins = tx.commit_with(insert, flush);
     MD_ASSERT(ins.rows() == 1);
     t.id = ins.get_int(0, 0);
