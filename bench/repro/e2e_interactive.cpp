@@ -6,7 +6,10 @@
 //   SL + IL<b> + RL
 //   SL + RL (policy only)   REINFORCE updating the policy network only
 // x-axis: RL dialogues; y: success rate, turns of successful dialogues, per-turn joint state
-// accuracy, each measured greedily on the same eval dialogues.
+// accuracy, each measured greedily on the same eval dialogues (the user's side; each agent's own
+// dialogues), and per-turn joint state accuracy on one fixed set of rule-expert dialogues with the
+// interaction's (extended) templates and user, the same for every variant: the like-for-like
+// comparison of the trackers (each agent's own dialogues differ in length and content).
 //
 // Run from the repository root:
 //   repro_e2e_interactive [--train N] [--sl-epochs N] [--il-a N] [--il-b N] [--rl N]
@@ -53,7 +56,7 @@ namespace {
 struct Row {
   std::string variant;
   int rl_dialogues;
-  double success, turns_success, joint;
+  double success, turns_success, joint, joint_fixed;
 };
 
 std::vector<std::string> split(const std::string& line, char sep) {
@@ -69,12 +72,13 @@ std::vector<std::string> split(const std::string& line, char sep) {
 void plot(const std::string& prefix, const std::vector<std::string>& variants, bool errors) {
   const std::string gp = prefix + ".gp";
   std::ofstream g(gp);
-  g << "set terminal svg size 1200,400 dynamic background rgb 'white'\nset output '" << prefix << ".svg'\n"
-    << "set datafile separator ','\nset multiplot layout 1,3\nset xlabel 'RL dialogues'\nset key bottom right font ',9'\n";
-  const char* cols[] = {"2", "3", "4"};
-  const char* errs[] = {"5", "6", "7"};
-  const char* titles[] = {"task success rate", "turns (successful dialogues)", "joint state accuracy"};
-  for (int c = 0; c < 3; ++c) {
+  g << "set terminal svg size 1600,400 dynamic background rgb 'white'\nset output '" << prefix << ".svg'\n"
+    << "set datafile separator ','\nset multiplot layout 1,4\nset xlabel 'RL dialogues'\nset key bottom right font ',9'\n";
+  const char* cols[] = {"2", "3", "4", "5"};
+  const char* errs[] = {"6", "7", "8", "9"};
+  const char* titles[] = {"task success rate", "turns (successful dialogues)", "joint state accuracy (own dialogues)",
+                          "joint state accuracy (fixed dialogues)"};
+  for (int c = 0; c < 4; ++c) {
     g << "set title '" << titles[c] << (errors ? " (mean +- sd over seeds)" : "") << "'\nplot ";
     for (size_t v = 0; v < variants.size(); ++v) {
       g << (v ? ", " : "") << "'" << prefix << "_blocks.csv' index " << v << " using 1:" << cols[c];
@@ -95,7 +99,7 @@ void plot(const std::string& prefix, const std::vector<std::string>& variants, b
 int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
   // variant -> rl dialogues -> per-seed values
   std::vector<std::string> variants;
-  std::map<std::string, std::map<int, std::vector<std::array<double, 3>>>> data;
+  std::map<std::string, std::map<int, std::vector<std::array<double, 4>>>> data;
   std::string command;
   for (const auto& sd : seeds) {
     const std::string file = prefix + "_seed" + sd + ".csv";
@@ -108,9 +112,13 @@ int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
     std::getline(in, line);
     while (std::getline(in, line)) {
       const auto f = split(line, ',');
-      if (f.size() < 5) continue;
+      if (f.size() < 6) {
+        std::fprintf(stderr, "%s: a row without the fixed-dialogue joint accuracy (written before it existed: run the seed again)\n",
+                     file.c_str());
+        return 2;
+      }
       if (std::find(variants.begin(), variants.end(), f[0]) == variants.end()) variants.push_back(f[0]);
-      data[f[0]][std::stoi(f[1])].push_back({std::stod(f[2]), std::stod(f[3]), std::stod(f[4])});
+      data[f[0]][std::stoi(f[1])].push_back({std::stod(f[2]), std::stod(f[3]), std::stod(f[4]), std::stod(f[5])});
     }
     std::ifstream md(prefix + "_seed" + sd + ".md");
     std::string l;
@@ -118,7 +126,7 @@ int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
       if (l.rfind("Command:", 0) == 0) command += "- seed " + sd + ": " + l.substr(9) + "\n";
     }
   }
-  auto stats = [](const std::vector<std::array<double, 3>>& v, int k) {
+  auto stats = [](const std::vector<std::array<double, 4>>& v, int k) {
     double m = 0.0, q = 0.0;
     for (const auto& x : v) m += x[static_cast<size_t>(k)];
     m /= static_cast<double>(v.size());
@@ -127,7 +135,8 @@ int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
     return std::pair<double, double>{m, sd};
   };
   std::ofstream csv(prefix + ".csv");
-  csv << "variant,rl_dialogues,seeds,success_mean,success_sd,turns_successful_mean,turns_successful_sd,joint_mean,joint_sd\n";
+  csv << "variant,rl_dialogues,seeds,success_mean,success_sd,turns_successful_mean,turns_successful_sd,joint_mean,joint_sd,"
+         "joint_fixed_mean,joint_fixed_sd\n";
   std::ofstream blocks(prefix + "_blocks.csv");
   int last = 0;
   for (size_t v = 0; v < variants.size(); ++v) {
@@ -137,16 +146,18 @@ int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
       const auto [sm, ss] = stats(vals, 0);
       const auto [tm, ts] = stats(vals, 1);
       const auto [jm, js] = stats(vals, 2);
-      csv << fmt::format("{},{},{},{:.4f},{:.4f},{:.3f},{:.3f},{:.4f},{:.4f}\n", variants[v], d, vals.size(), sm, ss, tm, ts,
-                         jm, js);
-      blocks << fmt::format("{},{:.4f},{:.3f},{:.4f},{:.4f},{:.3f},{:.4f}\n", d, sm, tm, jm, ss, ts, js);
+      const auto [fm, fs] = stats(vals, 3);
+      csv << fmt::format("{},{},{},{:.4f},{:.4f},{:.3f},{:.3f},{:.4f},{:.4f},{:.4f},{:.4f}\n", variants[v], d, vals.size(), sm, ss,
+                         tm, ts, jm, js, fm, fs);
+      blocks << fmt::format("{},{:.4f},{:.3f},{:.4f},{:.4f},{:.4f},{:.3f},{:.4f},{:.4f}\n", d, sm, tm, jm, fm, ss, ts, js, fs);
     }
   }
   blocks.close();
   plot(prefix, variants, true);
   std::ostringstream md;
-  md << "| variant | RL dialogues | seeds | success rate | turns (successful) | joint state accuracy | success per seed |\n"
-        "|---|---|---|---|---|---|---|\n";
+  md << "| variant | RL dialogues | seeds | success rate | turns (successful) | joint state accuracy (own dialogues) | "
+        "joint state accuracy (fixed dialogues) | success per seed |\n"
+        "|---|---|---|---|---|---|---|---|\n";
   std::map<std::string, double> end;
   for (const auto& v : variants) {
     for (const auto& [d, vals] : data[v]) {
@@ -154,10 +165,11 @@ int merge(const std::string& prefix, const std::vector<std::string>& seeds) {
       const auto [sm, ss] = stats(vals, 0);
       const auto [tm, ts] = stats(vals, 1);
       const auto [jm, js] = stats(vals, 2);
+      const auto [fm, fs] = stats(vals, 3);
       std::string per;
       for (const auto& x : vals) per += fmt::format("{}{:.3f}", per.empty() ? "" : " / ", x[0]);
-      md << fmt::format("| {} | {} | {} | {:.3f} +- {:.3f} | {:.2f} +- {:.2f} | {:.3f} +- {:.3f} | {} |\n", v, d, vals.size(), sm,
-                        ss, tm, ts, jm, js, per);
+      md << fmt::format("| {} | {} | {} | {:.3f} +- {:.3f} | {:.2f} +- {:.2f} | {:.3f} +- {:.3f} | {:.3f} +- {:.3f} | {} |\n", v, d,
+                        vals.size(), sm, ss, tm, ts, jm, js, fm, fs, per);
       if (d == last) end[v] = sm;
     }
   }
@@ -244,6 +256,23 @@ int main(int argc, char** argv) {
   });
   const auto corpus = gen.generate_all();
   const auto onto = dialog::CorpusOntology::from({&corpus.train, &corpus.dev});
+  // The fixed dialogues of the like-for-like tracker measure: rule-expert dialogues with the
+  // interaction's templates and user, their own seed stream; values outside the training ontology
+  // cannot occur (the ontology is the domain's values, as the tracker's).
+  std::vector<dialog::CorpusDialogue> fixed;
+  {
+    dialog::CorpusOptions fo = co;
+    fo.num_train = 0;
+    fo.num_dev = 0;
+    fo.num_test = n_eval;
+    fo.seed = derive_seed(seed, {metadial::stream("fixeddst")});
+    fo.templates = dialog::TemplateSet::kExtended;
+    dialog::CorpusGenerator fgen(domain, fo, [rule](const dialog::DialogueEnv& env, bool begin) {
+      if (begin) rule->begin_dialogue();
+      return rule->act(agents::PolicyInput::from(env));
+    });
+    fixed = fgen.generate_all().test;
+  }
   agents::e2e::AgentOptions ao;
   ao.tracker.epochs = sl_epochs;
   ao.tracker.seed = seed;
@@ -269,13 +298,13 @@ int main(int argc, char** argv) {
   std::vector<Row> rows;
   std::vector<std::string> timing;
   std::ofstream csv(prefix + ".csv");
-  csv << "variant,rl_dialogues,success_rate,turns_successful,joint_accuracy\n" << std::flush;
-  auto add = [&](const std::string& v, int d, const agents::e2e::InteractiveReport& r) {
-    rows.push_back({v, d, r.success_rate, r.avg_turns_success, r.joint_accuracy});
-    csv << fmt::format("{},{},{:.4f},{:.3f},{:.4f}\n", v, d, r.success_rate, r.avg_turns_success, r.joint_accuracy)
+  csv << "variant,rl_dialogues,success_rate,turns_successful,joint_accuracy,joint_accuracy_fixed\n" << std::flush;
+  auto add = [&](const std::string& v, int d, const agents::e2e::InteractiveReport& r, double jf) {
+    rows.push_back({v, d, r.success_rate, r.avg_turns_success, r.joint_accuracy, jf});
+    csv << fmt::format("{},{},{:.4f},{:.3f},{:.4f},{:.4f}\n", v, d, r.success_rate, r.avg_turns_success, r.joint_accuracy, jf)
         << std::flush;
-    std::printf("%-24s %5d  success %.3f  turns %.2f  joint %.3f\n", v.c_str(), d, r.success_rate, r.avg_turns_success,
-                r.joint_accuracy);
+    std::printf("%-24s %5d  success %.3f  turns %.2f  joint %.3f  joint(fixed) %.3f\n", v.c_str(), d, r.success_rate,
+                r.avg_turns_success, r.joint_accuracy, jf);
     std::fflush(stdout);
   };
   auto rl_run = [&](const std::string& name, int il, bool end_to_end) {
@@ -305,8 +334,10 @@ int main(int argc, char** argv) {
     agents::e2e::InteractiveOptions eo = io;
     eo.dialogues = n_eval;
     eo.seed = derive_seed(io.seed, {metadial::stream("eval")});
-    add(name, 0, agent->evaluate(eo));
-    train::run_reinforce(*agent, ro, [&](const train::E2eCurvePoint& p) { add(name, p.dialogues, p.eval); });
+    add(name, 0, agent->evaluate(eo), agent->state_report(fixed).joint_accuracy);
+    train::run_reinforce(*agent, ro, [&](const train::E2eCurvePoint& p) {
+      add(name, p.dialogues, p.eval, agent->state_report(fixed).joint_accuracy);
+    });
     const double rl_s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     timing.push_back(fmt::format("| {} | {:.0f} | {:.0f} | {:.0f} |", name, sl_s, il_s, rl_s));
   };
@@ -316,7 +347,8 @@ int main(int argc, char** argv) {
     eo.dialogues = n_eval;
     eo.seed = derive_seed(io.seed, {metadial::stream("eval")});
     const auto r = agent->evaluate(eo);
-    for (int d = 0; d <= rl; d += std::max(eval_every, 1)) add("SL", d, r);
+    const double jf = agent->state_report(fixed).joint_accuracy;
+    for (int d = 0; d <= rl; d += std::max(eval_every, 1)) add("SL", d, r, jf);
     timing.push_back(fmt::format("| SL | {:.0f} | 0 | 0 |", sl_seconds));
   }
   rl_run("SL+RL", 0, true);
@@ -333,7 +365,7 @@ int main(int argc, char** argv) {
       if (!variants.empty()) blocks << "\n\n";
       variants.push_back(r.variant);
     }
-    blocks << fmt::format("{},{:.4f},{:.3f},{:.4f}\n", r.rl_dialogues, r.success, r.turns_success, r.joint);
+    blocks << fmt::format("{},{:.4f},{:.3f},{:.4f},{:.4f}\n", r.rl_dialogues, r.success, r.turns_success, r.joint, r.joint_fixed);
   }
   blocks.close();
   plot(prefix, variants, false);
@@ -351,10 +383,12 @@ int main(int argc, char** argv) {
                     "gamma {}, Adam {}; IL: updates every 25 taught dialogues.\n\n",
                     n_train, n_eval, user_name, paper ? "the paper's" : "reduced (word 64, LSTMs 64 / 96, slot MLP 64, policy 100)",
                     turn_penalty, gamma, rl_lr);
-  md << "| variant | RL dialogues | success rate | turns (successful) | joint state accuracy |\n|---|---|---|---|---|\n";
+  md << "| variant | RL dialogues | success rate | turns (successful) | joint state accuracy (own dialogues) | joint state "
+        "accuracy (fixed dialogues) |\n|---|---|---|---|---|---|\n";
   for (const auto& r : rows) {
     if (r.rl_dialogues == 0 || r.rl_dialogues == rl) {
-      md << fmt::format("| {} | {} | {:.3f} | {:.2f} | {:.3f} |\n", r.variant, r.rl_dialogues, r.success, r.turns_success, r.joint);
+      md << fmt::format("| {} | {} | {:.3f} | {:.2f} | {:.3f} | {:.3f} |\n", r.variant, r.rl_dialogues, r.success, r.turns_success,
+                        r.joint, r.joint_fixed);
     }
   }
   md << "\nWall time per stage (s):\n\n| variant | SL | IL | RL (incl. evaluations) |\n|---|---|---|---|\n";
