@@ -27,7 +27,10 @@ namespace {
 //            the wide prior whose functions are all Gaussian-bump sums on a faint GP background
 //            (issue 14's ablation, bench/results/learned_ablation.md and learned_prior.md: the
 //            paper's GP prior puts 73-93 % of its minima at d >= 3 on a face of the cube, and models
-//            trained on it search the faces). The paper's recipe, lstm-d<d>.pt, was the default
+//            trained on it search the faces). Since 2026-12-03 without the entropy bonus, which under
+//            Adam drove the proposal spread to its cap and the proposals onto the faces at d = 6
+//            (bench/results/learned_entropy.md), and with 8 rollouts per function at d = 1, 2, 3.
+//            The paper's recipe, lstm-d<d>.pt, was the default
 //            before; the deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random,
 //            Hartmann-3 2.7x, Hartmann-6 1.4x).
 //   lstm-mf  lstm-mf-d<d>.pt (REINFORCE), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
@@ -38,7 +41,8 @@ struct DefaultKind {
 };
 constexpr DefaultKind kReinforce{
     "lstm-inc",
-    "--loss oi --horizon 20 --lr 5e-3 --batch 64 --validation 64 --seed 1 --iterations 4000 --proposal incumbent "
+    "--loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0 --validation 64 --seed 1 --iterations 4000 "
+    "--proposal incumbent "
     "--lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"};
 constexpr DefaultKind kReinforceMf{
     "lstm-mf",
