@@ -21,8 +21,7 @@ for d, prior in [(1, ""), (2, ""), (3, ""), (6, ""), (6, "wide-")]:
             regrets = [h["regret"] for h in hist]
             runs.append(dict(d=d, prior="bumps 0.15-0.6" if prior else "bumps 0.05-0.4", entropy=e, rollouts=r,
                              iterations=[h["iteration"] for h in hist], regrets=regrets,
-                             sem=card["validation"].get("sem"), best=min(regrets),
-                             label=f"{prior}d{d} e{e} r{r}"))
+                             se=card["validation"]["regret_sem"], best=min(regrets)))
 
 with open(stem + ".csv", "w") as f:
     f.write("d,prior,entropy,rollouts,iteration,regret\n")
@@ -34,15 +33,16 @@ lines = ["# The entropy bonus in the `lstm` defaults' meta-training (issue 14)",
          "Held-out regret on the training prior (64 functions, 20 steps; lower is better) of REINFORCE "
          "meta-training with the `lstm-inc` recipe, by entropy-bonus weight and rollouts per function. "
          "'start' = the untrained network (iteration 0), 'last 10' = mean of the last 10 validations "
-         "(the last 1000 of 4000 updates), 'best' = the checkpoint a card ships. Runs: "
+         "(the last 1000 of 4000 updates), 'best' = the checkpoint a card ships, 'se' = its standard error over "
+         "the 64 functions (the card's regret_sem). Runs: "
          "`bench/repro/learned_entropy.sh`, then `bench/repro/learned_entropy.py DIR bench/results/learned_entropy`.", "",
-         "| d | prior | entropy | rollouts | validations | start | last 10 | best | last 10 - start |",
-         "|---|---|---|---|---|---|---|---|---|"]
+         "| d | prior | entropy | rollouts | validations | start | last 10 | best | se | last 10 - start |",
+         "|---|---|---|---|---|---|---|---|---|---|"]
 for run in runs:
     r = run["regrets"]
     last = statistics.mean(r[-10:])
     lines.append(f"| {run['d']} | {run['prior']} | {run['entropy']} | {run['rollouts']} | {len(r)} | {r[0]:.3f} | "
-                 f"{last:.3f} | {run['best']:.3f} | {last - r[0]:+.3f} |")
+                 f"{last:.3f} | {run['best']:.3f} | {run['se']:.3f} | {last - r[0]:+.3f} |")
 open(stem + ".md", "w").write("\n".join(lines) + "\n")
 
 gp = [f"set terminal svg size 1400,350 dynamic font 'sans,10'", f"set output '{stem}.svg'",

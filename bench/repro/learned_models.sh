@@ -28,14 +28,11 @@ inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotr
 # candidate replaces the earlier model only if lower by more than one standard error), never by the
 # test functions: d = 1 entropy 0.01 with 8 rollouts per function (REINFORCE with a leave-one-out
 # baseline per function), d = 2 and 3 entropy 0 with 8 rollouts, d = 6 entropy 0 with 1 rollout.
-$BIN meta-train optimizer --dims 1 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --eval-every 100 \
-  --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d1.pt
-for d in 2 3; do
-  $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0 \
-    --eval-every 100 --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt
+for spec in "1:--rollouts 8" "2:--rollouts 8 --entropy 0" "3:--rollouts 8 --entropy 0" "6:--entropy 0"; do
+  d=${spec%%:*}
+  $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 ${spec#*:} --eval-every 100 \
+    --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt
 done
-$BIN meta-train optimizer --dims 6 --loss oi --horizon 20 --lr 5e-3 --batch 64 --entropy 0 --eval-every 100 \
-  --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d6.pt
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
     --out models/lstm-mf-d$d.pt
