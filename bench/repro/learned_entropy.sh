@@ -21,6 +21,18 @@ for d in 1 2 3 6; do
     done
   done
 done
+# A middle weight (added 2026-12-03, second session): d = 2, 3 with 8 rollouts, d = 6 with 1 and 8.
+for spec in 2:8 3:8 6:1 6:8; do
+  d=${spec%%:*}; r=${spec#*:}
+  f=$OUT/lstm-inc-d$d-e0.001-r$r.pt
+  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --rollouts $r --entropy 0.001 $inc --out "$f"
+done
+# The same episodes in 4x larger batches (32 functions x 8 rollouts, 1000 updates), entropy 0: d = 3, 6.
+for d in 3 6; do
+  f=$OUT/lstm-inc-d$d-e0-r8-b256.pt
+  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $(echo "$common" | sed "s/--batch 64 --eval-every 100/--batch 256 --eval-every 25/; s/--iterations 4000/--iterations 1000/") \
+    --rollouts 8 --entropy 0 $inc --out "$f"
+done
 for e in 0.01 0; do
   f=$OUT/lstm-inc-wide-d6-e$e-r8.pt
   [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --rollouts 8 --entropy $e $inc \

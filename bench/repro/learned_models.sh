@@ -28,7 +28,11 @@ inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotr
 # candidate replaces the earlier model only if lower by more than one standard error), never by the
 # test functions: d = 1 entropy 0.01 with 8 rollouts per function (REINFORCE with a leave-one-out
 # baseline per function), d = 2 and 3 entropy 0 with 8 rollouts, d = 6 entropy 0 with 1 rollout.
-for spec in "1:--rollouts 8" "2:--rollouts 8 --entropy 0" "3:--rollouts 8 --entropy 0" "6:--entropy 0"; do
+# Since the second session of 2026-12-03 (bench/results/learned_wide.md, bench/repro/learned_wide.sh), d = 3
+# is trained on bumps 0.15-0.6 wide per dimension (same rule: lower on that prior's validation than the
+# earlier model by more than one standard error, and not worse on the earlier prior's by more than one).
+for spec in "1:--rollouts 8" "2:--rollouts 8 --entropy 0" "3:--rollouts 8 --entropy 0 --bump-width-min 0.15 --bump-width-max 0.6" \
+    "6:--entropy 0"; do
   d=${spec%%:*}
   $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 ${spec#*:} --eval-every 100 \
     --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt

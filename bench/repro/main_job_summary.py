@@ -27,6 +27,21 @@ def ci95(xs):
     return t * statistics.stdev(xs) / math.sqrt(len(xs))
 
 
+def welch(a, b):
+    """Difference of means a - b with a two-sided 95 % Welch interval (t at the floor of the
+    Welch-Satterthwaite degrees of freedom: slightly wide, never narrow); None with < 2 values on a side."""
+    if len(a) < 2 or len(b) < 2:
+        return None
+    va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
+    diff = statistics.mean(a) - statistics.mean(b)
+    if va + vb == 0:
+        return diff, 0.0
+    df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
+    k = max(1, int(math.floor(df)))
+    t = T95[k] if k < len(T95) else 1.96
+    return diff, t * math.sqrt(va + vb)
+
+
 def trials(bin_path, db):
     r = subprocess.run([bin_path, "trials", "--storage", "sqlite:" + db, "--study", "main", "--csv"],
                        capture_output=True, text=True, check=True)
@@ -106,6 +121,27 @@ def main():
             lines.append(f"| {m} | {len(rs)} | {100 * statistics.mean(s):.1f} %{ci_txt} [{100 * own:.1f}] | "
                          f"{statistics.mean(w):.2f}{wci_txt} | {confs} |")
         lines.append("")
+        # Who wins: each tuned method against random search (the cheap baseline) and the default.
+        base = [float(r["success"]) for r in rows if r["method"] == "random" and int(r["dialogues"]) == n]
+        dflt = [float(r["success"]) for r in rows if r["method"] == "default" and int(r["dialogues"]) == n]
+        means = {m: statistics.mean(float(r["success"]) for r in rows if r["method"] == m and int(r["dialogues"]) == n)
+                 for m in methods if any(r["method"] == m and int(r["dialogues"]) == n for r in rows)}
+        if base and len(means) > 1:
+            top = max(means, key=means.get)
+            lines += [f"Highest mean success at N = {n}: **{top}** ({100 * means[top]:.1f} %). Each method minus "
+                      "random search, in success points, with a 95 % Welch interval over study seeds (an interval "
+                      "that contains 0 is no evidence either way); minus the default configuration (one "
+                      "retraining, so no interval):", "",
+                      "| method | minus random | minus default |", "|---|---|---|"]
+            for m in methods:
+                if m in ("random", "default") or m not in means:
+                    continue
+                ms = [float(r["success"]) for r in rows if r["method"] == m and int(r["dialogues"]) == n]
+                w = welch(ms, base)
+                w_txt = "-" if w is None else f"{100 * w[0]:+.1f} [{100 * (w[0] - w[1]):+.1f}, {100 * (w[0] + w[1]):+.1f}]"
+                d_txt = "-" if not dflt else f"{100 * (means[m] - dflt[0]):+.1f}"
+                lines.append(f"| {m} | {w_txt} | {d_txt} |")
+            lines.append("")
 
     # Best so far against cost, from the study files.
     cost_max = max((float(r["study_cost"]) for r in rows if r["study_cost"]), default=0.0)
