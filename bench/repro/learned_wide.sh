@@ -26,7 +26,7 @@ for spec in "3:8" "2:8" "6:1"; do
       --init "${m%:*}" --out "$g"
   done
 done
-# From scratch on bumps 0.15-0.6 wide (the d = 6 diagnostic prior of bench/repro/learned_entropy.sh), d = 2, 3;
+# From scratch on bumps 0.15-0.6 wide (the d = 6 diagnostic prior of bench/repro/learned_entropy.sh), d = 2, 3 (and 6 below);
 # the default evaluated on that prior's validation functions, the new model on the old prior's.
 for d in 3 2; do
   f=$OUT/lstm-inc-mid-d$d.pt
@@ -39,3 +39,13 @@ for d in 3 2; do
   [ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts 8 --iterations 0 $inc \
     --init "$f" --out "$g"
 done
+# d = 6: its default's recipe (entropy 0, one rollout) on the same wider bumps.
+f=$OUT/lstm-inc-mid-d6.pt
+[ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 4000 $inc \
+  --bump-width-min 0.15 --bump-width-max 0.6 --out "$f"
+g=$OUT/midprior-d6-default.pt
+[ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 0 $inc \
+  --bump-width-min 0.15 --bump-width-max 0.6 --init $MODELS/lstm-inc-d6.pt --out "$g"
+g=$OUT/oldprior-d6-mid.pt
+[ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 0 $inc \
+  --init "$f" --out "$g"
