@@ -175,7 +175,9 @@ def main():
                 f.write(f"set terminal svg size 800,500\nset output '{svg}'\nset datafile separator ','\n"
                         "set key bottom right\nset xlabel 'cost (full evaluations)'\n"
                         "set ylabel 'best success so far (study seeds)'\nplot ")
-                f.write(", ".join(f"'{data}' using 1:{i + 2} with lines title '{m}'" for i, m in enumerate(curves)))
+                # gnuplot cycles 8 colours: the 9th line on is dashed, so no two lines look the same.
+                f.write(", ".join(f"'{data}' using 1:{i + 2} with lines lw 2 dt {1 if i < 8 else 2} title '{m}'"
+                                  for i, m in enumerate(curves)))
                 f.write("\n")
             subprocess.run(["gnuplot", gp], check=False)
     with open(os.path.join(a.out, "main_job.md"), "w") as f:
