@@ -5,7 +5,10 @@
 # (bench/repro/learned_models.sh). Each candidate is then evaluated, untrained (--iterations 0), on the
 # old prior's 64 validation functions, so that a gain on the new prior is not a loss on the old one.
 # Each run 3-8 minutes on one core.
-#   bench/repro/learned_wide.sh [BUILD_DIR] [OUT_DIR]   (defaults build/release, build/wide)
+#   MODELS=DIR bench/repro/learned_wide.sh [BUILD_DIR] [OUT_DIR]   (defaults build/release, build/wide)
+# MODELS (default models/) holds the defaults compared against: the table in bench/results/learned_wide.md
+# compares with the models of commit 3b31376 (`git show 3b31376:models/lstm-inc-d3.pt`; models/ now holds the
+# d = 3 model this script chose).
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/wide}
@@ -26,26 +29,18 @@ for spec in "3:8" "2:8" "6:1"; do
       --init "${m%:*}" --out "$g"
   done
 done
-# From scratch on bumps 0.15-0.6 wide (the d = 6 diagnostic prior of bench/repro/learned_entropy.sh), d = 2, 3 (and 6 below);
-# the default evaluated on that prior's validation functions, the new model on the old prior's.
-for d in 3 2; do
+# From scratch on bumps 0.15-0.6 wide (the d = 6 diagnostic prior of bench/repro/learned_entropy.sh), each d with its
+# default's recipe (rollouts); the default evaluated on that prior's validation functions, the new model on the old prior's.
+for spec in "3:8" "2:8" "6:1"; do
+  d=${spec%%:*}; r=${spec#*:}
   f=$OUT/lstm-inc-mid-d$d.pt
-  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts 8 --iterations 4000 $inc \
+  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts $r --iterations 4000 $inc \
     --bump-width-min 0.15 --bump-width-max 0.6 --out "$f"
   g=$OUT/midprior-d$d-default.pt
-  [ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts 8 --iterations 0 $inc \
+  [ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts $r --iterations 0 $inc \
     --bump-width-min 0.15 --bump-width-max 0.6 --init $MODELS/lstm-inc-d$d.pt --out "$g"
   g=$OUT/oldprior-d$d-mid.pt
-  [ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts 8 --iterations 0 $inc \
+  [ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims $d $common --lr 5e-3 --rollouts $r --iterations 0 $inc \
     --init "$f" --out "$g"
 done
-# d = 6: its default's recipe (entropy 0, one rollout) on the same wider bumps.
-f=$OUT/lstm-inc-mid-d6.pt
-[ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 4000 $inc \
-  --bump-width-min 0.15 --bump-width-max 0.6 --out "$f"
-g=$OUT/midprior-d6-default.pt
-[ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 0 $inc \
-  --bump-width-min 0.15 --bump-width-max 0.6 --init $MODELS/lstm-inc-d6.pt --out "$g"
-g=$OUT/oldprior-d6-mid.pt
-[ -f "${g%.pt}.json" ] || $BIN meta-train optimizer --dims 6 $common --lr 5e-3 --rollouts 1 --iterations 0 $inc \
-  --init "$f" --out "$g"
+/usr/bin/python3 "$(dirname "$0")/learned_wide.py" "$OUT" bench/results/learned_wide
