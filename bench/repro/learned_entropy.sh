@@ -12,7 +12,8 @@ BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/entropy}
 mkdir -p "$OUT"
 inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"
-common="--loss oi --horizon 20 --lr 5e-3 --batch 64 --eval-every 100 --validation 64 --seed 1 --iterations 4000 --threads 1"
+base="--loss oi --horizon 20 --lr 5e-3 --validation 64 --seed 1 --threads 1"
+common="$base --batch 64 --eval-every 100 --iterations 4000"
 for d in 1 2 3 6; do
   for e in 0.01 0; do
     for r in 1 8; do
@@ -30,7 +31,7 @@ done
 # The same episodes in 4x larger batches (32 functions x 8 rollouts, 1000 updates), entropy 0: d = 3, 6.
 for d in 3 6; do
   f=$OUT/lstm-inc-d$d-e0-r8-b256.pt
-  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $(echo "$common" | sed "s/--batch 64 --eval-every 100/--batch 256 --eval-every 25/; s/--iterations 4000/--iterations 1000/") \
+  [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer --dims $d $base --batch 256 --eval-every 25 --iterations 1000 \
     --rollouts 8 --entropy 0 $inc --out "$f"
 done
 for e in 0.01 0; do

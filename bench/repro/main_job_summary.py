@@ -19,17 +19,21 @@ import subprocess
 T95 = [None, 12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228]
 
 
+def t95(df):
+    """The two-sided 95 % t quantile at df degrees of freedom (a fractional df is floored: wider, never narrower)."""
+    k = max(1, int(math.floor(df)))
+    return T95[k] if k < len(T95) else 1.96
+
+
 def ci95(xs):
     if len(xs) < 2:
         return float("nan")
-    df = len(xs) - 1
-    t = T95[df] if df < len(T95) else 1.96
-    return t * statistics.stdev(xs) / math.sqrt(len(xs))
+    return t95(len(xs) - 1) * statistics.stdev(xs) / math.sqrt(len(xs))
 
 
 def welch(a, b):
-    """Difference of means a - b with a two-sided 95 % Welch interval (t at the floor of the
-    Welch-Satterthwaite degrees of freedom: slightly wide, never narrow); None with < 2 values on a side."""
+    """Difference of means a - b with a two-sided 95 % Welch interval (t at the Welch-Satterthwaite
+    degrees of freedom); None with < 2 values on a side."""
     if len(a) < 2 or len(b) < 2:
         return None
     va, vb = statistics.variance(a) / len(a), statistics.variance(b) / len(b)
@@ -37,9 +41,7 @@ def welch(a, b):
     if va + vb == 0:
         return diff, 0.0
     df = (va + vb) ** 2 / (va ** 2 / (len(a) - 1) + vb ** 2 / (len(b) - 1))
-    k = max(1, int(math.floor(df)))
-    t = T95[k] if k < len(T95) else 1.96
-    return diff, t * math.sqrt(va + vb)
+    return diff, t95(df) * math.sqrt(va + vb)
 
 
 def trials(bin_path, db):
@@ -103,14 +105,16 @@ def main():
         "intervals over their fresh seeds]. `default` is not tuned (one retraining).",
         "",
     ]
+    by = {}  # (method, N) -> its rows, in file order
+    for r in rows:
+        by.setdefault((r["method"], int(r["dialogues"])), []).append(r)
     for n in ns:
         lines += [f"## N = {n} training dialogues", "",
                   "| method | study seeds | success | reward | configurations (epsilon, h1, h2) |", "|---|---|---|---|---|"]
-        for m in methods:
-            rs = [r for r in rows if r["method"] == m and int(r["dialogues"]) == n]
-            if not rs:
-                continue
-            s = [float(r["success"]) for r in rs]
+        success = {m: [float(r["success"]) for r in by[(m, n)]] for m in methods if (m, n) in by}
+        for m in success:
+            rs = by[(m, n)]
+            s = success[m]
             w = [float(r["reward"]) for r in rs]
             own = statistics.mean(float(r["success_ci95"]) for r in rs)
             ci = ci95(s)
@@ -122,10 +126,8 @@ def main():
                          f"{statistics.mean(w):.2f}{wci_txt} | {confs} |")
         lines.append("")
         # Who wins: each tuned method against random search (the cheap baseline) and the default.
-        base = [float(r["success"]) for r in rows if r["method"] == "random" and int(r["dialogues"]) == n]
-        dflt = [float(r["success"]) for r in rows if r["method"] == "default" and int(r["dialogues"]) == n]
-        means = {m: statistics.mean(float(r["success"]) for r in rows if r["method"] == m and int(r["dialogues"]) == n)
-                 for m in methods if any(r["method"] == m and int(r["dialogues"]) == n for r in rows)}
+        base, dflt = success.get("random", []), success.get("default", [])
+        means = {m: statistics.mean(v) for m, v in success.items()}
         if base and len(means) > 1:
             top = max(means, key=means.get)
             lines += [f"Highest mean success at N = {n}: **{top}** ({100 * means[top]:.1f} %). Each method minus "
@@ -133,11 +135,10 @@ def main():
                       "that contains 0 is no evidence either way); minus the default configuration (one "
                       "retraining, so no interval):", "",
                       "| method | minus random | minus default |", "|---|---|---|"]
-            for m in methods:
-                if m in ("random", "default") or m not in means:
+            for m in means:
+                if m in ("random", "default"):
                     continue
-                ms = [float(r["success"]) for r in rows if r["method"] == m and int(r["dialogues"]) == n]
-                w = welch(ms, base)
+                w = welch(success[m], base)
                 w_txt = "-" if w is None else f"{100 * w[0]:+.1f} [{100 * (w[0] - w[1]):+.1f}, {100 * (w[0] + w[1]):+.1f}]"
                 d_txt = "-" if not dflt else f"{100 * (means[m] - dflt[0]):+.1f}"
                 lines.append(f"| {m} | {w_txt} | {d_txt} |")
