@@ -5,7 +5,7 @@
 # models/lstm-d<d>.pt      single fidelity, loss oi, d = 1, 2, 3, 6
 # models/lstm-inc-d<d>.pt  the defaults of `sampler = "lstm"` since issue 14: single fidelity, loss oi,
 #                          incumbent-centred proposals, meta-trained on the wide prior whose functions
-#                          are all Gaussian-bump sums on a faint GP background (0.05), 4000 updates (5-10 min each on one
+#                          are all Gaussian-bump sums on a faint GP background (0.05), 4000 updates (d = 3: 8000; 3-10 min each on one
 #                          core; the best model so far is in --out at every validation, and --init
 #                          continues a stopped run)
 # models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
@@ -31,11 +31,14 @@ inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotr
 # Since the second session of 2026-12-03 (bench/results/learned_wide.md, bench/repro/learned_wide.sh), d = 3
 # is trained on bumps 0.15-0.6 wide per dimension (same rule: lower on that prior's validation than the
 # earlier model by more than one standard error, and not worse on the earlier prior's by more than one).
-for spec in "1:--rollouts 8" "2:--rollouts 8 --entropy 0" "3:--rollouts 8 --entropy 0 --bump-width-min 0.15 --bump-width-max 0.6" \
-    "6:--entropy 0"; do
+# Since the third session of 2026-12-03 (bench/results/learned_schedule.md, bench/repro/learned_schedule.sh), d = 3
+# is trained for 8000 updates with the learning rate decayed along a cosine to 0 (same rule).
+for spec in "1:--rollouts 8 --iterations 4000" "2:--rollouts 8 --entropy 0 --iterations 4000" \
+    "3:--rollouts 8 --entropy 0 --bump-width-min 0.15 --bump-width-max 0.6 --iterations 8000 --lr-final 0" \
+    "6:--entropy 0 --iterations 4000"; do
   d=${spec%%:*}
   $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 ${spec#*:} --eval-every 100 \
-    --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --out models/lstm-inc-d$d.pt
+    --validation 64 --seed 1 --threads 1 $inc --out models/lstm-inc-d$d.pt
 done
 for d in 1 2 3 6; do
   $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \

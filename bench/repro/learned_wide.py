@@ -74,7 +74,8 @@ for d in (3, 2, 6):
     ok = ships(last, dflt, se, old_default, old_kept)
     lines.append(f"| {d} | {hist[0]:.3f} | {dflt:.3f} | {last:.3f} | {min(hist):.3f} | {se:.3f} | "
                  f"{fmt(old_default)} | {fmt(old_kept)} | {'yes' if ok else 'no'} |")
-lines += ["", "The d = 3 model that ships (`models/lstm-inc-d3.pt` since the second session of 2026-12-03) is the "
+lines += ["", "The d = 3 model that shipped (`models/lstm-inc-d3.pt` from the second to the third session of 2026-12-03; "
+          "replaced then by a longer run of the same prior with a decaying learning rate, `learned_schedule.md`) is the "
           "from-scratch run above; no test function's numbers were seen before its choice. At d = 6 a sibling of the "
           "candidate (8 rollouts instead of the d = 6 recipe's one, same prior; `learned_entropy.md`, last row) had its "
           "test numbers seen in the session before, so that choice of prior for d = 6 was not blind; it did not ship.",

@@ -68,6 +68,8 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
                "other episodes on the same function")
       ->capture_default_str();
   c.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
+  c.add_option("--lr-final", o.learning_rate_final,
+               "decay the learning rate from --lr to this along a half cosine over --iterations (default: constant)");
   c.add_option("--entropy", o.entropy, "entropy bonus weight")->capture_default_str();
   c.add_option("--hidden", o.model.hidden, "first-level LSTM size")->capture_default_str();
   c.add_option("--eval-every", o.eval_every, "updates between held-out validations")->capture_default_str();

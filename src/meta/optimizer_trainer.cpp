@@ -116,6 +116,9 @@ void TrainerOptions::finalize() {
   MD_CHECK(batch >= 2, "batch must be >= 2 (the baseline averages the other episodes), got ", batch);
   MD_CHECK(iterations >= 0, "iterations must be >= 0, got ", iterations);
   MD_CHECK(learning_rate > 0, "learning rate must be positive, got ", learning_rate);
+  MD_CHECK(!learning_rate_final || (*learning_rate_final >= 0 && *learning_rate_final <= learning_rate),
+           "the final learning rate must be in [0, ", learning_rate, "] (the initial one), got ",
+           learning_rate_final.value_or(0.0));
   MD_CHECK(entropy >= 0, "entropy weight must be >= 0, got ", entropy);
   MD_CHECK(clip > 0, "clip must be positive, got ", clip);
   MD_CHECK(gamma > 0 && gamma <= 1, "gamma must be in (0, 1], got ", gamma);
@@ -271,6 +274,18 @@ Trainer::Trainer(TrainerOptions options) : state_(std::make_unique<State>(std::m
                                                 torch::optim::AdamOptions(s.o.learning_rate));
 }
 Trainer::~Trainer() = default;
+void Trainer::set_learning_rate(double lr) {
+  for (auto& group : state_->adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+}
+double Trainer::learning_rate() const {
+  return static_cast<const torch::optim::AdamOptions&>(state_->adam->param_groups().front().options()).lr();
+}
+
+double cosine_learning_rate(double lr, double lr_final, int it, int iterations) {
+  if (iterations <= 0) return lr;
+  const double t = std::clamp(static_cast<double>(it) / iterations, 0.0, 1.0);
+  return lr_final + 0.5 * (lr - lr_final) * (1.0 + std::cos(std::numbers::pi * t));
+}
 const GradientNorms& Trainer::last_gradient_norms() const { return state_->norms; }
 const TrainerOptions& Trainer::options() const { return state_->o; }
 const nlohmann::json& Trainer::init_card() const { return state_->init_card; }
@@ -489,6 +504,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"total_iterations", prior_iterations + it},
       {"total_train_seconds", prior_seconds + elapsed()},
       {"learning_rate", o.learning_rate},
+      {"learning_rate_final", o.learning_rate_final ? nlohmann::json(*o.learning_rate_final) : nlohmann::json()},
       {"init", o.init},
       {"entropy", o.method == Method::kReinforce || o.model.fidelities > 1 ? o.entropy : 0.0},  // the hybrid: level 2
       {"reparameterize", o.method == Method::kGradient && o.reparameterize},
@@ -544,7 +560,9 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
   }
   int it = 0;
   while (it < o.iterations && !(o.time_limit_s > 0 && elapsed() > o.time_limit_s)) {
+    if (o.learning_rate_final) trainer->set_learning_rate(cosine_learning_rate(o.learning_rate, *o.learning_rate_final, it, o.iterations));
     TrainingProgress p = update();
+    p.learning_rate = trainer->learning_rate();
     ++it;
     const bool last = it == o.iterations || (o.time_limit_s > 0 && elapsed() > o.time_limit_s);
     if ((o.eval_every > 0 && it % o.eval_every == 0) || last) {

@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <random>
 #include <vector>
 
 #include "metadial/core/random.h"
@@ -56,6 +57,40 @@ TEST(Shuffle, DrawsFromTheBackOneUniformPerSwap) {
   shuffle(empty, rng);
   shuffle(one, rng);
   EXPECT_EQ(one, std::vector<int>{4});
+}
+
+// Rng is std::mt19937_64's sequence, drawn lazily: every earlier result's random numbers stay the same.
+TEST(Rng, DrawsExactlyStdMt19937_64) {
+  for (uint64_t seed : {uint64_t{0}, uint64_t{1}, uint64_t{5489}, uint64_t{0xFFFFFFFFFFFFFFFFULL},
+                        derive_seed(42, {stream("eval")})}) {
+    Rng rng(seed);
+    std::mt19937_64 ref(seed);
+    for (int k = 0; k < 1000; ++k) ASSERT_EQ(rng(), ref()) << "seed " << seed << ", draw " << k;  // 3+ blocks
+  }
+  Rng a, b;
+  std::mt19937_64 ref;
+  EXPECT_EQ(a(), ref());
+  a.discard(400);
+  ref.discard(400);
+  EXPECT_EQ(a(), ref());
+  b = a;  // a copy continues the same sequence
+  const uint64_t next = ref();
+  EXPECT_EQ(a(), next);
+  EXPECT_EQ(b(), next);
+  a.seed(9);
+  ref.seed(9);
+  EXPECT_EQ(a(), ref());
+  // Copied in the middle of its first block (part of the state not yet seeded): the same.
+  Rng c(11);
+  std::mt19937_64 ref_c(11);
+  for (int k = 0; k < 100; ++k) EXPECT_EQ(c(), ref_c());
+  Rng d = c;
+  for (int k = 0; k < 700; ++k) ASSERT_EQ(d(), ref_c()) << "draw " << k;
+  // A UniformRandomBitGenerator: std's distributions take it (and draw what they draw from std's engine).
+  std::uniform_int_distribution<int> die(1, 6);
+  Rng e(12);
+  std::mt19937_64 ref_e(12);
+  for (int k = 0; k < 50; ++k) EXPECT_EQ(die(e), die(ref_e));
 }
 
 TEST(RewardToGo, MatchesHandComputedValues) {

@@ -6,6 +6,8 @@
 //                             completed trial than the last (1..100, then again from 1), the replay
 //                             cached (what each call of `metadial tune` costs once the cache is warm)
 //   BM_LstmMfSuggestCold/<d>  the same with the cache rebuilt (20 steps replayed) every call
+//   BM_LstmSuggest/<d>        the single-fidelity `lstm` sampler as BM_LstmMfSuggest (a model of
+//                             the defaults' shape: incumbent-centred proposals, 64 hidden units)
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -21,12 +23,17 @@ namespace {
 using namespace metadial;
 using optim::learned::LearnedOptimizer;
 
-std::shared_ptr<const LearnedOptimizer> make_model(int d) {
+std::shared_ptr<const LearnedOptimizer> make_model(int d, int fidelities = 2) {
   optim::learned::ModelOptions o;
   o.dim = d;
-  o.fidelities = 2;
-  o.costs = {1.0, 10.0};
-  o.cost_scale = 200.0;
+  o.fidelities = fidelities;
+  if (fidelities == 2) {
+    o.costs = {1.0, 10.0};
+    o.cost_scale = 200.0;
+  } else {  // the shape of the `lstm` defaults (models/lstm-inc-d<d>.pt)
+    o.costs = {1.0};
+    o.proposal = optim::learned::Proposal::kIncumbent;
+  }
   return std::make_shared<const LearnedOptimizer>(o, 1);
 }
 
@@ -70,17 +77,22 @@ void BM_RolloutStep(benchmark::State& state) {
 }
 BENCHMARK(BM_RolloutStep)->Arg(1)->Arg(2)->Arg(3)->Arg(6);
 
-void suggest(benchmark::State& state, bool cold) {
+void suggest(benchmark::State& state, bool cold, bool multi_fidelity = true) {
   const int d = static_cast<int>(state.range(0));
   const auto s = cube(d);
-  const auto h = history(s, cold ? 20 : 100);
+  auto h = history(s, cold ? 20 : 100);
+  if (!multi_fidelity) {
+    for (auto& t : h) t.fidelity = 0;
+  }
+  const int m = multi_fidelity ? 2 : 1;
   optim::SamplerContext ctx;
   ctx.space = &s;
   ctx.fidelities = {{"low", 1.0}, {"high", 10.0}};
-  auto sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
+  if (!multi_fidelity) ctx.fidelities = {{"full", 1.0}};
+  auto sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d, m), multi_fidelity);
   size_t n = 0;
   for (auto _ : state) {
-    if (cold) sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d), true);
+    if (cold) sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d, m), multi_fidelity);
     ++ctx.seed;
     // Warm: the history grows by one trial per call, as in a study; cold: the full 20 every call.
     n = cold ? h.size() : n % h.size() + 1;
@@ -91,5 +103,7 @@ void BM_LstmMfSuggest(benchmark::State& state) { suggest(state, false); }
 void BM_LstmMfSuggestCold(benchmark::State& state) { suggest(state, true); }
 BENCHMARK(BM_LstmMfSuggest)->Arg(1)->Arg(6)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LstmMfSuggestCold)->Arg(6)->Unit(benchmark::kMicrosecond);
+void BM_LstmSuggest(benchmark::State& state) { suggest(state, false, false); }
+BENCHMARK(BM_LstmSuggest)->Arg(1)->Arg(3)->Arg(6)->Unit(benchmark::kMicrosecond);
 
 }  // namespace

@@ -90,6 +90,9 @@ struct TrainerOptions {
   int rollouts_per_function = 1;       ///< kReinforce: episodes per sampled function (divides batch)
   int iterations = 2000;               ///< updates
   double learning_rate = 1e-3;         ///< Adam
+  /// Set: the learning rate decays from learning_rate to this along a half cosine over the
+  /// iterations (cosine_learning_rate); unset: constant.
+  std::optional<double> learning_rate_final;
   double entropy = 0.01;               ///< entropy bonus weight
   double clip = 1.0;                   ///< max gradient norm
   double gamma = 1.0;                  ///< discount of the reward-to-go
@@ -108,6 +111,11 @@ struct TrainerOptions {
   void finalize();
 };
 
+/// The learning rate of update `it` (0-based) of `iterations` under cosine decay from `lr` to
+/// `lr_final` (SGDR's schedule without restarts, Loshchilov & Hutter 2017):
+/// lr_final + (lr - lr_final) (1 + cos(pi it / iterations)) / 2.
+double cosine_learning_rate(double lr, double lr_final, int it, int iterations);
+
 /// Regret of a model on held-out functions.
 struct ValidationResult {
   int n = 0;
@@ -122,6 +130,7 @@ struct TrainingProgress {
   double surrogate = 0.0;              ///< the REINFORCE loss minimized
   double mean_loss = 0.0;              ///< mean over the batch of sum_t (lambda l_t + (1 - lambda) c_t)
   double mean_cost = 0.0;              ///< mean cost of an episode
+  double learning_rate = 0.0;          ///< Adam's learning rate in this update (train() fills it)
   std::optional<ValidationResult> validation;
   double elapsed_s = 0.0;
 };
@@ -164,6 +173,10 @@ class Trainer {
   LearnedOptimizer& model();
   /// The card of the model file training started from (TrainerOptions::init); null without one.
   const nlohmann::json& init_card() const;
+  /// Sets Adam's learning rate for the following updates.
+  void set_learning_rate(double lr);
+  /// Adam's current learning rate.
+  double learning_rate() const;
 
  protected:
   /// Finalizes the options, builds the model from options.seed (and options.init) and Adam.

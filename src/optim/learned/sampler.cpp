@@ -30,6 +30,8 @@ namespace {
 //            trained on it search the faces). Since 2026-12-03 without the entropy bonus, which under
 //            Adam drove the proposal spread to its cap and the proposals onto the faces at d = 6
 //            (bench/results/learned_entropy.md), and with 8 rollouts per function at d = 1, 2, 3.
+//            d = 3 since the third session of 2026-12-03: bumps 0.15-0.6 wide, 8000 updates with the
+//            learning rate decayed along a cosine to 0 (bench/results/learned_schedule.md).
 //            The paper's recipe, lstm-d<d>.pt, was the default
 //            before; the deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random,
 //            Hartmann-3 2.7x, Hartmann-6 1.4x).

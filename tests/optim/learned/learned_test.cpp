@@ -6,6 +6,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <vector>
 
 #include "metadial/core/error.h"
 #include "metadial/optim/learned/model.h"
@@ -18,6 +19,8 @@ namespace metadial::optim::learned {
 namespace {
 
 using meta::GradientNorms;
+using meta::TrainingProgress;
+using meta::cosine_learning_rate;
 using meta::Loss;
 using meta::ReinforceTrainer;
 using meta::TrainerOptions;
@@ -343,6 +346,34 @@ TEST(LearnedOptimizer, SameSeedSameTraining) {
   const auto pa = a.step(), pb = b.step();
   EXPECT_EQ(pa.surrogate, pb.surrogate);
   EXPECT_EQ(pa.mean_cost, pb.mean_cost);
+}
+
+// Cosine decay (--lr-final), hand-computed: lr_final + (lr - lr_final) (1 + cos(pi t / T)) / 2.
+TEST(LearnedOptimizer, CosineLearningRateDecaysFromTheInitialToTheFinalRate) {
+  EXPECT_DOUBLE_EQ(cosine_learning_rate(1e-2, 1e-3, 0, 100), 1e-2);
+  EXPECT_DOUBLE_EQ(cosine_learning_rate(1e-2, 1e-3, 50, 100), 5.5e-3);
+  EXPECT_DOUBLE_EQ(cosine_learning_rate(1e-2, 1e-3, 100, 100), 1e-3);
+  EXPECT_NEAR(cosine_learning_rate(1e-2, 0.0, 25, 100), 1e-2 * (1 + std::sqrt(0.5)) / 2, 1e-15);
+  // train() applies it to each update; unset, the rate stays constant.
+  TrainerOptions o = small_options(1, 1);
+  o.iterations = 4;
+  o.eval_every = 0;
+  o.learning_rate = 1e-2;
+  o.learning_rate_final = 0.0;
+  std::vector<double> seen;
+  const auto record = [&](const TrainingProgress& p) {
+    if (p.iteration > 0) seen.push_back(p.learning_rate);
+  };
+  (void)train(o, record);
+  ASSERT_EQ(seen.size(), 4u);
+  for (int it = 0; it < 4; ++it) EXPECT_DOUBLE_EQ(seen[static_cast<size_t>(it)], cosine_learning_rate(1e-2, 0.0, it, 4));
+  EXPECT_DOUBLE_EQ(seen[2], 5e-3);
+  seen.clear();
+  o.learning_rate_final.reset();
+  (void)train(o, record);
+  EXPECT_EQ(seen, std::vector<double>(4, 1e-2));
+  o.learning_rate_final = 2e-2;  // above the initial rate
+  EXPECT_THROW(o.finalize(), InvalidArgument);
 }
 
 // A short meta-training on 1-d GP-prior functions lowers the held-out regret of the untrained

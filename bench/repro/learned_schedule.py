@@ -1,0 +1,102 @@
+#!/usr/bin/env python3
+"""Table and plot of the d = 3 candidates of bench/repro/learned_schedule.sh, read from their model cards.
+   learned_schedule.py RUN_DIR OUT_STEM"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+
+run_dir, stem = sys.argv[1], sys.argv[2]
+
+
+def card(name):
+    path = os.path.join(run_dir, name + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+
+
+def history(c):
+    return [(h["iteration"], h["regret"]) for h in c["validation"]["history"]]
+
+
+def last10(c):
+    return statistics.mean(r for _, r in history(c)[-10:])
+
+
+prev, prev_old = card("prev-default"), card("old-prev-default")
+ref, ref_se = last10(prev), prev["validation"]["regret_sem"]
+old_ref, old_se = prev_old["validation"]["regret"], prev_old["validation"]["regret_sem"]
+candidates = [("c1-hidden128", "128 hidden units", True), ("c2-iter8000", "8000 updates", True),
+              ("c3-seed2", "training seed 2 (spread only)", False), ("c4-iter16000", "16000 updates", True),
+              ("c5-cos8000", "8000 updates, cosine decay to 0", True), ("c6-cos4000", "4000 updates, cosine decay to 0", True)]
+lines = ["# Candidates for the d = 3 `lstm` default: model size, updates, learning-rate decay (issue 14)", "",
+         "Each candidate is one change from the recipe of the default it was measured against (`lstm-inc-d3.pt` of "
+         "commit 3c36b9e: Gaussian bumps 0.15-0.6 wide, incumbent-centred proposals, entropy 0, 8 rollouts, Adam lr "
+         "5e-3 constant, batch 64, 4000 updates, seed 1). Held-out regret on the training prior's 64 validation "
+         "functions (seed 1; 20 steps; lower is better): 'last 10' = the mean of the last 10 validations (every 100 "
+         "updates), 'best' = the kept checkpoint and its update; 'old prior' = the kept checkpoint on the previous "
+         "prior's (bumps 0.05-0.4) 64 validation functions.", "",
+         f"Rule, written before the runs: a candidate ships if its last 10 is below the default's ({ref:.3f}) by more "
+         f"than the default's se ({ref_se:.3f}), i.e. < {ref - ref_se:.3f}, and its kept checkpoint on the old prior is "
+         f"not worse than the default's ({old_ref:.3f}) by more than that se ({old_se:.3f}), i.e. <= {old_ref + old_se:.3f}; "
+         "if several do, the lowest last 10. Test functions (`learned_transfer.md`) only after the choice.", "",
+         "Runs: `bench/repro/learned_schedule.sh` (3-16 min per run on one core), then "
+         "`bench/repro/learned_schedule.py build/s3 bench/results/learned_schedule`.", "",
+         "| candidate | change | last 10 | best (update) | se | old prior | train s | ships |",
+         "|---|---|---|---|---|---|---|---|",
+         f"| default (3c36b9e) | - | {ref:.3f} | {prev['validation']['regret']:.3f} ({prev['validation']['best_iteration']}) | "
+         f"{ref_se:.3f} | {old_ref:.3f} | {prev['total_train_seconds']:.0f} | shipped before |"]
+best = None
+for name, change, candidate in candidates:
+    c, old = card(name), card("old-" + name)
+    if c is None or old is None:
+        continue
+    score = last10(c)
+    if not candidate:
+        # Another training seed validates on other functions: its kept checkpoint on seed 1's functions instead.
+        mid = card("mid-" + name)
+        score_txt = f"{score:.3f} (own functions); kept on seed 1's: {mid['validation']['regret']:.3f}" if mid else f"{score:.3f}"
+    else:
+        score_txt = f"{score:.3f}"
+    oldv = old["validation"]["regret"]
+    ok = candidate and score < ref - ref_se and oldv <= old_ref + old_se
+    if ok and (best is None or score < best[1]):
+        best = (name, score)
+    lines.append(f"| {name} | {change} | {score_txt} | {c['validation']['regret']:.3f} ({c['validation']['best_iteration']}) | "
+                 f"{c['validation']['regret_sem']:.3f} | {oldv:.3f} | {c['total_train_seconds']:.0f} | "
+                 f"{'yes' if ok else ('-' if not candidate else 'no')} |")
+lines += ["", f"Ships: **{best[0] if best else 'none'}**" + (" (`models/lstm-inc-d3.pt` since the third session of "
+          "2026-12-03; its card names the prior)." if best else "."), "",
+          "Constant-rate REINFORCE keeps improving past 4000 updates (c2: 0.36 at 8000) and then diverges (c4: 0.6-1.9 "
+          "after 8000); the larger network diverges near update 2900 (c1). Decaying the rate along a cosine over 8000 "
+          "updates keeps the gain (c5), but over 4000 the same schedule did not recover from the jump near update 1100 "
+          "that every seed-1 run shows (they draw the same functions; the default went 0.63 -> 1.20 -> 0.76 there) and "
+          "stayed above 1.1 (c6): single runs of this training are fragile, and the rule's one-se margin does not make "
+          "a candidate's gain certain. Another training seed of the old recipe (c3) lands within one se of the default.",
+          "",
+          "The test table, run once after the choice: `learned_transfer.md` (row LSTM-inc; Prev = the default before).", "",
+          "![validation curves](learned_schedule.svg)", ""]
+open(stem + ".md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
+# Validation curves.
+series = [("prev-default", "default (3c36b9e) = first 4000 of c4"), ("c4-iter16000", "constant lr, 16000 updates (c2 = first 8000)"),
+          ("c5-cos8000", "cosine, 8000 updates (shipped)"), ("c6-cos4000", "cosine, 4000 updates"),
+          ("c1-hidden128", "128 hidden units")]
+csv = stem + ".csv"
+with open(csv, "w") as f:
+    f.write("run,iteration,regret\n")
+    for name, _ in series:
+        c = card(name)
+        for it, r in history(c) if c else []:
+            f.write(f"{name},{it},{r}\n")
+gp = stem + ".gp"
+plots = ", ".join(f"'< grep ^{name}, {csv}' using 2:3 with lines lw {4 if name == 'prev-default' else 2} title '{title}'"
+                  for name, title in series)
+with open(gp, "w") as f:
+    f.write("set terminal svg size 800,450 dynamic background rgb 'white'\n"
+            f"set output '{stem}.svg'\nset datafile separator ','\nset key top right\n"
+            "set xlabel 'update'\nset ylabel 'held-out regret (64 functions, 20 steps)'\n"
+            "set title 'd = 3 candidates: validation during meta-training'\nset yrange [0:2.2]\n"
+            f"plot {plots}\n")
+if subprocess.call(["sh", "-c", f"command -v gnuplot >/dev/null && gnuplot '{gp}'"]) != 0:
+    print("gnuplot not found or failed: no plot", file=sys.stderr)

@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Issue 14: candidates for the d = 3 `lstm` default, each one change from the recipe of the default they replace
+# (bumps 0.15-0.6 wide, incumbent-centred proposals, entropy 0, 8 rollouts, lr 5e-3, batch 64, 4000 updates, seed 1):
+#   c1-hidden128  128 hidden units        c2-iter8000  8000 updates         c3-seed2  training seed 2 (spread only)
+#   c4-iter16000  16000 updates           c5-cos8000   8000 updates, learning rate cosine-decayed to 0 (--lr-final 0)
+#   c6-cos4000    4000 updates, cosine-decayed to 0
+# Each kept checkpoint is then evaluated, untrained (--iterations 0), on the old prior's (bumps 0.05-0.4) 64
+# validation functions; c3 also on seed 1's validation functions. 3-16 min per run on one core (two at a time:
+# JOBS=2). c5 is the shipped models/lstm-inc-d3.pt (chosen by the rule in bench/results/learned_schedule.md).
+#   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR]   (defaults build/release, build/s3)
+set -euo pipefail
+BIN=${1:-build/release}/bin/metadial
+OUT=${2:-build/s3}
+mkdir -p "$OUT"
+inc="--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"
+common="--dims 3 --loss oi --horizon 20 --batch 64 --eval-every 100 --validation 64 --threads 1 --entropy 0 --lr 5e-3 --rollouts 8"
+mid="--bump-width-min 0.15 --bump-width-max 0.6"
+run() { local f=$1; shift; [ -f "${f%.pt}.json" ] || $BIN meta-train optimizer "$@" --out "$f"; }
+candidate() {  # NAME HIDDEN SEED ITERATIONS [more flags]
+  local c=$1 h=$2 s=$3 it=$4; shift 4
+  run "$OUT/$c.pt" $common --hidden "$h" --seed "$s" --iterations "$it" $inc $mid "$@"
+  run "$OUT/old-$c.pt" $common --hidden "$h" --seed 1 --iterations 0 $inc --init "$OUT/$c.pt"
+  if [ "$s" != 1 ]; then run "$OUT/mid-$c.pt" $common --hidden "$h" --seed 1 --iterations 0 $inc $mid --init "$OUT/$c.pt"; fi
+}
+# The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
+for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
+run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"
+candidate c2-iter8000 64 1 8000 &
+candidate c5-cos8000 64 1 8000 --lr-final 0 &
+wait
+candidate c1-hidden128 128 1 4000 &
+candidate c6-cos4000 64 1 4000 --lr-final 0 &
+wait
+candidate c3-seed2 64 2 4000 &
+candidate c4-iter16000 64 1 16000 &
+wait
+/usr/bin/python3 "$(dirname "$0")/learned_schedule.py" "$OUT" bench/results/learned_schedule
