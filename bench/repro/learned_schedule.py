@@ -74,7 +74,21 @@ lines += ["", f"Ships: **{best[0] if best else 'none'}**" + (" (`models/lstm-inc
           "stayed above 1.1 (c6): single runs of this training are fragile, and the rule's one-se margin does not make "
           "a candidate's gain certain. Another training seed of the old recipe (c3) lands within one se of the default.",
           "",
-          "The test table, run once after the choice: `learned_transfer.md` (row LSTM-inc; Prev = the default before).", "",
+          "## The same change at d = 2 and d = 6", "",
+          "c5's change (8000 updates, cosine decay to 0) on the recipes of the d = 2 and d = 6 defaults (their prior, "
+          "8 rollouts at d = 2, 1 at d = 6), by the same rule against each default's last 10 and se (prior unchanged: "
+          "no old-prior check).", "",
+          "| d | default: last 10 | se | candidate: last 10 | best (update) | ships |", "|---|---|---|---|---|---|"]
+for d in (2, 6):
+    c = card(f"d{d}-cos8000")
+    dflt_path = os.path.join("models", f"lstm-inc-d{d}.json")
+    if c is None or not os.path.exists(dflt_path):
+        continue
+    dflt = json.load(open(dflt_path))
+    ref_d, se_d, score = last10(dflt), dflt["validation"]["regret_sem"], last10(c)
+    lines.append(f"| {d} | {ref_d:.3f} | {se_d:.3f} | {score:.3f} | {c['validation']['regret']:.3f} "
+                 f"({c['validation']['best_iteration']}) | {'yes' if score < ref_d - se_d else 'no'} |")
+lines += ["", "The test table, run once after the choice: `learned_transfer.md` (row LSTM-inc; Prev = the default before).", "",
           "![validation curves](learned_schedule.svg)", ""]
 open(stem + ".md", "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))

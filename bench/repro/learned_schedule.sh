@@ -6,7 +6,7 @@
 #   c6-cos4000    4000 updates, cosine-decayed to 0
 # Each kept checkpoint is then evaluated, untrained (--iterations 0), on the old prior's (bumps 0.05-0.4) 64
 # validation functions; c3 also on seed 1's validation functions. 3-16 min per run on one core (two at a time:
-# JOBS=2). c5 is the shipped models/lstm-inc-d3.pt (chosen by the rule in bench/results/learned_schedule.md).
+# at a time). Then d2-cos8000 and d6-cos8000: c5's change on the d = 2 and d = 6 defaults. c5 is the shipped models/lstm-inc-d3.pt (chosen by the rule in bench/results/learned_schedule.md).
 #   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR]   (defaults build/release, build/s3)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
@@ -33,5 +33,12 @@ candidate c6-cos4000 64 1 4000 --lr-final 0 &
 wait
 candidate c3-seed2 64 2 4000 &
 candidate c4-iter16000 64 1 16000 &
+wait
+# The shipped change (8000 updates, cosine decay to 0) applied to the d = 2 and d = 6 defaults' own recipes.
+for spec in "2:8" "6:1"; do
+  d=${spec%%:*}
+  run "$OUT/d$d-cos8000.pt" --dims "$d" --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts "${spec#*:}" --entropy 0 \
+    --eval-every 100 --validation 64 --seed 1 --iterations 8000 --lr-final 0 --threads 1 $inc &
+done
 wait
 /usr/bin/python3 "$(dirname "$0")/learned_schedule.py" "$OUT" bench/results/learned_schedule
