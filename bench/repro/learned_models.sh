@@ -40,10 +40,15 @@ for spec in "1:--rollouts 8 --iterations 4000" "2:--rollouts 8 --entropy 0 --ite
   $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 ${spec#*:} --eval-every 100 \
     --validation 64 --seed 1 --threads 1 $inc --out models/lstm-inc-d$d.pt
 done
-for d in 1 2 3 6; do
+for d in 1 2 6; do
   $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
     --out models/lstm-mf-d$d.pt
 done
+# d = 3 (the main job's model) since the third session of 2026-12-03: 3000 updates, the learning rate decayed along a
+# cosine to 0, no time limit (bench/results/learned_schedule.md).
+$BIN meta-train optimizer --dims 3 --loss oi --fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8 --seed 1 \
+  --iterations 3000 --lr-final 0 --batch 64 --lr 5e-3 --entropy 0.01 --eval-every 100 --validation 64 --threads 1 \
+  --out models/lstm-mf-d3.pt
 for loss in min sum ei; do
   $BIN meta-train optimizer --dims 2 --loss $loss $common --time-limit $((T * 2 / 3)) --out models/lstm-d2-$loss.pt
 done

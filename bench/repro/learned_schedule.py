@@ -88,6 +88,27 @@ for d in (2, 6):
     ref_d, se_d, score = last10(dflt), dflt["validation"]["regret_sem"], last10(c)
     lines.append(f"| {d} | {ref_d:.3f} | {se_d:.3f} | {score:.3f} | {c['validation']['regret']:.3f} "
                  f"({c['validation']['best_iteration']}) | {'yes' if score < ref_d - se_d else 'no'} |")
+lines += ["", "## The main job's LSTM-MF, d = 3", "",
+          "`models/lstm-mf-d3.pt` (two fidelities, GP prior, budget 100, the model of `examples/dqn_restaurant.toml`) "
+          "had stopped at its 150 s time limit after 282 updates. Candidates: its recipe for 3000 updates with the "
+          "cosine decay to 0, entropy 0.01 (its own) and 0. Score: regret at the budget on its 64 validation functions, "
+          "last 10 (the old model: the mean of its 4 validations); same rule.", "",
+          "| model | last 10 | best (update) | se | mean cost | ships |", "|---|---|---|---|---|---|"]
+prev_mf = card("prev-mf-d3")
+if prev_mf is not None:
+    ref_m, se_m = last10(prev_mf), prev_mf["validation"]["regret_sem"]
+    lines.append(f"| default (3c36b9e, {prev_mf['iterations_run']} updates) | {ref_m:.3f} | {prev_mf['validation']['regret']:.3f} "
+                 f"({prev_mf['validation']['best_iteration']}) | {se_m:.3f} | {prev_mf['validation']['mean_cost']:.1f} | shipped before |")
+    for name, label in (("mf3-e1", "3000 updates, cosine, entropy 0.01"), ("mf3-e0", "3000 updates, cosine, entropy 0")):
+        c = card(name)
+        if c is None:
+            continue
+        score = last10(c)
+        lines.append(f"| {label} | {score:.3f} | {c['validation']['regret']:.3f} ({c['validation']['best_iteration']}) | "
+                     f"{c['validation']['regret_sem']:.3f} | {c['validation']['mean_cost']:.1f} | "
+                     f"{'yes' if score < ref_m - se_m else 'no'} |")
+    lines += ["", "The entropy-0.01 run ships (`models/lstm-mf-d3.pt` since the third session of 2026-12-03); on the test "
+              "functions it is the same as the old model within noise (`learned_mf_cost.md`, `mf_schedulers.md`)."]
 lines += ["", "The test table, run once after the choice: `learned_transfer.md` (row LSTM-inc; Prev = the default before).", "",
           "![validation curves](learned_schedule.svg)", ""]
 open(stem + ".md", "w").write("\n".join(lines) + "\n")

@@ -41,4 +41,13 @@ for spec in "2:8" "6:1"; do
     --eval-every 100 --validation 64 --seed 1 --iterations 8000 --lr-final 0 --threads 1 $inc &
 done
 wait
+# The main job's LSTM-MF d = 3 model (its default recipe stopped after 150 s, 282 updates): 3000 updates with the
+# cosine decay, entropy 0.01 (its recipe: mf3-e1, shipped as models/lstm-mf-d3.pt) and 0 (mf3-e0).
+[ -f "$OUT/prev-mf-d3.json" ] || git show 3c36b9e:models/lstm-mf-d3.json > "$OUT/prev-mf-d3.json"
+for e in 1:0.01 0:0; do
+  run "$OUT/mf3-e${e%%:*}.pt" --dims 3 --horizon 20 --loss oi --fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8 \
+    --seed 1 --iterations 3000 --lr-final 0 --batch 64 --lr 0.005 --entropy "${e#*:}" --hidden 64 --eval-every 100 \
+    --validation 64 --threads 1 &
+done
+wait
 /usr/bin/python3 "$(dirname "$0")/learned_schedule.py" "$OUT" bench/results/learned_schedule

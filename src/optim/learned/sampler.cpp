@@ -35,7 +35,8 @@ namespace {
 //            The paper's recipe, lstm-d<d>.pt, was the default
 //            before; the deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random,
 //            Hartmann-3 2.7x, Hartmann-6 1.4x).
-//   lstm-mf  lstm-mf-d<d>.pt (REINFORCE), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
+//   lstm-mf  lstm-mf-d<d>.pt (REINFORCE; d = 3 since 2026-12-03: 3000 updates, cosine-decayed learning
+//            rate, bench/results/learned_schedule.md), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
 //            0.09 against 0.36; random 0.32).
 struct DefaultKind {
   const char* stem;   ///< file name: <stem>-d<d>.pt (<stem>-d<d>-f<M>.pt for M > 2 fidelities)
