@@ -52,7 +52,6 @@ int main(int argc, char** argv) {
   const bool with_pfn = std::filesystem::exists(pfn_model);
   if (with_pfn) names.push_back("pfn");
   std::map<std::pair<int, std::string>, double> secs, wall, at100;
-  std::map<std::pair<int, std::string>, std::string> model_used;
   ProgressDisplay progress("runs", static_cast<int64_t>(dims.size() * names.size()));
   int done = 0;
   for (int d : dims) {
@@ -66,14 +65,14 @@ int main(int argc, char** argv) {
     const std::vector<objective::Fidelity> fids = {{"low", fam.costs[0]}, {"high", fam.costs[1]}};
     for (const auto& n : names) {
       nlohmann::json opts = nlohmann::json::object();
-      if (n == "lstm") opts["model"] = optim::learned::default_model_path(d, 1, models);
-      if (n == "lstm-mf") opts["model"] = optim::learned::default_model_path(d, 2, models);
+      const bool learned = n == "lstm" || n == "lstm-mf";
+      if (learned) opts["model"] = optim::learned::default_model_path(d, n == "lstm" ? 1 : 2, models);
       if (n == "pfn") opts["model"] = pfn_model;
       auto sampler = reg.create(n, opts);
       Run r = run_sampler(*sampler, space, f, fids, steps, 7);
       // The median of several identical runs, each with a fresh sampler: `repeats` for the learned
       // samplers (about a millisecond each), 3 for GP-BO (about a second; the ratio's denominator).
-      const int reps = n == "lstm" || n == "lstm-mf" ? repeats : n == "gp" ? 3 : 1;
+      const int reps = learned ? repeats : n == "gp" ? 3 : 1;
       if (reps > 1) {
         std::vector<std::pair<double, double>> runs = {{r.suggest_cpu_seconds, r.suggest_seconds}};  // (CPU, wall)
         for (int k = 1; k < reps; ++k) {
@@ -86,7 +85,6 @@ int main(int argc, char** argv) {
       }
       secs[{d, n}] = r.suggest_cpu_seconds;
       wall[{d, n}] = r.suggest_seconds;
-      if (n == "lstm" || n == "lstm-mf") model_used[{d, n}] = opts["model"].get<std::string>();
       if (n == "gp" || n == "pfn") {
         // One suggestion after 100 uniform random observations (target fidelity), 5 seeds: median CPU ms.
         std::vector<study::FrozenTrial> history;
@@ -142,8 +140,8 @@ int main(int argc, char** argv) {
     const double g = secs[{d, "gp"}], l = secs[{d, "lstm"}], m = secs[{d, "lstm-mf"}];
     md += fmt::format("| {} | {:.2f} | {:.5f} | {:.5f} | {:.0f}x | {:.0f}x | {:.2f}, {:.5f}, {:.5f} | {}, {} |\n", d, g, l, m,
                       g / l, g / m, wall[{d, "gp"}], wall[{d, "lstm"}], wall[{d, "lstm-mf"}],
-                      std::filesystem::path(model_used[{d, "lstm"}]).filename().string(),
-                      std::filesystem::path(model_used[{d, "lstm-mf"}]).filename().string());
+                      std::filesystem::path(optim::learned::default_model_path(d, 1, models)).filename().string(),
+                      std::filesystem::path(optim::learned::default_model_path(d, 2, models)).filename().string());
     csv << fmt::format("{},{:.6g},{:.6g},{:.6g}\n", d, g, l, m);
   }
   if (with_pfn) {

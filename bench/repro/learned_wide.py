@@ -3,32 +3,20 @@
 the new prior (bumps up to 1.0 wide) over the fine-tuning, and each model's regret on the old prior's validation
 functions, read from the model cards.
    learned_wide.py RUN_DIR OUT_STEM"""
-import json
-import os
 import statistics
 import sys
+
+from learned_cards import card as read_card, held_out, ships
 
 run_dir, stem = sys.argv[1], sys.argv[2]
 
 
 def card(name):
-    path = os.path.join(run_dir, name + ".json")
-    return json.load(open(path)) if os.path.exists(path) else None
-
-
-def held_out(c):
-    return (c["validation"]["regret"], c["validation"]["regret_sem"]) if c else None
+    return read_card(run_dir, name)
 
 
 def fmt(v):
     return f"{v[0]:.3f} +- {v[1]:.3f}" if v else "-"
-
-
-def ships(last, reference, se, old_default, old_kept):
-    """The rule fixed before the runs: the candidate's last-10 validation mean is below the reference by more
-    than its se, and its kept checkpoint is not worse on the old prior than the default by more than the default's se."""
-    return (last < reference - se and old_default is not None and old_kept is not None
-            and old_kept[0] <= old_default[0] + old_default[1])
 
 
 lines = ["# The `lstm` defaults fine-tuned on wider Gaussian bumps (issue 14)", "",
@@ -52,7 +40,7 @@ for d in (3, 2, 6):
         start, last = hist[0], statistics.mean(hist[-10:])
         se = c["validation"]["regret_sem"]
         old_kept = held_out(card(f"oldprior-d{d}-lr{lr}"))
-        ok = ships(last, start, se, old_default, old_kept)
+        ok = ships(last, start, se, (old_default, old_kept))
         lines.append(f"| {d} | {lr} | {start:.3f} | {last:.3f} | {min(hist):.3f} | {se:.3f} | {fmt(old_default)} | "
                      f"{fmt(old_kept)} | {'yes' if ok else 'no'} |")
 lines += ["", "## From scratch on bumps 0.15-0.6 wide", "",
@@ -71,7 +59,7 @@ for d in (3, 2, 6):
     last, se = statistics.mean(hist[-10:]), c["validation"]["regret_sem"]
     old_default, old_kept = held_out(card(f"oldprior-d{d}-default")), held_out(card(f"oldprior-d{d}-mid"))
     dflt = held_out(ref)[0]
-    ok = ships(last, dflt, se, old_default, old_kept)
+    ok = ships(last, dflt, se, (old_default, old_kept))
     lines.append(f"| {d} | {hist[0]:.3f} | {dflt:.3f} | {last:.3f} | {min(hist):.3f} | {se:.3f} | "
                  f"{fmt(old_default)} | {fmt(old_kept)} | {'yes' if ok else 'no'} |")
 lines += ["", "The d = 3 model that shipped (`models/lstm-inc-d3.pt` from the second to the third session of 2026-12-03; "

@@ -12,6 +12,7 @@
 
 #include <memory>
 #include <span>
+#include <vector>
 
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/model.h"
@@ -87,8 +88,8 @@ void suggest(benchmark::State& state, bool cold, bool multi_fidelity = true) {
   const int m = multi_fidelity ? 2 : 1;
   optim::SamplerContext ctx;
   ctx.space = &s;
-  ctx.fidelities = {{"low", 1.0}, {"high", 10.0}};
-  if (!multi_fidelity) ctx.fidelities = {{"full", 1.0}};
+  ctx.fidelities = multi_fidelity ? std::vector<objective::Fidelity>{{"low", 1.0}, {"high", 10.0}}
+                                  : std::vector<objective::Fidelity>{{"full", 1.0}};
   auto sampler = std::make_unique<optim::learned::LstmSampler>(make_model(d, m), multi_fidelity);
   size_t n = 0;
   for (auto _ : state) {
