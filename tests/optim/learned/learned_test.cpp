@@ -3,12 +3,15 @@
 // meta-training lowers held-out regret.
 #include <gtest/gtest.h>
 
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <vector>
 
 #include "metadial/core/error.h"
+#include "metadial/core/random.h"
 #include "metadial/optim/learned/model.h"
 #include "metadial/meta/optimizer_trainer.h"
 #include "nn/model_file_testing.h"
@@ -101,6 +104,54 @@ TEST(LearnedOptimizer, SingleFidelityModelHasNoSecondLevel) {
   EXPECT_GT(trainer.last_gradient_norms().level1_lstm, 0.0);
   EXPECT_EQ(trainer.last_gradient_norms().level2_lstm, 0.0);
   EXPECT_FALSE(trainer.model().impl().net->cell2);
+}
+
+// CellWeights::step (compiled for SSE2 and for AVX, one picked at load time) gives exactly the bits
+// of the plain scalar order it documents: 8 partial sums per dot product, added pairwise, the input
+// part then the hidden part, then the gates through expf. Every table of the learned samplers
+// depends on these bits, so a faster step must keep them.
+TEST(LearnedOptimizer, CellStepKeepsItsFloatOrderBitForBit) {
+  detail::CellWeights w;
+  w.in = 11;  // a tail after the 8-wide blocks
+  w.hidden = 20;
+  Rng rng(7);
+  const auto fill = [&](std::vector<float>& v, size_t n) {
+    v.resize(n);
+    for (float& x : v) x = static_cast<float>(2.0 * uniform01(rng) - 1.0);
+  };
+  const size_t H = 20, I = 11;
+  fill(w.w_ih, 4 * H * I);
+  fill(w.w_hh, 4 * H * H);
+  fill(w.bias, 4 * H);
+  std::vector<float> x, h, c;
+  fill(x, I);
+  fill(h, H);
+  fill(c, H);
+  const auto dot = [](const float* a, const float* b, size_t n) {
+    float acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    size_t k = 0;
+    for (; k + 8 <= n; k += 8) {
+      for (size_t j = 0; j < 8; ++j) acc[j] = acc[j] + a[k + j] * b[k + j];
+    }
+    float s = ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+    for (; k < n; ++k) s = s + a[k] * b[k];
+    return s;
+  };
+  const auto sig = [](float v) { return 1.0f / (1.0f + std::exp(-v)); };
+  const auto tnh = [](float v) { return 1.0f - 2.0f / (std::exp(2.0f * v) + 1.0f); };
+  std::vector<float> g(4 * H), h_ref(H), c_ref(H);
+  for (size_t r = 0; r < 4 * H; ++r) {
+    g[r] = w.bias[r] + dot(w.w_ih.data() + r * I, x.data(), I) + dot(w.w_hh.data() + r * H, h.data(), H);
+  }
+  for (size_t k = 0; k < H; ++k) {
+    c_ref[k] = sig(g[H + k]) * c[k] + sig(g[k]) * tnh(g[2 * H + k]);
+    h_ref[k] = sig(g[3 * H + k]) * tnh(c_ref[k]);
+  }
+  w.step(x, h, c);
+  for (size_t k = 0; k < H; ++k) {
+    EXPECT_EQ(std::bit_cast<uint32_t>(h[k]), std::bit_cast<uint32_t>(h_ref[k])) << "h[" << k << "]";
+    EXPECT_EQ(std::bit_cast<uint32_t>(c[k]), std::bit_cast<uint32_t>(c_ref[k])) << "c[" << k << "]";
+  }
 }
 
 // Rollout (plain C++) reproduces the LibTorch cells step by step.
