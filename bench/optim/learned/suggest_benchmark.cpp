@@ -8,6 +8,13 @@
 //   BM_LstmMfSuggestCold/<d>  the same with the cache rebuilt (20 steps replayed) every call
 //   BM_LstmSuggest/<d>        the single-fidelity `lstm` sampler as BM_LstmMfSuggest (a model of
 //                             the defaults' shape: incumbent-centred proposals, 64 hidden units)
+//   BM_PfnCondition/<n>       PfnModel::condition: the history of n observations (d = 3) through
+//                             the transformer of models/pfn.pt's shape (untrained weights)
+//   BM_PfnPredict/<m>         PfnModel::predict of m query points given 100 observations: one batch
+//                             of the pfn sampler's acquisition search (256 candidates, then 64 per
+//                             refinement round)
+//   BM_PfnSuggest             PfnSampler::suggest after 100 observations (d = 3): the time that
+//                             bench/repro/learned_runtime.cpp compares with GP-BO
 #include <benchmark/benchmark.h>
 
 #include <memory>
@@ -16,6 +23,8 @@
 
 #include "metadial/core/random.h"
 #include "metadial/optim/learned/model.h"
+#include "metadial/optim/learned/pfn.h"
+#include "metadial/optim/learned/pfn_sampler.h"
 #include "metadial/optim/learned/sampler.h"
 #include "metadial/space/search_space.h"
 
@@ -106,5 +115,51 @@ BENCHMARK(BM_LstmMfSuggest)->Arg(1)->Arg(6)->Unit(benchmark::kMicrosecond);
 BENCHMARK(BM_LstmMfSuggestCold)->Arg(6)->Unit(benchmark::kMicrosecond);
 void BM_LstmSuggest(benchmark::State& state) { suggest(state, false, false); }
 BENCHMARK(BM_LstmSuggest)->Arg(1)->Arg(3)->Arg(6)->Unit(benchmark::kMicrosecond);
+
+// The PFN of models/pfn.pt's shape with untrained weights, and a history of n points at d = 3.
+const optim::learned::PfnModel& pfn() {
+  static const optim::learned::PfnModel model(optim::learned::PfnOptions{}, 1);
+  return model;
+}
+std::pair<std::vector<double>, std::vector<double>> pfn_history(size_t n, size_t d) {
+  Rng rng(5);
+  std::vector<double> x(n * d), y(n);
+  for (auto& v : x) v = uniform01(rng);
+  for (auto& v : y) v = standard_normal(rng);
+  return {x, y};
+}
+
+void BM_PfnCondition(benchmark::State& state) {
+  const auto [x, y] = pfn_history(static_cast<size_t>(state.range(0)), 3);
+  for (auto _ : state) benchmark::DoNotOptimize(pfn().condition(3, x, y));
+}
+BENCHMARK(BM_PfnCondition)->Arg(20)->Arg(100)->Unit(benchmark::kMicrosecond);
+
+void BM_PfnPredict(benchmark::State& state) {
+  const auto [x, y] = pfn_history(100, 3);
+  const auto h = pfn().condition(3, x, y);
+  const auto m = static_cast<size_t>(state.range(0));
+  const auto [q, unused] = pfn_history(m, 3);
+  std::vector<double> means(m), vars(m);
+  for (auto _ : state) pfn().predict(*h, q, means, vars);
+}
+BENCHMARK(BM_PfnPredict)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
+
+void BM_PfnSuggest(benchmark::State& state) {
+  const auto s = cube(3);
+  const auto h = history(s, 100);
+  optim::SamplerContext ctx;
+  ctx.space = &s;
+  ctx.fidelities = {{"full", 1.0}};
+  ctx.trial_number = 100;
+  std::vector<study::FrozenTrial> full = h;
+  for (auto& t : full) t.fidelity = 0;
+  optim::learned::PfnSampler sampler(std::shared_ptr<const optim::learned::PfnModel>(&pfn(), [](auto*) {}), {}, "bench");
+  for (auto _ : state) {
+    ++ctx.seed;
+    benchmark::DoNotOptimize(sampler.suggest(ctx, full));
+  }
+}
+BENCHMARK(BM_PfnSuggest)->Unit(benchmark::kMillisecond);
 
 }  // namespace
