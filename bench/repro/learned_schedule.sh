@@ -7,7 +7,10 @@
 # Each kept checkpoint is then evaluated, untrained (--iterations 0), on the old prior's (bumps 0.05-0.4) 64
 # validation functions; c3 also on seed 1's validation functions. 3-16 min per run on one core (two at a time:
 # at a time). Then d2-cos8000 and d6-cos8000: c5's change on the d = 2 and d = 6 defaults. c5 is the shipped models/lstm-inc-d3.pt (chosen by the rule in bench/results/learned_schedule.md).
-#   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR]   (defaults build/release, build/s3)
+# Then (fourth session of 2026-12-03, section `more`) c7/c8: training seeds 2 and 3 of c5's recipe, each kept
+# checkpoint also on seed 1's validation functions; c9: c5's recipe for 16000 updates.
+#   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR] [SECTION]   (defaults build/release, build/s3, all;
+#   SECTION = more runs only that last section)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -23,6 +26,14 @@ candidate() {  # NAME HIDDEN SEED ITERATIONS [more flags]
   if [ "$s" != 1 ]; then run "$OUT/mid-$c.pt" $common --hidden "$h" --seed 1 --iterations 0 $inc $mid --init "$OUT/$c.pt"; fi
 }
 # The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
+more() {
+  run "$OUT/old-shipped.pt" $common --seed 1 --iterations 0 $inc --init models/lstm-inc-d3.pt  # c5 on the old prior
+  candidate c7-cos8000-seed2 64 2 8000 --lr-final 0 &
+  candidate c8-cos8000-seed3 64 3 8000 --lr-final 0 &
+  wait
+  candidate c9-cos16000 64 1 16000 --lr-final 0
+}
+if [ "${3:-all}" = more ]; then more; exit 0; fi
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"
 candidate c2-iter8000 64 1 8000 &
@@ -50,4 +61,5 @@ for e in 1:0.01 0:0; do
     --validation 64 --threads 1 &
 done
 wait
+more
 /usr/bin/python3 "$(dirname "$0")/learned_schedule.py" "$OUT" bench/results/learned_schedule
