@@ -84,7 +84,7 @@ class LSTMMF(Sampler):
 
 
 class PFN(Sampler):
-    """The learned surrogate (a prototype, see the README): model=None uses models/pfn.pt."""
+    """The learned surrogate (PFN, see the README): model=None uses models/pfn.pt."""
 
     registry_name = "pfn"
 
