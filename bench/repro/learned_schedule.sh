@@ -25,7 +25,6 @@ candidate() {  # NAME HIDDEN SEED ITERATIONS [more flags]
   run "$OUT/old-$c.pt" $common --hidden "$h" --seed 1 --iterations 0 $inc --init "$OUT/$c.pt"
   if [ "$s" != 1 ]; then run "$OUT/mid-$c.pt" $common --hidden "$h" --seed 1 --iterations 0 $inc $mid --init "$OUT/$c.pt"; fi
 }
-# The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 more() {
   run "$OUT/old-shipped.pt" $common --seed 1 --iterations 0 $inc --init models/lstm-inc-d3.pt  # c5 on the old prior
   candidate c7-cos8000-seed2 64 2 8000 --lr-final 0 &
@@ -34,6 +33,7 @@ more() {
   candidate c9-cos16000 64 1 16000 --lr-final 0
 }
 if [ "${3:-all}" = more ]; then more; exit 0; fi
+# The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"
 candidate c2-iter8000 64 1 8000 &
