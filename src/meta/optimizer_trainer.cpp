@@ -10,6 +10,7 @@
 #include "metadial/core/error.h"
 #include "metadial/core/random.h"
 #include "metadial/core/returns.h"
+#include "metadial/nn/optim.h"
 #include "metadial/optim/acquisition.h"
 #include "metadial/optim/gp.h"
 #include "meta/detail/trainer_common.h"
@@ -274,17 +275,11 @@ Trainer::Trainer(TrainerOptions options) : state_(std::make_unique<State>(std::m
                                                 torch::optim::AdamOptions(s.o.learning_rate));
 }
 Trainer::~Trainer() = default;
-void Trainer::set_learning_rate(double lr) {
-  for (auto& group : state_->adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
-}
-double Trainer::learning_rate() const {
-  return static_cast<const torch::optim::AdamOptions&>(state_->adam->param_groups().front().options()).lr();
-}
+void Trainer::set_learning_rate(double lr) { nn::set_learning_rate(*state_->adam, lr); }
+double Trainer::learning_rate() const { return nn::learning_rate(*state_->adam); }
 
 double cosine_learning_rate(double lr, double lr_final, int it, int iterations) {
-  if (iterations <= 0) return lr;
-  const double t = std::clamp(static_cast<double>(it) / iterations, 0.0, 1.0);
-  return lr_final + 0.5 * (lr - lr_final) * (1.0 + std::cos(std::numbers::pi * t));
+  return iterations <= 0 ? lr : nn::cosine_learning_rate(lr, lr_final, static_cast<double>(it) / iterations);
 }
 const GradientNorms& Trainer::last_gradient_norms() const { return state_->norms; }
 const TrainerOptions& Trainer::options() const { return state_->o; }

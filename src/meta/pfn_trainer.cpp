@@ -5,13 +5,13 @@
 #include <chrono>
 #include <filesystem>
 #include <cmath>
-#include <numbers>
 
 #include <torch/torch.h>
 
 #include "metadial/core/error.h"
 #include "metadial/core/file.h"
 #include "metadial/core/random.h"
+#include "metadial/nn/optim.h"
 #include "optim/learned/detail/pfn_network.h"
 
 namespace metadial::meta {
@@ -238,8 +238,7 @@ PfnModel train_pfn(const PfnTrainerOptions& o, const std::function<void(const Pf
     if (o.iterations > 0) frac = std::max(frac, static_cast<double>(it) / static_cast<double>(o.iterations));
     if (limit_s > 0) frac = std::max(frac, t / limit_s);
     const double warm = o.warmup > 0 ? std::min(1.0, static_cast<double>(it + 1) / o.warmup) : 1.0;
-    const double lr = o.learning_rate * warm * (0.1 + 0.45 * (1.0 + std::cos(std::numbers::pi * std::min(frac, 1.0))));
-    for (auto& group : adam.param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+    nn::set_learning_rate(adam, warm * nn::cosine_learning_rate(o.learning_rate, 0.1 * o.learning_rate, frac));
 
     const auto n = static_cast<int64_t>(o.min_history) +
                    static_cast<int64_t>(uniform_below(rng, static_cast<size_t>(o.max_history - o.min_history + 1)));

@@ -53,7 +53,8 @@ space::SearchSpace cube(int d) {
   return s;
 }
 
-std::vector<study::FrozenTrial> history(const space::SearchSpace& s, int n) {
+// n completed trials, alternating between the two fidelities (or all at fidelity 0 with one).
+std::vector<study::FrozenTrial> history(const space::SearchSpace& s, int n, int fidelities = 2) {
   std::vector<study::FrozenTrial> h;
   Rng rng(3);
   for (int i = 0; i < n; ++i) {
@@ -64,7 +65,7 @@ std::vector<study::FrozenTrial> history(const space::SearchSpace& s, int n) {
     for (auto& v : u) v = uniform01(rng);
     t.params = s.decode(u);
     t.value = standard_normal(rng);
-    t.fidelity = i % 2;
+    t.fidelity = i % fidelities;
     h.push_back(t);
   }
   return h;
@@ -90,11 +91,8 @@ BENCHMARK(BM_RolloutStep)->Arg(1)->Arg(2)->Arg(3)->Arg(6);
 void suggest(benchmark::State& state, bool cold, bool multi_fidelity = true) {
   const int d = static_cast<int>(state.range(0));
   const auto s = cube(d);
-  auto h = history(s, cold ? 20 : 100);
-  if (!multi_fidelity) {
-    for (auto& t : h) t.fidelity = 0;
-  }
   const int m = multi_fidelity ? 2 : 1;
+  const auto h = history(s, cold ? 20 : 100, m);
   optim::SamplerContext ctx;
   ctx.space = &s;
   ctx.fidelities = multi_fidelity ? std::vector<objective::Fidelity>{{"low", 1.0}, {"high", 10.0}}
@@ -147,17 +145,15 @@ BENCHMARK(BM_PfnPredict)->Arg(64)->Arg(256)->Unit(benchmark::kMicrosecond);
 
 void BM_PfnSuggest(benchmark::State& state) {
   const auto s = cube(3);
-  const auto h = history(s, 100);
+  const auto h = history(s, 100, 1);
   optim::SamplerContext ctx;
   ctx.space = &s;
   ctx.fidelities = {{"full", 1.0}};
   ctx.trial_number = 100;
-  std::vector<study::FrozenTrial> full = h;
-  for (auto& t : full) t.fidelity = 0;
   optim::learned::PfnSampler sampler(std::shared_ptr<const optim::learned::PfnModel>(&pfn(), [](auto*) {}), {}, "bench");
   for (auto _ : state) {
     ++ctx.seed;
-    benchmark::DoNotOptimize(sampler.suggest(ctx, full));
+    benchmark::DoNotOptimize(sampler.suggest(ctx, h));
   }
 }
 BENCHMARK(BM_PfnSuggest)->Unit(benchmark::kMillisecond);

@@ -112,8 +112,7 @@ struct TrainerOptions {
 };
 
 /// The learning rate of update `it` (0-based) of `iterations` under cosine decay from `lr` to
-/// `lr_final` (SGDR's schedule without restarts, Loshchilov & Hutter 2017):
-/// lr_final + (lr - lr_final) (1 + cos(pi it / iterations)) / 2.
+/// `lr_final`: nn::cosine_learning_rate (nn/optim.h) at t = it / iterations.
 double cosine_learning_rate(double lr, double lr_final, int it, int iterations);
 
 /// Regret of a model on held-out functions.

@@ -11,6 +11,7 @@
 #include "metadial/core/random.h"
 #include "metadial/nn/matmul.h"
 #include "metadial/nn/model_file.h"
+#include "metadial/nn/optim.h"
 
 namespace metadial::agents::dqn {
 namespace {
@@ -286,12 +287,10 @@ double DqnPolicy::learn() { return impl_->learn(); }
 
 void DqnPolicy::set_learning_rate(double lr) {
   MD_CHECK(lr >= 0.0 && lr < 10.0, "DQN learning rate ", lr, " must be in [0, 10)");
-  for (auto& group : impl_->adam->param_groups()) static_cast<torch::optim::AdamOptions&>(group.options()).lr(lr);
+  nn::set_learning_rate(*impl_->adam, lr);
 }
 
-double DqnPolicy::learning_rate() const {
-  return static_cast<const torch::optim::AdamOptions&>(impl_->adam->param_groups().front().options()).lr();
-}
+double DqnPolicy::learning_rate() const { return nn::learning_rate(*impl_->adam); }
 
 DqnPolicy DqnPolicy::clone() const {
   const Impl& src = *impl_;
