@@ -10,7 +10,9 @@
 # Then (fourth session of 2026-12-03, section `more`) c7/c8: training seeds 2 and 3 of c5's recipe, each kept
 # checkpoint also on seed 1's validation functions; c9: c5's recipe for 16000 updates.
 #   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR] [SECTION]   (defaults build/release, build/s3, all;
-#   SECTION = more runs only that last section)
+#   SECTION = more runs only that section, stable only the fifth session's: c10 Adam 2e-3, c11 batches of 128,
+#   mfinc-d3 c5's recipe with two fidelities; ppo: c12/c13 PPO's clipped objective at Adam 5e-3 and 2e-3; mf:
+#   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -32,7 +34,36 @@ more() {
   wait
   candidate c9-cos16000 64 1 16000 --lr-final 0
 }
+stable() {
+  # Fifth session of 2026-12-03 (section `stable`): c10 = c5 at Adam 2e-3, c11 = c5 with batches of 128 (16
+  # functions x 8 rollouts); mfinc-d3 = c5's recipe with the main job's two fidelities (budget 100), its kept
+  # checkpoint also on the shipped LSTM-MF model's prior (GP, lengthscales 0.1-0.4, no bumps).
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8"
+  run "$OUT/old-shipped.pt" $common --seed 1 --iterations 0 $inc --init models/lstm-inc-d3.pt  # as in `more`
+  (common=${common/--lr 5e-3/--lr 2e-3}; candidate c10-lr2e-3 64 1 8000 --lr-final 0) &
+  { run "$OUT/mfinc-d3.pt" $common --seed 1 --iterations 8000 --lr-final 0 $inc $mid $mf
+    run "$OUT/old-mfinc-d3.pt" $common --seed 1 --iterations 0 --proposal incumbent $mf --init "$OUT/mfinc-d3.pt"; } &
+  wait
+  (common=${common/--batch 64/--batch 128}; candidate c11-batch128 64 1 8000 --lr-final 0)
+}
+ppo() {
+  # Then PPO's clipped objective (--ppo-epochs 4: four updates per batch, ratios clipped to 1 +- 0.2) on c5's
+  # recipe at Adam 5e-3 (c12) and 2e-3 (c13).
+  candidate c12-ppo4 64 1 8000 --lr-final 0 --ppo-epochs 4 &
+  (common=${common/--lr 5e-3/--lr 2e-3}; candidate c13-ppo4-lr2e-3 64 1 8000 --lr-final 0 --ppo-epochs 4) &
+  wait
+}
+mf() {
+  # mfinc-d3's fidelity choice collapsed (cost 92 from update 900 on): the same with the shipped LSTM-MF model's
+  # entropy bonus 0.01 (mfinc-e1-d3).
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8"
+  run "$OUT/mfinc-e1-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 8000 --lr-final 0 $inc $mid $mf
+  run "$OUT/old-mfinc-e1-d3.pt" $common --seed 1 --iterations 0 --proposal incumbent $mf --init "$OUT/mfinc-e1-d3.pt"
+}
 if [ "${3:-all}" = more ]; then more; exit 0; fi
+if [ "${3:-all}" = stable ]; then stable; exit 0; fi
+if [ "${3:-all}" = ppo ]; then ppo; exit 0; fi
+if [ "${3:-all}" = mf ]; then mf; exit 0; fi
 # The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"

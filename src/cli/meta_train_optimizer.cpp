@@ -67,6 +67,10 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
                "REINFORCE: episodes per sampled function (divides --batch); > 1: the baseline averages the "
                "other episodes on the same function")
       ->capture_default_str();
+  c.add_option("--ppo-epochs", o.ppo_epochs,
+               "REINFORCE: updates per batch; > 1: PPO's clipped objective, the later ones replaying the batch")
+      ->capture_default_str();
+  c.add_option("--ppo-clip", o.ppo_clip, "--ppo-epochs > 1: the ratio's clip range eps (1 +- eps)")->capture_default_str();
   c.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
   c.add_option("--lr-final", o.learning_rate_final,
                "decay the learning rate from --lr to this along a half cosine over --iterations (default: constant)");

@@ -130,6 +130,9 @@ void TrainerOptions::finalize() {
            "rollouts per function must divide the batch (", batch, "), got ", rollouts_per_function);
   MD_CHECK(method == Method::kReinforce || rollouts_per_function == 1,
            "rollouts per function is a REINFORCE option (the gradient method needs no baseline)");
+  MD_CHECK(ppo_epochs >= 1 && ppo_epochs <= 100, "ppo epochs must be in [1, 100], got ", ppo_epochs);
+  MD_CHECK(method == Method::kReinforce || ppo_epochs == 1, "ppo epochs is a REINFORCE option");
+  MD_CHECK(ppo_clip > 0 && ppo_clip < 1, "ppo clip must be in (0, 1), got ", ppo_clip);
   if (method == Method::kGradient) {
     MD_CHECK(loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
   }
@@ -336,23 +339,40 @@ TrainingProgress ReinforceTrainer::step() {
   std::vector<double> lo(Bs * Ts, 0.0), lc(Bs * Ts, 0.0);
   std::vector<std::vector<double>> obs_x(Bs), obs_y(Bs);
   std::vector<torch::Tensor> logps, ents;
+  // What a replay (ppo_epochs > 1) needs: each step's input, incumbent shift, draw and fidelity input.
+  std::vector<torch::Tensor> ins, shifts, us, ws, idxs;
   std::vector<float> eps(Bs * ds), xs_f(Bs * ds), w2(Bs * (ds + 1));
   std::vector<int64_t> ms(Bs);
   std::vector<double> x(ds);
   const double half_log_2pi = 0.5 * std::log(2.0 * std::numbers::pi);
+  const bool replay = o.ppo_epochs > 1;
+  // The first level's Gaussian over u: its log-density at u and its entropy, per episode.
+  const auto gauss_logp = [&](const torch::Tensor& u, const torch::Tensor& mu, const torch::Tensor& log_sd) {
+    return (-0.5 * ((u - mu) / log_sd.exp()).pow(2) - log_sd - half_log_2pi).sum(1);
+  };
+  const auto gauss_ent = [&](const torch::Tensor& log_sd) { return (log_sd + 0.5 + half_log_2pi).sum(1); };
 
   for (int t = 0; t < T; ++t) {
     const torch::Tensor in = torch::from_blob(input.data(), {B, in1}, torch::kFloat32).clone();
     std::tie(h1, c1) = net->cell1(in, std::make_tuple(h1, c1));
     const torch::Tensor out = net->head1(h1);
     torch::Tensor mu = out.slice(1, 0, d);
-    if (relative) mu = mu + torch::from_blob(shift.data(), {B, d}, torch::kFloat32).clone();
+    torch::Tensor shift_t;
+    if (relative) {
+      shift_t = torch::from_blob(shift.data(), {B, d}, torch::kFloat32).clone();
+      mu = mu + shift_t;
+    }
     const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
     for (auto& e : eps) e = static_cast<float>(standard_normal(s.rng));
     const torch::Tensor eps_t = torch::from_blob(eps.data(), {B, d}, torch::kFloat32);
     const torch::Tensor u = (mu + log_sd.exp() * eps_t).detach();
-    torch::Tensor logp = (-0.5 * ((u - mu) / log_sd.exp()).pow(2) - log_sd - half_log_2pi).sum(1);
-    torch::Tensor ent = (log_sd + 0.5 + half_log_2pi).sum(1);
+    torch::Tensor logp = gauss_logp(u, mu, log_sd);
+    torch::Tensor ent = gauss_ent(log_sd);
+    if (replay) {
+      ins.push_back(in);
+      shifts.push_back(shift_t);
+      us.push_back(u);
+    }
     const torch::Tensor xt = torch::sigmoid(u).contiguous();
     std::copy(xt.data_ptr<float>(), xt.data_ptr<float>() + Bs * ds, xs_f.begin());
     if (M > 1) {
@@ -367,6 +387,10 @@ TrainingProgress ReinforceTrainer::step() {
       std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
       logp = logp + logsm.gather(1, idx).squeeze(1);
       ent = ent - (logsm.exp() * logsm).sum(1);
+      if (replay) {
+        ws.push_back(w);
+        idxs.push_back(idx);
+      }
     } else {
       std::fill(ms.begin(), ms.end(), 0);
     }
@@ -438,17 +462,61 @@ TrainingProgress ReinforceTrainer::step() {
   std::vector<float> adv = loo_advantages(G, Bs, Ts, K > 1 ? static_cast<size_t>(K) : Bs);
   const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32);
   const torch::Tensor logp_all = torch::stack(logps);  // [T, B]
-  const torch::Tensor surrogate =
-      -(logp_all * A).sum(0).mean() / static_cast<double>(T) - o.entropy * torch::stack(ents).mean();
-
-  s.adam->zero_grad();
-  surrogate.backward();
-  s.norms.level1_lstm = group_norm(cell_params(net->cell1));
-  s.norms.level1_head = group_norm(head_params(net->head1));
-  s.norms.level2_lstm = group_norm(cell_params(net->cell2));
-  s.norms.level2_head = group_norm(head_params(net->head2));
-  torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);
-  s.adam->step();
+  const auto update = [&](const torch::Tensor& loss) {
+    s.adam->zero_grad();
+    loss.backward();
+    s.norms.level1_lstm = group_norm(cell_params(net->cell1));
+    s.norms.level1_head = group_norm(head_params(net->head1));
+    s.norms.level2_lstm = group_norm(cell_params(net->cell2));
+    s.norms.level2_head = group_norm(head_params(net->head2));
+    torch::nn::utils::clip_grad_norm_(net->parameters(), o.clip);
+    s.adam->step();
+  };
+  torch::Tensor surrogate;
+  double clip_fraction = 0.0;
+  if (!replay) {
+    surrogate = -(logp_all * A).sum(0).mean() / static_cast<double>(T) - o.entropy * torch::stack(ents).mean();
+    update(surrogate);
+  } else {
+    // PPO: the rollout's log-probabilities, then o.ppo_epochs - 1 replays of the same episodes
+    // through the updated network (the same inputs, draws and fidelities, from zero states).
+    const torch::Tensor old_logp = logp_all.detach();
+    const auto replay_policy = [&] {
+      torch::Tensor rh1 = torch::zeros({B, o.model.hidden}), rc1 = torch::zeros({B, o.model.hidden}), rh2, rc2;
+      if (M > 1) {
+        rh2 = torch::zeros({B, o.model.fidelity_hidden});
+        rc2 = torch::zeros({B, o.model.fidelity_hidden});
+      }
+      std::vector<torch::Tensor> lp, en;
+      for (size_t t = 0; t < Ts; ++t) {
+        std::tie(rh1, rc1) = net->cell1(ins[t], std::make_tuple(rh1, rc1));
+        const torch::Tensor out = net->head1(rh1);
+        torch::Tensor mu = out.slice(1, 0, d);
+        if (relative) mu = mu + shifts[t];
+        const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
+        torch::Tensor l = gauss_logp(us[t], mu, log_sd), e = gauss_ent(log_sd);
+        if (M > 1) {
+          std::tie(rh2, rc2) = net->cell2(ws[t], std::make_tuple(rh2, rc2));
+          const torch::Tensor logsm = torch::log_softmax(net->head2(rh2), 1);
+          l = l + logsm.gather(1, idxs[t]).squeeze(1);
+          e = e - (logsm.exp() * logsm).sum(1);
+        }
+        lp.push_back(l);
+        en.push_back(e);
+      }
+      return std::make_pair(torch::stack(lp), torch::stack(en));
+    };
+    for (int epoch = 0; epoch < o.ppo_epochs; ++epoch) {
+      const auto [lp, en] = epoch == 0 ? std::make_pair(logp_all, torch::stack(ents)) : replay_policy();
+      const torch::Tensor loss = -clipped_objective(lp, old_logp, A, o.ppo_clip).sum(0).mean() / static_cast<double>(T) -
+                                 o.entropy * en.mean();
+      update(loss);
+      if (epoch == 0) surrogate = loss;
+      if (epoch + 1 == o.ppo_epochs) {
+        clip_fraction = ((lp.detach() - old_logp).exp() - 1.0).abs().gt(o.ppo_clip).to(torch::kFloat64).mean().item<double>();
+      }
+    }
+  }
   ++s.iteration;
 
   TrainingProgress p;
@@ -456,6 +524,7 @@ TrainingProgress ReinforceTrainer::step() {
   p.surrogate = surrogate.item<double>();
   p.mean_loss = mean_loss;
   p.mean_cost = mean_cost;
+  p.clip_fraction = clip_fraction;
   return p;
 }
 
@@ -495,6 +564,8 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"horizon", o.horizon},
       {"batch", o.batch},
       {"rollouts_per_function", o.rollouts_per_function},
+      {"ppo_epochs", o.ppo_epochs},
+      {"ppo_clip", o.ppo_clip},
       {"iterations_run", it},
       {"total_iterations", prior_iterations + it},
       {"total_train_seconds", prior_seconds + elapsed()},

@@ -26,7 +26,12 @@
 // Both levels' log-probabilities are in the loss and the LSTM states are never detached, so both
 // networks learn (the paper's notebooks detach the state and leave the fidelity network out).
 // Adam, gradient norm clipped.
-//
+// With ppo_epochs K > 1 (PPO's clipped objective, Schulman et al. 2017, as a steadier estimator):
+// each batch makes K updates; the first at the rollout's log-probabilities, the next ones
+// replaying the stored inputs and draws through the updated network; each maximizes
+// sum_t min(r_t A_t, clip(r_t, 1 - eps, 1 + eps) A_t), r_t = pi(a_t) / pi_old(a_t) the ratio to
+// the rollout's policy (its gradient at r = 1 is REINFORCE's), so no update moves the policy far
+// from the one that drew the batch.
 //
 // Gradient-based training (Method::kGradient, Chen et al. 2017): the sampled functions are RFF
 // sums, differentiable everywhere, so the whole episode is one differentiable graph. The LSTM is
@@ -88,6 +93,8 @@ struct TrainerOptions {
   int horizon = 20;                    ///< T, steps per episode
   int batch = 32;                      ///< episodes per update
   int rollouts_per_function = 1;       ///< kReinforce: episodes per sampled function (divides batch)
+  int ppo_epochs = 1;                  ///< kReinforce: updates per batch (> 1: PPO's clipped objective)
+  double ppo_clip = 0.2;               ///< eps of the clipped ratio (ppo_epochs > 1)
   int iterations = 2000;               ///< updates
   double learning_rate = 1e-3;         ///< Adam
   /// Set: the learning rate decays from learning_rate to this along a half cosine over the
@@ -130,6 +137,10 @@ struct TrainingProgress {
   double mean_loss = 0.0;              ///< mean over the batch of sum_t (lambda l_t + (1 - lambda) c_t)
   double mean_cost = 0.0;              ///< mean cost of an episode
   double learning_rate = 0.0;          ///< Adam's learning rate in this update (train() fills it)
+  /// ppo_epochs > 1: the fraction of the batch's actions whose ratio to the rollout's policy was
+  /// outside [1 - eps, 1 + eps] in the last update's replay (0: the earlier updates kept every
+  /// ratio inside the range).
+  double clip_fraction = 0.0;
   std::optional<ValidationResult> validation;
   double elapsed_s = 0.0;
 };

@@ -63,4 +63,13 @@ inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B,
   return adv;
 }
 
+/// PPO's clipped objective per action, to maximize (TrainerOptions::ppo_epochs):
+/// min(r A, clamp(r, 1 - eps, 1 + eps) A), r = exp(log_prob - old_log_prob), old_log_prob taken
+/// as a constant. Elementwise, same shapes in and out.
+inline torch::Tensor clipped_objective(const torch::Tensor& log_prob, const torch::Tensor& old_log_prob,
+                                       const torch::Tensor& advantage, double eps) {
+  const torch::Tensor r = (log_prob - old_log_prob.detach()).exp();
+  return torch::minimum(r * advantage, r.clamp(1.0 - eps, 1.0 + eps) * advantage);
+}
+
 }  // namespace metadial::meta

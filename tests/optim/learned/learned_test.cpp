@@ -15,6 +15,7 @@
 #include "metadial/optim/learned/model.h"
 #include "metadial/meta/optimizer_trainer.h"
 #include "nn/model_file_testing.h"
+#include "meta/detail/trainer_common.h"
 #include "optim/learned/detail/network.h"
 #include "support/torch_state.h"
 
@@ -429,6 +430,56 @@ TEST(LearnedOptimizer, CosineLearningRateDecaysFromTheInitialToTheFinalRate) {
 
 // A short meta-training on 1-d GP-prior functions lowers the held-out regret of the untrained
 // policy (validated on functions it never saw).
+// PPO's clipped objective, hand-computed: r = 1.5 or 0.5, eps = 0.2: min(r A, clamp(r) A) is
+// 1.2 (A = 1, r = 1.5: clipped), -1.5 (A = -1, r = 1.5), 0.5 (A = 1, r = 0.5), -0.8 (A = -1,
+// r = 0.5: clipped); the clipped entries pass no gradient, the others r A.
+TEST(LearnedOptimizer, ClippedObjectiveHandValues) {
+  const torch::Tensor old_lp = torch::zeros({4}, torch::kFloat64);
+  const torch::Tensor lp = torch::tensor({std::log(1.5), std::log(1.5), std::log(0.5), std::log(0.5)}, torch::kFloat64)
+                               .requires_grad_(true);
+  const torch::Tensor a = torch::tensor({1.0, -1.0, 1.0, -1.0}, torch::kFloat64);
+  const torch::Tensor j = meta::clipped_objective(lp, old_lp, a, 0.2);
+  const std::vector<double> want = {1.2, -1.5, 0.5, -0.8}, want_grad = {0.0, -1.5, 0.5, 0.0};
+  j.sum().backward();
+  for (int64_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(j[i].item<double>(), want[static_cast<size_t>(i)], 1e-12) << i;
+    EXPECT_NEAR(lp.grad()[i].item<double>(), want_grad[static_cast<size_t>(i)], 1e-12) << i;
+  }
+}
+
+// ppo_epochs > 1 replays the batch through the updated network: with updates too small to move
+// the policy (lr 1e-12) every replayed ratio is 1 (the replay rebuilds the rollout's inputs,
+// incumbent shifts, draws and fidelities), single and two fidelities; with a large rate the
+// clipping engages. The option is validated.
+TEST(LearnedOptimizer, PpoReplayReproducesTheRolloutsPolicy) {
+  for (int fidelities : {1, 2}) {
+    TrainerOptions o = small_options(2, fidelities);
+    o.model.proposal = Proposal::kIncumbent;
+    o.ppo_epochs = 3;
+    o.learning_rate = 1e-12;
+    o.clip = 1e9;
+    ReinforceTrainer still(o);
+    const auto p = still.step();
+    EXPECT_TRUE(std::isfinite(p.surrogate));
+    EXPECT_EQ(p.clip_fraction, 0.0) << fidelities;
+    o.learning_rate = 0.5;
+    ReinforceTrainer moved(o);
+    (void)moved.step();
+    EXPECT_GT(moved.step().clip_fraction, 0.0) << fidelities;
+  }
+  TrainerOptions bad = small_options(1, 1);
+  bad.ppo_epochs = 0;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+  bad = small_options(1, 1);
+  bad.ppo_epochs = 2;
+  bad.ppo_clip = 1.5;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+  bad = small_options(1, 1);
+  bad.ppo_epochs = 2;
+  bad.method = meta::Method::kGradient;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+}
+
 TEST(LearnedOptimizer, ShortMetaTrainingLowersHeldOutRegret) {
   TrainerOptions o;
   o.model.dim = 1;
@@ -442,10 +493,13 @@ TEST(LearnedOptimizer, ShortMetaTrainingLowersHeldOutRegret) {
   o.eval_every = 0;
   o.keep_best = false;
   o.seed = 1;
-  const LearnedOptimizer model = train(o);
-  const auto& v = model.card()["validation"];
-  const double before = v["initial_regret"].get<double>(), after = v["regret"].get<double>();
-  EXPECT_LT(after, 0.8 * before) << "before " << before << " after " << after;
+  for (int epochs : {1, 3}) {  // REINFORCE, and PPO's clipped objective with 3 updates per batch
+    o.ppo_epochs = epochs;
+    const LearnedOptimizer model = train(o);
+    const auto& v = model.card()["validation"];
+    const double before = v["initial_regret"].get<double>(), after = v["regret"].get<double>();
+    EXPECT_LT(after, 0.8 * before) << "ppo epochs " << epochs << ": before " << before << " after " << after;
+  }
 }
 
 }  // namespace
