@@ -8,7 +8,8 @@
 #                          are all Gaussian-bump sums on a faint GP background (0.05), 4000 updates (d = 3: 8000; 3-10 min each on one
 #                          core; the best model so far is in --out at every validation, and --init
 #                          continues a stopped run)
-# models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8)
+# models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8); d = 3 with the
+#                          recipe of lstm-inc-d3 (incumbent-centred proposals, the wide prior)
 # models/lstm-d2-<loss>.pt d = 2 with the other losses (min, sum, ei), for reproduction 2
 # models/lstm-grad-d<d>.pt single fidelity, loss oi, trained by backpropagation through the unrolled
 #                          episode (--method gradient, Chen et al.), d = 1, 2, 3, 6
@@ -44,11 +45,13 @@ for d in 1 2 6; do
   $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
     --out models/lstm-mf-d$d.pt
 done
-# d = 3 (the main job's model) since the third session of 2026-12-03: 3000 updates, the learning rate decayed along a
-# cosine to 0, no time limit (bench/results/learned_schedule.md).
-$BIN meta-train optimizer --dims 3 --loss oi --fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8 --seed 1 \
-  --iterations 3000 --lr-final 0 --batch 64 --lr 5e-3 --entropy 0.01 --eval-every 100 --validation 64 --threads 1 \
-  --out models/lstm-mf-d3.pt
+# d = 3 (the main job's model) since the fifth session of 2026-12-03: the recipe of lstm-inc-d3 (incumbent-centred
+# proposals, bumps 0.15-0.6, 8 rollouts, 8000 updates, cosine to 0) with two fidelities and the entropy bonus 0.01
+# (bench/results/learned_schedule_stable.md: chosen on 256 fresh validation functions of both priors). Before it
+# (third session, commit 859f1a0): absolute proposals on the GP prior, 3000 updates, the same fidelity flags.
+$BIN meta-train optimizer --dims 3 --loss oi --horizon 20 --batch 64 --eval-every 100 --validation 64 --threads 1 \
+  --entropy 0.01 --lr 5e-3 --rollouts 8 --seed 1 --iterations 8000 --lr-final 0 $inc --bump-width-min 0.15 \
+  --bump-width-max 0.6 --fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8 --out models/lstm-mf-d3.pt
 for loss in min sum ei; do
   $BIN meta-train optimizer --dims 2 --loss $loss $common --time-limit $((T * 2 / 3)) --out models/lstm-d2-$loss.pt
 done

@@ -55,10 +55,23 @@ ppo() {
 }
 mf() {
   # mfinc-d3's fidelity choice collapsed (cost 92 from update 900 on): the same with the shipped LSTM-MF model's
-  # entropy bonus 0.01 (mfinc-e1-d3).
-  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8"
+  # entropy bonus 0.01 (mfinc-e1-d3; shipped as models/lstm-mf-d3.pt in the fifth session). The model it was
+  # measured against is models/lstm-mf-d3.pt of commit 859f1a0 ($OUT/mf-859f1a0.pt).
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" prev="$OUT/mf-859f1a0.pt"
+  for x in pt json; do [ -f "$OUT/mf-859f1a0.$x" ] || git show 859f1a0:models/lstm-mf-d3.$x > "$OUT/mf-859f1a0.$x"; done
   run "$OUT/mfinc-e1-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 8000 --lr-final 0 $inc $mid $mf
   run "$OUT/old-mfinc-e1-d3.pt" $common --seed 1 --iterations 0 --proposal incumbent $mf --init "$OUT/mfinc-e1-d3.pt"
+  # Informative (no rule): the shipped LSTM-MF model on the candidates' prior (bumps 0.15-0.6).
+  run "$OUT/new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 0 ${inc/--proposal incumbent/} $mid $mf \
+    --init "$prev"
+  # A larger, independent validation of mfinc-e1-d3 against the shipped model: 256 functions of seed 11 on the shipped
+  # model's prior (v256-old-*) and on the candidates' prior (v256-new-*).
+  local v="--seed 11 --iterations 0" common=${common/--validation 64/--validation 256}
+  run "$OUT/v256-old-mfinc-e1-d3.pt" $common $v --proposal incumbent $mf --init "$OUT/mfinc-e1-d3.pt"
+  run "$OUT/v256-old-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} $v $mf --init "$prev"
+  run "$OUT/v256-new-mfinc-e1-d3.pt" $common $v $inc $mid $mf --init "$OUT/mfinc-e1-d3.pt"
+  run "$OUT/v256-new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} $v ${inc/--proposal incumbent/} $mid $mf \
+    --init "$prev"
 }
 if [ "${3:-all}" = more ]; then more; exit 0; fi
 if [ "${3:-all}" = stable ]; then stable; exit 0; fi
