@@ -91,6 +91,26 @@ def more_table():
     print("\n".join(lines))
 
 
+def curves_plot(out, series, title, thick):
+    """Validation curves of the runs [(name, legend, card or None)]: out.csv, out.gp and, with gnuplot, out.svg;
+    the run `thick` drawn thicker."""
+    with open(out + ".csv", "w") as f:
+        f.write("run,iteration,regret\n")
+        for name, _, c in series:
+            for it, r in history(c) if c else []:
+                f.write(f"{name},{it},{r}\n")
+    plots = ", ".join(f"'< grep ^{name}, {out}.csv' using 2:3 with lines lw {4 if name == thick else 2} title '{legend}'"
+                      for name, legend, c in series if c)
+    with open(out + ".gp", "w") as f:
+        f.write("set terminal svg size 800,450 dynamic background rgb 'white'\n"
+                f"set output '{out}.svg'\nset datafile separator ','\nset key top right\n"
+                "set xlabel 'update'\nset ylabel 'held-out regret (64 functions, 20 steps)'\n"
+                f"set title '{title}'\nset yrange [0:2.2]\n"
+                f"plot {plots}\n")
+    if subprocess.call(["sh", "-c", f"command -v gnuplot >/dev/null && gnuplot '{out}.gp'"]) != 0:
+        print("gnuplot not found or failed: no plot", file=sys.stderr)
+
+
 def stable_table():
     """The `stable` and `ppo` sections: steadier updates for the d = 3 recipe (a lower rate, larger batches, PPO's
     clipped objective) and the recipe with the main job's two fidelities (mfinc-d3)."""
@@ -106,7 +126,7 @@ def stable_table():
              f"Rule, written before the runs: ship if last 10 < the shipped model's {ref:.3f} - its se {se:.3f} = "
              f"{ref - se:.3f} and old prior <= {old_ref:.3f} + {old_se:.3f} = {old_ref + old_se:.3f}; several: the "
              "lowest last 10. Test functions only after the choice.", "",
-             "Runs: `bench/repro/learned_schedule.sh build/release build/s5 stable` and `... ppo`, then "
+             "Runs: `bench/repro/learned_schedule.sh build/release build/s5 SECTION` for SECTION = stable, ppo, mf, then "
              "`bench/repro/learned_schedule.py build/s5 bench/results/learned_schedule`.", "",
              "| run | change | last 10 | kept (update) | se | old prior | train s | ships |",
              "|---|---|---|---|---|---|---|---|",
@@ -183,21 +203,7 @@ def stable_table():
     series = [("shipped", "shipped (c5): Adam 5e-3", shipped)] + [
         (name, change, card(name)) for name, change in runs + (("mfinc-d3", "two fidelities (regret at budget)"),
                                                                ("mfinc-e1-d3", "two fidelities, entropy 0.01"))]
-    with open(out + ".csv", "w") as f:
-        f.write("run,iteration,regret\n")
-        for name, _, c in series:
-            for it, r in history(c) if c else []:
-                f.write(f"{name},{it},{r}\n")
-    plots = ", ".join(f"'< grep ^{name}, {out}.csv' using 2:3 with lines lw {4 if name == 'shipped' else 2} title '{title}'"
-                      for name, title, c in series if c)
-    with open(out + ".gp", "w") as f:
-        f.write("set terminal svg size 800,450 dynamic background rgb 'white'\n"
-                f"set output '{out}.svg'\nset datafile separator ','\nset key top right\n"
-                "set xlabel 'update'\nset ylabel 'held-out regret (64 functions, 20 steps)'\n"
-                "set title 'd = 3: steadier updates, and two fidelities'\nset yrange [0:2.2]\n"
-                f"plot {plots}\n")
-    if subprocess.call(["sh", "-c", f"command -v gnuplot >/dev/null && gnuplot '{out}.gp'"]) != 0:
-        print("gnuplot not found or failed: no plot", file=sys.stderr)
+    curves_plot(out, series, "d = 3: steadier updates, and two fidelities", "shipped")
 
 
 if card("c10-lr2e-3") is not None:
@@ -307,21 +313,5 @@ print("\n".join(lines))
 series = [("prev-default", "default (3c36b9e) = first 4000 of c4"), ("c4-iter16000", "constant lr, 16000 updates (c2 = first 8000)"),
           ("c5-cos8000", "cosine, 8000 updates (shipped)"), ("c6-cos4000", "cosine, 4000 updates"),
           ("c1-hidden128", "128 hidden units")]
-csv = stem + ".csv"
-with open(csv, "w") as f:
-    f.write("run,iteration,regret\n")
-    for name, _ in series:
-        c = card(name)
-        for it, r in history(c) if c else []:
-            f.write(f"{name},{it},{r}\n")
-gp = stem + ".gp"
-plots = ", ".join(f"'< grep ^{name}, {csv}' using 2:3 with lines lw {4 if name == 'prev-default' else 2} title '{title}'"
-                  for name, title in series)
-with open(gp, "w") as f:
-    f.write("set terminal svg size 800,450 dynamic background rgb 'white'\n"
-            f"set output '{stem}.svg'\nset datafile separator ','\nset key top right\n"
-            "set xlabel 'update'\nset ylabel 'held-out regret (64 functions, 20 steps)'\n"
-            "set title 'd = 3 candidates: validation during meta-training'\nset yrange [0:2.2]\n"
-            f"plot {plots}\n")
-if subprocess.call(["sh", "-c", f"command -v gnuplot >/dev/null && gnuplot '{gp}'"]) != 0:
-    print("gnuplot not found or failed: no plot", file=sys.stderr)
+curves_plot(stem, [(name, legend, card(name)) for name, legend in series],
+            "d = 3 candidates: validation during meta-training", "prev-default")
