@@ -9,7 +9,7 @@
 #                          core; the best model so far is in --out at every validation, and --init
 #                          continues a stopped run)
 # models/lstm-mf-d<d>.pt   two fidelities (costs 1, 10), loss oi + budget cost loss (eq. 7, 8); d = 3 with the
-#                          recipe of lstm-inc-d3 (incumbent-centred proposals, the wide prior)
+#                          recipes of lstm-inc-d<d> at d = 2, 3, 6 (incumbent-centred proposals, the wide prior)
 # models/lstm-d2-<loss>.pt d = 2 with the other losses (min, sum, ei), for reproduction 2
 # models/lstm-grad-d<d>.pt single fidelity, loss oi, trained by backpropagation through the unrolled
 #                          episode (--method gradient, Chen et al.), d = 1, 2, 3, 6
@@ -41,9 +41,15 @@ for spec in "1:--rollouts 8 --iterations 4000" "2:--rollouts 8 --entropy 0 --ite
   $BIN meta-train optimizer --dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 ${spec#*:} --eval-every 100 \
     --validation 64 --seed 1 --threads 1 $inc --out models/lstm-inc-d$d.pt
 done
-for d in 1 2 6; do
-  $BIN meta-train optimizer --dims $d --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
-    --out models/lstm-mf-d$d.pt
+$BIN meta-train optimizer --dims 1 --loss oi --fidelities 2 --budget 100 --lambda 0.9 $common --time-limit $T \
+  --out models/lstm-mf-d1.pt
+# d = 2 and 6 since the fifth session of 2026-12-03 (bench/results/learned_schedule_stable.md, chosen on 256 fresh
+# validation functions of both priors): the recipe of lstm-inc-d<d> with the entropy bonus 0.01 and two fidelities
+# (before: 150 s of the paper's recipe, as d = 1).
+for spec in 2:8 6:1; do
+  $BIN meta-train optimizer --dims ${spec%%:*} --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts ${spec#*:} \
+    --entropy 0.01 --eval-every 100 --threads 1 --validation 64 --seed 1 --iterations 4000 $inc --fidelities 2 \
+    --budget 100 --lambda 0.9 --low-correlation 0.8 --out models/lstm-mf-d${spec%%:*}.pt
 done
 # d = 3 (the main job's model) since the fifth session of 2026-12-03: the recipe of lstm-inc-d3 (incumbent-centred
 # proposals, bumps 0.15-0.6, 8 rollouts, 8000 updates, cosine to 0) with two fidelities and the entropy bonus 0.01

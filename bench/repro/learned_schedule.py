@@ -196,6 +196,31 @@ def stable_table():
                   f"Ships: **{'mfinc-e1-d3' if ok else 'none'}**" + (
                       " (`models/lstm-mf-d3.pt` since the fifth session of 2026-12-03; the main job's model). Its "
                       "test: `learned_mf_cost.md`, `mf_schedulers.md`." if ok else "."), ""]
+    rows = []
+    for d in (2, 6):
+        k = {w: card(f"v256-{w}") for w in (f"old-mfinc-e1-d{d}", f"old-mf-d{d}-859f1a0", f"new-mfinc-e1-d{d}",
+                                               f"new-mf-d{d}-859f1a0")}
+        if not all(k.values()):
+            continue
+        (oc, oc_se), (op, op_se) = held_out(k[f"old-mfinc-e1-d{d}"]), held_out(k[f"old-mf-d{d}-859f1a0"])
+        (nc, nc_se), (np_, np_se) = held_out(k[f"new-mfinc-e1-d{d}"]), held_out(k[f"new-mf-d{d}-859f1a0"])
+        cost = {w: c["validation"]["mean_cost"] for w, c in k.items()}
+        ok = (oc < op - op_se and nc < np_ and cost[f"old-mfinc-e1-d{d}"] <= 1.1 * cost[f"old-mf-d{d}-859f1a0"]
+              and cost[f"new-mfinc-e1-d{d}"] <= 1.1 * cost[f"new-mf-d{d}-859f1a0"])
+        rows.append(f"| {d} | {op:.3f} +- {op_se:.3f} ({cost[f'old-mf-d{d}-859f1a0']:.1f}) | {oc:.3f} +- {oc_se:.3f} "
+                    f"({cost[f'old-mfinc-e1-d{d}']:.1f}) | {np_:.3f} +- {np_se:.3f} ({cost[f'new-mf-d{d}-859f1a0']:.1f}) | "
+                    f"{nc:.3f} +- {nc_se:.3f} ({cost[f'new-mfinc-e1-d{d}']:.1f}) | {'yes' if ok else 'no'} |")
+    if rows:
+        lines += ["## The same change at d = 2 and d = 6 (section mf26)", "",
+                  "mfinc-e1-d2 / -d6: each dimension's single-fidelity default recipe (`lstm-inc-d2`: 8 rollouts, "
+                  "`lstm-inc-d6`: 1 rollout; 4000 updates, bumps 0.05-0.4) with the entropy bonus 0.01 and the two "
+                  "fidelities, against `models/lstm-mf-d<d>.pt` of 859f1a0 (150 s of training each). Rule, written "
+                  "before the runs (the second rule above): ship iff, on 256 fresh functions of seed 11, lower on the "
+                  "old model's prior by more than its se and lower on the candidate's prior, each at a mean cost <= 1.1x.", "",
+                  "| d | GP prior: 859f1a0 model (cost) | candidate | bumps 0.05-0.4: 859f1a0 model | candidate | ships |",
+                  "|---|---|---|---|---|---|"] + rows + [
+                      "", "Those that pass ship as `models/lstm-mf-d<d>.pt` (fifth session of 2026-12-03); their test, run "
+                      "after the choice: `learned_mf_cost.md` and `mf_schedulers.md`.", ""]
     lines += ["![validation curves](learned_schedule_stable.svg)", ""]
     open(stem + "_stable.md", "w").write("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -12,7 +12,7 @@
 #   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR] [SECTION]   (defaults build/release, build/s3, all;
 #   SECTION = more runs only that section, stable only the fifth session's: c10 Adam 2e-3, c11 batches of 128,
 #   mfinc-d3 c5's recipe with two fidelities; ppo: c12/c13 PPO's clipped objective at Adam 5e-3 and 2e-3; mf:
-#   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01)
+#   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01; mf26: the same change at d = 2 and 6)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -73,10 +73,29 @@ mf() {
   run "$OUT/v256-new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} $v ${inc/--proposal incumbent/} $mid $mf \
     --init "$prev"
 }
+mf26() {
+  # The shipped d = 3 change at d = 2 and 6: each d's single-fidelity default recipe (lstm-inc-d2: 8 rollouts;
+  # lstm-inc-d6: 1 rollout; 4000 updates, bumps 0.05-0.4) with the entropy bonus 0.01 and two fidelities, against
+  # models/lstm-mf-d<d>.pt of commit 859f1a0, both scored on 256 fresh functions (seed 11) of each prior.
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" d
+  for spec in 2:8 6:1; do
+    d=${spec%%:*}
+    for x in pt json; do [ -f "$OUT/mf-d$d-859f1a0.$x" ] || git show 859f1a0:models/lstm-mf-d$d.$x > "$OUT/mf-d$d-859f1a0.$x"; done
+    local base="--dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts ${spec#*:} --entropy 0.01 --eval-every 100 --threads 1"
+    { run "$OUT/mfinc-e1-d$d.pt" $base --validation 64 --seed 1 --iterations 4000 $inc $mf
+      local v="--validation 256 --seed 11 --iterations 0"
+      run "$OUT/v256-old-mfinc-e1-d$d.pt" $base $v --proposal incumbent $mf --init "$OUT/mfinc-e1-d$d.pt"
+      run "$OUT/v256-old-mf-d$d-859f1a0.pt" $base $v $mf --init "$OUT/mf-d$d-859f1a0.pt"
+      run "$OUT/v256-new-mfinc-e1-d$d.pt" $base $v $inc $mf --init "$OUT/mfinc-e1-d$d.pt"
+      run "$OUT/v256-new-mf-d$d-859f1a0.pt" $base $v ${inc/--proposal incumbent/} $mf --init "$OUT/mf-d$d-859f1a0.pt"; } &
+  done
+  wait
+}
 if [ "${3:-all}" = more ]; then more; exit 0; fi
 if [ "${3:-all}" = stable ]; then stable; exit 0; fi
 if [ "${3:-all}" = ppo ]; then ppo; exit 0; fi
 if [ "${3:-all}" = mf ]; then mf; exit 0; fi
+if [ "${3:-all}" = mf26 ]; then mf26; exit 0; fi
 # The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"
