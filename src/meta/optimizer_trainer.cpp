@@ -346,23 +346,37 @@ TrainingProgress ReinforceTrainer::step() {
   std::vector<double> x(ds);
   const double half_log_2pi = 0.5 * std::log(2.0 * std::numbers::pi);
   const bool replay = o.ppo_epochs > 1;
-  // The first level's Gaussian over u: its log-density at u and its entropy, per episode.
+  // One step of each level, shared by the rollout and its replay (ppo_epochs > 1). The first level
+  // gives the mean and log-sd of u (the mean offset by the incumbent's logit for kIncumbent models).
+  const auto level1 = [&](const torch::Tensor& in, const torch::Tensor& shift_t, torch::Tensor& h, torch::Tensor& c) {
+    std::tie(h, c) = net->cell1(in, std::make_tuple(h, c));
+    const torch::Tensor out = net->head1(h);
+    torch::Tensor mu = out.slice(1, 0, d);
+    if (relative) mu = mu + shift_t;
+    return std::make_pair(mu, out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd));
+  };
+  // The Gaussian's log-density at u and its entropy, per episode.
   const auto gauss_logp = [&](const torch::Tensor& u, const torch::Tensor& mu, const torch::Tensor& log_sd) {
     return (-0.5 * ((u - mu) / log_sd.exp()).pow(2) - log_sd - half_log_2pi).sum(1);
   };
   const auto gauss_ent = [&](const torch::Tensor& log_sd) { return (log_sd + 0.5 + half_log_2pi).sum(1); };
+  // The second level's log-softmax over the fidelities from w = (x_t, spent / cost_scale).
+  const auto level2 = [&](const torch::Tensor& w, torch::Tensor& h, torch::Tensor& c) {
+    std::tie(h, c) = net->cell2(w, std::make_tuple(h, c));
+    return torch::log_softmax(net->head2(h), 1);
+  };
+  // Adds the chosen fidelities' log-probabilities and the categorical's entropy to logp and ent.
+  const auto add_fidelity = [](const torch::Tensor& logsm, const torch::Tensor& idx, torch::Tensor& logp,
+                               torch::Tensor& ent) {
+    logp = logp + logsm.gather(1, idx).squeeze(1);
+    ent = ent - (logsm.exp() * logsm).sum(1);
+  };
 
   for (int t = 0; t < T; ++t) {
     const torch::Tensor in = torch::from_blob(input.data(), {B, in1}, torch::kFloat32).clone();
-    std::tie(h1, c1) = net->cell1(in, std::make_tuple(h1, c1));
-    const torch::Tensor out = net->head1(h1);
-    torch::Tensor mu = out.slice(1, 0, d);
     torch::Tensor shift_t;
-    if (relative) {
-      shift_t = torch::from_blob(shift.data(), {B, d}, torch::kFloat32).clone();
-      mu = mu + shift_t;
-    }
-    const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
+    if (relative) shift_t = torch::from_blob(shift.data(), {B, d}, torch::kFloat32).clone();
+    const auto [mu, log_sd] = level1(in, shift_t, h1, c1);
     for (auto& e : eps) e = static_cast<float>(standard_normal(s.rng));
     const torch::Tensor eps_t = torch::from_blob(eps.data(), {B, d}, torch::kFloat32);
     const torch::Tensor u = (mu + log_sd.exp() * eps_t).detach();
@@ -381,12 +395,10 @@ TrainingProgress ReinforceTrainer::step() {
         w2[b * (ds + 1) + ds] = static_cast<float>(spent[b] / o.model.cost_scale);
       }
       const torch::Tensor w = torch::from_blob(w2.data(), {B, d + 1}, torch::kFloat32).clone();
-      std::tie(h2, c2) = net->cell2(w, std::make_tuple(h2, c2));
-      const torch::Tensor logsm = torch::log_softmax(net->head2(h2), 1);
+      const torch::Tensor logsm = level2(w, h2, c2);
       const torch::Tensor idx = sample_fidelities(logsm, s.rng);
       std::copy(idx.data_ptr<int64_t>(), idx.data_ptr<int64_t>() + B, ms.begin());
-      logp = logp + logsm.gather(1, idx).squeeze(1);
-      ent = ent - (logsm.exp() * logsm).sum(1);
+      add_fidelity(logsm, idx, logp, ent);
       if (replay) {
         ws.push_back(w);
         idxs.push_back(idx);
@@ -489,18 +501,9 @@ TrainingProgress ReinforceTrainer::step() {
       }
       std::vector<torch::Tensor> lp, en;
       for (size_t t = 0; t < Ts; ++t) {
-        std::tie(rh1, rc1) = net->cell1(ins[t], std::make_tuple(rh1, rc1));
-        const torch::Tensor out = net->head1(rh1);
-        torch::Tensor mu = out.slice(1, 0, d);
-        if (relative) mu = mu + shifts[t];
-        const torch::Tensor log_sd = out.slice(1, d).clamp(detail::kMinLogSd, detail::kMaxLogSd);
+        const auto [mu, log_sd] = level1(ins[t], shifts[t], rh1, rc1);
         torch::Tensor l = gauss_logp(us[t], mu, log_sd), e = gauss_ent(log_sd);
-        if (M > 1) {
-          std::tie(rh2, rc2) = net->cell2(ws[t], std::make_tuple(rh2, rc2));
-          const torch::Tensor logsm = torch::log_softmax(net->head2(rh2), 1);
-          l = l + logsm.gather(1, idxs[t]).squeeze(1);
-          e = e - (logsm.exp() * logsm).sum(1);
-        }
+        if (M > 1) add_fidelity(level2(ws[t], rh2, rc2), idxs[t], l, e);
         lp.push_back(l);
         en.push_back(e);
       }
