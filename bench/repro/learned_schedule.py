@@ -111,6 +111,25 @@ def curves_plot(out, series, title, thick):
         print("gnuplot not found or failed: no plot", file=sys.stderr)
 
 
+def v256(d):
+    """The rule of learned_schedule.sh's v256 for dimension d: (table row, ships), or None before its runs. The row:
+    regret +- se (mean cost) of the 859f1a0 model and the candidate on the old prior, then on the candidate's."""
+    names = [f"v256-{prior}-{model}" for prior in ("old", "new") for model in (f"mf-d{d}-859f1a0", f"mfinc-e1-d{d}")]
+    cards = [card(n) for n in names]
+    if not all(cards):
+        return None
+    (op, op_se), (oc, _), (np_, _), (nc, _) = (held_out(c) for c in cards)
+    cost = [c["validation"]["mean_cost"] for c in cards]
+    ok = oc < op - op_se and nc < np_ and cost[1] <= 1.1 * cost[0] and cost[3] <= 1.1 * cost[2]
+    cells = " | ".join(f"{c['validation']['regret']:.3f} +- {c['validation']['regret_sem']:.3f} ({k:.1f})"
+                       for c, k in zip(cards, cost))
+    return f"| {d} | {cells} | {'yes' if ok else 'no'} |", ok
+
+
+V256_HEADER = ["| d | GP prior 0.1-0.4: 859f1a0 model (cost) | candidate | candidate's prior: 859f1a0 model | candidate | ships |",
+               "|---|---|---|---|---|---|"]
+
+
 def stable_table():
     """The `stable` and `ppo` sections: steadier updates for the d = 3 recipe (a lower rate, larger batches, PPO's
     clipped objective) and the recipe with the main job's two fidelities (mfinc-d3)."""
@@ -145,7 +164,7 @@ def stable_table():
         lines.append(f"| {name} | {change} | {last10(c):.3f} | {best_txt(c)} | {c['validation']['regret_sem']:.3f} | "
                      f"{old['validation']['regret']:.3f} | {c['total_train_seconds']:.0f} | {'yes' if ok else 'no'} |")
     lines += ["", f"Ships: **{best[0] if best else 'none'}**.", ""]
-    mf_shipped = card("mf-859f1a0")  # models/lstm-mf-d3 of commit 859f1a0 (learned_schedule.sh, section mf)
+    mf_shipped = card("mf-d3-859f1a0")  # models/lstm-mf-d3 of commit 859f1a0 (learned_schedule.sh, section mf)
     kept, kept_se = held_out(mf_shipped)
     cost_cap = 1.1 * mf_shipped["validation"]["mean_cost"]
     lines += ["## The recipe with two fidelities (the main job's `lstm-mf`, d = 3)", "",
@@ -172,53 +191,28 @@ def stable_table():
             best_mf = (name, score)
         lines.append(f"| {name} | {last10(mf):.3f} | {best_txt(mf)} | {score:.3f} | {cost:.1f} | {'yes' if ok else 'no'} |")
     lines += ["", f"Ships: **{best_mf[0] if best_mf else 'none'}** by that rule.", ""]
-    v = {k: card(k) for k in ("v256-old-mfinc-e1-d3", "v256-old-shipped-mf-d3", "v256-new-mfinc-e1-d3",
-                              "v256-new-shipped-mf-d3")}
-    if all(v.values()):
-        (oc, oc_se), (os_, os_se) = held_out(v["v256-old-mfinc-e1-d3"]), held_out(v["v256-old-shipped-mf-d3"])
-        (nc, nc_se), (ns, ns_se) = held_out(v["v256-new-mfinc-e1-d3"]), held_out(v["v256-new-shipped-mf-d3"])
-        cost = lambda k: v[k]["validation"]["mean_cost"]
-        ok = (oc < os_ - os_se and nc < ns and cost("v256-old-mfinc-e1-d3") <= 1.1 * cost("v256-old-shipped-mf-d3")
-              and cost("v256-new-mfinc-e1-d3") <= 1.1 * cost("v256-new-shipped-mf-d3"))
+    d3 = v256(3)
+    if d3:
         lines += ["A second rule, written after mfinc-e1-d3's no **and after an informative look at its test** (mean regret "
-                  "after the 20 steps, cost about 100, on `learned_mf_cost`'s hartmann3_mf and gp_prior_d3: 0.485 and 1.032 against the 859f1a0 "
-                  "model's 1.648 and 1.274, `git show 2a5ce3f:bench/results/learned_mf_cost.md` for the latter; "
-                  "disclosed here): 64 validation "
-                  "functions (se 0.08-0.09) cannot separate two models 0.01 apart, so both were scored on 256 fresh "
-                  "functions (seed 11, not the test functions) of each prior; mfinc-e1-d3 ships iff on the old prior "
-                  "it is lower than the 859f1a0 model by more than that model's se, on its own prior lower, each at a "
-                  "mean cost <= 1.1 x the other's.", "",
-                  "| 256 functions, seed 11 | 859f1a0 model | mfinc-e1-d3 |", "|---|---|---|",
-                  f"| GP prior 0.1-0.4 (the 859f1a0 model's) | {os_:.3f} +- {os_se:.3f} (cost "
-                  f"{cost('v256-old-shipped-mf-d3'):.1f}) | {oc:.3f} +- {oc_se:.3f} (cost {cost('v256-old-mfinc-e1-d3'):.1f}) |",
-                  f"| bumps 0.15-0.6 (mfinc-e1-d3's) | {ns:.3f} +- {ns_se:.3f} (cost {cost('v256-new-shipped-mf-d3'):.1f}) | "
-                  f"{nc:.3f} +- {nc_se:.3f} (cost {cost('v256-new-mfinc-e1-d3'):.1f}) |", "",
-                  f"Ships: **{'mfinc-e1-d3' if ok else 'none'}**" + (
+                  "after the 20 steps, cost about 100, on `learned_mf_cost`'s hartmann3_mf and gp_prior_d3: 0.485 and "
+                  "1.032 against the 859f1a0 model's 1.648 and 1.274, `git show 2a5ce3f:bench/results/learned_mf_cost.md` "
+                  "for the latter; disclosed here): 64 validation functions (se 0.08-0.09) cannot separate two models "
+                  "0.01 apart, so both were scored on 256 fresh functions (seed 11, not the test functions) of each prior "
+                  "(the candidate's: bumps 0.15-0.6); mfinc-e1-d3 ships iff on the old prior it is lower than the 859f1a0 "
+                  "model by more than that model's se, on its own prior lower, each at a mean cost <= 1.1 x the other's.",
+                  ""] + V256_HEADER + [d3[0], "",
+                  f"Ships: **{'mfinc-e1-d3' if d3[1] else 'none'}**" + (
                       " (`models/lstm-mf-d3.pt` since the fifth session of 2026-12-03; the main job's model). Its "
-                      "test: `learned_mf_cost.md`, `mf_schedulers.md`." if ok else "."), ""]
-    rows = []
-    for d in (2, 6):
-        k = {w: card(f"v256-{w}") for w in (f"old-mfinc-e1-d{d}", f"old-mf-d{d}-859f1a0", f"new-mfinc-e1-d{d}",
-                                               f"new-mf-d{d}-859f1a0")}
-        if not all(k.values()):
-            continue
-        (oc, oc_se), (op, op_se) = held_out(k[f"old-mfinc-e1-d{d}"]), held_out(k[f"old-mf-d{d}-859f1a0"])
-        (nc, nc_se), (np_, np_se) = held_out(k[f"new-mfinc-e1-d{d}"]), held_out(k[f"new-mf-d{d}-859f1a0"])
-        cost = {w: c["validation"]["mean_cost"] for w, c in k.items()}
-        ok = (oc < op - op_se and nc < np_ and cost[f"old-mfinc-e1-d{d}"] <= 1.1 * cost[f"old-mf-d{d}-859f1a0"]
-              and cost[f"new-mfinc-e1-d{d}"] <= 1.1 * cost[f"new-mf-d{d}-859f1a0"])
-        rows.append(f"| {d} | {op:.3f} +- {op_se:.3f} ({cost[f'old-mf-d{d}-859f1a0']:.1f}) | {oc:.3f} +- {oc_se:.3f} "
-                    f"({cost[f'old-mfinc-e1-d{d}']:.1f}) | {np_:.3f} +- {np_se:.3f} ({cost[f'new-mf-d{d}-859f1a0']:.1f}) | "
-                    f"{nc:.3f} +- {nc_se:.3f} ({cost[f'new-mfinc-e1-d{d}']:.1f}) | {'yes' if ok else 'no'} |")
+                      "test: `learned_mf_cost.md`, `mf_schedulers.md`." if d3[1] else "."), ""]
+    rows = [r[0] for r in (v256(2), v256(6)) if r]
     if rows:
         lines += ["## The same change at d = 2 and d = 6 (section mf26)", "",
                   "mfinc-e1-d2 / -d6: each dimension's single-fidelity default recipe (`lstm-inc-d2`: 8 rollouts, "
                   "`lstm-inc-d6`: 1 rollout; 4000 updates, bumps 0.05-0.4) with the entropy bonus 0.01 and the two "
                   "fidelities, against `models/lstm-mf-d<d>.pt` of 859f1a0 (150 s of training each). Rule, written "
                   "before the runs (the second rule above): ship iff, on 256 fresh functions of seed 11, lower on the "
-                  "old model's prior by more than its se and lower on the candidate's prior, each at a mean cost <= 1.1x.", "",
-                  "| d | GP prior: 859f1a0 model (cost) | candidate | bumps 0.05-0.4: 859f1a0 model | candidate | ships |",
-                  "|---|---|---|---|---|---|"] + rows + [
+                  "old model's prior by more than its se and lower on the candidate's prior, each at a mean cost <= 1.1x.",
+                  ""] + V256_HEADER + rows + [
                       "", "Those that pass ship as `models/lstm-mf-d<d>.pt` (fifth session of 2026-12-03); their test, run "
                       "after the choice: `learned_mf_cost.md` and `mf_schedulers.md`.", ""]
     lines += ["![validation curves](learned_schedule_stable.svg)", ""]

@@ -53,41 +53,43 @@ ppo() {
   (common=${common/--lr 5e-3/--lr 2e-3}; candidate c13-ppo4-lr2e-3 64 1 8000 --lr-final 0 --ppo-epochs 4) &
   wait
 }
+# v256 D BASE_FLAGS WIDE_PRIOR_FLAGS: the two-fidelity candidate $OUT/mfinc-e1-dD.pt and the model it would replace,
+# models/lstm-mf-dD.pt of commit 859f1a0 ($OUT/mf-dD-859f1a0.pt), untrained, on 256 fresh functions (seed 11) of the
+# latter's prior (GP, lengthscales 0.1-0.4: v256-old-*) and of the candidate's (v256-new-*).
+v256() {
+  local d=$1 base=$2 wide=$3 prev="$OUT/mf-d$1-859f1a0.pt" cand="$OUT/mfinc-e1-d$1.pt"
+  local v="$base --validation 256 --seed 11 --iterations 0 --fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8"
+  run "$OUT/v256-old-mfinc-e1-d$d.pt" $v --proposal incumbent --init "$cand"
+  run "$OUT/v256-old-mf-d$d-859f1a0.pt" $v --init "$prev"
+  run "$OUT/v256-new-mfinc-e1-d$d.pt" $v --proposal incumbent $wide --init "$cand"
+  run "$OUT/v256-new-mf-d$d-859f1a0.pt" $v $wide --init "$prev"
+}
+pin_mf() {  # D: models/lstm-mf-dD of commit 859f1a0, the model each two-fidelity candidate is measured against
+  for x in pt json; do [ -f "$OUT/mf-d$1-859f1a0.$x" ] || git show 859f1a0:models/lstm-mf-d$1.$x > "$OUT/mf-d$1-859f1a0.$x"; done
+}
 mf() {
   # mfinc-d3's fidelity choice collapsed (cost 92 from update 900 on): the same with the shipped LSTM-MF model's
-  # entropy bonus 0.01 (mfinc-e1-d3; shipped as models/lstm-mf-d3.pt in the fifth session). The model it was
-  # measured against is models/lstm-mf-d3.pt of commit 859f1a0 ($OUT/mf-859f1a0.pt).
-  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" prev="$OUT/mf-859f1a0.pt"
-  for x in pt json; do [ -f "$OUT/mf-859f1a0.$x" ] || git show 859f1a0:models/lstm-mf-d3.$x > "$OUT/mf-859f1a0.$x"; done
+  # entropy bonus 0.01 (mfinc-e1-d3; shipped as models/lstm-mf-d3.pt in the fifth session), scored first on the
+  # previous model's 64 validation functions, then by v256.
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" wide=${inc/--proposal incumbent/}
+  pin_mf 3
   run "$OUT/mfinc-e1-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 8000 --lr-final 0 $inc $mid $mf
   run "$OUT/old-mfinc-e1-d3.pt" $common --seed 1 --iterations 0 --proposal incumbent $mf --init "$OUT/mfinc-e1-d3.pt"
-  # Informative (no rule): the shipped LSTM-MF model on the candidates' prior (bumps 0.15-0.6).
-  run "$OUT/new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 0 ${inc/--proposal incumbent/} $mid $mf \
-    --init "$prev"
-  # A larger, independent validation of mfinc-e1-d3 against the shipped model: 256 functions of seed 11 on the shipped
-  # model's prior (v256-old-*) and on the candidates' prior (v256-new-*).
-  local v="--seed 11 --iterations 0" common=${common/--validation 64/--validation 256}
-  run "$OUT/v256-old-mfinc-e1-d3.pt" $common $v --proposal incumbent $mf --init "$OUT/mfinc-e1-d3.pt"
-  run "$OUT/v256-old-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} $v $mf --init "$prev"
-  run "$OUT/v256-new-mfinc-e1-d3.pt" $common $v $inc $mid $mf --init "$OUT/mfinc-e1-d3.pt"
-  run "$OUT/v256-new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} $v ${inc/--proposal incumbent/} $mid $mf \
-    --init "$prev"
+  # Informative (no rule): the previous model on the candidates' prior (bumps 0.15-0.6).
+  run "$OUT/new-shipped-mf-d3.pt" ${common/--entropy 0/--entropy 0.01} --seed 1 --iterations 0 $wide $mid $mf \
+    --init "$OUT/mf-d3-859f1a0.pt"
+  v256 3 "${common/--validation 64/}" "$wide $mid"
 }
 mf26() {
   # The shipped d = 3 change at d = 2 and 6: each d's single-fidelity default recipe (lstm-inc-d2: 8 rollouts;
-  # lstm-inc-d6: 1 rollout; 4000 updates, bumps 0.05-0.4) with the entropy bonus 0.01 and two fidelities, against
-  # models/lstm-mf-d<d>.pt of commit 859f1a0, both scored on 256 fresh functions (seed 11) of each prior.
-  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" d
+  # lstm-inc-d6: 1 rollout; 4000 updates, bumps 0.05-0.4) with the entropy bonus 0.01 and two fidelities, scored by v256.
+  local mf="--fidelities 2 --budget 100 --lambda 0.9 --low-correlation 0.8" d base
   for spec in 2:8 6:1; do
     d=${spec%%:*}
-    for x in pt json; do [ -f "$OUT/mf-d$d-859f1a0.$x" ] || git show 859f1a0:models/lstm-mf-d$d.$x > "$OUT/mf-d$d-859f1a0.$x"; done
-    local base="--dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts ${spec#*:} --entropy 0.01 --eval-every 100 --threads 1"
+    pin_mf $d
+    base="--dims $d --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts ${spec#*:} --entropy 0.01 --eval-every 100 --threads 1"
     { run "$OUT/mfinc-e1-d$d.pt" $base --validation 64 --seed 1 --iterations 4000 $inc $mf
-      local v="--validation 256 --seed 11 --iterations 0"
-      run "$OUT/v256-old-mfinc-e1-d$d.pt" $base $v --proposal incumbent $mf --init "$OUT/mfinc-e1-d$d.pt"
-      run "$OUT/v256-old-mf-d$d-859f1a0.pt" $base $v $mf --init "$OUT/mf-d$d-859f1a0.pt"
-      run "$OUT/v256-new-mfinc-e1-d$d.pt" $base $v $inc $mf --init "$OUT/mfinc-e1-d$d.pt"
-      run "$OUT/v256-new-mf-d$d-859f1a0.pt" $base $v ${inc/--proposal incumbent/} $mf --init "$OUT/mf-d$d-859f1a0.pt"; } &
+      v256 $d "$base" "${inc/--proposal incumbent/}"; } &
   done
   wait
 }
