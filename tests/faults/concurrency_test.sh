@@ -50,10 +50,16 @@ check_numbers conc.db fast
 echo "ok 1: six processes, --trials 120 -> $n complete"
 
 # --- 2. kill -9 two of six workers of a slow objective ---------------------------------------
+# The two workers to be killed run with VICTIM set: their trials' programs never finish, so each
+# is surely inside a running trial when it is killed (waiting for "some trial started" raced: on
+# a busy machine a worker could be between two trials at the kill, leaving nothing to fail).
 cat > slow.sh <<'SH'
 #!/bin/sh
-echo "$PPID" >> started.log
 echo "$PPID $$" >> programs.log
+if [ -n "${VICTIM:-}" ]; then
+  echo "$PPID" >> hung.log
+  exec sleep 60
+fi
 sleep 0.3
 echo "objective: $1"
 SH
@@ -73,14 +79,20 @@ low = 0.0
 high = 1.0
 TOML
 for i in 1 2 3 4 5 6; do
-  "$bin" tune slow.toml --storage sqlite:conc.db --study slow --seed "$i" > "slow$i.out" 2>&1 &
+  if [ "$i" -le 2 ]; then
+    VICTIM=1 "$bin" tune slow.toml --storage sqlite:conc.db --study slow --seed "$i" > "slow$i.out" 2>&1 &
+  else
+    "$bin" tune slow.toml --storage sqlite:conc.db --study slow --seed "$i" > "slow$i.out" 2>&1 &
+  fi
   pids+=($!)
 done
-# Kill two workers while each has a trial running (its program has started).
-for _ in $(seq 1 200); do
-  grep -qx "${pids[0]}" started.log 2>/dev/null && grep -qx "${pids[1]}" started.log 2>/dev/null && break
+# Kill the two victims once each has a trial running (its program has started and waits).
+hung=0
+for _ in $(seq 1 600); do
+  if grep -qx "${pids[0]}" hung.log 2>/dev/null && grep -qx "${pids[1]}" hung.log 2>/dev/null; then hung=1; break; fi
   sleep 0.05
 done
+[ "$hung" -eq 1 ] || fail "the two victim workers did not start a trial within 30 s: $(cat slow1.out slow2.out)"
 kill -9 "${pids[0]}" "${pids[1]}"
 wait "${pids[0]}" "${pids[1]}" 2>/dev/null || true
 # The killed workers' programs die with them (PR_SET_PDEATHSIG), instead of running on as orphans.
@@ -99,7 +111,7 @@ running=$(count running conc.db slow)
 died=$("$bin" trials --storage sqlite:conc.db --study slow --csv | grep -c "died while running" || true)
 [ "$complete" -eq 40 ] || fail "after kill -9 of two workers: $complete complete trials, expected 40"
 [ "$running" -eq 0 ] || fail "after the survivors finished, $running trials are still 'running'"
-[ "$died" -ge 2 ] || fail "the killed workers' trials were not failed as 'died' ($died)"
+[ "$died" -eq 2 ] || fail "the two killed workers' trials were not failed as 'died' ($died, expected 2)"
 check_numbers conc.db slow
 echo "ok 2: kill -9 of 2 of 6 workers -> $complete complete, $died failed as died, 0 running"
 
