@@ -15,14 +15,15 @@
 // bench/results/dqn_dialog_sf_restaurant.md; env1/env3/env4 90-99 %, env6 33 %). On the small CamRestaurants
 // domain every env leaves the default at 87-99 % by N = 4000 (bench/results/dqn_dialog.md), no
 // room for the paper's +10 points (earlier runs used env6 there: best gain +1.7).
-// The LSTM is models/lstm-det-d3.pt (the d = 3 model with the lowest held-out GP-prior regret,
-// bench/results/learned_regret.md); LSTM-MF the two-fidelity d = 3 model.
+// LSTM and LSTM-MF use the shipped default models of d = 3 (no `model` given: models/lstm-inc-d3.pt
+// and models/lstm-mf-d3.pt today, the ones `sampler = "lstm"` / `"lstm-mf"` pick; issue 14), unless
+// --lstm-model / --lstm-mf-model name others (runs before 2026-12-03 used models/lstm-det-d3.pt).
 //
 //   ./build/release/bench/repro_lstm_dialog [--env env5] [--domain sf_restaurant] [--kb-entities 271]
 //       [--methods gp,lstm,lstm-mf] [--trials 20]
 //       [--seeds 10] [--dialogues 4000] [--low-dialogues 1000] [--test-dialogues 500]
 //       [--eval-seeds 10] [--every 1000] [--threads 2] [--seed 0]
-//       [--lstm-model models/lstm-det-d3.pt] [--lstm-mf-model models/lstm-mf-d3.pt] [--out bench/results]
+//       [--lstm-model FILE] [--lstm-mf-model FILE] [--out bench/results]
 #include <fmt/format.h>
 
 #include <chrono>
@@ -71,8 +72,8 @@ struct Args {
   int every = 1000;
   int threads = 2;
   uint64_t seed = 0;
-  std::string lstm_model = "models/lstm-det-d3.pt";
-  std::string lstm_mf_model = "models/lstm-mf-d3.pt";
+  std::string lstm_model;     ///< empty: the shipped default for d = 3
+  std::string lstm_mf_model;  ///< empty: the shipped default for d = 3, 2 fidelities
   std::string out = "bench/results";
 };
 
@@ -157,8 +158,8 @@ int main(int argc, char** argv) try {
 
     nlohmann::json sopts = nlohmann::json::object();
     if (method == "gp") sopts["n_initial"] = 6;
-    if (method == "lstm") sopts["model"] = args.lstm_model;
-    if (mf) sopts["model"] = args.lstm_mf_model;
+    if (method == "lstm" && !args.lstm_model.empty()) sopts["model"] = args.lstm_model;
+    if (mf && !args.lstm_mf_model.empty()) sopts["model"] = args.lstm_mf_model;
     auto sampler = samplers.create(method, sopts);
 
     storage::InMemoryStorage storage;
@@ -243,6 +244,11 @@ int main(int argc, char** argv) try {
   for (int i = 1; i < argc; ++i) cmd += std::string(" ") + argv[i];
   md << "Reproduce: `" << cmd << "`. Load average at the start " << load_at_start << ", at the end "
      << load_average() << ".\n\n";
+  md << "Models: LSTM `"
+     << (args.lstm_model.empty() ? optim::learned::default_model_path(3, 1) + "` (the default)" : args.lstm_model + "`")
+     << ", LSTM-MF `"
+     << (args.lstm_mf_model.empty() ? optim::learned::default_model_path(3, 2) + "` (the default)" : args.lstm_mf_model + "`")
+     << ".\n\n";
 
   md << "## Success rate and reward (20 x success - turns) at N training dialogues\n\n| method |";
   const auto& first = curves.front().second;

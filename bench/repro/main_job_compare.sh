@@ -29,6 +29,9 @@
 # existing study continues it to its budget, so a killed run loses at most the trial in flight.
 # Each finished retraining appends its row to OUT/rows.csv at once and is skipped when the driver
 # runs again. Stop it at any point (kill, end of session) and run the same command to continue.
+# OUT/models.txt keeps the checksum of the model file each learned method ran with; a later run
+# whose default model file differs is refused (it would continue those studies, and keep those
+# rows, with another model): give a new --out.
 # The table (OUT.md) and the plot (OUT.svg, if gnuplot is installed) are rewritten from whatever
 # rows exist at the end of each run, with the number of study seeds each row has.
 #
@@ -157,8 +160,30 @@ print(",".join(str(x) for x in ["default", 0, sys.argv[2], d["success_rate"], d[
   fi
 }
 
+# check_model METHOD: the learned methods' default model file (the one default_model_path picks for
+# d = 3 in $METADIAL_MODELS, else models/) must be the one OUT's studies and rows were made with.
+check_model() {
+  local m=$1 file sum old
+  case "$m" in
+    lstm) file=lstm-inc-d3.pt ;;
+    lstm-mf) file=lstm-mf-d3.pt ;;
+    *) return 0 ;;
+  esac
+  file=${METADIAL_MODELS:-models}/$file
+  [ -f "$file" ] || { echo "main_job_compare: method $m: no model file '$file'" >&2; exit 2; }
+  sum=$(sha256sum "$file" | cut -c1-16)
+  old=$(awk -v m="$m" '$1 == m { print $2 }' "$out/models.txt" 2>/dev/null | tail -1)
+  if [ -z "$old" ]; then
+    echo "$m $sum $file" >>"$out/models.txt"
+  elif [ "$old" != "$sum" ]; then
+    echo "main_job_compare: $out/models.txt: method $m ran with a model of checksum $old, but '$file' is now $sum; give a new --out (or move $out/studies/$m-*.db and $m's rows of $rows away)" >&2
+    exit 2
+  fi
+}
+
 run_method() {
   local m=$1 s=$2 n done_all=1
+  check_model "$m"
   for n in $dialogue_counts; do have_row "$m" "$s" "$n" || done_all=0; done
   [ "$done_all" = 1 ] && { echo "$m seed $s: done before"; return 0; }
   config "$m"

@@ -12,7 +12,9 @@
 //   build/release/bench/repro_mf_schedulers --seeds 5 --budget 30 --out bench/results
 //
 // Resumable: every finished study appends its trace (a row per improvement, and the last trial) to
-// bench/results/mf_schedulers_runs.csv at once; a run already there is not run again. Then the
+// bench/results/mf_schedulers_runs.csv at once; a run already there is not run again. LSTM and
+// LSTM-MF rows carry the FNV-1a checksum of the default model file they used: after a model changes,
+// its rows no longer count (they stay in the file) and its runs are made again. Then the
 // table mf_schedulers.md (median [25 %, 75 %] regret at 1/3, 2/3 and all of the budget) and the
 // plot mf_schedulers.svg (median regret against cost) are written from the whole file.
 #include <CLI/CLI.hpp>
@@ -25,11 +27,12 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <sstream>
+#include <iterator>
 #include <tuple>
 
 #include <fmt/format.h>
 
+#include "metadial/core/hash.h"
 #include "metadial/objective/registry.h"
 #include "metadial/optim/learned/sampler.h"
 #include "metadial/optim/pruner.h"
@@ -76,6 +79,21 @@ std::vector<Method> methods() {
   };
 }
 
+// The checksum of the default model file method m uses on problem p ("" for the methods without
+// one): what a learned method's rows are keyed by, besides (function, method, seed).
+std::string model_tag(const Problem& p, const Method& m) {
+  if (m.sampler != "lstm" && m.sampler != "lstm-mf") return "";
+  objective::ObjectiveRegistry objectives;
+  objective::register_builtin_objectives(objectives);
+  const auto f = objectives.create(p.function, m.two_levels ? p.two_level_options : p.options);
+  const int dim = static_cast<int>(f->default_space()->size());
+  const std::string path = optim::learned::default_model_path(dim, m.sampler == "lstm-mf" ? 2 : 1);
+  std::ifstream in(path, std::ios::binary);
+  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (!in.good() && !in.eof()) throw std::runtime_error("cannot read " + path);
+  return to_hex(fnv1a(kFnv1aBasis, bytes.data(), bytes.size()));
+}
+
 double quantile(std::vector<double> v, double q) {
   std::sort(v.begin(), v.end());
   const double pos = q * static_cast<double>(v.size() - 1);
@@ -84,10 +102,10 @@ double quantile(std::vector<double> v, double q) {
   return v[lo] + (pos - static_cast<double>(lo)) * (v[hi] - v[lo]);
 }
 
-// One study; its trace as CSV rows: function,method,seed,trial,cum_cost,regret (best value of the
-// complete trials at the target fidelity so far minus the minimum; empty before the first one), a
-// row for every trial that improved it and one for the last trial.
-std::string run_one(const Problem& p, const Method& m, int seed, double budget) {
+// One study; its trace as CSV rows: function,method,seed,trial,cum_cost,regret,model (best value of
+// the complete trials at the target fidelity so far minus the minimum, empty before the first one;
+// model_tag(p, m)), a row for every trial that improved it and one for the last trial.
+std::string run_one(const Problem& p, const Method& m, int seed, double budget, const std::string& tag) {
   objective::ObjectiveRegistry objectives;
   objective::register_builtin_objectives(objectives);
   optim::SamplerRegistry samplers;
@@ -116,15 +134,16 @@ std::string run_one(const Problem& p, const Method& m, int seed, double budget) 
     const double before = best;
     if (t.is_complete() && t.fidelity == target) best = std::min(best, *t.value);
     if (best == before && t.number != trials.back().number) continue;  // only improvements and the last trial
-    rows += fmt::format("{},{},{},{},{:.6g},{}\n", p.function, m.name, seed, t.number, cost,
-                        std::isfinite(best) ? fmt::format("{:.6g}", std::max(0.0, best - *f->known_optimum())) : "");
+    rows += fmt::format("{},{},{},{},{:.6g},{},{}\n", p.function, m.name, seed, t.number, cost,
+                        std::isfinite(best) ? fmt::format("{:.6g}", std::max(0.0, best - *f->known_optimum())) : "",
+                        tag);
   }
   return rows;
 }
 
 }  // namespace
 
-int main(int argc, char** argv) {
+int main(int argc, char** argv) try {
   CLI::App app{"best value against cost on the multi-fidelity test functions: random, gp, tpe, asha, hyperband, bohb, lstm, lstm-mf"};
   int seeds = 5;
   double budget = 30;
@@ -136,24 +155,63 @@ int main(int argc, char** argv) {
   std::filesystem::create_directories(out_dir);
   const std::string runs_path = out_dir + "/mf_schedulers_runs.csv";
 
-  // Runs already done.
-  std::set<std::tuple<std::string, std::string, int>> done;
-  if (!std::filesystem::exists(runs_path)) std::ofstream(runs_path) << "function,method,seed,trial,cum_cost,regret\n";
+  const std::string header = "function,method,seed,trial,cum_cost,regret,model";
+  const auto ms = methods();
+  // The model each (function, method) uses now; rows of another model do not count.
+  std::map<std::pair<std::string, std::string>, std::string> tags;
+  for (const auto& p : kProblems) {
+    for (const auto& m : ms) tags[{p.function, m.name}] = model_tag(p, m);
+  }
+  // The rows of the runs file that count: those whose model is the current one. A file of the
+  // layout before the model column gets an empty model cell in every row (its learned rows no
+  // longer count: which model made them is unknown).
+  std::vector<std::vector<std::string>> rows_now;
   {
+    std::vector<std::string> lines;
+    if (std::filesystem::exists(runs_path)) {
+      std::ifstream in(runs_path);
+      for (std::string line; std::getline(in, line);) lines.push_back(line);
+    }
+    if (lines.empty() || lines[0] != header) {
+      std::ofstream out(runs_path + ".tmp");
+      out << header << "\n";
+      for (size_t i = 1; i < lines.size(); ++i) out << lines[i] << (repro::csv_fields(lines[i]).size() == 6 ? ",\n" : "\n");
+      out.close();
+      if (!out) throw std::runtime_error("cannot write " + runs_path + ".tmp");
+      std::filesystem::rename(runs_path + ".tmp", runs_path);
+      if (!lines.empty()) std::cerr << "added the model column to " << runs_path << "\n";
+    }
+  }
+  auto read_rows = [&] {
+    rows_now.clear();
+    size_t stale = 0;
     std::ifstream in(runs_path);
     std::string line;
     std::getline(in, line);
     while (std::getline(in, line)) {
-      const auto cells = repro::split(line, ',');
-      if (cells.size() >= 5) done.insert({cells[0], cells[1], std::stoi(cells[2])});
+      const auto cells = repro::csv_fields(line);  // an empty regret or model is an empty cell
+      if (cells.size() < 7) throw std::runtime_error(runs_path + ": a row with fewer than 7 cells: " + line);
+      const auto it = tags.find({cells[0], cells[1]});
+      if (it == tags.end()) continue;
+      if (cells[6] != it->second) {
+        ++stale;
+        continue;
+      }
+      rows_now.push_back(cells);
     }
+    return stale;
+  };
+  if (const size_t stale = read_rows(); stale > 0) {
+    std::cerr << stale << " rows of " << runs_path << " were made with another model file than the current default; "
+              << "not counted, their runs are made again\n";
   }
-  const auto ms = methods();
+  std::set<std::tuple<std::string, std::string, int>> done;
+  for (const auto& cells : rows_now) done.insert({cells[0], cells[1], std::stoi(cells[2])});
   for (const auto& p : kProblems) {
     for (const auto& m : ms) {
       for (int seed = 0; seed < seeds; ++seed) {
         if (done.count({p.function, m.name, seed})) continue;
-        const std::string rows = run_one(p, m, seed, budget);
+        const std::string rows = run_one(p, m, seed, budget, tags[{p.function, m.name}]);
         std::ofstream(runs_path, std::ios::app) << rows << std::flush;
         std::cerr << p.function << " " << m.name << " seed " << seed << "\n";
       }
@@ -162,17 +220,10 @@ int main(int argc, char** argv) {
 
   // Traces: (function, method) -> per seed, (cum_cost, regret) steps.
   std::map<std::pair<std::string, std::string>, std::map<int, std::vector<std::pair<double, double>>>> traces;
-  {
-    std::ifstream in(runs_path);
-    std::string line;
-    std::getline(in, line);
-    while (std::getline(in, line)) {
-      std::vector<std::string> cells;
-      std::stringstream ss(line);
-      for (std::string c; std::getline(ss, c, ',');) cells.push_back(c);
-      if (cells.size() < 6 || cells[5].empty()) continue;
-      traces[{cells[0], cells[1]}][std::stoi(cells[2])].push_back({std::stod(cells[4]), std::stod(cells[5])});
-    }
+  read_rows();
+  for (const auto& cells : rows_now) {
+    if (cells[5].empty()) continue;
+    traces[{cells[0], cells[1]}][std::stoi(cells[2])].push_back({std::stod(cells[4]), std::stod(cells[5])});
   }
   // Regret of one run after spending `cost` (in target evaluations): +inf before its first one.
   auto regret_at = [&](const std::vector<std::pair<double, double>>& trace, double cost) {
@@ -198,8 +249,9 @@ int main(int argc, char** argv) {
       "LSTM and LSTM-MF use the shipped default models (models/, chosen by dimension); LSTM-MF runs on the "
       "function's 2-level variant (the cheapest level at cost 1 and the target at 27, currin_mf 1 and 10), "
       "since its default models know 2 fidelities.\n"
-      "Reproduce: `build/release/bench/repro_mf_schedulers --seeds {} --budget {}` (resumable; delete "
-      "bench/results/mf_schedulers_runs.csv to start over).\n\n",
+      "Reproduce: `build/release/bench/repro_mf_schedulers --seeds {} --budget {}` (resumable: a run in "
+      "bench/results/mf_schedulers_runs.csv is not made again, unless it is an LSTM / LSTM-MF run of another "
+      "model file than the current default, by the checksum in its model column; delete the file to start over).\n\n",
       budget, seeds, seeds, budget);
   md += "| function | method | 1/3 budget | 2/3 budget | full budget |\n|---|---|---|---|---|\n";
   for (const auto& p : kProblems) {
@@ -244,4 +296,7 @@ int main(int argc, char** argv) {
   repro::plot_panels(out_dir + "/mf_schedulers.gp", out_dir + "/mf_schedulers.svg", panels,
                      "cost (target-fidelity evaluations)", "median simple regret", 1600);
   return 0;
+} catch (const std::exception& e) {
+  std::cerr << "repro_mf_schedulers: " << e.what() << "\n";
+  return 2;
 }

@@ -35,9 +35,12 @@ namespace {
 //            The paper's recipe, lstm-d<d>.pt, was the default
 //            before; the deterministic lstm-det-d<d>.pt stalls (Branin at 50 trials 1.9x random,
 //            Hartmann-3 2.7x, Hartmann-6 1.4x).
-//   lstm-mf  lstm-mf-d<d>.pt (REINFORCE; d = 3 since 2026-12-03: 3000 updates, cosine-decayed learning
-//            rate, bench/results/learned_schedule.md), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
-//            0.09 against 0.36; random 0.32).
+//   lstm-mf  lstm-mf-d<d>.pt (REINFORCE), but lstm-mfdet-d1.pt at d = 1 (GP-prior regret at cost 100
+//            0.09 against 0.36; random 0.32). d = 2, 3, 6 since the fifth session of 2026-12-03: the
+//            `lstm` recipe of the dimension (incumbent-centred, the wide prior; d = 3 its 8000 cosine-
+//            decayed updates and wider bumps) with two fidelities and an entropy bonus of 0.01
+//            (without it the fidelity choice collapsed), chosen on 256 fresh validation functions
+//            (bench/results/learned_schedule_stable.md, its two-fidelity sections); each card has its command.
 struct DefaultKind {
   const char* stem;   ///< file name: <stem>-d<d>.pt (<stem>-d<d>-f<M>.pt for M > 2 fidelities)
   const char* train;  ///< meta-train flags besides --dims, --fidelities and --out
@@ -49,7 +52,9 @@ constexpr DefaultKind kReinforce{
     "--lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05"};
 constexpr DefaultKind kReinforceMf{
     "lstm-mf",
-    "--loss oi --horizon 20 --budget 100 --lambda 0.9 --lr 5e-3 --batch 64 --validation 64 --time-limit 150"};
+    "--loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0.01 --validation 64 --seed 1 --iterations 4000 "
+    "--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05 "
+    "--budget 100 --lambda 0.9 --low-correlation 0.8"};
 constexpr DefaultKind kGradientMf{"lstm-mfdet",
                                   "--method gradient --deterministic --loss oi --horizon 20 --budget 100 --lambda 0.9 "
                                   "--batch 128 --lr 5e-4 --validation 256 --eval-every 200 --time-limit 900"};
