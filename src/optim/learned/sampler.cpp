@@ -43,7 +43,7 @@ namespace {
 //            (bench/results/learned_schedule_stable.md, its two-fidelity sections); each card has its command.
 struct DefaultKind {
   const char* stem;   ///< file name: <stem>-d<d>.pt (<stem>-d<d>-f<M>.pt for M > 2 fidelities)
-  const char* train;  ///< meta-train flags besides --dims, --fidelities and --out
+  const char* train;  ///< meta-train flags besides --dims, --fidelities, --budget and --out
 };
 constexpr DefaultKind kReinforce{
     "lstm-inc",
@@ -54,9 +54,9 @@ constexpr DefaultKind kReinforceMf{
     "lstm-mf",
     "--loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0.01 --validation 64 --seed 1 --iterations 4000 "
     "--proposal incumbent --lengthscale-min 0.05 --lengthscale-max 0.5 --anisotropy 3 --bumps 1 --bump-background 0.05 "
-    "--budget 100 --lambda 0.9 --low-correlation 0.8"};
+    "--lambda 0.9 --low-correlation 0.8"};
 constexpr DefaultKind kGradientMf{"lstm-mfdet",
-                                  "--method gradient --deterministic --loss oi --horizon 20 --budget 100 --lambda 0.9 "
+                                  "--method gradient --deterministic --loss oi --horizon 20 --lambda 0.9 "
                                   "--batch 128 --lr 5e-4 --validation 256 --eval-every 200 --time-limit 900"};
 
 const DefaultKind& default_kind(int dim, int fidelities) {
@@ -98,8 +98,11 @@ std::string default_model_path(int dim, int fidelities, const std::string& dir) 
       mf ? concat(dim, "-dimensional spaces with ", fidelities, " fidelities") : concat(dim, "-dimensional spaces");
   const std::string where =
       have.empty() ? concat("'", dir, "' has none") : concat("'", dir, "' has them for d = ", dims);
+  // With M fidelities the trainer's costs are 1, 10, ..., 10^(M-1): a budget of 10 target evaluations
+  // (100 at M = 2, the shipped models').
+  const std::string budget = mf ? concat(" --budget ", static_cast<int64_t>(std::pow(10.0, fidelities))) : std::string();
   const std::string flags = concat("--dims ", dim, mf ? concat(" --fidelities ", fidelities) : std::string(), " ",
-                                   default_kind(dim, fidelities).train, " --out ", path);
+                                   default_kind(dim, fidelities).train, budget, " --out ", path);
   throw InvalidArgument(concat("sampler '", mf ? "lstm-mf" : "lstm", "': no default model for ", what, " ('", path,
                                "' does not exist; ", where, "); train one with `metadial meta-train optimizer ", flags,
                                "`, or name a model with [sampler] model = \"...\""));

@@ -310,6 +310,8 @@ TEST(LstmSampler, DimensionWithoutDefaultIsOneLineNamingTheOnesThatExistAndTheTr
     const std::string m = e.what();
     EXPECT_NE(m.find("no default model for 2-dimensional spaces with 3 fidelities"), std::string::npos) << m;
     EXPECT_NE(m.find("--dims 2 --fidelities 3 "), std::string::npos) << m;
+    // Costs 1, 10, 100 in training: a budget of 10 target evaluations, as the shipped 2-fidelity models' 100.
+    EXPECT_NE(m.find(" --budget 1000 "), std::string::npos) << m;
   }
   // No folder at all.
   LstmSampler none(LstmSampler::kDefaultModel, false, false, "/nonexistent/models");
