@@ -12,7 +12,9 @@
 #   bench/repro/learned_schedule.sh [BUILD_DIR] [OUT_DIR] [SECTION]   (defaults build/release, build/s3, all;
 #   SECTION = more runs only that section, stable only the fifth session's: c10 Adam 2e-3, c11 batches of 128,
 #   mfinc-d3 c5's recipe with two fidelities; ppo: c12/c13 PPO's clipped objective at Adam 5e-3 and 2e-3; mf:
-#   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01; mf26: the same change at d = 2 and 6)
+#   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01; mf26: the same change at d = 2 and 6; perfn (sixth
+#   session): c14 = c5 with each function's advantages scaled by their own sd (--advantage-per-function), c15 the
+#   same at training seed 2)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -51,6 +53,14 @@ ppo() {
   # recipe at Adam 5e-3 (c12) and 2e-3 (c13).
   candidate c12-ppo4 64 1 8000 --lr-final 0 --ppo-epochs 4 &
   (common=${common/--lr 5e-3/--lr 2e-3}; candidate c13-ppo4-lr2e-3 64 1 8000 --lr-final 0 --ppo-epochs 4) &
+  wait
+}
+perfn() {
+  run "$OUT/old-shipped.pt" $common --seed 1 --iterations 0 $inc --init models/lstm-inc-d3.pt  # as in `more`
+  # c7 (section `more`, c5's recipe at seed 2), the comparison for c15: its cards, if that run folder is here.
+  for x in c7-cos8000-seed2 mid-c7-cos8000-seed2; do [ -f "$OUT/$x.json" ] || cp "build/s3/$x.json" "$OUT/" 2>/dev/null || true; done
+  candidate c14-perfn 64 1 8000 --lr-final 0 --advantage-per-function &
+  candidate c15-perfn-seed2 64 2 8000 --lr-final 0 --advantage-per-function &
   wait
 }
 # v256 D BASE_FLAGS WIDE_PRIOR_FLAGS: the two-fidelity candidate $OUT/mfinc-e1-dD.pt and the model it would replace,
@@ -98,6 +108,7 @@ if [ "${3:-all}" = stable ]; then stable; exit 0; fi
 if [ "${3:-all}" = ppo ]; then ppo; exit 0; fi
 if [ "${3:-all}" = mf ]; then mf; exit 0; fi
 if [ "${3:-all}" = mf26 ]; then mf26; exit 0; fi
+if [ "${3:-all}" = perfn ]; then perfn; exit 0; fi
 # The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"

@@ -71,6 +71,9 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
                "REINFORCE: updates per batch; > 1: PPO's clipped objective, the later ones replaying the batch")
       ->capture_default_str();
   c.add_option("--ppo-clip", o.ppo_clip, "--ppo-epochs > 1: the ratio's clip range eps (1 +- eps)")->capture_default_str();
+  c.add_flag("--advantage-per-function", o.advantage_per_function,
+             "REINFORCE with --rollouts > 1: scale each function's advantages by their own sd (each function weighs "
+             "the same), not by the sd over the batch");
   c.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
   c.add_option("--lr-final", o.learning_rate_final,
                "decay the learning rate from --lr to this along a half cosine over --iterations (default: constant)");

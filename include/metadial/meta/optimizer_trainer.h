@@ -95,6 +95,9 @@ struct TrainerOptions {
   int rollouts_per_function = 1;       ///< kReinforce: episodes per sampled function (divides batch)
   int ppo_epochs = 1;                  ///< kReinforce: updates per batch (> 1: PPO's clipped objective)
   double ppo_clip = 0.2;               ///< eps of the clipped ratio (ppo_epochs > 1)
+  /// kReinforce, rollouts_per_function > 1: scale each function's advantages by their own sd
+  /// (each function weighs the same), instead of by the sd over the whole batch.
+  bool advantage_per_function = false;
   int iterations = 2000;               ///< updates
   double learning_rate = 1e-3;         ///< Adam
   /// Set: the learning rate decays from learning_rate to this along a half cosine over the

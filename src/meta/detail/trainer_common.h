@@ -2,6 +2,7 @@
 // meta/gradient_trainer.cpp: the pathwise gradient, REINFORCE for the hybrid's fidelity level).
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 #include <cstddef>
 #include <memory>
@@ -42,10 +43,15 @@ torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng);
 
 /// Standardized advantages [T x B] (time-major) of the reward-to-go G [B x T] (episode-major):
 /// G minus the leave-one-out mean of G over the other episodes of its group of `group`
-/// consecutive episodes (group >= 2), then divided by the sd over all T x B values.
-inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B, size_t T, size_t group) {
+/// consecutive episodes (group >= 2), then divided by the sd over all T x B values, or with
+/// `per_group` by the sd over its own group's T x group values (each sampled function then weighs
+/// the same in the update, whatever the spread of its returns: GRPO's per-group scaling).
+inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B, size_t T, size_t group,
+                                         bool per_group = false) {
   std::vector<float> adv(T * B);
-  double s1 = 0.0, s2 = 0.0;
+  const size_t n_groups = B / group;
+  std::vector<double> s1(n_groups, 0.0), s2(n_groups, 0.0);
+  double all1 = 0.0, all2 = 0.0;  // over the whole batch, summed in the same order as before per_group
   for (size_t t = 0; t < T; ++t) {
     for (size_t b = 0; b < B; ++b) {
       const size_t g0 = b / group * group;
@@ -53,13 +59,22 @@ inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B,
       for (size_t j = g0; j < g0 + group; ++j) tot += G[j * T + t];
       const double a = G[b * T + t] - (tot - G[b * T + t]) / static_cast<double>(group - 1);
       adv[t * B + b] = static_cast<float>(a);
-      s1 += a;
-      s2 += a * a;
+      s1[b / group] += a;
+      s2[b / group] += a * a;
+      all1 += a;
+      all2 += a * a;
     }
   }
-  const double n = static_cast<double>(T * B);
-  const double sd = std::sqrt(std::max(0.0, s2 / n - (s1 / n) * (s1 / n)));
-  for (auto& a : adv) a = static_cast<float>(a / (sd + 1e-8));
+  const auto sd_of = [](double m1, double m2, double n) { return std::sqrt(std::max(0.0, m2 / n - (m1 / n) * (m1 / n))); };
+  std::vector<double> sd(n_groups);
+  if (per_group) {
+    for (size_t g = 0; g < n_groups; ++g) sd[g] = sd_of(s1[g], s2[g], static_cast<double>(T * group));
+  } else {
+    std::fill(sd.begin(), sd.end(), sd_of(all1, all2, static_cast<double>(T * B)));
+  }
+  for (size_t t = 0; t < T; ++t) {
+    for (size_t b = 0; b < B; ++b) adv[t * B + b] = static_cast<float>(adv[t * B + b] / (sd[b / group] + 1e-8));
+  }
   return adv;
 }
 

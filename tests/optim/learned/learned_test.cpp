@@ -433,6 +433,41 @@ TEST(LearnedOptimizer, CosineLearningRateDecaysFromTheInitialToTheFinalRate) {
 // PPO's clipped objective, hand-computed: r = 1.5 or 0.5, eps = 0.2: min(r A, clamp(r) A) is
 // 1.2 (A = 1, r = 1.5: clipped), -1.5 (A = -1, r = 1.5), 0.5 (A = 1, r = 0.5), -0.8 (A = -1,
 // r = 0.5: clipped); the clipped entries pass no gradient, the others r A.
+// Leave-one-out advantages, two functions of two episodes each, one step: returns 1, 3 and 10, 30.
+// Minus the other episode of the function: -2, 2, -20, 20. Over the batch: sd sqrt((4 + 4 + 400 +
+// 400) / 4) = sqrt(202); per function: sd 2 and 20, so each function's pair becomes -1, 1.
+TEST(LearnedOptimizer, LeaveOneOutAdvantagesHandValues) {
+  const std::vector<double> g = {1.0, 3.0, 10.0, 30.0};
+  const auto batch = meta::loo_advantages(g, 4, 1, 2);
+  const double s = std::sqrt(202.0);
+  const std::vector<double> want_batch = {-2.0 / s, 2.0 / s, -20.0 / s, 20.0 / s};
+  const auto per = meta::loo_advantages(g, 4, 1, 2, true);
+  const std::vector<double> want_per = {-1.0, 1.0, -1.0, 1.0};
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_NEAR(batch[i], want_batch[i], 1e-6) << i;
+    EXPECT_NEAR(per[i], want_per[i], 1e-6) << i;
+  }
+  // Two steps, time-major out: G [B x T] = episode-major; the same sd per function over its T x 2 values.
+  const std::vector<double> g2 = {1.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0};  // episodes 0..3, steps 0, 1
+  const auto per2 = meta::loo_advantages(g2, 4, 2, 2, true);
+  // Function 0: step 0: -2, 2; step 1: -4, 4: sd sqrt((4 + 4 + 16 + 16) / 4) = sqrt(10). Function 1: all 0.
+  EXPECT_NEAR(per2[0], -2.0 / std::sqrt(10.0), 1e-6);  // t 0, b 0
+  EXPECT_NEAR(per2[1], 2.0 / std::sqrt(10.0), 1e-6);   // t 0, b 1
+  EXPECT_NEAR(per2[4], -4.0 / std::sqrt(10.0), 1e-6);  // t 1, b 0
+  EXPECT_NEAR(per2[6], 0.0, 1e-6);                     // t 1, b 2
+  EXPECT_TRUE(std::isfinite(per2[7]));
+  // Needs REINFORCE with several rollouts per function.
+  TrainerOptions bad = small_options(1, 1);
+  bad.advantage_per_function = true;
+  bad.rollouts_per_function = 1;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+  bad = small_options(1, 1);
+  bad.advantage_per_function = true;
+  bad.rollouts_per_function = 2;
+  bad.batch = 4;
+  EXPECT_NO_THROW(bad.finalize());
+}
+
 TEST(LearnedOptimizer, ClippedObjectiveHandValues) {
   const torch::Tensor old_lp = torch::zeros({4}, torch::kFloat64);
   const torch::Tensor lp = torch::tensor({std::log(1.5), std::log(1.5), std::log(0.5), std::log(0.5)}, torch::kFloat64)
@@ -500,6 +535,15 @@ TEST(LearnedOptimizer, ShortMetaTrainingLowersHeldOutRegret) {
     const double before = v["initial_regret"].get<double>(), after = v["regret"].get<double>();
     EXPECT_LT(after, 0.8 * before) << "ppo epochs " << epochs << ": before " << before << " after " << after;
   }
+  // 4 rollouts per function, advantages scaled per function.
+  o.ppo_epochs = 1;
+  o.rollouts_per_function = 4;
+  o.advantage_per_function = true;
+  const LearnedOptimizer model = train(o);
+  const auto& v = model.card()["validation"];
+  EXPECT_TRUE(model.card()["advantage_per_function"].get<bool>());
+  const double before = v["initial_regret"].get<double>(), after = v["regret"].get<double>();
+  EXPECT_LT(after, 0.8 * before) << "per-function advantages: before " << before << " after " << after;
 }
 
 }  // namespace
