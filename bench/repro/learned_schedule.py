@@ -271,6 +271,15 @@ def perfn_table():
                   f"seed 1's {mid7['validation']['regret']:.3f} -> {card('mid-c15-perfn-seed2')['validation']['regret']:.3f}; "
                   f"at seed 1 the change leaves the last 10 where it was ({ref:.3f} -> {last10(card('c14-perfn')):.3f}).", ""]
         runs = runs + (("c7-cos8000-seed2", "c7: the c5 recipe, training seed 2", False),)
+    # Informative only, after the choice: the kept checkpoints on 256 fresh functions (seed 11) of the training prior.
+    v = [(n, card("v256-" + n)) for n in ("lstm-inc-d3", "c14-perfn", "c15-perfn-seed2", "c7-cos8000-seed2")]
+    if all(c for _, c in v):
+        lines += ["After the choice, as information: the kept checkpoints on 256 fresh functions (seed 11) of the training "
+                  "prior (`v256-*` in the run folder: `metadial meta-train optimizer <c5's flags> --validation 256 --seed 11 "
+                  "--iterations 0 --init MODEL`), regret +- se: " + ", ".join(
+                      f"{'shipped' if n == 'lstm-inc-d3' else n} {c['validation']['regret']:.3f} +- "
+                      f"{c['validation']['regret_sem']:.3f}" for n, c in v) +
+                  ": all within about one se of each other.", ""]
     # Informative only, run after the choice: the two runs on the test functions.
     test_md = stem + "_perfn_test.md"
     if os.path.exists(test_md):

@@ -62,6 +62,12 @@ perfn() {
   candidate c14-perfn 64 1 8000 --lr-final 0 --advantage-per-function &
   candidate c15-perfn-seed2 64 2 8000 --lr-final 0 --advantage-per-function &
   wait
+  # After the choice, as information: each kept checkpoint on 256 fresh functions (seed 11) of the training prior.
+  local m
+  for m in models/lstm-inc-d3 "$OUT/c14-perfn" "$OUT/c15-perfn-seed2" build/s3/c7-cos8000-seed2; do
+    [ -f "$m.pt" ] || continue
+    run "$OUT/v256-$(basename "$m").pt" ${common/--validation 64/--validation 256} --seed 11 --iterations 0 $inc $mid --init "$m.pt"
+  done
 }
 # v256 D BASE_FLAGS WIDE_PRIOR_FLAGS: the two-fidelity candidate $OUT/mfinc-e1-dD.pt and the model it would replace,
 # models/lstm-mf-dD.pt of commit 859f1a0 ($OUT/mf-dD-859f1a0.pt), untrained, on 256 fresh functions (seed 11) of the
