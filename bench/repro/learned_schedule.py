@@ -32,6 +32,23 @@ def best_txt(c):
 
 
 
+def shipped_reference():
+    """The shipped d = 3 default the candidates are measured against: (card, its card on the old prior, last 10, se,
+    kept regret, old-prior regret, old-prior se)."""
+    shipped, shipped_old = read_card("models", "lstm-inc-d3"), card("old-shipped")
+    old_ref, old_se = held_out(shipped_old)
+    return (shipped, shipped_old, last10(shipped), shipped["validation"]["regret_sem"], shipped["validation"]["regret"],
+            old_ref, old_se)
+
+
+def seed_table_head(shipped, old_ref):
+    """The header of seed_rows' table and the shipped model's row."""
+    return ["| run | change | last 10 (own functions) | kept (update) | kept on seed 1's functions | old prior | train s | ships |",
+            "|---|---|---|---|---|---|---|---|",
+            f"| shipped (c5) | - | {last10(shipped):.3f} | {best_txt(shipped)} | {shipped['validation']['regret']:.3f} | "
+            f"{old_ref:.3f} | {shipped['total_train_seconds']:.0f} | - |"]
+
+
 def seed_rows(runs, shipped, shipped_old):
     """The rule of the `more` and `perfn` sections for runs [(name, change, trained on seed 1)]: a seed-1 run by its
     last 10 against the shipped model's, another seed's kept checkpoint on seed 1's functions (mid-NAME) against the
@@ -54,9 +71,7 @@ def seed_rows(runs, shipped, shipped_old):
 
 def more_table():
     """The `more` section: training seeds 2 and 3 of the shipped recipe and 16000 updates, against the shipped model."""
-    shipped, shipped_old = read_card("models", "lstm-inc-d3"), card("old-shipped")
-    ref, se, kept = last10(shipped), shipped["validation"]["regret_sem"], shipped["validation"]["regret"]
-    old_ref, old_se = held_out(shipped_old)
+    shipped, shipped_old, ref, se, kept, old_ref, old_se = shipped_reference()
     lines = ["# More candidates for the d = 3 `lstm` default: training seeds and 16000 updates (issue 14)", "",
              "From the recipe of the shipped `models/lstm-inc-d3.pt` (c5 of `learned_schedule.md`: bumps 0.15-0.6 wide, "
              "incumbent-centred proposals, entropy 0, 8 rollouts, batch 64, Adam 5e-3 decayed along a cosine to 0 over "
@@ -70,10 +85,7 @@ def more_table():
              "lowest score. Test functions only after the choice.", "",
              "Runs: `bench/repro/learned_schedule.sh build/release build/s3 more`, then "
              "`bench/repro/learned_schedule.py build/s3 bench/results/learned_schedule`.", "",
-             "| run | change | last 10 (own functions) | kept (update) | kept on seed 1's functions | old prior | train s | ships |",
-             "|---|---|---|---|---|---|---|---|",
-             f"| shipped (c5) | - | {ref:.3f} | {best_txt(shipped)} | {kept:.3f} | {old_ref:.3f} | "
-             f"{shipped['total_train_seconds']:.0f} | - |"]
+             ] + seed_table_head(shipped, old_ref)
     rows, best = seed_rows((("c7-cos8000-seed2", "training seed 2", False), ("c8-cos8000-seed3", "training seed 3", False),
                             ("c9-cos16000", "16000 updates, cosine over 16000", True)), shipped, shipped_old)
     lines += rows + ["", f"Ships: **{best[0] if best else 'none'}**.", ""]
@@ -141,9 +153,7 @@ V256_HEADER = ["| d | GP prior 0.1-0.4: 859f1a0 model (cost) | candidate | candi
 def stable_table():
     """The `stable` and `ppo` sections: steadier updates for the d = 3 recipe (a lower rate, larger batches, PPO's
     clipped objective) and the recipe with the main job's two fidelities (mfinc-d3)."""
-    shipped, shipped_old = read_card("models", "lstm-inc-d3"), card("old-shipped")
-    ref, se = last10(shipped), shipped["validation"]["regret_sem"]
-    old_ref, old_se = held_out(shipped_old)
+    shipped, shipped_old, ref, se, _, old_ref, old_se = shipped_reference()
     lines = ["# Steadier meta-training for the d = 3 `lstm` default, and its recipe with two fidelities (issue 14)", "",
              "From the recipe of the shipped `models/lstm-inc-d3.pt` (c5 of `learned_schedule.md`: bumps 0.15-0.6 wide, "
              "incumbent-centred proposals, entropy 0, 8 rollouts, batch 64, Adam 5e-3 decayed along a cosine to 0 over "
@@ -236,9 +246,7 @@ def stable_table():
 def perfn_table():
     """The `perfn` section: each function's advantages scaled by their own sd (--advantage-per-function) on the
     shipped recipe, at training seeds 1 (c14) and 2 (c15)."""
-    shipped, shipped_old = read_card("models", "lstm-inc-d3"), card("old-shipped")
-    ref, se, kept = last10(shipped), shipped["validation"]["regret_sem"], shipped["validation"]["regret"]
-    old_ref, old_se = held_out(shipped_old)
+    shipped, shipped_old, ref, se, kept, old_ref, old_se = shipped_reference()
     lines = ["# Per-function advantage scaling for the d = 3 `lstm` default (issue 14)", "",
              "From the recipe of the shipped `models/lstm-inc-d3.pt` (c5 of `learned_schedule.md`), one change: the "
              "leave-one-out advantages of each function's 8 rollouts are divided by their own sd instead of the batch's "
@@ -254,10 +262,7 @@ def perfn_table():
              "functions only after the choice.", "",
              "Runs: `bench/repro/learned_schedule.sh build/release build/s6 perfn`, then "
              "`bench/repro/learned_schedule.py build/s6 bench/results/learned_schedule`.", "",
-             "| run | change | last 10 (own functions) | kept (update) | kept on seed 1's functions | old prior | train s | ships |",
-             "|---|---|---|---|---|---|---|---|",
-             f"| shipped (c5) | - | {ref:.3f} | {best_txt(shipped)} | {kept:.3f} | {old_ref:.3f} | "
-             f"{shipped['total_train_seconds']:.0f} | - |"]
+             ] + seed_table_head(shipped, old_ref)
     runs = (("c14-perfn", "advantages per function", True), ("c15-perfn-seed2", "the same, training seed 2", False))
     rows, best = seed_rows(runs, shipped, shipped_old)
     lines += rows + ["", f"Ships: **{best[0] if best else 'none'}**.", ""]
