@@ -172,7 +172,8 @@ check_model() {
   file=${METADIAL_MODELS:-models}/$file
   [ -f "$file" ] || { echo "main_job_compare: method $m: no model file '$file'" >&2; exit 2; }
   sum=$(sha256sum "$file" | cut -c1-16)
-  old=$(awk -v m="$m" '$1 == m { print $2 }' "$out/models.txt" 2>/dev/null | tail -1)
+  old=
+  [ -f "$out/models.txt" ] && old=$(awk -v m="$m" '$1 == m { print $2 }' "$out/models.txt" | tail -1)
   if [ -z "$old" ]; then
     echo "$m $sum $file" >>"$out/models.txt"
   elif [ "$old" != "$sum" ]; then
