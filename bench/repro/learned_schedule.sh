@@ -14,7 +14,7 @@
 #   mfinc-d3 c5's recipe with two fidelities; ppo: c12/c13 PPO's clipped objective at Adam 5e-3 and 2e-3; mf:
 #   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01; mf26: the same change at d = 2 and 6; perfn (sixth
 #   session): c14 = c5 with each function's advantages scaled by their own sd (--advantage-per-function), c15 the
-#   same at training seed 2)
+#   same at training seed 2, c16 at training seed 3)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -58,13 +58,15 @@ ppo() {
 perfn() {
   run "$OUT/old-shipped.pt" $common --seed 1 --iterations 0 $inc --init models/lstm-inc-d3.pt  # as in `more`
   # c7 (section `more`, c5's recipe at seed 2), the comparison for c15: its cards, if that run folder is here.
-  for x in c7-cos8000-seed2 mid-c7-cos8000-seed2; do [ -f "$OUT/$x.json" ] || cp "build/s3/$x.json" "$OUT/" 2>/dev/null || true; done
+  for x in c7-cos8000-seed2 mid-c7-cos8000-seed2 c8-cos8000-seed3 mid-c8-cos8000-seed3; do [ -f "$OUT/$x.json" ] || cp "build/s3/$x.json" "$OUT/" 2>/dev/null || true; done
   candidate c14-perfn 64 1 8000 --lr-final 0 --advantage-per-function &
   candidate c15-perfn-seed2 64 2 8000 --lr-final 0 --advantage-per-function &
   wait
+  candidate c16-perfn-seed3 64 3 8000 --lr-final 0 --advantage-per-function
   # After the choice, as information: each kept checkpoint on 256 fresh functions (seed 11) of the training prior.
   local m
-  for m in models/lstm-inc-d3 "$OUT/c14-perfn" "$OUT/c15-perfn-seed2" build/s3/c7-cos8000-seed2; do
+  for m in models/lstm-inc-d3 "$OUT/c14-perfn" "$OUT/c15-perfn-seed2" build/s3/c7-cos8000-seed2 "$OUT/c16-perfn-seed3" \
+    build/s3/c8-cos8000-seed3; do
     [ -f "$m.pt" ] || continue
     run "$OUT/v256-$(basename "$m").pt" ${common/--validation 64/--validation 256} --seed 11 --iterations 0 $inc $mid --init "$m.pt"
   done

@@ -428,11 +428,6 @@ TEST(LearnedOptimizer, CosineLearningRateDecaysFromTheInitialToTheFinalRate) {
   EXPECT_THROW(o.finalize(), InvalidArgument);
 }
 
-// A short meta-training on 1-d GP-prior functions lowers the held-out regret of the untrained
-// policy (validated on functions it never saw).
-// PPO's clipped objective, hand-computed: r = 1.5 or 0.5, eps = 0.2: min(r A, clamp(r) A) is
-// 1.2 (A = 1, r = 1.5: clipped), -1.5 (A = -1, r = 1.5), 0.5 (A = 1, r = 0.5), -0.8 (A = -1,
-// r = 0.5: clipped); the clipped entries pass no gradient, the others r A.
 // Leave-one-out advantages, two functions of two episodes each, one step: returns 1, 3 and 10, 30.
 // Minus the other episode of the function: -2, 2, -20, 20. Over the batch: sd sqrt((4 + 4 + 400 +
 // 400) / 4) = sqrt(202); per function: sd 2 and 20, so each function's pair becomes -1, 1.
@@ -468,6 +463,9 @@ TEST(LearnedOptimizer, LeaveOneOutAdvantagesHandValues) {
   EXPECT_NO_THROW(bad.finalize());
 }
 
+// PPO's clipped objective, hand-computed: r = 1.5 or 0.5, eps = 0.2: min(r A, clamp(r) A) is
+// 1.2 (A = 1, r = 1.5: clipped), -1.5 (A = -1, r = 1.5), 0.5 (A = 1, r = 0.5), -0.8 (A = -1,
+// r = 0.5: clipped); the clipped entries pass no gradient, the others r A.
 TEST(LearnedOptimizer, ClippedObjectiveHandValues) {
   const torch::Tensor old_lp = torch::zeros({4}, torch::kFloat64);
   const torch::Tensor lp = torch::tensor({std::log(1.5), std::log(1.5), std::log(0.5), std::log(0.5)}, torch::kFloat64)
@@ -515,6 +513,8 @@ TEST(LearnedOptimizer, PpoReplayReproducesTheRolloutsPolicy) {
   EXPECT_THROW(bad.finalize(), InvalidArgument);
 }
 
+// A short meta-training on 1-d GP-prior functions lowers the held-out regret of the untrained
+// policy (validated on functions it never saw).
 TEST(LearnedOptimizer, ShortMetaTrainingLowersHeldOutRegret) {
   TrainerOptions o;
   o.model.dim = 1;
