@@ -325,6 +325,25 @@ def perfn_table():
                       f"but the median GP-prior value {statistics.median(g[k] for k in ours):.3f} against 0.733 "
                       "(0.675 / 1.0 / 0.733, `learned_schedule_seeds.md`): steadier training, not a better optimizer "
                       "on both." if len(ours) == 3 else ""), ""]
+    rows12 = []
+    for d in (1, 2):
+        default, cand = read_card("models", f"lstm-inc-d{d}"), card(f"d{d}-perfn")
+        if cand is None:
+            continue
+        ref_d, se_d = last10(default), default["validation"]["regret_sem"]
+        rows12.append(f"| {d} | {ref_d:.3f} | {se_d:.3f} | {best_txt(default)} | {last10(cand):.3f} | {best_txt(cand)} | "
+                      f"{cand['total_train_seconds']:.0f} | {'yes' if ships(last10(cand), ref_d, se_d) else 'no'} |")
+    if rows12:
+        lines += ["## The same change on the d = 1 and d = 2 defaults (section perfn12)", "",
+                  "Each default's own command (its card: seed 1, 4000 updates, 8 rollouts, the wide prior) with "
+                  "`--advantage-per-function`; the same validation functions. Rule, written before the runs: ship iff "
+                  "the candidate's last 10 < the default's last 10 - its se (prior unchanged: no old-prior check).", "",
+                  "| d | default: last 10 | se | kept (update) | candidate: last 10 | kept (update) | train s | ships |",
+                  "|---|---|---|---|---|---|---|---|"] + rows12 + [
+                      "", "At d = 2 the change does the opposite of what it did at d = 3: the run rises after update "
+                      "2400 and ends far above the default. Dividing a function's advantages by their own sd also "
+                      "blows up the noise of functions whose rollouts all end alike (sd near 0), a known weakness of "
+                      "per-group scaling; a floor on that sd would be the next thing to try.", ""]
     lines += ["![validation curves](learned_schedule_perfn.svg)", ""]
     open(stem + "_perfn.md", "w").write("\n".join(lines) + "\n")
     print("\n".join(lines))
