@@ -14,7 +14,8 @@
 #   mfinc-d3 c5's recipe with two fidelities; ppo: c12/c13 PPO's clipped objective at Adam 5e-3 and 2e-3; mf:
 #   mfinc-e1-d3, mfinc-d3 with the entropy bonus 0.01; mf26: the same change at d = 2 and 6; perfn (sixth
 #   session): c14 = c5 with each function's advantages scaled by their own sd (--advantage-per-function), c15 the
-#   same at training seed 2, c16 at training seed 3; perfn12: the same change on the d = 1 and d = 2 defaults)
+#   same at training seed 2, c16 at training seed 3; perfn12: the same change on the d = 1 and d = 2 defaults;
+#   perfloor: c17 (d = 3) and d2-perfloor with each function's sd floored at the batch's)
 set -euo pipefail
 BIN=${1:-build/release}/bin/metadial
 OUT=${2:-build/s3}
@@ -79,6 +80,15 @@ perfn12() {
     --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --advantage-per-function &
   wait
 }
+perfloor() {
+  # Per-function advantages with each function's sd floored at the batch's (--advantage-sd-floor 1): on the d = 2
+  # default's command and on c5's recipe (d = 3, seed 1).
+  local f="--advantage-per-function --advantage-sd-floor 1"
+  run "$OUT/d2-perfloor.pt" --dims 2 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0 --eval-every 100 \
+    --validation 64 --seed 1 --iterations 4000 --threads 1 $inc $f &
+  candidate c17-perfloor 64 1 8000 --lr-final 0 $f &
+  wait
+}
 # v256 D BASE_FLAGS WIDE_PRIOR_FLAGS: the two-fidelity candidate $OUT/mfinc-e1-dD.pt and the model it would replace,
 # models/lstm-mf-dD.pt of commit 859f1a0 ($OUT/mf-dD-859f1a0.pt), untrained, on 256 fresh functions (seed 11) of the
 # latter's prior (GP, lengthscales 0.1-0.4: v256-old-*) and of the candidate's (v256-new-*).
@@ -126,6 +136,7 @@ if [ "${3:-all}" = mf ]; then mf; exit 0; fi
 if [ "${3:-all}" = mf26 ]; then mf26; exit 0; fi
 if [ "${3:-all}" = perfn ]; then perfn; exit 0; fi
 if [ "${3:-all}" = perfn12 ]; then perfn12; exit 0; fi
+if [ "${3:-all}" = perfloor ]; then perfloor; exit 0; fi
 # The default these candidates were measured against (commit 3c36b9e), and its score on the old prior.
 for x in pt json; do [ -f "$OUT/prev-default.$x" ] || git show 3c36b9e:models/lstm-inc-d3.$x > "$OUT/prev-default.$x"; done
 run "$OUT/old-prev-default.pt" $common --seed 1 --iterations 0 $inc --init "$OUT/prev-default.pt"

@@ -74,6 +74,10 @@ void declare_meta_train_optimizer(CLI::App& c, MetaTrainOptimizerArgs& a) {
   c.add_flag("--advantage-per-function", o.advantage_per_function,
              "REINFORCE with --rollouts > 1: scale each function's advantages by their own sd (each function weighs "
              "the same), not by the sd over the batch");
+  c.add_option("--advantage-sd-floor", o.advantage_sd_floor,
+               "--advantage-per-function: floor each function's sd at this fraction of the batch's (1: never amplify "
+               "a low-spread function's noise)")
+      ->capture_default_str();
   c.add_option("--lr", o.learning_rate, "Adam learning rate")->capture_default_str();
   c.add_option("--lr-final", o.learning_rate_final,
                "decay the learning rate from --lr to this along a half cosine over --iterations (default: constant)");

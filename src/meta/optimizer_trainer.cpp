@@ -135,6 +135,9 @@ void TrainerOptions::finalize() {
   MD_CHECK(ppo_clip > 0 && ppo_clip < 1, "ppo clip must be in (0, 1), got ", ppo_clip);
   MD_CHECK(!advantage_per_function || (method == Method::kReinforce && rollouts_per_function > 1),
            "advantages per function need REINFORCE with rollouts per function > 1 (a function's own episodes)");
+  MD_CHECK(advantage_sd_floor >= 0 && advantage_sd_floor <= 1, "advantage sd floor must be in [0, 1], got ",
+           advantage_sd_floor);
+  MD_CHECK(advantage_sd_floor == 0 || advantage_per_function, "an advantage sd floor needs advantages per function");
   if (method == Method::kGradient) {
     MD_CHECK(loss != Loss::kEi, "--method gradient supports --loss min|sum|oi, not ei (use --method reinforce)");
   }
@@ -473,7 +476,8 @@ TrainingProgress ReinforceTrainer::step() {
   mean_loss /= B;
   mean_cost /= B;
   // Leave-one-out baseline within groups of `group` episodes (the whole batch when K = 1).
-  std::vector<float> adv = loo_advantages(G, Bs, Ts, K > 1 ? static_cast<size_t>(K) : Bs, o.advantage_per_function);
+  std::vector<float> adv =
+      loo_advantages(G, Bs, Ts, K > 1 ? static_cast<size_t>(K) : Bs, o.advantage_per_function, o.advantage_sd_floor);
   const torch::Tensor A = torch::from_blob(adv.data(), {T, B}, torch::kFloat32);
   const torch::Tensor logp_all = torch::stack(logps);  // [T, B]
   const auto update = [&](const torch::Tensor& loss) {
@@ -572,6 +576,7 @@ LearnedOptimizer train(TrainerOptions options, const std::function<void(const Tr
       {"ppo_epochs", o.ppo_epochs},
       {"ppo_clip", o.ppo_clip},
       {"advantage_per_function", o.advantage_per_function},
+      {"advantage_sd_floor", o.advantage_sd_floor},
       {"iterations_run", it},
       {"total_iterations", prior_iterations + it},
       {"total_train_seconds", prior_seconds + elapsed()},

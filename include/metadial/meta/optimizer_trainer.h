@@ -98,6 +98,8 @@ struct TrainerOptions {
   /// kReinforce, rollouts_per_function > 1: scale each function's advantages by their own sd
   /// (each function weighs the same), instead of by the sd over the whole batch.
   bool advantage_per_function = false;
+  /// advantage_per_function: a function's sd is floored at this fraction of the batch's (0: none).
+  double advantage_sd_floor = 0.0;
   int iterations = 2000;               ///< updates
   double learning_rate = 1e-3;         ///< Adam
   /// Set: the learning rate decays from learning_rate to this along a half cosine over the

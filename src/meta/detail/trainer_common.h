@@ -45,9 +45,11 @@ torch::Tensor sample_fidelities(const torch::Tensor& log_probs, Rng& rng);
 /// G minus the leave-one-out mean of G over the other episodes of its group of `group`
 /// consecutive episodes (group >= 2), then divided by the sd over all T x B values, or with
 /// `per_group` by the sd over its own group's T x group values (each sampled function then weighs
-/// the same in the update, whatever the spread of its returns: GRPO's per-group scaling).
+/// the same in the update, whatever the spread of its returns: GRPO's per-group scaling), that sd
+/// floored at `floor` x the batch's (floor 1: a high-spread function is scaled down, a low-spread
+/// one never amplified beyond the batch scaling).
 inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B, size_t T, size_t group,
-                                         bool per_group = false) {
+                                         bool per_group = false, double floor = 0.0) {
   std::vector<float> adv(T * B);
   const size_t n_groups = B / group;
   std::vector<double> s1(n_groups, 0.0), s2(n_groups, 0.0);
@@ -68,7 +70,10 @@ inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B,
   const auto sd_of = [](double m1, double m2, double n) { return std::sqrt(std::max(0.0, m2 / n - (m1 / n) * (m1 / n))); };
   std::vector<double> sd(n_groups);
   if (per_group) {
-    for (size_t g = 0; g < n_groups; ++g) sd[g] = sd_of(s1[g], s2[g], static_cast<double>(T * group));
+    const double batch_sd = sd_of(all1, all2, static_cast<double>(T * B));
+    for (size_t g = 0; g < n_groups; ++g) {
+      sd[g] = std::max(sd_of(s1[g], s2[g], static_cast<double>(T * group)), floor * batch_sd);
+    }
   } else {
     std::fill(sd.begin(), sd.end(), sd_of(all1, all2, static_cast<double>(T * B)));
   }

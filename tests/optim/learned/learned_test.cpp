@@ -451,6 +451,18 @@ TEST(LearnedOptimizer, LeaveOneOutAdvantagesHandValues) {
   EXPECT_NEAR(per2[4], -4.0 / std::sqrt(10.0), 1e-6);  // t 1, b 0
   EXPECT_NEAR(per2[6], 0.0, 1e-6);                     // t 1, b 2
   EXPECT_TRUE(std::isfinite(per2[7]));
+  // Floored at the batch sd. Two steps: the batch's 8 values (function 1's zeros too) have sd
+  // sqrt((4 + 4 + 16 + 16) / 8) = sqrt(5) < function 0's sqrt(10): unchanged; function 1's sd 0 becomes
+  // sqrt(5), its zeros stay 0. One step: the batch sd sqrt(202) floors function 0's sd 2 (-2 / sqrt(202),
+  // as the batch scaling), function 1's 20 > sqrt(202) stays (-1, 1).
+  const auto fl2 = meta::loo_advantages(g2, 4, 2, 2, true, 1.0);
+  EXPECT_NEAR(fl2[0], -2.0 / std::sqrt(10.0), 1e-6);
+  EXPECT_NEAR(fl2[6], 0.0, 1e-6);
+  const auto fl = meta::loo_advantages(g, 4, 1, 2, true, 1.0);
+  EXPECT_NEAR(fl[0], -2.0 / s, 1e-6);
+  EXPECT_NEAR(fl[1], 2.0 / s, 1e-6);
+  EXPECT_NEAR(fl[2], -1.0, 1e-6);
+  EXPECT_NEAR(fl[3], 1.0, 1e-6);
   // Needs REINFORCE with several rollouts per function.
   TrainerOptions bad = small_options(1, 1);
   bad.advantage_per_function = true;
@@ -461,6 +473,12 @@ TEST(LearnedOptimizer, LeaveOneOutAdvantagesHandValues) {
   bad.rollouts_per_function = 2;
   bad.batch = 4;
   EXPECT_NO_THROW(bad.finalize());
+  bad.advantage_sd_floor = 1.5;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
+  bad.advantage_sd_floor = 1.0;
+  EXPECT_NO_THROW(bad.finalize());
+  bad.advantage_per_function = false;
+  EXPECT_THROW(bad.finalize(), InvalidArgument);
 }
 
 // PPO's clipped objective, hand-computed: r = 1.5 or 0.5, eps = 0.2: min(r A, clamp(r) A) is
