@@ -120,7 +120,7 @@ def curves_plot(out, series, title, thick):
         for name, _, c in series:
             for it, r in history(c) if c else []:
                 f.write(f"{name},{it},{r}\n")
-    plots = ", ".join(f"'< grep ^{name}, {out}.csv' using 2:3 with lines lw {4 if name == thick else 2} title '{legend}'"
+    plots = ", ".join(f"'< grep ^{name}, {out}.csv' using 2:3 with lines lw {4 if name == thick else 2} title '{legend.replace("'", "")}'"
                       for name, legend, c in series if c)
     with open(out + ".gp", "w") as f:
         f.write("set terminal svg size 800,450 dynamic background rgb 'white'\n"
@@ -268,7 +268,7 @@ def perfn_table():
              ] + seed_table_head(shipped, old_ref)
     runs = (("c14-perfn", "advantages per function", True), ("c15-perfn-seed2", "the same, training seed 2", False),
             ("c16-perfn-seed3", "the same, training seed 3", False),
-            ("c17-perfloor", "advantages per function, each sd floored at the batch's", True))
+            ("c17-perfloor", "advantages per function, each sd floored at the batch sd", True))
     rows, best = seed_rows(runs, shipped, shipped_old)
     lines += rows + ["", f"Ships: **{best[0] if best else 'none'}**.", ""]
     # c5's recipe at training seeds 2 and 3 without the change (learned_schedule_more.md; their cards copied from
