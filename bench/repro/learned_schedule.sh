@@ -72,20 +72,22 @@ perfn() {
     run "$OUT/v256-$(basename "$m").pt" ${common/--validation 64/--validation 256} --seed 11 --iterations 0 $inc $mid --init "$m.pt"
   done
 }
+# small_default D ENTROPY: the command of models/lstm-inc-dD.pt (its card: seed 1, 4000 updates, 8 rollouts), d = 1, 2.
+small_default() {
+  echo "--dims $1 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy $2 --eval-every 100 --validation 64" \
+    "--seed 1 --iterations 4000 --threads 1 $inc"
+}
 perfn12() {
-  # The same change on the d = 1 and d = 2 defaults' own recipes (their cards' commands, seed 1, 4000 updates).
-  run "$OUT/d1-perfn.pt" --dims 1 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --eval-every 100 --validation 64 \
-    --seed 1 --iterations 4000 --threads 1 $inc --advantage-per-function &
-  run "$OUT/d2-perfn.pt" --dims 2 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0 --eval-every 100 \
-    --validation 64 --seed 1 --iterations 4000 --threads 1 $inc --advantage-per-function &
+  # The same change on the d = 1 and d = 2 defaults' own recipes.
+  run "$OUT/d1-perfn.pt" $(small_default 1 0.01) --advantage-per-function &
+  run "$OUT/d2-perfn.pt" $(small_default 2 0) --advantage-per-function &
   wait
 }
 perfloor() {
   # Per-function advantages with each function's sd floored at the batch's (--advantage-sd-floor 1): on the d = 2
   # default's command and on c5's recipe (d = 3, seed 1).
   local f="--advantage-per-function --advantage-sd-floor 1"
-  run "$OUT/d2-perfloor.pt" --dims 2 --loss oi --horizon 20 --lr 5e-3 --batch 64 --rollouts 8 --entropy 0 --eval-every 100 \
-    --validation 64 --seed 1 --iterations 4000 --threads 1 $inc $f &
+  run "$OUT/d2-perfloor.pt" $(small_default 2 0) $f &
   candidate c17-perfloor 64 1 8000 --lr-final 0 $f &
   wait
 }
