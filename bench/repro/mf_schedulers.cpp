@@ -14,7 +14,8 @@
 // Resumable: every finished study appends its trace (a row per improvement, and the last trial) to
 // bench/results/mf_schedulers_runs.csv at once; a run already there is not run again. LSTM and
 // LSTM-MF rows carry the FNV-1a checksum of the default model file they used: after a model changes,
-// its rows no longer count (they stay in the file) and its runs are made again. Then the
+// its rows no longer count (they stay in the file) and its runs are made again (a row without the
+// model cell, from before it, counts as made by no model). Then the
 // table mf_schedulers.md (median [25 %, 75 %] regret at 1/3, 2/3 and all of the budget) and the
 // plot mf_schedulers.svg (median regret against cost) are written from the whole file.
 #include <CLI/CLI.hpp>
@@ -27,11 +28,11 @@
 #include <iostream>
 #include <map>
 #include <set>
-#include <iterator>
 #include <tuple>
 
 #include <fmt/format.h>
 
+#include "metadial/core/config.h"
 #include "metadial/core/hash.h"
 #include "metadial/objective/registry.h"
 #include "metadial/optim/learned/sampler.h"
@@ -79,19 +80,14 @@ std::vector<Method> methods() {
   };
 }
 
-// The checksum of the default model file method m uses on problem p ("" for the methods without
-// one): what a learned method's rows are keyed by, besides (function, method, seed).
-std::string model_tag(const Problem& p, const Method& m) {
+// The default model file method m uses on problem p ("" for the methods without one).
+std::string model_path(const Problem& p, const Method& m) {
   if (m.sampler != "lstm" && m.sampler != "lstm-mf") return "";
   objective::ObjectiveRegistry objectives;
   objective::register_builtin_objectives(objectives);
   const auto f = objectives.create(p.function, m.two_levels ? p.two_level_options : p.options);
   const int dim = static_cast<int>(f->default_space()->size());
-  const std::string path = optim::learned::default_model_path(dim, m.sampler == "lstm-mf" ? 2 : 1);
-  std::ifstream in(path, std::ios::binary);
-  const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (!in.good() && !in.eof()) throw std::runtime_error("cannot read " + path);
-  return to_hex(fnv1a(kFnv1aBasis, bytes.data(), bytes.size()));
+  return optim::learned::default_model_path(dim, m.sampler == "lstm-mf" ? 2 : 1);
 }
 
 double quantile(std::vector<double> v, double q) {
@@ -104,7 +100,7 @@ double quantile(std::vector<double> v, double q) {
 
 // One study; its trace as CSV rows: function,method,seed,trial,cum_cost,regret,model (best value of
 // the complete trials at the target fidelity so far minus the minimum, empty before the first one;
-// model_tag(p, m)), a row for every trial that improved it and one for the last trial.
+// the checksum of model_path(p, m)), a row for every trial that improved it and one for the last trial.
 std::string run_one(const Problem& p, const Method& m, int seed, double budget, const std::string& tag) {
   objective::ObjectiveRegistry objectives;
   objective::register_builtin_objectives(objectives);
@@ -157,31 +153,23 @@ int main(int argc, char** argv) try {
 
   const std::string header = "function,method,seed,trial,cum_cost,regret,model";
   const auto ms = methods();
-  // The model each (function, method) uses now; rows of another model do not count.
+  // The checksum of the model file each (function, method) uses now ("" without one; each file read
+  // once); rows of another model do not count.
   std::map<std::pair<std::string, std::string>, std::string> tags;
+  std::map<std::string, std::string> checksums;  // model file -> checksum
   for (const auto& p : kProblems) {
-    for (const auto& m : ms) tags[{p.function, m.name}] = model_tag(p, m);
+    for (const auto& m : ms) {
+      const std::string path = model_path(p, m);
+      if (!path.empty() && !checksums.count(path)) {
+        const std::string bytes = config::read_file(path);
+        checksums[path] = to_hex(fnv1a(kFnv1aBasis, bytes.data(), bytes.size()));
+      }
+      tags[{p.function, m.name}] = path.empty() ? "" : checksums[path];
+    }
   }
-  // The rows of the runs file that count: those whose model is the current one. A file of the
-  // layout before the model column gets an empty model cell in every row (its learned rows no
-  // longer count: which model made them is unknown).
+  if (!std::filesystem::exists(runs_path)) std::ofstream(runs_path) << header << "\n";
+  // The rows of the runs file that count: those whose model is the current one.
   std::vector<std::vector<std::string>> rows_now;
-  {
-    std::vector<std::string> lines;
-    if (std::filesystem::exists(runs_path)) {
-      std::ifstream in(runs_path);
-      for (std::string line; std::getline(in, line);) lines.push_back(line);
-    }
-    if (lines.empty() || lines[0] != header) {
-      std::ofstream out(runs_path + ".tmp");
-      out << header << "\n";
-      for (size_t i = 1; i < lines.size(); ++i) out << lines[i] << (repro::csv_fields(lines[i]).size() == 6 ? ",\n" : "\n");
-      out.close();
-      if (!out) throw std::runtime_error("cannot write " + runs_path + ".tmp");
-      std::filesystem::rename(runs_path + ".tmp", runs_path);
-      if (!lines.empty()) std::cerr << "added the model column to " << runs_path << "\n";
-    }
-  }
   auto read_rows = [&] {
     rows_now.clear();
     size_t stale = 0;
@@ -189,8 +177,9 @@ int main(int argc, char** argv) try {
     std::string line;
     std::getline(in, line);
     while (std::getline(in, line)) {
-      const auto cells = repro::csv_fields(line);  // an empty regret or model is an empty cell
-      if (cells.size() < 7) throw std::runtime_error(runs_path + ": a row with fewer than 7 cells: " + line);
+      auto cells = repro::csv_fields(line);  // an empty regret or model is an empty cell
+      if (cells.size() == 6) cells.emplace_back();  // a row from before the model column
+      if (cells.size() != 7) throw std::runtime_error(runs_path + ": a row without 6 or 7 cells: " + line);
       const auto it = tags.find({cells[0], cells[1]});
       if (it == tags.end()) continue;
       if (cells[6] != it->second) {
