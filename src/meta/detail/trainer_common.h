@@ -68,14 +68,10 @@ inline std::vector<float> loo_advantages(const std::vector<double>& G, size_t B,
     }
   }
   const auto sd_of = [](double m1, double m2, double n) { return std::sqrt(std::max(0.0, m2 / n - (m1 / n) * (m1 / n))); };
-  std::vector<double> sd(n_groups);
+  const double batch_sd = sd_of(all1, all2, static_cast<double>(T * B));
+  std::vector<double> sd(n_groups, batch_sd);
   if (per_group) {
-    const double batch_sd = sd_of(all1, all2, static_cast<double>(T * B));
-    for (size_t g = 0; g < n_groups; ++g) {
-      sd[g] = std::max(sd_of(s1[g], s2[g], static_cast<double>(T * group)), floor * batch_sd);
-    }
-  } else {
-    std::fill(sd.begin(), sd.end(), sd_of(all1, all2, static_cast<double>(T * B)));
+    for (size_t g = 0; g < n_groups; ++g) sd[g] = std::max(sd_of(s1[g], s2[g], static_cast<double>(T * group)), floor * batch_sd);
   }
   for (size_t t = 0; t < T; ++t) {
     for (size_t b = 0; b < B; ++b) adv[t * B + b] = static_cast<float>(adv[t * B + b] / (sd[b / group] + 1e-8));
